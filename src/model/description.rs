@@ -1,0 +1,107 @@
+//! The graph description stored as JSON in the model's metadata, exactly as `models/convert.py` writes it.
+
+use serde::Deserialize;
+
+use super::{FORMAT_NAME, FORMAT_VERSION};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Deserialize)]
+pub(super) struct Description {
+    pub name: String,
+    pub input: InputDescription,
+    pub style: StyleDescription,
+    pub output: String,
+    pub nodes: Vec<NodeDescription>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct InputDescription {
+    pub name: String,
+    pub channels: usize,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(super) enum StyleKindDescription {
+    PresetMix,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct StyleDescription {
+    #[allow(dead_code)] // read so an unknown kind is refused
+    #[serde(flatten)]
+    pub kind: StyleKindDescription,
+    pub count: usize,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum PadModeDescription {
+    Reflect,
+    Zero,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum AffineDescription {
+    StyleTable { gamma: String, beta: String },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub(super) enum NodeDescription {
+    Conv2d {
+        name: String,
+        input: String,
+        output: String,
+        weight: String,
+        weight_scale: String,
+        bias: Option<String>,
+        stride: usize,
+        pad: usize,
+        pad_mode: PadModeDescription,
+        groups: usize,
+    },
+    InstanceNorm {
+        name: String,
+        input: String,
+        output: String,
+        eps: f32,
+        affine: AffineDescription,
+    },
+    Relu {
+        input: String,
+        output: String,
+    },
+    Sigmoid {
+        input: String,
+        output: String,
+    },
+    Add {
+        inputs: [String; 2],
+        output: String,
+    },
+    UpsampleNearest {
+        input: String,
+        output: String,
+        factor: usize,
+    },
+}
+
+/// The format name and version are checked before the rest, so a newer file gets a version error, not a parse error.
+pub(super) fn parse(text: &str) -> Result<Description> {
+    #[derive(Deserialize)]
+    struct Header {
+        format: String,
+        version: u64,
+    }
+    let header: Header =
+        serde_json::from_str(text).map_err(|e| Error::format(format!("the graph description is not readable: {e}")))?;
+    if header.format != FORMAT_NAME {
+        return Err(Error::format(format!("format `{}` is not `{FORMAT_NAME}`", header.format)));
+    }
+    if header.version != FORMAT_VERSION {
+        return Err(Error::ModelVersion { found: header.version, supported: FORMAT_VERSION });
+    }
+    serde_json::from_str(text).map_err(|e| Error::graph(format!("the graph description does not parse: {e}")))
+}

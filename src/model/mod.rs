@@ -1,0 +1,253 @@
+//! The model file: a safetensors container whose `vitrine` metadata entry describes the graph.
+//!
+//! Loading checks everything before trusting it: the format name and version, every tensor's dtype and shape
+//! against the op that uses it, finite scales and norm parameters, and that the graph runs and returns an image of
+//! the input's size. Tensors are read straight from the caller's bytes (safetensors checks every offset against the
+//! buffer), so a hostile header cannot make us allocate more than the file itself holds.
+
+mod description;
+
+use std::collections::HashMap;
+
+use safetensors::{Dtype, SafeTensors};
+
+use crate::error::{Error, Result};
+use crate::graph::{ConvWeights, Conv2d, Graph, InstanceNorm, Node, NormAffine, Op, PadMode, ValueId, INPUT_VALUE};
+use description::{AffineDescription, Description, NodeDescription, PadModeDescription};
+
+/// The format this build reads; `models/convert.py` writes the same number.
+pub const FORMAT_VERSION: u64 = 1;
+/// The `format` field of the description, and the metadata key it is stored under.
+pub const FORMAT_NAME: &str = "vitrine-model";
+pub const METADATA_KEY: &str = "vitrine";
+
+/// The 26-style network that ships with vitrine (see models/NOTICE for its origin and licence).
+pub const BUILTIN_MODEL: &[u8] = include_bytes!("../../models/multistyle26.vitrine.safetensors");
+
+/// Bounds on values a model file declares, far above any real network, so a hostile file fails fast.
+const MAX_STYLES: usize = 4096;
+const MAX_KERNEL: usize = 31;
+const MAX_STRIDE: usize = 8;
+const MAX_UPSAMPLE: usize = 8;
+/// Sides searched for the smallest image the network accepts.
+const MAX_MIN_SIDE: usize = 1024;
+
+/// A loaded, checked style network.
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub name: String,
+    pub style_count: usize,
+    pub graph: Graph,
+    /// The smallest width or height the network can style.
+    pub min_side: u32,
+    /// Images are reflect-padded to a multiple of this before the network and cropped back after.
+    pub spatial_multiple: usize,
+}
+
+impl Model {
+    /// The model compiled into the crate.
+    pub fn builtin() -> Result<Self> {
+        Self::from_bytes(BUILTIN_MODEL)
+    }
+
+    /// Reads and checks a model file's bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let (_, metadata) =
+            SafeTensors::read_metadata(bytes).map_err(|e| Error::format(format!("safetensors: {e}")))?;
+        let text = metadata
+            .metadata()
+            .as_ref()
+            .and_then(|m| m.get(METADATA_KEY))
+            .ok_or_else(|| Error::format(format!("no `{METADATA_KEY}` metadata entry")))?;
+        let description = description::parse(text)?;
+        let tensors = SafeTensors::deserialize(bytes).map_err(|e| Error::format(format!("safetensors: {e}")))?;
+        Self::assemble(&description, &tensors)
+    }
+
+    fn assemble(description: &Description, tensors: &SafeTensors<'_>) -> Result<Self> {
+        let style_count = description.style.count;
+        if style_count == 0 || style_count > MAX_STYLES {
+            return Err(Error::graph(format!("{style_count} styles is outside 1..={MAX_STYLES}")));
+        }
+        if description.input.channels != 3 {
+            return Err(Error::graph(format!("the input has {} channels; vitrine feeds RGB", description.input.channels)));
+        }
+        let reader = TensorReader { tensors };
+        let mut values: HashMap<&str, ValueId> = HashMap::from([(description.input.name.as_str(), INPUT_VALUE)]);
+        let value_of = |name: &str, values: &HashMap<&str, ValueId>| {
+            values.get(name).copied().ok_or_else(|| Error::graph(format!("`{name}` is read before it is written")))
+        };
+        let mut nodes = Vec::with_capacity(description.nodes.len());
+        let mut style_params_len = 0usize;
+        for node in &description.nodes {
+            let (name, op, inputs, output) = match node {
+                NodeDescription::Conv2d { name, input, output, weight, weight_scale, bias, stride, pad, pad_mode, groups } => {
+                    if !(1..=MAX_STRIDE).contains(stride) || *groups == 0 {
+                        return Err(Error::graph(format!("{name}: stride {stride} or groups {groups} out of range")));
+                    }
+                    let weights = reader.conv_weights(name, weight, weight_scale, bias.as_deref())?;
+                    if weights.out_channels % groups != 0 {
+                        return Err(Error::graph(format!("{name}: {} outputs do not split into {groups} groups", weights.out_channels)));
+                    }
+                    if *pad > weights.kernel_h.max(weights.kernel_w) {
+                        return Err(Error::graph(format!("{name}: padding {pad} exceeds the kernel")));
+                    }
+                    let pad_mode = match pad_mode {
+                        PadModeDescription::Reflect => PadMode::Reflect,
+                        PadModeDescription::Zero => PadMode::Zero,
+                    };
+                    let conv = Conv2d { weights, stride: *stride, pad: *pad, pad_mode, groups: *groups };
+                    (name.clone(), Op::Conv2d(conv), vec![value_of(input, &values)?], output)
+                }
+                NodeDescription::InstanceNorm { name, input, output, eps, affine } => {
+                    if !(eps.is_finite() && *eps > 0.0) {
+                        return Err(Error::graph(format!("{name}: epsilon {eps} must be positive")));
+                    }
+                    let AffineDescription::StyleTable { gamma, beta } = affine;
+                    let (gamma, channels) = reader.style_table(gamma, style_count)?;
+                    let (beta, beta_channels) = reader.style_table(beta, style_count)?;
+                    if beta_channels != channels {
+                        return Err(Error::graph(format!("{name}: gamma has {channels} channels, beta {beta_channels}")));
+                    }
+                    let norm = InstanceNorm {
+                        channels,
+                        eps: *eps,
+                        affine: NormAffine::StyleTable { gamma, beta },
+                        params_offset: style_params_len,
+                    };
+                    style_params_len += 2 * channels;
+                    (name.clone(), Op::InstanceNorm(norm), vec![value_of(input, &values)?], output)
+                }
+                NodeDescription::Relu { input, output } => (format!("relu {input}"), Op::Relu, vec![value_of(input, &values)?], output),
+                NodeDescription::Sigmoid { input, output } => {
+                    (format!("sigmoid {input}"), Op::Sigmoid, vec![value_of(input, &values)?], output)
+                }
+                NodeDescription::Add { inputs: [a, b], output } => {
+                    (format!("add {a} {b}"), Op::Add, vec![value_of(a, &values)?, value_of(b, &values)?], output)
+                }
+                NodeDescription::UpsampleNearest { input, output, factor } => {
+                    if !(1..=MAX_UPSAMPLE).contains(factor) {
+                        return Err(Error::graph(format!("upsample factor {factor} is outside 1..={MAX_UPSAMPLE}")));
+                    }
+                    let op = Op::UpsampleNearest { factor: *factor };
+                    (format!("upsample {input}"), op, vec![value_of(input, &values)?], output)
+                }
+            };
+            let id = values.len();
+            if values.insert(output.as_str(), id).is_some() {
+                return Err(Error::graph(format!("`{output}` is written twice")));
+            }
+            nodes.push(Node { name, op, inputs, output: id });
+        }
+        let output = value_of(&description.output, &values)?;
+        let graph = Graph { input_channels: 3, value_count: values.len(), nodes, output, style_params_len };
+        let spatial_multiple = graph.spatial_multiple();
+        let min_side = smallest_side(&graph, spatial_multiple)?;
+        Ok(Model { name: description.name.clone(), style_count, graph, min_side, spatial_multiple })
+    }
+
+    /// The size the network runs at for an image of `width x height`: each side rounded up to the spatial multiple.
+    pub fn padded_size(&self, width: u32, height: u32) -> (usize, usize) {
+        let m = self.spatial_multiple;
+        ((width as usize).div_ceil(m) * m, (height as usize).div_ceil(m) * m)
+    }
+}
+
+/// The smallest side whose padded size the network runs on and returns unchanged in size, as RGB.
+fn smallest_side(graph: &Graph, multiple: usize) -> Result<u32> {
+    for side in 1..=MAX_MIN_SIDE {
+        let padded = side.div_ceil(multiple) * multiple;
+        // Padding up to the multiple is a reflection too, so it can add at most side-1 pixels.
+        if padded - side >= side {
+            continue;
+        }
+        let Some(shapes) = graph.infer_shapes(padded, padded)? else { continue };
+        let out = shapes[graph.output];
+        if out.channels != 3 || out.height != padded || out.width != padded {
+            return Err(Error::graph(format!("the output is {out:?} for a {padded}x{padded} input, not a same-size RGB image")));
+        }
+        return Ok(side as u32);
+    }
+    Err(Error::graph(format!("the network cannot run on any image up to {MAX_MIN_SIDE} pixels a side")))
+}
+
+/// Typed, checked access to the container's tensors.
+struct TensorReader<'a, 'data> {
+    tensors: &'a SafeTensors<'data>,
+}
+
+impl TensorReader<'_, '_> {
+    fn get(&self, name: &str, dtype: Dtype, rank: usize) -> Result<(Vec<usize>, &[u8])> {
+        let view = self.tensors.tensor(name).map_err(|_| Error::graph(format!("tensor `{name}` is missing")))?;
+        if view.dtype() != dtype || view.shape().len() != rank {
+            return Err(Error::graph(format!(
+                "tensor `{name}` is {:?} {:?}, expected {dtype:?} of rank {rank}",
+                view.dtype(),
+                view.shape()
+            )));
+        }
+        Ok((view.shape().to_vec(), view.data()))
+    }
+
+    fn f32s(&self, name: &str, rank: usize) -> Result<(Vec<usize>, Vec<f32>)> {
+        let (shape, bytes) = self.get(name, Dtype::F32, rank)?;
+        let values: Vec<f32> = bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        if let Some(bad) = values.iter().find(|v| !v.is_finite()) {
+            return Err(Error::graph(format!("tensor `{name}` holds a non-finite value ({bad})")));
+        }
+        Ok((shape, values))
+    }
+
+    fn conv_weights(&self, layer: &str, weight: &str, scale: &str, bias: Option<&str>) -> Result<ConvWeights> {
+        let (shape, bytes) = self.get(weight, Dtype::I8, 4)?;
+        let [out_channels, in_per_group, kernel_h, kernel_w] = [shape[0], shape[1], shape[2], shape[3]];
+        if shape.contains(&0) || kernel_h > MAX_KERNEL || kernel_w > MAX_KERNEL {
+            return Err(Error::graph(format!("{layer}: weight shape {shape:?} is not a usable kernel")));
+        }
+        let (scale_shape, scales) = self.f32s(scale, 1)?;
+        if scale_shape != [out_channels] {
+            return Err(Error::graph(format!("{layer}: {} scales for {out_channels} output channels", scale_shape[0])));
+        }
+        if scales.iter().any(|&s| s <= 0.0) {
+            return Err(Error::graph(format!("{layer}: weight scales must be positive")));
+        }
+        let bias = match bias {
+            Some(name) => {
+                let (bias_shape, values) = self.f32s(name, 1)?;
+                if bias_shape != [out_channels] {
+                    return Err(Error::graph(format!("{layer}: {} biases for {out_channels} outputs", bias_shape[0])));
+                }
+                Some(values)
+            }
+            None => None,
+        };
+        let quantised = bytemuck::cast_slice::<u8, i8>(bytes).to_vec();
+        Ok(ConvWeights { out_channels, in_per_group, kernel_h, kernel_w, quantised, scales, bias })
+    }
+
+    /// A `[styles][channels]` norm parameter table.
+    fn style_table(&self, name: &str, style_count: usize) -> Result<(Vec<f32>, usize)> {
+        let (shape, values) = self.f32s(name, 2)?;
+        if shape[0] != style_count || shape[1] == 0 {
+            return Err(Error::graph(format!("`{name}` is {shape:?}, expected [{style_count}, channels]")));
+        }
+        Ok((values, shape[1]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builtin_model_loads_with_its_graph_facts() {
+        let model = Model::builtin().unwrap();
+        assert_eq!(model.style_count, 26);
+        assert_eq!(model.spatial_multiple, 4);
+        let convs = model.graph.nodes.iter().filter(|n| matches!(n.op, Op::Conv2d(_))).count();
+        assert_eq!(convs, 18);
+        // 331x257 runs at 332x260, the multiple of 4 at or above it.
+        assert_eq!(model.padded_size(331, 257), (332, 260));
+        println!("min side {}", model.min_side);
+    }
+}

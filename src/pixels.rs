@@ -1,0 +1,108 @@
+//! Pixels in, pixels out: RGBA8 to the network's planar input and back, and everything done to the result that is
+//! not the network: cropping the padding off, keeping the photo's colours, the strength blend and the alpha channel.
+//! The CLI, the web API and the tests all go through here.
+
+use crate::graph::{Shape, Tensor};
+
+/// Bytes per RGBA8 pixel.
+pub const RGBA: usize = 4;
+
+/// The network's input: RGB in 0..1, planar, reflect-padded on the right and bottom to `padded_w x padded_h`.
+/// Transparent pixels are composited onto white first, so whatever colour hides under alpha 0 cannot skew the
+/// network's instance-norm statistics; the alpha comes back unchanged in `finish`.
+pub fn prepare(rgba: &[u8], width: usize, height: usize, padded_w: usize, padded_h: usize) -> Tensor {
+    let mut input = Tensor::zeros(Shape::new(3, padded_h, padded_w));
+    let plane = padded_w * padded_h;
+    let mirror = |i: usize, n: usize| if i < n { i } else { 2 * (n - 1) - i };
+    for y in 0..padded_h {
+        let sy = mirror(y, height);
+        for x in 0..padded_w {
+            let px = &rgba[(sy * width + mirror(x, width)) * RGBA..][..RGBA];
+            let alpha = px[3] as f32 / 255.0;
+            for c in 0..3 {
+                let value = px[c] as f32 / 255.0;
+                input.data[c * plane + y * padded_w + x] = value * alpha + (1.0 - alpha);
+            }
+        }
+    }
+    input
+}
+
+/// What to do with the network's output before it is returned.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Finish {
+    /// 1 is the full style, 0 the untouched photo.
+    pub strength: f32,
+    /// Take the brightness from the styled image and the colour from the photo.
+    pub preserve_color: bool,
+}
+
+/// Crops the network's output back to `width x height` and applies `finish`, returning RGBA8 with the
+/// original alpha.
+pub fn finish(stylized: &Tensor, original: &[u8], width: usize, height: usize, finish: Finish) -> Vec<u8> {
+    let plane = stylized.shape.plane();
+    let row = stylized.shape.width;
+    let mut out = vec![0u8; width * height * RGBA];
+    for y in 0..height {
+        for x in 0..width {
+            let i = y * width + x;
+            let src = &original[i * RGBA..][..RGBA];
+            let alpha = src[3] as f32 / 255.0;
+            // The photo as the network saw it (composited onto white), in 0..1.
+            let photo: [f32; 3] = std::array::from_fn(|c| src[c] as f32 / 255.0 * alpha + (1.0 - alpha));
+            let mut styled: [f32; 3] = std::array::from_fn(|c| stylized.data[c * plane + y * row + x].clamp(0.0, 1.0));
+            if finish.preserve_color {
+                styled = keep_colour(styled, photo);
+            }
+            let dst = &mut out[i * RGBA..][..RGBA];
+            for c in 0..3 {
+                let mixed = photo[c] + (styled[c] - photo[c]) * finish.strength;
+                dst[c] = (mixed.clamp(0.0, 1.0) * 255.0).round() as u8;
+            }
+            dst[3] = src[3];
+        }
+    }
+    out
+}
+
+/// The styled pixel's luma (BT.601) with the photo's chroma: the product keeps its true colour.
+fn keep_colour(styled: [f32; 3], photo: [f32; 3]) -> [f32; 3] {
+    let luma = |p: [f32; 3]| 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
+    let y = luma(styled);
+    let cb = -0.168_736 * photo[0] - 0.331_264 * photo[1] + 0.5 * photo[2];
+    let cr = 0.5 * photo[0] - 0.418_688 * photo[1] - 0.081_312 * photo[2];
+    [y + 1.402 * cr, y - 0.344_136 * cb - 0.714_136 * cr, y + 1.772 * cb].map(|v| v.clamp(0.0, 1.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prepare_reflects_without_repeating_the_edge() {
+        // A 3x1 grey ramp padded to 6 wide reads 0 1 2 | 1 0 ... mirrored at the last pixel.
+        let rgba: Vec<u8> = [0u8, 100, 200].iter().flat_map(|&v| [v, v, v, 255]).collect();
+        let t = prepare(&rgba, 3, 1, 5, 1);
+        let red: Vec<u8> = t.data[..5].iter().map(|v| (v * 255.0).round() as u8).collect();
+        assert_eq!(red, [0, 100, 200, 100, 0]);
+    }
+
+    #[test]
+    fn transparent_pixels_are_white_to_the_network_and_keep_their_alpha() {
+        let rgba = [10u8, 20, 30, 0];
+        let t = prepare(&rgba, 1, 1, 1, 1);
+        assert_eq!(t.data, [1.0, 1.0, 1.0]);
+        let out = finish(&t, &rgba, 1, 1, Finish { strength: 1.0, preserve_color: false });
+        assert_eq!(out, [255, 255, 255, 0]);
+    }
+
+    #[test]
+    fn strength_zero_returns_the_photo_and_keep_colour_keeps_grey_grey() {
+        let rgba = [200u8, 50, 25, 255];
+        let styled = Tensor::from_vec(Shape::new(3, 1, 1), vec![0.1, 0.9, 0.4]).unwrap();
+        assert_eq!(finish(&styled, &rgba, 1, 1, Finish { strength: 0.0, preserve_color: false }), rgba);
+        let grey = [128u8, 128, 128, 255];
+        let out = finish(&styled, &grey, 1, 1, Finish { strength: 1.0, preserve_color: true });
+        assert!(out[0] == out[1] && out[1] == out[2], "{out:?}");
+    }
+}
