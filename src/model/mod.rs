@@ -6,6 +6,9 @@
 //! buffer), so a hostile header cannot make us allocate more than the file itself holds.
 
 mod description;
+mod manifest;
+
+pub use manifest::{style_names, BUILTIN_MANIFEST};
 
 use std::collections::HashMap;
 
@@ -248,6 +251,9 @@ mod tests {
         assert_eq!(convs, 18);
         // 331x257 runs at 332x260, the multiple of 4 at or above it.
         assert_eq!(model.padded_size(331, 257), (332, 260));
+        let names = style_names();
+        assert_eq!(names.len(), model.style_count, "every style has a name in models/manifest.json");
+        assert!(names.iter().all(|n| !n.trim().is_empty()));
         println!("min side {}", model.min_side);
     }
 }

@@ -1,0 +1,26 @@
+//! The shipped model's manifest: the names shown for the preset styles, and their thumbnails.
+
+use serde::Deserialize;
+
+/// `models/manifest.json`, compiled in beside the model.
+pub const BUILTIN_MANIFEST: &str = include_str!("../../models/manifest.json");
+
+#[derive(Debug, Deserialize)]
+struct Manifest {
+    styles: Vec<StyleEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+struct StyleEntry {
+    id: usize,
+    name: String,
+}
+
+/// The display name of each built-in preset style, in index order.
+pub fn style_names() -> Vec<String> {
+    // The manifest is part of the build and checked by a test, so a parse failure only yields no names.
+    let Ok(manifest) = serde_json::from_str::<Manifest>(BUILTIN_MANIFEST) else { return Vec::new() };
+    let mut styles = manifest.styles;
+    styles.sort_by_key(|s| s.id);
+    styles.into_iter().map(|s| s.name).collect()
+}
