@@ -1,0 +1,112 @@
+//! The public Rust API on the CPU backend: sizes, alpha, strength, and every bad input a caller can pass.
+
+use vitrine::{Backend, Error, Limits, Model, Options, StyleSpec, Styler};
+
+fn styler() -> Styler {
+    Styler::new(Model::builtin().unwrap(), Backend::Cpu).unwrap()
+}
+
+/// A deterministic photo-like gradient with a soft disc, so every style has structure to work on.
+fn photo(width: u32, height: u32, alpha: impl Fn(u32, u32) -> u8) -> Vec<u8> {
+    let mut rgba = Vec::with_capacity((width * height * 4) as usize);
+    for y in 0..height {
+        for x in 0..width {
+            let (dx, dy) = (x as f32 - width as f32 / 2.0, y as f32 - height as f32 / 2.0);
+            let disc = if dx * dx + dy * dy < (width.min(height) as f32 / 3.0).powi(2) { 90 } else { 0 };
+            rgba.extend_from_slice(&[(x * 255 / width) as u8, (y * 255 / height) as u8, 60 + disc, alpha(x, y)]);
+        }
+    }
+    rgba
+}
+
+#[test]
+fn odd_sizes_come_back_exactly_the_input_size() {
+    let mut styler = styler();
+    for (w, h) in [(331, 257), (5, 5), (17, 9)] {
+        let out = styler.stylize(w, h, &photo(w, h, |_, _| 255), &Options::default()).unwrap();
+        assert_eq!(out.len(), (w * h * 4) as usize, "{w}x{h}");
+    }
+}
+
+#[test]
+fn the_edges_are_styled_like_the_interior() {
+    // Reflect padding keeps the border free of dark or bright frames: the outermost column's mean brightness
+    // stays close to its neighbour's a few pixels in.
+    let (w, h) = (61, 47);
+    let out = styler().stylize(w, h, &photo(w, h, |_, _| 255), &Options { style: StyleSpec::Preset(19), ..Options::default() }).unwrap();
+    let column_mean = |x: u32| (0..h).map(|y| out[((y * w + x) * 4) as usize] as f32).sum::<f32>() / h as f32;
+    for (edge, inner) in [(0, 3), (w - 1, w - 4)] {
+        let gap = (column_mean(edge) - column_mean(inner)).abs();
+        assert!(gap < 40.0, "column {edge} differs from column {inner} by {gap}");
+    }
+}
+
+#[test]
+fn alpha_is_kept_and_strength_zero_returns_the_photo() {
+    let (w, h) = (24, 20);
+    let rgba = photo(w, h, |x, _| if x < 8 { 0 } else { 255 });
+    let mut styler = styler();
+    let styled = styler.stylize(w, h, &rgba, &Options::default()).unwrap();
+    assert!(styled.chunks(4).zip(rgba.chunks(4)).all(|(a, b)| a[3] == b[3]));
+    let untouched = styler.stylize(w, h, &rgba, &Options { strength: 0.0, ..Options::default() }).unwrap();
+    for (a, b) in untouched.chunks(4).zip(rgba.chunks(4)).filter(|(_, b)| b[3] == 255) {
+        assert_eq!(a, b);
+    }
+    assert_ne!(styled, untouched);
+}
+
+#[test]
+fn a_mix_differs_from_either_style_alone() {
+    let (w, h) = (20, 20);
+    let rgba = photo(w, h, |_, _| 255);
+    let mut styler = styler();
+    let run = |styler: &mut Styler, style: StyleSpec| styler.stylize(w, h, &rgba, &Options { style, ..Options::default() }).unwrap();
+    let three = run(&mut styler, StyleSpec::Preset(3));
+    let twelve = run(&mut styler, StyleSpec::Preset(12));
+    let mix = run(&mut styler, "3:0.5,12:0.5".parse().unwrap());
+    assert!(mix != three && mix != twelve);
+    // Weights are relative: 3:1,12:1 is the same mix.
+    assert_eq!(mix, run(&mut styler, "3:1,12:1".parse().unwrap()));
+}
+
+#[test]
+fn bad_requests_get_typed_errors() {
+    let mut styler = styler();
+    let ok = photo(16, 16, |_, _| 255);
+    let run = |styler: &mut Styler, w: u32, h: u32, rgba: &[u8], options: Options| styler.stylize(w, h, rgba, &options);
+    let style = |style: StyleSpec| Options { style, ..Options::default() };
+    assert!(matches!(run(&mut styler, 16, 16, &ok, style(StyleSpec::Preset(26))), Err(Error::StyleIndex { index: 26, count: 26 })));
+    for bad in [vec![(3, f32::NAN)], vec![(3, -1.0)], vec![(3, 0.0)], vec![], vec![(2, f32::INFINITY)]] {
+        assert!(matches!(run(&mut styler, 16, 16, &ok, style(StyleSpec::Mix(bad.clone()))), Err(Error::StyleWeights { .. })), "{bad:?}");
+    }
+    assert!(matches!(run(&mut styler, 16, 16, &ok, style(StyleSpec::Weights(vec![1.0; 25]))), Err(Error::StyleWeights { .. })));
+    assert!(matches!(run(&mut styler, 16, 16, &ok, style(StyleSpec::Weights(vec![0.0; 26]))), Err(Error::StyleWeights { .. })));
+    for strength in [-0.1, 1.5, f32::NAN] {
+        assert!(matches!(run(&mut styler, 16, 16, &ok, Options { strength, ..Options::default() }), Err(Error::Strength { .. })));
+    }
+    let min = styler.model().min_side;
+    assert!(matches!(run(&mut styler, 0, 0, &[], Options::default()), Err(Error::ImageTooSmall { min_side, .. }) if min_side == min));
+    assert!(matches!(run(&mut styler, min - 1, 16, &ok, Options::default()), Err(Error::ImageTooSmall { .. })));
+    assert!(matches!(run(&mut styler, 16, 16, &ok[..100], Options::default()), Err(Error::PixelBuffer { .. })));
+    let limits = styler.limits();
+    assert!(matches!(run(&mut styler, limits.max_side + 1, 16, &[], Options::default()), Err(Error::ImageTooLarge { .. })));
+    let mut tight = Styler::new(Model::builtin().unwrap(), Backend::Cpu).unwrap().with_limits(Limits { max_side: 64, max_pixels: 1000 });
+    assert!(matches!(tight.stylize(40, 40, &photo(40, 40, |_, _| 255), &Options::default()), Err(Error::ImageTooLarge { .. })));
+}
+
+#[test]
+fn style_specs_parse_like_the_cli_writes_them() {
+    assert_eq!("19".parse::<StyleSpec>().unwrap(), StyleSpec::Preset(19));
+    assert_eq!("3:0.5, 12:0.5".parse::<StyleSpec>().unwrap(), StyleSpec::Mix(vec![(3, 0.5), (12, 0.5)]));
+    assert!("three".parse::<StyleSpec>().is_err());
+    assert!("3:x".parse::<StyleSpec>().is_err());
+    assert!("-1".parse::<StyleSpec>().is_err());
+}
+
+#[test]
+fn error_messages_say_what_to_do() {
+    let message = Error::ImageTooSmall { width: 3, height: 3, min_side: 5 }.to_string();
+    assert!(message.contains("at least 5 pixels"), "{message}");
+    let message = Error::StyleIndex { index: 40, count: 26 }.to_string();
+    assert!(message.contains("0 to 25"), "{message}");
+}
