@@ -1,0 +1,209 @@
+//! The `vitrine` command as a user runs it: real files in a temporary folder, the CPU backend (the GPU path has
+//! its own tests), and every bad input ending in a message on stderr, a non-zero exit and no panic.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/www/samples");
+
+fn vitrine(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vitrine")).args(args).output().unwrap()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("vitrine-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn sample(name: &str) -> String {
+    format!("{SAMPLES}/{name}")
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Fails with the command's own output when it did not exit as expected.
+fn expect_failure(output: &Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "expected failure, stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "a panic reached the user: {stderr}");
+    assert!(stderr.contains(needle), "stderr lacks `{needle}`: {stderr}");
+}
+
+fn expect_success(output: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "failed: {stderr}");
+    stderr
+}
+
+#[test]
+fn stylizes_a_photo_at_its_size_and_reports_json() {
+    let dir = scratch("one");
+    let out = dir.join("coffee19.png");
+    let output = vitrine(&["stylize", &sample("coffee.jpg"), "-o", path(&out), "--style", "19", "--max-size", "64", "--backend", "cpu", "--json"]);
+    expect_success(&output);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["style"], "19");
+    assert_eq!(report["backend"], "cpu");
+    let styled = image::open(&out).unwrap();
+    let source = image::open(sample("coffee.jpg")).unwrap();
+    assert_eq!(styled.width().max(styled.height()), 64);
+    let expected_h = (64.0 * source.height() as f64 / source.width() as f64).round() as u32;
+    assert_eq!((report["size"][0].as_u64().unwrap(), report["size"][1].as_u64().unwrap()), (64, expected_h as u64));
+}
+
+#[test]
+fn rgba_input_keeps_its_alpha() {
+    let dir = scratch("alpha");
+    let out = dir.join("logo.png");
+    expect_success(&vitrine(&["stylize", &sample("logo.png"), "-o", path(&out), "--style", "7", "--max-size", "60", "--backend", "cpu"]));
+    let styled = image::open(&out).unwrap().to_rgba8();
+    let source = image::imageops::resize(
+        &image::open(sample("logo.png")).unwrap().to_rgba8(),
+        styled.width(),
+        styled.height(),
+        image::imageops::FilterType::Lanczos3,
+    );
+    assert!(styled.pixels().any(|p| p[3] == 0), "the logo's transparent parts are gone");
+    assert!(styled.pixels().zip(source.pixels()).all(|(a, b)| a[3] == b[3]));
+}
+
+#[test]
+fn folders_in_and_out_and_mixes_with_strength_and_colour() {
+    let dir = scratch("folder");
+    let input = dir.join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    for name in ["coffee.jpg", "rocket.jpg"] {
+        std::fs::copy(sample(name), input.join(name)).unwrap();
+    }
+    std::fs::write(input.join("notes.txt"), "not an image").unwrap();
+    let out = dir.join("out");
+    let args = ["stylize", path(&input), "-o", path(&out), "--style", "3:0.5,12:0.5", "--strength", "0.8", "--preserve-color", "--max-size", "48", "--backend", "cpu"];
+    expect_success(&vitrine(&args));
+    let mut written: Vec<String> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    written.sort();
+    assert_eq!(written, ["coffee_style3-0.5_12-0.5.png", "rocket_style3-0.5_12-0.5.png"]);
+}
+
+#[test]
+fn a_bad_file_in_a_folder_is_reported_and_the_rest_are_written() {
+    let dir = scratch("partial");
+    let input = dir.join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::copy(sample("coffee.jpg"), input.join("a.jpg")).unwrap();
+    std::fs::write(input.join("b.png"), b"\x89PNG\r\n\x1a\n broken").unwrap();
+    let out = dir.join("out");
+    let output = vitrine(&["stylize", path(&input), "-o", path(&out), "--max-size", "32", "--backend", "cpu"]);
+    expect_failure(&output, "b.png");
+    assert!(out.join("a_style0.png").exists());
+    assert!(!out.join("b_style0.png").exists());
+}
+
+#[test]
+fn stdin_to_stdout() {
+    let photo = std::fs::read(sample("rocket.jpg")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vitrine"))
+        .args(["stylize", "-", "-o", "-", "--style", "4", "--max-size", "40", "--backend", "cpu"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), &photo).unwrap();
+    let output = child.wait_with_output().unwrap();
+    expect_success(&output);
+    let styled = image::load_from_memory(&output.stdout).unwrap();
+    assert_eq!(styled.width().max(styled.height()), 40);
+}
+
+#[test]
+fn sheet_shows_every_style() {
+    let dir = scratch("sheet");
+    let out = dir.join("sheet.png");
+    expect_success(&vitrine(&["sheet", &sample("coffee.jpg"), "-o", path(&out), "--tile", "32", "--columns", "9", "--backend", "cpu"]));
+    let sheet = image::open(&out).unwrap();
+    // 27 tiles (the photo and 26 styles) in rows of 9: three rows.
+    assert_eq!(sheet.width(), 9 * (32 + 8) + 8);
+    assert!(sheet.height() > 3 * 21);
+}
+
+#[test]
+fn info_lists_backend_and_named_styles() {
+    let output = vitrine(&["info", "--backend", "cpu", "--json"]);
+    expect_success(&output);
+    let info: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(info["backend"], "cpu");
+    assert_eq!(info["styles"].as_array().unwrap().len(), 26);
+    assert!(info["styles"].as_array().unwrap().iter().all(|s| s["name"].is_string()));
+    let text = vitrine(&["info", "--backend", "cpu"]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("26 styles"));
+}
+
+#[test]
+fn bad_input_fails_clearly() {
+    let dir = scratch("bad");
+    let coffee = sample("coffee.jpg");
+    let out = dir.join("out.png");
+    let o = path(&out);
+    let gif = dir.join("out.gif");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["stylize", &coffee, "-o", o, "--style", "26"], "0 to 25"),
+        (vec!["stylize", &coffee, "-o", o, "--style", "3:nan"], "not a number"),
+        (vec!["stylize", &coffee, "-o", o, "--style", "3:-1"], "negative"),
+        (vec!["stylize", &coffee, "-o", o, "--style", "3:0,4:0"], "add up to zero"),
+        (vec!["stylize", &coffee, "-o", o, "--style", "oil"], "INDEX"),
+        (vec!["stylize", &coffee, "-o", o, "--strength", "1.5"], "from 0 to 1"),
+        (vec!["stylize", "/no/such/photo.jpg", "-o", o], "does not exist"),
+        (vec!["stylize", &coffee, "-o", path(&gif)], ".png or .jpg"),
+        (vec!["stylize", &coffee, "-o", &coffee], "overwrite its own input"),
+    ];
+    for (args, needle) in cases {
+        let mut args = args;
+        args.extend(["--backend", "cpu"]);
+        expect_failure(&vitrine(&args), needle);
+    }
+    assert!(!out.exists(), "a failed run left an output behind");
+
+    let empty = dir.join("empty.png");
+    std::fs::write(&empty, b"").unwrap();
+    expect_failure(&vitrine(&["stylize", path(&empty), "-o", o, "--backend", "cpu"]), "empty");
+    let garbage = dir.join("garbage.jpg");
+    std::fs::write(&garbage, [0xFFu8, 0xD8, 0xFF, 0x00, 1, 2, 3]).unwrap();
+    expect_failure(&vitrine(&["stylize", path(&garbage), "-o", o, "--backend", "cpu"]), "not a readable image");
+
+    let tiny = dir.join("tiny.png");
+    image::RgbImage::new(3, 3).save(&tiny).unwrap();
+    expect_failure(&vitrine(&["stylize", path(&tiny), "-o", o, "--backend", "cpu"]), "at least 5 pixels");
+    let long = dir.join("long.png");
+    image::RgbImage::new(5000, 8).save(&long).unwrap();
+    expect_failure(&vitrine(&["stylize", path(&long), "-o", o, "--max-size", "0", "--backend", "cpu"]), "beyond the limits of 4096");
+
+    let model = dir.join("broken.safetensors");
+    std::fs::write(&model, b"not a model").unwrap();
+    expect_failure(&vitrine(&["stylize", &coffee, "-o", o, "--model", path(&model), "--backend", "cpu"]), "damaged or is not a vitrine model");
+    expect_failure(&vitrine(&["stylize", &coffee, "-o", o, "--model", "/no/such/model", "--backend", "cpu"]), "cannot read the model");
+}
+
+#[test]
+fn gpu_backend_without_a_gpu_says_so() {
+    // Point Vulkan at a driver that does not exist and allow no other backend: no adapter can be had.
+    let output = Command::new(env!("CARGO_BIN_EXE_vitrine"))
+        .args(["info", "--backend", "gpu"])
+        .env("WGPU_BACKEND", "vulkan")
+        .env("VK_ICD_FILENAMES", "/nonexistent/icd.json")
+        .output()
+        .unwrap();
+    expect_failure(&output, "--backend cpu");
+    // auto falls back to the CPU and says why.
+    let output = Command::new(env!("CARGO_BIN_EXE_vitrine"))
+        .args(["info", "--backend", "auto"])
+        .env("WGPU_BACKEND", "vulkan")
+        .env("VK_ICD_FILENAMES", "/nonexistent/icd.json")
+        .output()
+        .unwrap();
+    expect_success(&output);
+    assert!(String::from_utf8_lossy(&output.stdout).contains("backend   cpu"));
+}
