@@ -1,0 +1,42 @@
+// In-place elementwise ops: relu, sigmoid, and `x += y`.
+
+override WG: u32 = 64u;
+
+struct EltParams {
+    count: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: EltParams;
+@group(0) @binding(1) var<storage, read_write> x: array<f32>;
+@group(0) @binding(2) var<storage, read> y: array<f32>;
+
+fn element(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
+    return gid.y * groups.x * WG + gid.x;
+}
+
+@compute @workgroup_size(WG)
+fn relu(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = element(gid, groups);
+    if (i < p.count) {
+        x[i] = max(x[i], 0.0);
+    }
+}
+
+@compute @workgroup_size(WG)
+fn sigmoid(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = element(gid, groups);
+    if (i < p.count) {
+        x[i] = 1.0 / (1.0 + exp(-x[i]));
+    }
+}
+
+@compute @workgroup_size(WG)
+fn add(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = element(gid, groups);
+    if (i < p.count) {
+        x[i] += y[i];
+    }
+}

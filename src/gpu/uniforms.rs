@@ -1,0 +1,127 @@
+//! Per-dispatch parameters, written once here and mirrored in the WGSL structs of the same names.
+//! `tests::wgsl_structs_match` parses every shader with naga and compares member names and offsets, so the two sides
+//! cannot drift apart silently.
+
+use bytemuck::{Pod, Zeroable};
+
+/// Declares a `#[repr(C)]` Pod struct and the list of its members with their byte offsets.
+macro_rules! uniform_struct {
+    ($(#[$meta:meta])* pub struct $name:ident { $($field:ident: $ty:ty,)* }) => {
+        $(#[$meta])*
+        #[repr(C)]
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+        pub struct $name {
+            $(pub $field: $ty,)*
+        }
+
+        impl $name {
+            #[cfg(test)]
+            pub const MEMBERS: &'static [(&'static str, usize)] =
+                &[$((stringify!($field), std::mem::offset_of!($name, $field)),)*];
+        }
+    };
+}
+
+uniform_struct! {
+    /// `conv2d.wgsl`. Padded to a multiple of 16 bytes.
+    pub struct ConvParams {
+        in_channels: u32,
+        in_height: u32,
+        in_width: u32,
+        out_channels: u32,
+        out_height: u32,
+        out_width: u32,
+        in_per_group: u32,
+        outs_per_group: u32,
+        kernel_h: u32,
+        kernel_w: u32,
+        stride: u32,
+        pad: u32,
+        reflect: u32,
+        has_bias: u32,
+        _pad0: u32,
+        _pad1: u32,
+    }
+}
+
+uniform_struct! {
+    /// `norm.wgsl`: both passes.
+    pub struct NormParams {
+        channels: u32,
+        plane: u32,
+        params_offset: u32,
+        eps: f32,
+    }
+}
+
+uniform_struct! {
+    /// `elementwise.wgsl`.
+    pub struct EltParams {
+        count: u32,
+        _pad0: u32,
+        _pad1: u32,
+        _pad2: u32,
+    }
+}
+
+uniform_struct! {
+    /// `upsample.wgsl`.
+    pub struct UpsampleParams {
+        channels: u32,
+        in_height: u32,
+        in_width: u32,
+        factor: u32,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gpu::kernels::Kernel;
+
+    fn wgsl_layout(source: &str, name: &str) -> (Vec<(String, usize)>, usize) {
+        let module = match naga::front::wgsl::parse_str(source) {
+            Ok(module) => module,
+            Err(e) => panic!("shader does not parse: {}", e.emit_to_string(source)),
+        };
+        let found = module.types.iter().find(|(_, ty)| ty.name.as_deref() == Some(name));
+        let Some((_, ty)) = found else { panic!("no struct {name} in the shader") };
+        let naga::TypeInner::Struct { members, span } = &ty.inner else { panic!("{name} is not a struct") };
+        let members = members
+            .iter()
+            .map(|m| (m.name.clone().unwrap_or_default(), m.offset as usize))
+            .collect();
+        (members, *span as usize)
+    }
+
+    fn check(source: &str, name: &str, members: &[(&str, usize)], size: usize) {
+        let (wgsl, span) = wgsl_layout(source, name);
+        let rust: Vec<(String, usize)> = members.iter().map(|(n, o)| (n.to_string(), *o)).collect();
+        assert_eq!(wgsl, rust, "{name}: WGSL and Rust members differ");
+        assert_eq!(span, size, "{name}: WGSL and Rust sizes differ");
+    }
+
+    #[test]
+    fn wgsl_structs_match() {
+        let size = std::mem::size_of::<ConvParams>();
+        check(Kernel::Conv2d.source(), "ConvParams", ConvParams::MEMBERS, size);
+        check(Kernel::NormStats.source(), "NormParams", NormParams::MEMBERS, std::mem::size_of::<NormParams>());
+        check(Kernel::Relu.source(), "EltParams", EltParams::MEMBERS, std::mem::size_of::<EltParams>());
+        let size = std::mem::size_of::<UpsampleParams>();
+        check(Kernel::Upsample.source(), "UpsampleParams", UpsampleParams::MEMBERS, size);
+    }
+
+    #[test]
+    fn every_shader_validates() {
+        for kernel in Kernel::ALL {
+            let source = kernel.source();
+            let module = naga::front::wgsl::parse_str(source).unwrap_or_else(|e| panic!("{}", e.emit_to_string(source)));
+            let mut validator =
+                naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty());
+            if let Err(e) = validator.validate(&module) {
+                panic!("{kernel:?}: {}", e.emit_to_string(source));
+            }
+            assert!(module.entry_points.iter().any(|e| e.name == kernel.entry()), "{kernel:?} has no entry point");
+        }
+    }
+}

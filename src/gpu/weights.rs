@@ -1,0 +1,112 @@
+//! Convolution weights on the GPU: int8 packed four to a u32, uploaded once.
+
+use wgpu::util::DeviceExt;
+
+use crate::error::{Error, Result};
+use crate::graph::{Conv2d, ConvWeights};
+
+/// Whether a conv runs the 4-output-channel kernel: every group's channels must split into whole quads.
+pub fn uses_oc4(conv: &Conv2d) -> bool {
+    let per_group = conv.weights.out_channels / conv.groups.max(1);
+    per_group > 0 && per_group % 4 == 0
+}
+
+/// `[out][in_per_group][kh][kw]` bytes, four consecutive taps per word (byte 0 lowest).
+pub fn pack_flat(w: &ConvWeights) -> Vec<u32> {
+    w.quantised
+        .chunks(4)
+        .map(|taps| taps.iter().enumerate().fold(0u32, |word, (b, &q)| word | (u32::from(q as u8) << (8 * b))))
+        .collect()
+}
+
+/// One word per (quad of output channels, tap): byte `c` is output channel `4 * quad + c`.
+pub fn pack_quads(w: &ConvWeights) -> Vec<u32> {
+    let taps = w.taps();
+    let mut words = Vec::with_capacity(w.out_channels / 4 * taps);
+    for quad in 0..w.out_channels / 4 {
+        for t in 0..taps {
+            let word = (0..4).fold(0u32, |word, c| {
+                word | (u32::from(w.quantised[(quad * 4 + c) * taps + t] as u8) << (8 * c))
+            });
+            words.push(word);
+        }
+    }
+    words
+}
+
+/// One conv's weights and its scales-then-biases.
+pub struct ConvBuffers {
+    pub weights: wgpu::Buffer,
+    pub scale_bias: wgpu::Buffer,
+}
+
+/// Bytes a conv's buffers take, to check against the binding limit before uploading.
+pub fn conv_bytes(conv: &Conv2d) -> u64 {
+    let w = &conv.weights;
+    let weights = w.quantised.len().div_ceil(4) as u64 * 4;
+    let scale_bias = (w.scales.len() + w.bias.as_ref().map_or(0, Vec::len)) as u64 * 4;
+    weights.max(scale_bias)
+}
+
+pub fn upload(device: &wgpu::Device, conv: &Conv2d, limit: u64) -> Result<ConvBuffers> {
+    let needed = conv_bytes(conv);
+    if needed > limit {
+        return Err(Error::GpuBufferLimit { needed, limit });
+    }
+    let w = &conv.weights;
+    let mut words = if uses_oc4(conv) { pack_quads(w) } else { pack_flat(w) };
+    // Zero-sized bindings are invalid.
+    if words.is_empty() {
+        words.push(0);
+    }
+    let mut scale_bias = w.scales.clone();
+    scale_bias.extend(w.bias.iter().flatten());
+    if scale_bias.is_empty() {
+        scale_bias.push(0.0);
+    }
+    let storage = |label: &str, contents: &[u8]| {
+        device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some(label),
+            contents,
+            usage: wgpu::BufferUsages::STORAGE,
+        })
+    };
+    Ok(ConvBuffers {
+        weights: storage("conv weights", bytemuck::cast_slice(&words)),
+        scale_bias: storage("conv scales", bytemuck::cast_slice(&scale_bias)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sign_extend(word: u32, b: usize) -> i8 {
+        ((word << (24 - 8 * b)) as i32 >> 24) as i8
+    }
+
+    #[test]
+    fn packing_round_trips() {
+        let quantised: Vec<i8> = (0..8 * 2 * 3 * 3).map(|i| ((i * 37) % 256) as u8 as i8).collect();
+        let w = ConvWeights {
+            out_channels: 8,
+            in_per_group: 2,
+            kernel_h: 3,
+            kernel_w: 3,
+            quantised: quantised.clone(),
+            scales: vec![1.0; 8],
+            bias: None,
+        };
+        let flat = pack_flat(&w);
+        for (i, &q) in quantised.iter().enumerate() {
+            assert_eq!(sign_extend(flat[i / 4], i % 4), q);
+        }
+        let quads = pack_quads(&w);
+        let taps = w.taps();
+        for oc in 0..8 {
+            for t in 0..taps {
+                assert_eq!(sign_extend(quads[oc / 4 * taps + t], oc % 4), quantised[oc * taps + t]);
+            }
+        }
+    }
+}
