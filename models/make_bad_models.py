@@ -3,7 +3,7 @@
 large allocation, and tests/bad/expected.json (file name -> the `vitrine::Error` variant it must produce).
 
 Most files are derived from the shipped model. To keep them a few KB each they start from a small but valid network
-cut from it (tests/fixtures/tiny_model.safetensors, also written here): the real first layer, its conditional norm
+cut from it (tests/bad/base/tiny_model.safetensors, also written here): the real first layer, its conditional norm
 sliced to its first 8 filters, feeding the real last two layers (8->4 and 4->3) with their norms, then the sigmoid;
 real tensor names, real op entries, 26 styles. The Rust tests load that file successfully, so each bad file differs
 from a loadable model by its one fault.
@@ -28,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 MODEL = HERE / "multistyle26.vitrine.safetensors"
 BAD = ROOT / "tests" / "bad"
-TINY = ROOT / "tests" / "fixtures" / "tiny_model.safetensors"
+TINY = BAD / "base" / "tiny_model.safetensors"
 
 DTYPES = {np.dtype(np.int8): "I8", np.dtype(np.float32): "F32", np.dtype(np.uint8): "U8"}
 
