@@ -85,8 +85,11 @@ impl Model {
         for node in &description.nodes {
             let (name, op, inputs, output) = match node {
                 NodeDescription::Conv2d { name, input, output, weight, weight_scale, bias, stride, pad, pad_mode, groups } => {
-                    if !(1..=MAX_STRIDE).contains(stride) || *groups == 0 {
-                        return Err(Error::graph(format!("{name}: stride {stride} or groups {groups} out of range")));
+                    if !(1..=MAX_STRIDE).contains(stride) {
+                        return Err(Error::graph(format!("{name}: stride {stride} is outside 1..={MAX_STRIDE}")));
+                    }
+                    if *groups == 0 {
+                        return Err(Error::graph(format!("{name}: groups must be at least 1")));
                     }
                     let weights = reader.conv_weights(name, weight, weight_scale, bias.as_deref())?;
                     if weights.out_channels % groups != 0 {
