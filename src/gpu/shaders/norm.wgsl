@@ -1,6 +1,7 @@
 // Instance norm in two passes.
 // `norm_stats`: one workgroup per channel reduces the whole plane in shared memory: first the mean, then the centred
-// sum of squares (two passes over the data keep f32 precise where E[x^2] - E[x]^2 would cancel).
+// sum of squares (two passes over the data keep f32 precise where E[x^2] - E[x]^2 would cancel). The mean is summed
+// relative to the plane's first value, so a large common offset does not eat the f32 digits of the sum.
 // `norm_apply`: in place, `(x - mean) * inv_std * gamma + beta`, gamma and beta read from the style parameters.
 
 override WG: u32 = 64u;
@@ -47,11 +48,12 @@ fn norm_stats(
         return;
     }
     let base = c * p.plane;
+    let pivot = x[base];
     var sum = 0.0;
     for (var i = lid; i < p.plane; i += WG) {
-        sum += x[base + i];
+        sum += x[base + i] - pivot;
     }
-    let mean = workgroup_sum(lid, sum) / f32(p.plane);
+    let mean = pivot + workgroup_sum(lid, sum) / f32(p.plane);
     var squares = 0.0;
     for (var i = lid; i < p.plane; i += WG) {
         let d = x[base + i] - mean;

@@ -1,0 +1,372 @@
+//! The GPU executor against the CPU oracle: every op on random odd shapes, then the whole built-in network.
+//!
+//! Runs on whatever adapter wgpu finds (lavapipe in CI: see the README). Without an adapter these tests fail, unless
+//! `VITRINE_SKIP_GPU_TESTS=1` is set.
+
+#![cfg(feature = "gpu")]
+
+use std::time::Instant;
+
+use vitrine::gpu::GpuExecutor;
+use vitrine::graph::{Conv2d, ConvWeights, Graph, InstanceNorm, Node, NormAffine, Op, PadMode, Shape, Tensor};
+use vitrine::{Error, Model, StyleParams, StyleSpec};
+
+/// xorshift64*: enough randomness for weights and inputs, and the same every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// Uniform in -1..1.
+    fn f32(&mut self) -> f32 {
+        (self.next() >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+    }
+
+    fn i8(&mut self) -> i8 {
+        (self.next() >> 56) as u8 as i8
+    }
+
+    fn tensor(&mut self, shape: Shape) -> Tensor {
+        Tensor { shape, data: (0..shape.len()).map(|_| self.f32()).collect() }
+    }
+}
+
+fn executor(graph: &Graph) -> Option<GpuExecutor> {
+    match pollster::block_on(GpuExecutor::new(graph)) {
+        Ok(executor) => Some(executor),
+        Err(e) if std::env::var("VITRINE_SKIP_GPU_TESTS").as_deref() == Ok("1") => {
+            eprintln!("skipping GPU test (VITRINE_SKIP_GPU_TESTS=1): {e}");
+            None
+        }
+        Err(e) => panic!("no GPU to test on: {e}; set VITRINE_SKIP_GPU_TESTS=1 to skip the GPU tests"),
+    }
+}
+
+fn gpu_run(executor: &mut GpuExecutor, graph: &Graph, input: &Tensor, params: &StyleParams) -> Tensor {
+    match pollster::block_on(executor.run(graph, input, params)) {
+        Ok(out) => out,
+        Err(e) => panic!("GPU run failed: {e}"),
+    }
+}
+
+fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
+    assert_eq!(a.shape, b.shape);
+    a.data.iter().zip(&b.data).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+fn max_abs(t: &Tensor) -> f32 {
+    t.data.iter().map(|v| v.abs()).fold(0.0, f32::max)
+}
+
+/// PSNR for values in 0..1.
+fn psnr(a: &Tensor, b: &Tensor) -> f64 {
+    let mse = a.data.iter().zip(&b.data).map(|(x, y)| f64::from(x - y).powi(2)).sum::<f64>() / a.data.len() as f64;
+    if mse == 0.0 {
+        f64::INFINITY
+    } else {
+        10.0 * (1.0 / mse).log10()
+    }
+}
+
+fn node(name: &str, op: Op, inputs: Vec<usize>, output: usize) -> Node {
+    Node { name: name.into(), op, inputs, output }
+}
+
+fn graph(input_channels: usize, nodes: Vec<Node>, style_params_len: usize) -> Graph {
+    let output = nodes.last().map_or(0, |n| n.output);
+    let value_count = output + 1;
+    Graph { input_channels, nodes, value_count, output, style_params_len }
+}
+
+struct ConvCase {
+    cin: usize,
+    cout: usize,
+    groups: usize,
+    kernel: usize,
+    stride: usize,
+    pad: usize,
+    mode: PadMode,
+    height: usize,
+    width: usize,
+    bias: bool,
+}
+
+fn random_conv(rng: &mut Rng, c: &ConvCase) -> Conv2d {
+    let in_per_group = c.cin / c.groups;
+    let taps = in_per_group * c.kernel * c.kernel;
+    // Scales that keep outputs near unit size, as a trained network's would be.
+    let scale = 1.0 / (127.0 * (taps as f32).sqrt());
+    Conv2d {
+        weights: ConvWeights {
+            out_channels: c.cout,
+            in_per_group,
+            kernel_h: c.kernel,
+            kernel_w: c.kernel,
+            quantised: (0..c.cout * taps).map(|_| rng.i8()).collect(),
+            scales: (0..c.cout).map(|_| scale * (1.0 + 0.5 * rng.f32())).collect(),
+            bias: c.bias.then(|| (0..c.cout).map(|_| rng.f32()).collect()),
+        },
+        stride: c.stride,
+        pad: c.pad,
+        pad_mode: c.mode,
+        groups: c.groups,
+    }
+}
+
+/// Compares one graph on both executors; returns the max abs difference and the output's largest magnitude.
+fn compare(graph: &Graph, input: Tensor, params: &StyleParams) -> Option<(f32, f32)> {
+    let mut gpu = executor(graph)?;
+    let want = match vitrine::cpu::run(graph, input.clone(), params) {
+        Ok(t) => t,
+        Err(e) => panic!("CPU run failed: {e}"),
+    };
+    let got = gpu_run(&mut gpu, graph, &input, params);
+    Some((max_abs_diff(&want, &got), max_abs(&want)))
+}
+
+#[test]
+fn conv2d_matches_cpu() {
+    use PadMode::{Reflect, Zero};
+    #[rustfmt::skip]
+    let cases = [
+        // The network's first layer: 9x9 reflect, three channels in, 32 out (4-channel kernel).
+        ConvCase { cin: 3, cout: 32, groups: 1, kernel: 9, stride: 1, pad: 4, mode: Reflect, height: 13, width: 9, bias: true },
+        // Stride 2 down to an odd channel count (plain kernel).
+        ConvCase { cin: 32, cout: 5, groups: 1, kernel: 3, stride: 2, pad: 1, mode: Reflect, height: 7, width: 5, bias: false },
+        ConvCase { cin: 5, cout: 3, groups: 1, kernel: 1, stride: 1, pad: 0, mode: Zero, height: 7, width: 5, bias: true },
+        // Depthwise.
+        ConvCase { cin: 32, cout: 32, groups: 32, kernel: 3, stride: 1, pad: 1, mode: Zero, height: 13, width: 9, bias: true },
+        // Grouped with 4-channel quads per group, stride 2, zero padding wider than one.
+        ConvCase { cin: 32, cout: 32, groups: 4, kernel: 3, stride: 2, pad: 2, mode: Zero, height: 9, width: 7, bias: false },
+        ConvCase { cin: 3, cout: 3, groups: 1, kernel: 3, stride: 1, pad: 1, mode: Reflect, height: 5, width: 3, bias: true },
+        // Zero padding as wide as the image.
+        ConvCase { cin: 5, cout: 8, groups: 1, kernel: 9, stride: 1, pad: 4, mode: Zero, height: 7, width: 5, bias: false },
+        ConvCase { cin: 32, cout: 32, groups: 1, kernel: 3, stride: 1, pad: 1, mode: Reflect, height: 11, width: 13, bias: true },
+    ];
+    let mut rng = Rng(0x5eed_0001);
+    for (i, case) in cases.iter().enumerate() {
+        let conv = random_conv(&mut rng, case);
+        let g = graph(case.cin, vec![node("conv", Op::Conv2d(conv), vec![0], 1)], 0);
+        let input = rng.tensor(Shape::new(case.cin, case.height, case.width));
+        let Some((diff, magnitude)) = compare(&g, input, &StyleParams(vec![])) else { return };
+        // f32 sums in a different order: error grows with the magnitude of the result.
+        let tolerance = 1e-5 * magnitude.max(1.0);
+        println!("conv case {i}: max abs diff {diff:.2e} (output magnitude {magnitude:.2}, tolerance {tolerance:.1e})");
+        assert!(diff <= tolerance, "conv case {i}: max abs diff {diff} > {tolerance}");
+    }
+}
+
+fn norm_graph(rng: &mut Rng, channels: usize, offset: usize) -> (Graph, StyleParams) {
+    let norm = InstanceNorm {
+        channels,
+        eps: 1e-5,
+        affine: NormAffine::StyleTable { gamma: vec![1.0; channels], beta: vec![0.0; channels] },
+        params_offset: offset,
+    };
+    let len = offset + 2 * channels + 3;
+    let params = StyleParams((0..len).map(|_| 2.0 * rng.f32()).collect());
+    (graph(channels, vec![node("norm", Op::InstanceNorm(norm), vec![0], 1)], len), params)
+}
+
+#[test]
+fn instance_norm_matches_cpu() {
+    let mut rng = Rng(0x5eed_0002);
+    for (i, &(channels, height, width, offset)) in
+        [(3, 7, 5, 0), (5, 13, 9, 7), (32, 13, 9, 2), (3, 61, 47, 0), (5, 1, 3, 1)].iter().enumerate()
+    {
+        let (g, params) = norm_graph(&mut rng, channels, offset);
+        // An offset mean and a small spread: where a one-pass variance would lose its digits.
+        let mut input = rng.tensor(Shape::new(channels, height, width));
+        input.data.iter_mut().for_each(|v| *v = 50.0 + 0.1 * *v);
+        let Some((diff, magnitude)) = compare(&g, input, &params) else { return };
+        let tolerance = 2e-4 * magnitude.max(1.0);
+        println!("norm case {i}: max abs diff {diff:.2e} (output magnitude {magnitude:.2}, tolerance {tolerance:.1e})");
+        assert!(diff <= tolerance, "norm case {i}: max abs diff {diff} > {tolerance}");
+    }
+}
+
+#[test]
+fn elementwise_and_upsample_match_cpu() {
+    let mut rng = Rng(0x5eed_0003);
+    let shape = Shape::new(5, 7, 5);
+    let cases: Vec<(&str, Graph, f32)> = vec![
+        ("relu", graph(5, vec![node("relu", Op::Relu, vec![0], 1)], 0), 0.0),
+        ("sigmoid", graph(5, vec![node("sigmoid", Op::Sigmoid, vec![0], 1)], 0), 1e-6),
+        // x + x: both operands are one buffer, so the GPU works on a copy.
+        ("add x+x", graph(5, vec![node("add", Op::Add, vec![0, 0], 1)], 0), 0.0),
+        // relu(x) + x, with relu's result dying into the sum and x read again later.
+        (
+            "relu then add",
+            graph(5, vec![node("relu", Op::Relu, vec![0], 1), node("add", Op::Add, vec![1, 0], 2)], 0),
+            0.0,
+        ),
+        ("upsample x2", graph(5, vec![node("up", Op::UpsampleNearest { factor: 2 }, vec![0], 1)], 0), 0.0),
+        ("upsample x3", graph(5, vec![node("up", Op::UpsampleNearest { factor: 3 }, vec![0], 1)], 0), 0.0),
+    ];
+    for (name, g, tolerance) in cases {
+        let input = rng.tensor(shape);
+        let Some((diff, _)) = compare(&g, input, &StyleParams(vec![])) else { return };
+        println!("{name}: max abs diff {diff:.2e} (tolerance {tolerance:.0e})");
+        assert!(diff <= tolerance, "{name}: max abs diff {diff} > {tolerance}");
+    }
+}
+
+/// A small residual network: values die and their buffers are reused, in-place ops alias, a skip value lives long.
+#[test]
+fn small_network_matches_cpu() {
+    let mut rng = Rng(0x5eed_0004);
+    use PadMode::Reflect;
+    let conv = |rng: &mut Rng, cin, cout, kernel, stride| {
+        let pad = kernel / 2;
+        let c = ConvCase { cin, cout, groups: 1, kernel, stride, pad, mode: Reflect, height: 0, width: 0, bias: true };
+        Op::Conv2d(random_conv(rng, &c))
+    };
+    let norm = |channels, offset| {
+        Op::InstanceNorm(InstanceNorm {
+            channels,
+            eps: 1e-5,
+            affine: NormAffine::StyleTable { gamma: vec![1.0; channels], beta: vec![0.0; channels] },
+            params_offset: offset,
+        })
+    };
+    let nodes = vec![
+        node("c1", conv(&mut rng, 3, 8, 3, 1), vec![0], 1),
+        node("n1", norm(8, 0), vec![1], 2),
+        node("r1", Op::Relu, vec![2], 3),
+        node("c2", conv(&mut rng, 8, 16, 3, 2), vec![3], 4),
+        node("n2", norm(16, 16), vec![4], 5),
+        node("r2", Op::Relu, vec![5], 6),
+        node("c3", conv(&mut rng, 16, 16, 3, 1), vec![6], 7),
+        node("n3", norm(16, 48), vec![7], 8),
+        node("skip", Op::Add, vec![8, 6], 9),
+        node("up", Op::UpsampleNearest { factor: 2 }, vec![9], 10),
+        node("c4", conv(&mut rng, 16, 3, 3, 1), vec![10], 11),
+        node("out", Op::Sigmoid, vec![11], 12),
+    ];
+    let params_len = 80;
+    let params = StyleParams((0..params_len).map(|_| 1.0 + 0.5 * rng.f32()).collect());
+    let g = graph(3, nodes, params_len);
+    let input = rng.tensor(Shape::new(3, 14, 10));
+    let Some((diff, _)) = compare(&g, input, &params) else { return };
+    println!("small network: max abs diff {diff:.2e}");
+    assert!(diff <= 1e-4, "small network: max abs diff {diff}");
+}
+
+/// A deterministic test card: gradients, stripes and a disc, so every channel has structure.
+fn synthetic_image(width: usize, height: usize) -> Vec<u8> {
+    let mut rgba = Vec::with_capacity(width * height * 4);
+    for y in 0..height {
+        for x in 0..width {
+            let (fx, fy) = (x as f32 / width as f32, y as f32 / height as f32);
+            let disc = ((fx - 0.6).powi(2) + (fy - 0.4).powi(2)) < 0.05;
+            let stripe = (x / 4 + y / 6) % 2 == 0;
+            rgba.extend_from_slice(&[
+                (255.0 * fx) as u8,
+                if disc { 230 } else { (255.0 * fy) as u8 },
+                if stripe { 200 } else { 40 },
+                255,
+            ]);
+        }
+    }
+    rgba
+}
+
+#[test]
+fn builtin_model_matches_cpu() {
+    let model = match Model::builtin() {
+        Ok(m) => m,
+        Err(e) => panic!("the built-in model does not load: {e}"),
+    };
+    let Some(mut gpu) = executor(&model.graph) else { return };
+    println!("adapter: {:?}", gpu.summary());
+    let input_for = |width: u32, height: u32| {
+        let (pw, ph) = model.padded_size(width, height);
+        vitrine::pixels::prepare(&synthetic_image(width as usize, height as usize), width as usize, height as usize, pw, ph)
+    };
+    let params_for = |spec: &StyleSpec| match spec.resolve(model.style_count) {
+        Ok(weights) => StyleParams::mix(&model.graph, &weights),
+        Err(e) => panic!("{e}"),
+    };
+    let input = input_for(64, 48);
+    let specs = [StyleSpec::Preset(3), StyleSpec::Mix(vec![(1, 0.3), (19, 0.7)])];
+    let mut outputs = Vec::new();
+    for spec in &specs {
+        let params = params_for(spec);
+        let started = Instant::now();
+        let want = match vitrine::cpu::run(&model.graph, input.clone(), &params) {
+            Ok(t) => t,
+            Err(e) => panic!("CPU run failed: {e}"),
+        };
+        let cpu_time = started.elapsed();
+        let started = Instant::now();
+        let got = gpu_run(&mut gpu, &model.graph, &input, &params);
+        let gpu_time = started.elapsed();
+        let (diff, quality) = (max_abs_diff(&want, &got), psnr(&want, &got));
+        println!(
+            "style {spec}: 64x48 max abs diff {diff:.2e}, PSNR {quality:.1} dB; CPU {:.0} ms, GPU {:.0} ms",
+            cpu_time.as_secs_f64() * 1e3,
+            gpu_time.as_secs_f64() * 1e3
+        );
+        // The output is a sigmoid in 0..1; 2e-3 is half a step of an 8-bit pixel.
+        assert!(diff < 2e-3, "style {spec}: max abs diff {diff}");
+        assert!(quality > 60.0, "style {spec}: PSNR {quality}");
+        outputs.push(got);
+    }
+    // One plan served both styles; a style change is only new parameters, and it changes the picture.
+    assert_eq!(gpu.plan_count(), 1);
+    let change = max_abs_diff(&outputs[0], &outputs[1]);
+    assert!(change > 1e-2, "changing the style changed the output by only {change}");
+
+    // A second size gets its own plan; the first is kept.
+    let other = input_for(40, 56);
+    let params = params_for(&specs[0]);
+    let got = gpu_run(&mut gpu, &model.graph, &other, &params);
+    assert_eq!(got.shape, Shape::new(3, other.shape.height, other.shape.width));
+    assert_eq!(gpu.plan_count(), 2);
+    let want = match vitrine::cpu::run(&model.graph, other.clone(), &params) {
+        Ok(t) => t,
+        Err(e) => panic!("CPU run failed: {e}"),
+    };
+    let diff = max_abs_diff(&want, &got);
+    println!("40x56: max abs diff {diff:.2e}, PSNR {:.1} dB", psnr(&want, &got));
+    assert!(diff < 2e-3, "40x56: max abs diff {diff}");
+
+    // Warm: same size again reuses the first plan.
+    let started = Instant::now();
+    let again = gpu_run(&mut gpu, &model.graph, &input, &params_for(&specs[0]));
+    println!("64x48 warm GPU run: {:.0} ms", started.elapsed().as_secs_f64() * 1e3);
+    assert_eq!(gpu.plan_count(), 2);
+    assert_eq!(again.data, outputs[0].data, "the same input and style gave a different result");
+}
+
+#[test]
+fn oversized_buffer_is_refused_before_allocating() {
+    let g = graph(1, vec![node("up", Op::UpsampleNearest { factor: 2 }, vec![0], 1)], 0);
+    let Some(mut gpu) = executor(&g) else { return };
+    let limit = gpu.summary().max_storage_binding;
+    // The smallest square whose 2x upsampling needs a buffer beyond the limit.
+    let side = (((limit / 16) as f64).sqrt() as usize) + 1;
+    if (side * side * 4) as u64 > limit || side * side * 4 > vitrine::graph::MAX_VALUES_PER_TENSOR {
+        println!("skipping: this GPU's binding limit ({limit} bytes) is beyond what the test can build");
+        return;
+    }
+    let input = Tensor::zeros(Shape::new(1, side, side));
+    match pollster::block_on(gpu.run(&g, &input, &StyleParams(vec![]))) {
+        Err(Error::GpuBufferLimit { needed, limit: reported }) => {
+            assert_eq!(reported, limit);
+            assert!(needed > limit);
+        }
+        Err(e) => panic!("expected GpuBufferLimit, got {e}"),
+        Ok(_) => panic!("expected GpuBufferLimit, the run succeeded"),
+    }
+    assert_eq!(gpu.plan_count(), 0);
+    // The executor is still usable.
+    let small = Tensor { shape: Shape::new(1, 3, 5), data: (0..15).map(|v| v as f32).collect() };
+    let out = gpu_run(&mut gpu, &g, &small, &StyleParams(vec![]));
+    assert_eq!(out, vitrine::cpu::upsample_nearest(&small, 2));
+}
