@@ -159,7 +159,7 @@ impl Plan {
                         ..ConvParams::default()
                     };
                     let (kernel, work) =
-                        if oc4 { (Kernel::Conv2dOc4, out.len() as u64 / 4) } else { (Kernel::Conv2d, out.len() as u64) };
+                        if oc4 { (Kernel::Conv2dOc4, (out.channels / 4 * out.height * out.width.div_ceil(4)) as u64) } else { (Kernel::Conv2d, out.len() as u64) };
                     if convs.get(index).and_then(Option::as_ref).is_none() {
                         return Err(Error::graph(format!("{} has no uploaded weights", node.name)));
                     }

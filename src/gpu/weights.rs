@@ -8,7 +8,7 @@ use crate::graph::{Conv2d, ConvWeights};
 /// Whether a conv runs the 4-output-channel kernel: every group's channels must split into whole quads.
 pub fn uses_oc4(conv: &Conv2d) -> bool {
     let per_group = conv.weights.out_channels / conv.groups.max(1);
-    per_group > 0 && per_group % 4 == 0
+    per_group > 0 && per_group.is_multiple_of(4)
 }
 
 /// `[out][in_per_group][kh][kw]` bytes, four consecutive taps per word (byte 0 lowest).

@@ -4,8 +4,9 @@
 // Two entry points:
 // - `conv2d`: one output value per invocation; weights packed 4 taps per u32 in `[out][in_per_group][kh][kw]` order.
 //   Handles every shape; it is the tested fallback.
-// - `conv2d_oc4`: one pixel for 4 consecutive output channels per invocation, for convs whose channels per group are a
-//   multiple of 4. Each u32 holds the same tap for those 4 channels, so one input load feeds 4 multiply-adds.
+// - `conv2d_oc4`: 4 neighbouring pixels of a row for 4 consecutive output channels per invocation, for convs whose
+//   channels per group are a multiple of 4. Each u32 holds the same tap for those 4 channels, so one weight word
+//   feeds 16 multiply-adds and one input load feeds 4.
 
 override WG: u32 = 64u;
 
@@ -102,20 +103,25 @@ fn conv2d(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
 @compute @workgroup_size(WG)
 fn conv2d_oc4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let index = gid.y * groups.x * WG + gid.x;
-    let plane = p.out_height * p.out_width;
-    if (index >= (p.out_channels / 4u) * plane) {
+    // Each invocation: 4 output channels x 4 neighbouring pixels of one row, 16 accumulators in registers.
+    let blocks_per_row = (p.out_width + 3u) / 4u;
+    let blocks = p.out_height * blocks_per_row;
+    if (index >= (p.out_channels / 4u) * blocks) {
         return;
     }
-    let quad = index / plane;
+    let quad = index / blocks;
     let oc = quad * 4u;
-    let pixel = index % plane;
-    let oy = pixel / p.out_width;
-    let ox = pixel % p.out_width;
+    let block = index % blocks;
+    let oy = block / blocks_per_row;
+    let ox0 = (block % blocks_per_row) * 4u;
     let first_in = (oc / p.outs_per_group) * p.in_per_group;
     let in_plane = p.in_height * p.in_width;
     let shifts = vec4<u32>(24u, 16u, 8u, 0u);
     var w = quad * p.in_per_group * p.kernel_h * p.kernel_w;
-    var acc = vec4<f32>(0.0);
+    var acc0 = vec4<f32>(0.0);
+    var acc1 = vec4<f32>(0.0);
+    var acc2 = vec4<f32>(0.0);
+    var acc3 = vec4<f32>(0.0);
     for (var i = 0u; i < p.in_per_group; i++) {
         let base = (first_in + i) * in_plane;
         for (var ky = 0u; ky < p.kernel_h; ky++) {
@@ -126,16 +132,40 @@ fn conv2d_oc4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
             }
             let row = base + u32(sy) * p.in_width;
             for (var kx = 0u; kx < p.kernel_w; kx++) {
-                let sx = source_index(i32(ox * p.stride + kx) - i32(p.pad), i32(p.in_width));
-                if (sx >= 0) {
-                    let q = vec4<f32>(bitcast<vec4<i32>>(vec4<u32>(weights[w]) << shifts) >> vec4<u32>(24u));
-                    acc += q * src[row + u32(sx)];
-                }
+                let q = vec4<f32>(bitcast<vec4<i32>>(vec4<u32>(weights[w]) << shifts) >> vec4<u32>(24u));
+                let x0 = i32((ox0 * p.stride) + kx) - i32(p.pad);
+                let step = i32(p.stride);
+                acc0 += q * load(row, x0);
+                acc1 += q * load(row, x0 + step);
+                acc2 += q * load(row, x0 + 2 * step);
+                acc3 += q * load(row, x0 + 3 * step);
                 w++;
             }
         }
     }
+    let plane = p.out_height * p.out_width;
+    let at = oy * p.out_width + ox0;
     for (var c = 0u; c < 4u; c++) {
-        dst[(oc + c) * plane + pixel] = finish(oc + c, acc[c]);
+        let out = (oc + c) * plane + at;
+        dst[out] = finish(oc + c, acc0[c]);
+        if (ox0 + 1u < p.out_width) {
+            dst[out + 1u] = finish(oc + c, acc1[c]);
+        }
+        if (ox0 + 2u < p.out_width) {
+            dst[out + 2u] = finish(oc + c, acc2[c]);
+        }
+        if (ox0 + 3u < p.out_width) {
+            dst[out + 3u] = finish(oc + c, acc3[c]);
+        }
     }
+}
+
+// One input value of a row at padded column `x`; zero for a zero tap or a column past the right edge (which only
+// the unused lanes of a row's last block reach).
+fn load(row: u32, x: i32) -> f32 {
+    let sx = source_index(x, i32(p.in_width));
+    if (sx < 0 || sx >= i32(p.in_width)) {
+        return 0.0;
+    }
+    return src[row + u32(sx)];
 }
