@@ -5,7 +5,7 @@ mod conv;
 mod elementwise;
 mod norm;
 
-pub use conv::conv2d;
+pub use conv::{conv2d, conv2d_direct, conv2d_gemm};
 pub use elementwise::{add, relu, sigmoid, upsample_nearest};
 pub use norm::instance_norm;
 
