@@ -15,7 +15,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Mesa's software Vulkan (lavapipe) gives the GPU tests a real wgpu device on machines without a GPU.
 LAVAPIPE_ICD := /usr/share/vulkan/icd.d/lvp_icd.x86_64.json
-GPU_TEST_ENV := WGPU_BACKEND=vulkan VK_ICD_FILENAMES=$(LAVAPIPE_ICD) XDG_RUNTIME_DIR=$$(mktemp -d)
+GPU_TEST_ENV := WGPU_BACKEND=vulkan VK_ICD_FILENAMES=$(LAVAPIPE_ICD)
+
+# Mesa's drivers complain on stderr when this is unset, as on headless machines.
+ifeq ($(XDG_RUNTIME_DIR),)
+export XDG_RUNTIME_DIR := $(shell mktemp -d)
+endif
 
 .PHONY: demo test build system-deps venv wasm-target wasm-check model-check cargo-test clean
 

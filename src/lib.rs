@@ -31,7 +31,8 @@ use pixels::{Finish, RGBA};
 /// Which executor runs the network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Backend {
-    /// The GPU if one can be had, else the CPU.
+    /// A hardware GPU if one can be had, else the CPU. Software GPU adapters (lavapipe, SwiftShader) run the
+    /// shaders on the CPU more slowly than the CPU executor does, so they are passed over.
     #[default]
     Auto,
     /// The GPU, or an error.
@@ -102,8 +103,9 @@ impl Styler {
                 return Err(Error::GpuUnavailable { reason: "this build of vitrine has no GPU support".into() })
             }
             #[cfg(feature = "gpu")]
-            Backend::Auto => match gpu::GpuExecutor::new(&model.graph).await {
+            Backend::Auto => match gpu::GpuExecutor::new_hardware(&model.graph).await {
                 Ok(executor) => (Engine::Gpu(Box::new(executor)), None),
+                Err(Error::GpuUnavailable { reason }) => (Engine::Cpu, Some(reason)),
                 Err(e) => (Engine::Cpu, Some(e.to_string())),
             },
             #[cfg(not(feature = "gpu"))]

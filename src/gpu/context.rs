@@ -87,6 +87,7 @@ impl Context {
             backend: format!("{:?}", info.backend),
             device_type: format!("{:?}", info.device_type),
             shader_f16: adapter.features().contains(wgpu::Features::SHADER_F16),
+            software: info.device_type == wgpu::DeviceType::Cpu,
             max_storage_binding: storage_limit(&limits),
         };
         Ok(Context { device, queue, limits, summary, health })

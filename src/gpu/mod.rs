@@ -35,6 +35,8 @@ pub struct AdapterSummary {
     pub device_type: String,
     pub shader_f16: bool,
     pub max_storage_binding: u64,
+    /// A rasteriser on the CPU (lavapipe, SwiftShader): correct, but slower than vitrine's own CPU executor.
+    pub software: bool,
 }
 
 /// Plans kept at once; each holds its activation buffers, so a page alternating between a few sizes stays warm
@@ -54,9 +56,23 @@ pub struct GpuExecutor {
 }
 
 impl GpuExecutor {
-    /// Creates a device, uploads `graph`'s weights and builds the pipelines it needs.
+    /// Creates a device on any adapter, software renderers included, uploads `graph`'s weights and builds the
+    /// pipelines it needs.
     pub async fn new(graph: &Graph) -> Result<Self> {
+        Self::create(graph, true).await
+    }
+
+    /// As `new`, but refuses a software adapter before compiling anything: on one, the CPU executor is faster.
+    pub async fn new_hardware(graph: &Graph) -> Result<Self> {
+        Self::create(graph, false).await
+    }
+
+    async fn create(graph: &Graph, allow_software: bool) -> Result<Self> {
         let ctx = Context::new().await?;
+        if ctx.summary.software && !allow_software {
+            let reason = format!("the only GPU adapter, {}, is a software renderer, slower than the CPU path", ctx.summary.name);
+            return Err(Error::GpuUnavailable { reason });
+        }
         let limit = ctx.max_buffer();
         let style_bytes = graph.style_params_len.max(1) as u64 * 4;
         if style_bytes > limit {

@@ -139,7 +139,8 @@ fn load_model(engine: &EngineArgs) -> Result<Model, Failure> {
     })
 }
 
-fn open_styler(model: Model, engine: &EngineArgs) -> Result<Styler, Failure> {
+/// `announce` prints why `auto` settled on the CPU; `info` reports that itself.
+fn open_styler(model: Model, engine: &EngineArgs, announce: bool) -> Result<Styler, Failure> {
     let backend = match engine.backend {
         BackendArg::Auto => Backend::Auto,
         BackendArg::Gpu => Backend::Gpu,
@@ -147,8 +148,8 @@ fn open_styler(model: Model, engine: &EngineArgs) -> Result<Styler, Failure> {
     };
     let styler = Styler::new(model, backend)?;
     if let Some(reason) = styler.fallback_reason() {
-        if !engine.json {
-            eprintln!("note: styling on the CPU, because the GPU is not usable: {reason}");
+        if announce && !engine.json {
+            eprintln!("note: styling on the CPU: {reason}");
         }
     }
     Ok(styler)
@@ -164,7 +165,7 @@ fn stylize(args: StylizeArgs) -> Result<ExitCode, Failure> {
         return Err(vitrine::Error::Strength { value: args.strength }.into());
     }
     let jobs = images::plan_jobs(&args.inputs, args.output.as_deref(), &spec)?;
-    let mut styler = open_styler(model, &args.engine)?;
+    let mut styler = open_styler(model, &args.engine, true)?;
     let mut failed = 0usize;
     for (source, destination) in &jobs {
         let started = Instant::now();
@@ -250,7 +251,7 @@ fn sheet(args: SheetArgs) -> Result<ExitCode, Failure> {
     let source = Source::parse(&args.input);
     let destination = Destination::parse(&args.output);
     let photo = images::fit(images::read(&source)?, args.tile);
-    let mut styler = open_styler(load_model(&args.engine)?, &args.engine)?;
+    let mut styler = open_styler(load_model(&args.engine)?, &args.engine, true)?;
     let started = Instant::now();
     let sheet = sheet::render(&mut styler, &photo, args.columns)?;
     images::write(&sheet, &destination)?;
@@ -269,7 +270,7 @@ fn sheet(args: SheetArgs) -> Result<ExitCode, Failure> {
 }
 
 fn info(args: InfoArgs) -> Result<ExitCode, Failure> {
-    let styler = open_styler(load_model(&args.engine)?, &args.engine)?;
+    let styler = open_styler(load_model(&args.engine)?, &args.engine, false)?;
     let model = styler.model();
     let names = vitrine::model::style_names();
     let gpu = styler.gpu().map(|g| g.summary().clone());
@@ -279,7 +280,7 @@ fn info(args: InfoArgs) -> Result<ExitCode, Failure> {
             "backend": styler.backend_name(),
             "gpu_fallback_reason": styler.fallback_reason(),
             "adapter": gpu.as_ref().map(|g| json!({
-                "name": g.name, "backend": g.backend, "device_type": g.device_type,
+                "name": g.name, "backend": g.backend, "device_type": g.device_type, "software": g.software,
                 "shader_f16": g.shader_f16, "max_storage_binding": g.max_storage_binding,
             })),
             "model": { "name": model.name, "styles": model.style_count, "min_side": model.min_side,
@@ -301,7 +302,7 @@ fn info(args: InfoArgs) -> Result<ExitCode, Failure> {
         None => {
             println!("backend   cpu");
             if let Some(reason) = styler.fallback_reason() {
-                println!("gpu       not usable: {reason}");
+                println!("gpu       not used: {reason}");
             }
         }
     }
