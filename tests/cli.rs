@@ -207,3 +207,27 @@ fn gpu_backend_without_a_gpu_says_so() {
     expect_success(&output);
     assert!(String::from_utf8_lossy(&output.stdout).contains("backend   cpu"));
 }
+
+#[test]
+fn a_runaway_stream_is_refused_not_swallowed() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vitrine"))
+        .args(["stylize", "-", "-o", "-", "--backend", "cpu"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let chunk = vec![0u8; 1 << 20];
+        // 300 MiB, past the 256 MiB cap; the reader may stop early, which ends the writes with an error.
+        for _ in 0..300 {
+            if std::io::Write::write_all(&mut stdin, &chunk).is_err() {
+                break;
+            }
+        }
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    expect_failure(&output, "larger than 256 MiB");
+}

@@ -13,6 +13,8 @@ use crate::Failure;
 /// Decoding stops beyond these, before the decoder allocates: far above any photo, far below a decompression bomb.
 const DECODE_MAX_SIDE: u32 = 30_000;
 const DECODE_MAX_BYTES: u64 = 1 << 30;
+/// The largest photo file read, from disk or standard input.
+pub const MAX_FILE_BYTES: u64 = 256 << 20;
 /// Image files a folder run picks up.
 const EXTENSIONS: [&str; 4] = ["png", "jpg", "jpeg", "webp"];
 
@@ -134,12 +136,11 @@ fn same_file(a: &Path, b: &Path) -> bool {
 /// Decodes a photo, applies its EXIF orientation, and returns RGBA8.
 pub fn read(source: &Source) -> Result<RgbaImage, Failure> {
     let bytes = match source {
-        Source::Stdin => {
-            let mut bytes = Vec::new();
-            std::io::stdin().lock().read_to_end(&mut bytes).map_err(|e| format!("cannot read standard input: {e}"))?;
-            bytes
+        Source::Stdin => read_capped(std::io::stdin().lock(), "standard input")?,
+        Source::File(path) => {
+            let file = std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            read_capped(file, &path.display().to_string())?
         }
-        Source::File(path) => std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?,
     };
     if bytes.is_empty() {
         return Err(Failure("the file is empty; give a PNG, JPEG or WebP photo".into()));
@@ -156,6 +157,17 @@ pub fn read(source: &Source) -> Result<RgbaImage, Failure> {
     let mut photo = DynamicImage::from_decoder(decoder).map_err(unreadable)?;
     photo.apply_orientation(orientation);
     Ok(photo.into_rgba8())
+}
+
+/// Reads a whole stream, but no more than `MAX_FILE_BYTES`: a photo never needs more, and a runaway stream must
+/// not exhaust memory.
+pub fn read_capped(stream: impl Read, what: &str) -> Result<Vec<u8>, Failure> {
+    let mut bytes = Vec::new();
+    stream.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read {what}: {e}"))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Failure(format!("{what} is larger than {} MiB; that is not a photo vitrine can style", MAX_FILE_BYTES >> 20)));
+    }
+    Ok(bytes)
 }
 
 /// Scales a photo down so its longer side is at most `max_size` (0: unchanged).

@@ -132,7 +132,8 @@ fn main() -> ExitCode {
 fn load_model(engine: &EngineArgs) -> Result<Model, Failure> {
     Ok(match &engine.model {
         Some(path) => {
-            let bytes = std::fs::read(path).map_err(|e| format!("cannot read the model {}: {e}", path.display()))?;
+            let file = std::fs::File::open(path).map_err(|e| format!("cannot read the model {}: {e}", path.display()))?;
+            let bytes = images::read_capped(file, &format!("the model {}", path.display()))?;
             Model::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))?
         }
         None => Model::builtin()?,
