@@ -70,6 +70,25 @@ impl Default for Options {
     }
 }
 
+/// The executor for `backend`, and why `Backend::Auto` settled on the CPU if it did.
+async fn open_engine(model: &Model, backend: Backend) -> Result<(Engine, Option<String>)> {
+    Ok(match backend {
+        Backend::Cpu => (Engine::Cpu, None),
+        #[cfg(feature = "gpu")]
+        Backend::Gpu => (Engine::Gpu(Box::new(gpu::GpuExecutor::new(&model.graph).await?)), None),
+        #[cfg(not(feature = "gpu"))]
+        Backend::Gpu => return Err(Error::GpuUnavailable { reason: "this build of vitrine has no GPU support".into() }),
+        #[cfg(feature = "gpu")]
+        Backend::Auto => match gpu::GpuExecutor::new_hardware(&model.graph).await {
+            Ok(executor) => (Engine::Gpu(Box::new(executor)), None),
+            Err(Error::GpuUnavailable { reason }) => (Engine::Cpu, Some(reason)),
+            Err(e) => (Engine::Cpu, Some(e.to_string())),
+        },
+        #[cfg(not(feature = "gpu"))]
+        Backend::Auto => (Engine::Cpu, Some("this build of vitrine has no GPU support".into())),
+    })
+}
+
 enum Engine {
     Cpu,
     #[cfg(feature = "gpu")]
@@ -80,6 +99,7 @@ enum Engine {
 pub struct Styler {
     model: Model,
     limits: Limits,
+    backend: Backend,
     engine: Engine,
     /// Why `Backend::Auto` settled on the CPU, if it did.
     fallback_reason: Option<String>,
@@ -94,24 +114,8 @@ impl Styler {
 
     /// Binds `model` to `backend` without blocking (the browser's way).
     pub async fn new_async(model: Model, backend: Backend) -> Result<Self> {
-        let (engine, fallback_reason) = match backend {
-            Backend::Cpu => (Engine::Cpu, None),
-            #[cfg(feature = "gpu")]
-            Backend::Gpu => (Engine::Gpu(Box::new(gpu::GpuExecutor::new(&model.graph).await?)), None),
-            #[cfg(not(feature = "gpu"))]
-            Backend::Gpu => {
-                return Err(Error::GpuUnavailable { reason: "this build of vitrine has no GPU support".into() })
-            }
-            #[cfg(feature = "gpu")]
-            Backend::Auto => match gpu::GpuExecutor::new_hardware(&model.graph).await {
-                Ok(executor) => (Engine::Gpu(Box::new(executor)), None),
-                Err(Error::GpuUnavailable { reason }) => (Engine::Cpu, Some(reason)),
-                Err(e) => (Engine::Cpu, Some(e.to_string())),
-            },
-            #[cfg(not(feature = "gpu"))]
-            Backend::Auto => (Engine::Cpu, Some("this build of vitrine has no GPU support".into())),
-        };
-        Ok(Styler { model, limits: Limits::default(), engine, fallback_reason })
+        let (engine, fallback_reason) = open_engine(&model, backend).await?;
+        Ok(Styler { model, limits: Limits::default(), backend, engine, fallback_reason })
     }
 
     pub fn with_limits(mut self, limits: Limits) -> Self {
@@ -170,6 +174,22 @@ impl Styler {
         options.style.resolve(self.model.style_count)
     }
 
+    async fn run_network(&mut self, input: &Tensor, params: &StyleParams) -> Result<Tensor> {
+        match &mut self.engine {
+            Engine::Cpu => cpu::run(&self.model.graph, input.clone(), params),
+            #[cfg(feature = "gpu")]
+            Engine::Gpu(executor) => executor.run(&self.model.graph, input, params).await,
+        }
+    }
+
+    fn gpu_lost(&self) -> bool {
+        match &self.engine {
+            Engine::Cpu => false,
+            #[cfg(feature = "gpu")]
+            Engine::Gpu(executor) => executor.is_lost(),
+        }
+    }
+
     /// Styles an RGBA8 image and returns RGBA8 of the same size, alpha unchanged.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn stylize(&mut self, width: u32, height: u32, rgba: &[u8], options: &Options) -> Result<Vec<u8>> {
@@ -183,10 +203,16 @@ impl Styler {
         let (w, h) = (width as usize, height as usize);
         let (padded_w, padded_h) = self.model.padded_size(width, height);
         let input = pixels::prepare(rgba, w, h, padded_w, padded_h);
-        let stylized = match &mut self.engine {
-            Engine::Cpu => cpu::run(&self.model.graph, input, &params)?,
-            #[cfg(feature = "gpu")]
-            Engine::Gpu(executor) => executor.run(&self.model.graph, &input, &params).await?,
+        let stylized = match self.run_network(&input, &params).await {
+            // A lost device never comes back, but a new one may be had (after a driver reset, say): open the
+            // backend again and run this image once more, so the caller loses nothing.
+            Err(Error::GpuFailed { .. }) if self.gpu_lost() => {
+                let (engine, fallback_reason) = open_engine(&self.model, self.backend).await?;
+                self.engine = engine;
+                self.fallback_reason = fallback_reason;
+                self.run_network(&input, &params).await?
+            }
+            result => result?,
         };
         let finish = Finish { strength: options.strength, preserve_color: options.preserve_color };
         Ok(pixels::finish(&stylized, rgba, w, h, finish))

@@ -370,3 +370,27 @@ fn oversized_buffer_is_refused_before_allocating() {
     let out = gpu_run(&mut gpu, &g, &small, &StyleParams(vec![]));
     assert_eq!(out, vitrine::cpu::upsample_nearest(&small, 2));
 }
+
+#[test]
+fn a_lost_device_is_an_error_and_the_styler_recovers_on_a_new_one() {
+    let model = Model::builtin().unwrap();
+    let Some(mut gpu) = executor(&model.graph) else { return };
+    let (pw, ph) = model.padded_size(24, 20);
+    let input = vitrine::pixels::prepare(&synthetic_image(24, 20), 24, 20, pw, ph);
+    let params = StyleParams::mix(&model.graph, &StyleSpec::Preset(5).resolve(model.style_count).unwrap());
+    gpu_run(&mut gpu, &model.graph, &input, &params);
+    gpu.lose_device();
+    assert!(gpu.is_lost());
+    let failed = pollster::block_on(gpu.run(&model.graph, &input, &params));
+    assert!(matches!(failed, Err(Error::GpuFailed { .. })), "{failed:?}");
+
+    // The Styler opens a new device and styles the same image again: the caller gets its result.
+    let mut styler = vitrine::Styler::new(Model::builtin().unwrap(), vitrine::Backend::Gpu).unwrap();
+    let rgba = synthetic_image(24, 20);
+    let options = vitrine::Options { style: StyleSpec::Preset(5), ..vitrine::Options::default() };
+    let before = styler.stylize(24, 20, &rgba, &options).unwrap();
+    styler.gpu().unwrap().lose_device();
+    let after = styler.stylize(24, 20, &rgba, &options).unwrap();
+    assert_eq!(before, after);
+    assert!(!styler.gpu().unwrap().is_lost());
+}

@@ -24,6 +24,10 @@ impl Health {
         Self::set(&self.lost, message);
     }
 
+    pub fn is_lost(&self) -> bool {
+        self.lost.lock().map_or(true, |l| l.is_some())
+    }
+
     /// Fails if the device was lost (for good) or reported an error since the last check (which is then cleared).
     pub fn check(&self) -> Result<()> {
         if let Some(reason) = self.lost.lock().ok().and_then(|l| l.clone()) {

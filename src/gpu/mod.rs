@@ -116,6 +116,18 @@ impl GpuExecutor {
         &self.ctx.summary
     }
 
+    /// Whether the device is gone for good (a driver reset, a removed GPU); a new executor may still get one.
+    pub fn is_lost(&self) -> bool {
+        self.ctx.health.is_lost()
+    }
+
+    /// Destroys the device, as a driver reset would. For tests of what happens next.
+    #[doc(hidden)]
+    pub fn lose_device(&self) {
+        self.ctx.device.destroy();
+        self.ctx.health.mark_lost("destroyed on request".into());
+    }
+
     /// Input sizes with a cached plan.
     pub fn plan_count(&self) -> usize {
         self.plans.len()
