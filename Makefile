@@ -22,7 +22,7 @@ ifeq ($(XDG_RUNTIME_DIR),)
 export XDG_RUNTIME_DIR := $(shell mktemp -d)
 endif
 
-.PHONY: demo test build system-deps venv wasm-target wasm-check model-check cargo-test clean
+.PHONY: demo test build system-deps venv wasm-target wasm-check model-check cargo-test lint clean
 
 demo: build
 	@mkdir -p out
@@ -36,7 +36,7 @@ demo: build
 build: system-deps
 	$(CARGO) build --release
 
-test: system-deps venv wasm-target model-check cargo-test wasm-check
+test: system-deps venv wasm-target model-check cargo-test wasm-check lint
 
 # apt only runs when a package is missing, so a second run neither needs the network nor root.
 system-deps:
@@ -65,6 +65,9 @@ cargo-test: system-deps
 # The browser build uses the GPU executor unchanged: it must keep compiling for wasm32.
 wasm-check: wasm-target
 	$(CARGO) build --lib --target wasm32-unknown-unknown --no-default-features --features gpu
+
+lint:
+	$(CARGO) clippy --all-targets -- -D warnings
 
 clean:
 	rm -rf out target $(VENV)

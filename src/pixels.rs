@@ -19,9 +19,8 @@ pub fn prepare(rgba: &[u8], width: usize, height: usize, padded_w: usize, padded
         for x in 0..padded_w {
             let px = &rgba[(sy * width + mirror(x, width)) * RGBA..][..RGBA];
             let alpha = px[3] as f32 / 255.0;
-            for c in 0..3 {
-                let value = px[c] as f32 / 255.0;
-                input.data[c * plane + y * padded_w + x] = value * alpha + (1.0 - alpha);
+            for (c, &value) in px[..3].iter().enumerate() {
+                input.data[c * plane + y * padded_w + x] = value as f32 / 255.0 * alpha + (1.0 - alpha);
             }
         }
     }
