@@ -212,6 +212,10 @@ impl Styler {
                 self.fallback_reason = fallback_reason;
                 self.run_network(&input, &params).await?
             }
+            // Too large for this GPU's buffers: under Auto, this one image runs on the CPU instead.
+            Err(Error::GpuBufferLimit { .. }) if self.backend == Backend::Auto => {
+                cpu::run(&self.model.graph, input, &params)?
+            }
             result => result?,
         };
         let finish = Finish { strength: options.strength, preserve_color: options.preserve_color };
