@@ -22,7 +22,7 @@ ifeq ($(XDG_RUNTIME_DIR),)
 export XDG_RUNTIME_DIR := $(shell mktemp -d)
 endif
 
-.PHONY: demo test build system-deps venv wasm-target wasm-check model-check cargo-test lint clean
+.PHONY: demo test build system-deps venv wasm-target wasm-check model-check cargo-test lint browser-deps node-deps clean
 
 demo: build
 	@mkdir -p out
@@ -68,6 +68,19 @@ wasm-check: wasm-target
 
 lint:
 	$(CARGO) clippy --all-targets -- -D warnings
+
+# Headless Chromium (with SwiftShader's WebGPU) and its driver, for the browser tests.
+browser-deps:
+	@if ! dpkg -s chromium chromium-driver >/dev/null 2>&1; then \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends chromium chromium-driver; \
+	fi
+
+# npm's binaryen (wasm-opt) and playwright-core, pinned by www/package-lock.json.
+node-deps: www/node_modules/.package-lock.json
+
+www/node_modules/.package-lock.json: www/package.json www/package-lock.json
+	cd www && npm ci --no-audit --no-fund
 
 clean:
 	rm -rf out target $(VENV)
