@@ -245,6 +245,11 @@ impl GpuExecutor {
     }
 }
 
+/// The adapter wgpu would pick, without compiling anything: for reports such as `vitrine info`.
+pub async fn probe() -> Result<AdapterSummary> {
+    Ok(Context::new().await?.summary)
+}
+
 /// The kernels a graph's ops run on, so their pipelines are built before the first image.
 fn kernels_used(graph: &Graph) -> Vec<Kernel> {
     let mut used = Vec::new();

@@ -274,12 +274,18 @@ fn info(args: InfoArgs) -> Result<ExitCode, Failure> {
     let styler = open_styler(load_model(&args.engine)?, &args.engine, false)?;
     let model = styler.model();
     let names = vitrine::model::style_names();
-    let gpu = styler.gpu().map(|g| g.summary().clone());
+    // The adapter is reported even when `auto` passed it over, so the report says what this machine offers.
+    let gpu = match styler.gpu() {
+        Some(executor) => Some(executor.summary().clone()),
+        None => pollster::block_on(vitrine::gpu::probe()).ok(),
+    };
+    let in_use = styler.gpu().is_some();
     if args.engine.json {
         let line = json!({
             "version": env!("CARGO_PKG_VERSION"),
             "backend": styler.backend_name(),
             "gpu_fallback_reason": styler.fallback_reason(),
+            "adapter_in_use": in_use,
             "adapter": gpu.as_ref().map(|g| json!({
                 "name": g.name, "backend": g.backend, "device_type": g.device_type, "software": g.software,
                 "shader_f16": g.shader_f16, "max_storage_binding": g.max_storage_binding,
@@ -293,19 +299,18 @@ fn info(args: InfoArgs) -> Result<ExitCode, Failure> {
         return Ok(ExitCode::SUCCESS);
     }
     println!("vitrine {}", env!("CARGO_PKG_VERSION"));
+    println!("backend   {}", styler.backend_name());
+    if let Some(reason) = styler.fallback_reason() {
+        println!("          (the GPU is not used: {reason})");
+    }
     match &gpu {
         Some(g) => {
-            println!("backend   gpu");
-            println!("adapter   {} ({}, {})", g.name, g.backend, g.device_type);
-            println!("f16       {}", if g.shader_f16 { "offered by the adapter (vitrine runs f32)" } else { "not offered" });
-            println!("max buffer {} MiB per binding", g.max_storage_binding / (1024 * 1024));
+            let kind = if g.software { "software renderer" } else { "hardware" };
+            println!("adapter   {} ({}, {kind}){}", g.name, g.backend, if in_use { "" } else { ", not in use" });
+            println!("f16       {}", if g.shader_f16 { "offered by the adapter (vitrine computes in f32)" } else { "not offered" });
+            println!("buffers   up to {} MiB per binding", g.max_storage_binding / (1024 * 1024));
         }
-        None => {
-            println!("backend   cpu");
-            if let Some(reason) = styler.fallback_reason() {
-                println!("gpu       not used: {reason}");
-            }
-        }
+        None => println!("adapter   none found"),
     }
     let limits = styler.limits();
     println!("model     {} ({} styles, smallest side {} px)", model.name, model.style_count, model.min_side);
