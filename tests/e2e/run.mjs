@@ -1,0 +1,383 @@
+#!/usr/bin/env node
+// End-to-end tests of the demo page in headless Chromium (playwright-core from www/node_modules, Debian's chromium).
+//
+//   node tests/e2e/run.mjs [--cli target/release/vitrine] [--root www] [--out out/e2e] [--only NAME]
+//
+// The page is served from 127.0.0.1 by www/serve.mjs. Styled pixels are read from the page's canvas and compared
+// with the native CLI's output for the same photo and style (PSNR). Screenshots land in out/e2e/.
+
+import { createRequire } from 'node:module';
+import { execFileSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const args = process.argv.slice(2);
+const opt = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
+};
+const CLI = path.resolve(repo, opt('--cli', 'target/release/vitrine'));
+const ROOT = path.resolve(repo, opt('--root', 'www'));
+const OUT = path.resolve(repo, opt('--out', 'out/e2e'));
+const ONLY = opt('--only', null);
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+const FIXTURE = path.join(repo, 'tests/e2e/fixtures/cup-96x64.png');
+const STYLE = 19; // one preset for the pixel checks
+const MIX = [3, 12]; // and one mix of two
+const MIN_PSNR = 38;
+// SwiftShader's WebGPU runs on the CPU at about 0.4 GFLOP/s: small images, long waits.
+const STYLE_TIMEOUT = 240_000;
+
+const require = createRequire(path.join(repo, 'www/package.json'));
+const { chromium } = require('playwright-core');
+const { serve } = await import(path.join(repo, 'www/serve.mjs'));
+
+// The flags that keep Chromium off every network but 127.0.0.1.
+const ISOLATION = [
+  '--no-sandbox',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
+];
+const WEBGPU = [
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan,CDPScreenshotNewSurface,SkipListAccountsWithoutGaiaCookies',
+  '--use-vulkan=swiftshader',
+  '--use-angle=swiftshader',
+];
+
+// ---------------------------------------------------------------------------------------------------------
+
+const results = [];
+async function test(name, fn) {
+  if (ONLY && !name.includes(ONLY)) return;
+  const started = Date.now();
+  try {
+    await fn();
+    results.push({ name, ok: true });
+    console.log(`ok   ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  } catch (err) {
+    results.push({ name, ok: false });
+    console.log(`FAIL ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)\n     ${String(err?.stack ?? err).split('\n').join('\n     ')}`);
+  }
+}
+
+function assert(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+/** PSNR over the RGB channels of two RGBA buffers of the same size. */
+function psnr(a, b) {
+  assert(a.length === b.length, `sizes differ: ${a.length} vs ${b.length} bytes`);
+  let sum = 0;
+  let n = 0;
+  for (let i = 0; i < a.length; i += 4) {
+    for (let c = 0; c < 3; c++) {
+      const d = a[i + c] - b[i + c];
+      sum += d * d;
+      n++;
+    }
+  }
+  const mse = sum / n;
+  return mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse);
+}
+
+/** The CLI's output for the fixture, as a PNG file. */
+async function reference(name, cliArgs) {
+  const file = path.join(OUT, `cli_${name}.png`);
+  execFileSync(CLI, ['stylize', FIXTURE, '-o', file, '--backend', 'cpu', ...cliArgs], { stdio: 'pipe' });
+  return file;
+}
+
+/** A browser with a page on the demo, every request and console error recorded. */
+async function open(server, { webgpu, query = '', viewport = { width: 1280, height: 800 } }) {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [...ISOLATION, ...(webgpu ? WEBGPU : [])],
+  });
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 1, acceptDownloads: true });
+  const log = { requests: [], errors: [] };
+  context.on('request', (req) => log.requests.push(req.url()));
+  const page = await context.newPage();
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') log.errors.push(`console.error: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => log.errors.push(`pageerror: ${err.message}`));
+  page.on('crash', () => log.errors.push('page crashed'));
+  page.on('worker', (worker) => worker.on('close', () => {}));
+  await page.goto(`${server.url}${query}`);
+  await page.waitForFunction(() => document.documentElement.dataset.backend, null, { timeout: 60_000 });
+  return { browser, context, page, log };
+}
+
+async function decodeInPage(page, file) {
+  const b64 = (await fs.readFile(file)).toString('base64');
+  return page.evaluate(async (data) => {
+    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+    const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/png' }), {
+      colorSpaceConversion: 'none',
+      premultiplyAlpha: 'none',
+    });
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    const ctx = canvas.getContext('2d');
+    ctx.drawImage(bitmap, 0, 0);
+    const img = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+    return { width: img.width, height: img.height, data: Array.from(img.data) };
+  }, b64);
+}
+
+async function canvasPixels(page, selector = '#after') {
+  return page.evaluate((sel) => {
+    const canvas = document.querySelector(sel);
+    const img = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    return { width: img.width, height: img.height, data: Array.from(img.data) };
+  }, selector);
+}
+
+/** Wait until the stage shows a finished painting of `mix` (a JSON key as the page writes it). */
+async function settled(page, timeout = STYLE_TIMEOUT) {
+  await page.waitForFunction(
+    () => {
+      const s = document.getElementById('stage').dataset;
+      return s.state === 'styled' && s.idle === 'true';
+    },
+    null,
+    { timeout, polling: 100 },
+  );
+}
+
+async function uploadFixture(page) {
+  await page.setInputFiles('#file', FIXTURE);
+  await page.waitForFunction(
+    () => {
+      const c = document.getElementById('before');
+      return document.getElementById('stage').dataset.photo?.startsWith('own-') && c.width === 96 && c.height === 64;
+    },
+    null,
+    { timeout: 30_000 },
+  );
+}
+
+async function chooseStyle(page, index) {
+  await page.click(`#style-grid input[name="style"][value="${index}"] + .thumb`);
+  await page.waitForFunction((i) => document.querySelector(`#style-grid input[value="${i}"]`).checked, index);
+  await settled(page);
+}
+
+function comparePixels(got, want, label) {
+  assert(got.width === want.width && got.height === want.height,
+    `${label}: the page shows ${got.width}x${got.height}, the CLI wrote ${want.width}x${want.height}`);
+  const db = psnr(got.data, want.data);
+  console.log(`     ${label}: PSNR ${db === Infinity ? 'inf' : db.toFixed(2)} dB against the CLI (need ${MIN_PSNR})`);
+  assert(db >= MIN_PSNR, `${label}: PSNR ${db.toFixed(2)} dB is below ${MIN_PSNR} dB`);
+  return db;
+}
+
+function checkRequests(log, label) {
+  const outside = log.requests.filter((url) => {
+    if (url.startsWith('data:')) return false;
+    const u = new URL(url.startsWith('blob:') ? url.slice(5) : url);
+    return u.hostname !== '127.0.0.1';
+  });
+  console.log(`     ${label}: ${log.requests.length} requests, ${outside.length} outside 127.0.0.1`);
+  assert(outside.length === 0, `${label}: requests left 127.0.0.1: ${outside.join(', ')}`);
+}
+
+function checkNoErrors(log, label) {
+  assert(log.errors.length === 0, `${label}: ${log.errors.join(' | ')}`);
+}
+
+/** The page's main regions: present, visible, inside the page's width, and not overlapping. */
+async function checkLayout(page, label) {
+  const boxes = await page.evaluate(() => {
+    const regions = {
+      header: 'header.site',
+      preview: '#frame',
+      engine: '#engine',
+      photos: '#photos',
+      title: '#title',
+      price: '.price',
+      buy: '.buy',
+      gallery: '#style-grid',
+      controls: '.controls',
+      actions: '.actions',
+    };
+    const out = {};
+    for (const [name, sel] of Object.entries(regions)) {
+      const el = document.querySelector(sel);
+      if (!el) {
+        out[name] = null;
+        continue;
+      }
+      const r = el.getBoundingClientRect();
+      out[name] = { x: r.left + scrollX, y: r.top + scrollY, w: r.width, h: r.height };
+    }
+    return { boxes: out, scrollWidth: document.documentElement.scrollWidth, width: innerWidth };
+  });
+  const problems = [];
+  if (boxes.scrollWidth > boxes.width) problems.push(`the page scrolls sideways (${boxes.scrollWidth} > ${boxes.width} px)`);
+  const entries = Object.entries(boxes.boxes);
+  for (const [name, b] of entries) {
+    if (!b) problems.push(`${name} is missing`);
+    else if (b.w < 4 || b.h < 4) problems.push(`${name} is not visible (${b.w}x${b.h})`);
+    else if (b.x < 0 || b.x + b.w > boxes.width + 0.5) problems.push(`${name} sticks out of the page`);
+  }
+  for (let i = 0; i < entries.length; i++) {
+    for (let j = i + 1; j < entries.length; j++) {
+      const [na, a] = entries[i];
+      const [nb, b] = entries[j];
+      if (!a || !b) continue;
+      const overlap =
+        Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x) > 0.5 &&
+        Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y) > 0.5;
+      if (overlap) problems.push(`${na} overlaps ${nb}`);
+    }
+  }
+  assert(problems.length === 0, `${label}: ${problems.join('; ')}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+await fs.mkdir(OUT, { recursive: true });
+const server = await serve({ root: ROOT, port: 0 });
+console.log(`serving ${path.relative(repo, ROOT)} at ${server.url}`);
+
+const refStyle = await reference(`style${STYLE}`, ['--style', String(STYLE)]);
+const refMix = await reference(`mix${MIX.join('_')}`, ['--style', `${MIX[0]}:0.5,${MIX[1]}:0.5`]);
+const refFinish = await reference(`style${STYLE}_s60_keep`, ['--style', String(STYLE), '--strength', '0.6', '--preserve-color']);
+
+let gpuPixels = null;
+
+await test('WebGPU (SwiftShader): a fixture photo in one style matches the CLI', async () => {
+  const { browser, page, log } = await open(server, { webgpu: true, query: '?backend=webgpu' });
+  try {
+    assert((await page.getAttribute('html', 'data-backend')) === 'webgpu', 'the page did not start on WebGPU');
+    await uploadFixture(page);
+    await chooseStyle(page, STYLE);
+    gpuPixels = await canvasPixels(page);
+    comparePixels(gpuPixels, await decodeInPage(page, refStyle), `webgpu style ${STYLE}`);
+    const engine = await page.textContent('#engine');
+    assert(/WebGPU/.test(engine), `the page does not say it uses WebGPU: "${engine}"`);
+    checkRequests(log, 'webgpu');
+    checkNoErrors(log, 'webgpu');
+  } finally {
+    await browser.close();
+  }
+});
+
+await test('no WebGPU: the page says it uses the CPU path and shows the same image', async () => {
+  const { browser, page, log } = await open(server, { webgpu: false });
+  try {
+    assert((await page.getAttribute('html', 'data-backend')) === 'cpu', 'the page did not fall back to the CPU path');
+    const engine = await page.textContent('#engine');
+    assert(/processor/.test(engine) && /never leaves/.test(engine), `the page does not say it styles on the processor: "${engine}"`);
+    await uploadFixture(page);
+    await chooseStyle(page, STYLE);
+    const cpu = await canvasPixels(page);
+    comparePixels(cpu, await decodeInPage(page, refStyle), `cpu style ${STYLE}`);
+    if (gpuPixels) {
+      const db = psnr(cpu.data, gpuPixels.data);
+      console.log(`     cpu vs webgpu in the browser: PSNR ${db === Infinity ? 'inf' : db.toFixed(2)} dB`);
+      assert(db >= MIN_PSNR, `the CPU and WebGPU pages differ: ${db.toFixed(2)} dB`);
+    }
+
+    // Strength and keep-true-colours come from the cached painting: no second run of the network.
+    await page.focus('#strength');
+    for (let i = 0; i < 40; i++) await page.keyboard.press('ArrowLeft');
+    assert((await page.inputValue('#strength')) === '60', 'arrow keys did not move the strength slider');
+    await page.check('#keep');
+    await settled(page, 20_000);
+    comparePixels(await canvasPixels(page), await decodeInPage(page, refFinish), `cpu style ${STYLE} at 60% with true colours`);
+
+    // Strength 0 is the photo itself.
+    await page.focus('#strength');
+    await page.keyboard.press('Home');
+    await page.uncheck('#keep');
+    await settled(page, 20_000);
+    const photo = await canvasPixels(page, '#before');
+    const zero = psnr((await canvasPixels(page)).data, photo.data);
+    assert(zero >= 50, `strength 0 should show the photo, PSNR ${zero.toFixed(2)} dB`);
+    await page.focus('#strength');
+    await page.keyboard.press('End');
+
+    // A mix of two styles, chosen by keyboard.
+    await page.focus(`#style-grid input[value="${MIX[0] - 1}"]`);
+    await page.keyboard.press('ArrowRight');
+    await settled(page);
+    assert(await page.isChecked(`#style-grid input[value="${MIX[0]}"]`), 'the arrow key did not move through the gallery');
+    await page.selectOption('#second', String(MIX[1]));
+    await settled(page);
+    assert((await page.inputValue('#mix')) === '50', 'the mix should start at 50%');
+    comparePixels(await canvasPixels(page), await decodeInPage(page, refMix), `cpu mix ${MIX.join('+')} 50/50`);
+
+    // The comparison slider moves with the keyboard.
+    await page.focus('#compare');
+    await page.keyboard.press('ArrowLeft');
+    const pos = await page.evaluate(() => document.getElementById('frame').style.getPropertyValue('--pos'));
+    assert(pos === '49%', `the before/after slider did not follow the arrow key (${pos})`);
+
+    // The download is a PNG of the painting.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    const saved = path.join(OUT, 'download.png');
+    await download.saveAs(saved);
+    const head = (await fs.readFile(saved)).subarray(0, 8);
+    assert(head.equals(Buffer.from([137, 80, 78, 71, 13, 10, 26, 10])), 'the download is not a PNG');
+    assert(download.suggestedFilename().endsWith('.png'), `download name ${download.suggestedFilename()}`);
+
+    checkRequests(log, 'cpu');
+    checkNoErrors(log, 'cpu');
+  } finally {
+    await browser.close();
+  }
+});
+
+for (const viewport of [
+  { width: 1280, height: 800 },
+  { width: 390, height: 844 },
+]) {
+  const label = `${viewport.width}x${viewport.height}`;
+  await test(`page at ${label}: product, gallery and painted preview, nothing overlapping, no console error`, async () => {
+    // The product photo, scaled down so the CPU path paints it in seconds.
+    const { browser, page, log } = await open(server, { webgpu: false, viewport, query: '?max=300' });
+    try {
+      await page.waitForFunction(() => document.querySelectorAll('#style-grid input[name="style"]').length === 27);
+      await page.waitForFunction(() => document.getElementById('before').width === 300);
+      await page.click('#style-grid input[value="13"] + .thumb');
+      await settled(page);
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.evaluate(() => document.activeElement?.blur());
+      // Thumbnails are lazy: let the visible ones arrive before the picture is taken.
+      await page.waitForFunction(() =>
+        Array.from(document.querySelectorAll('#style-grid img')).every((img) => img.loading === 'lazy' || img.complete),
+      );
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: path.join(OUT, `page-${label}.png`) });
+      await page.screenshot({ path: path.join(OUT, `page-${label}-full.png`), fullPage: true });
+      await checkLayout(page, label);
+      const shown = await page.evaluate(() => ({
+        title: document.getElementById('title').textContent,
+        tiles: document.querySelectorAll('#style-grid input:not([value="none"]) ~ .thumb img').length,
+        state: document.getElementById('stage').dataset.state,
+      }));
+      assert(shown.tiles === 26, `the gallery shows ${shown.tiles} thumbnails`);
+      assert(shown.state === 'styled', 'the preview is not painted');
+      checkRequests(log, label);
+      checkNoErrors(log, label);
+    } finally {
+      await browser.close();
+    }
+  });
+}
+
+server.server.close();
+const passed = results.filter((r) => r.ok).length;
+const failed = results.length - passed;
+console.log(`${passed} passed, ${failed} failed (screenshots in ${path.relative(repo, OUT)}/)`);
+process.exit(failed === 0 && results.length > 0 ? 0 : 1);

@@ -1,0 +1,509 @@
+// The product page: photos, the style gallery and the controls. All styling runs in worker.js.
+//
+// URL parameters (all optional): backend=auto|webgpu|cpu (what Styler.create gets), max=N (the longest side,
+// in pixels, a photo is scaled down to before styling; default 1024).
+
+const params = new URLSearchParams(location.search);
+const BACKEND = ['auto', 'webgpu', 'cpu'].includes(params.get('backend')) ? params.get('backend') : 'auto';
+const MAX_SIDE = clampInt(params.get('max'), 16, 2048, 1024);
+
+const SAMPLES = {
+  coffee: { url: 'samples/coffee.jpg', name: 'espresso-cup' },
+  rocket: { url: 'samples/rocket.jpg', name: 'launch' },
+  logo: { url: 'samples/logo.png', name: 'logo' },
+};
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  stage: $('stage'),
+  frame: $('frame'),
+  before: $('before'),
+  after: $('after'),
+  compare: $('compare'),
+  busy: $('busy'),
+  busyText: $('busy-text'),
+  engine: $('engine'),
+  photoList: $('photo-list'),
+  file: $('file'),
+  styles: $('styles'),
+  grid: $('style-grid'),
+  originalThumb: $('original-thumb'),
+  second: $('second'),
+  mix: $('mix'),
+  mixOut: $('mix-out'),
+  strength: $('strength'),
+  strengthOut: $('strength-out'),
+  keep: $('keep'),
+  download: $('download'),
+  error: $('error'),
+  add: $('add'),
+  bagCount: $('bag-count'),
+  bagNote: $('bag-note'),
+};
+
+const state = {
+  photo: 'coffee', // key of the photo shown
+  style: null, // index of the chosen style, null for the original photo
+  second: null,
+  mix: 0.5, // share of the second style
+  strength: 1,
+  keep: false,
+};
+
+let styles = []; // [{ id, name, thumbnail }]
+let engine = null; // { backend, gpu }
+const photoInfo = new Map(); // key -> { name, width, height, ready: Promise }
+let ownCount = 0;
+
+// ---------------------------------------------------------------------------------------------------------
+// The worker, one request at a time per id.
+
+const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+let nextId = 1;
+const waiting = new Map();
+
+worker.onmessage = (event) => {
+  const msg = event.data;
+  if (msg.type === 'progress') {
+    showProgress(msg.progress);
+    return;
+  }
+  const pending = waiting.get(msg.id);
+  if (!pending) return;
+  waiting.delete(msg.id);
+  if (msg.error) {
+    const err = new Error(msg.error.message);
+    err.code = msg.error.code;
+    pending.reject(err);
+  } else pending.resolve(msg);
+};
+worker.onerror = (event) => {
+  event.preventDefault();
+  showError({ code: 'WORKER_FAILED', message: `The painter stopped: ${event.message || 'unknown error'}. Reload the page to try again.` });
+};
+
+function call(type, payload = {}, transfer = []) {
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    waiting.set(id, { resolve, reject });
+    worker.postMessage({ id, type, ...payload }, transfer);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Start: the styler in the worker, the first photo on the stage.
+
+const ready = call('init', { backend: BACKEND })
+  .then((info) => {
+    engine = info;
+    styles = info.styles;
+    buildGallery();
+    describeEngine();
+    setControlsEnabled(true);
+    document.documentElement.dataset.backend = info.backend;
+    return info;
+  })
+  .catch((err) => {
+    ui.styles.setAttribute('aria-busy', 'false');
+    ui.engine.textContent = 'The painter could not start.';
+    showError(err);
+    throw err;
+  });
+ready.catch(() => {});
+
+buildSkeleton();
+selectPhoto('coffee');
+
+// ---------------------------------------------------------------------------------------------------------
+// Photos
+
+async function loadBitmap(blob) {
+  let bitmap;
+  try {
+    bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+  } catch {
+    throw Object.assign(new Error('That file is not an image this browser can read. Try a JPEG, PNG or WebP photo.'), {
+      code: 'BAD_IMAGE',
+    });
+  }
+  const scale = Math.min(1, MAX_SIDE / Math.max(bitmap.width, bitmap.height));
+  if (scale >= 1) return bitmap;
+  const width = Math.max(1, Math.round(bitmap.width * scale));
+  const height = Math.max(1, Math.round(bitmap.height * scale));
+  const scaled = await createImageBitmap(bitmap, {
+    resizeWidth: width,
+    resizeHeight: height,
+    resizeQuality: 'high',
+    premultiplyAlpha: 'none',
+  });
+  bitmap.close();
+  return scaled;
+}
+
+/** Register a photo: draw it for the stage and hand a copy to the worker. */
+function addPhoto(key, name, blobPromise) {
+  const info = { name };
+  info.ready = (async () => {
+    const blob = await blobPromise;
+    const bitmap = await loadBitmap(blob);
+    info.width = bitmap.width;
+    info.height = bitmap.height;
+    info.thumb = URL.createObjectURL(blob);
+    const forWorker = await createImageBitmap(bitmap, { premultiplyAlpha: 'none' });
+    info.bitmap = bitmap;
+    await call('photo', { key, bitmap: forWorker }, [forWorker]);
+    return info;
+  })();
+  photoInfo.set(key, info);
+  return info;
+}
+
+async function selectPhoto(key) {
+  let info = photoInfo.get(key);
+  if (!info) {
+    const sample = SAMPLES[key];
+    info = addPhoto(key, sample.name, fetch(sample.url).then((r) => {
+      if (!r.ok) throw Object.assign(new Error(`The sample photo ${sample.url} is missing (HTTP ${r.status}).`), { code: 'NO_PHOTO' });
+      return r.blob();
+    }));
+  }
+  state.photo = key;
+  const radio = ui.photoList.querySelector(`input[value="${key}"]`);
+  if (radio) radio.checked = true;
+  try {
+    await info.ready;
+  } catch (err) {
+    showError(err);
+    return;
+  }
+  if (state.photo !== key) return;
+  showPhoto(info);
+  render();
+}
+
+function showPhoto(info) {
+  for (const canvas of [ui.before, ui.after]) {
+    canvas.width = info.width;
+    canvas.height = info.height;
+  }
+  ui.before.getContext('2d').drawImage(info.bitmap, 0, 0);
+  ui.after.getContext('2d').clearRect(0, 0, info.width, info.height);
+  ui.frame.style.setProperty('--ratio', `${info.width / info.height}`);
+  ui.originalThumb.src = info.thumb;
+  ui.stage.dataset.state = 'photo';
+  ui.stage.dataset.photo = state.photo;
+}
+
+ui.photoList.addEventListener('change', (event) => {
+  if (event.target.name === 'photo') selectPhoto(event.target.value);
+});
+
+function useOwnPhoto(blob, label = 'your-photo') {
+  if (!blob || !(blob.type || '').startsWith('image/')) {
+    showError({ code: 'BAD_IMAGE', message: 'That is not an image. Choose a JPEG, PNG or WebP photo.' });
+    return;
+  }
+  hideError();
+  ownCount += 1;
+  const key = `own-${ownCount}`;
+  const name = label.replace(/\.[^.]+$/, '').replace(/[^\w-]+/g, '-').slice(0, 40) || 'your-photo';
+  addPhoto(key, name, Promise.resolve(blob));
+  // One tile for the shopper's photo, replaced by the next one.
+  ui.photoList.querySelector('.photo-tile.own-photo')?.remove();
+  const tile = document.createElement('label');
+  tile.className = 'photo-tile own-photo';
+  tile.innerHTML = `<input type="radio" name="photo" value="${key}"><img alt="" width="72" height="48"><span>Your photo</span>`;
+  tile.querySelector('img').src = URL.createObjectURL(blob);
+  ui.photoList.append(tile);
+  selectPhoto(key);
+}
+
+ui.file.addEventListener('change', () => {
+  const file = ui.file.files?.[0];
+  if (file) useOwnPhoto(file, file.name);
+  ui.file.value = '';
+});
+
+let dragDepth = 0;
+const hasFiles = (event) => Array.from(event.dataTransfer?.types ?? []).includes('Files');
+document.addEventListener('dragenter', (event) => {
+  if (!hasFiles(event)) return;
+  event.preventDefault();
+  dragDepth += 1;
+  document.body.classList.add('dragging');
+});
+document.addEventListener('dragover', (event) => {
+  if (!hasFiles(event)) return;
+  event.preventDefault();
+  event.dataTransfer.dropEffect = 'copy';
+});
+document.addEventListener('dragleave', () => {
+  dragDepth = Math.max(0, dragDepth - 1);
+  if (dragDepth === 0) document.body.classList.remove('dragging');
+});
+document.addEventListener('drop', (event) => {
+  if (!hasFiles(event)) return;
+  event.preventDefault();
+  dragDepth = 0;
+  document.body.classList.remove('dragging');
+  const file = Array.from(event.dataTransfer.files).find((f) => f.type.startsWith('image/')) ?? event.dataTransfer.files[0];
+  useOwnPhoto(file, file?.name);
+});
+document.addEventListener('paste', (event) => {
+  const item = Array.from(event.clipboardData?.items ?? []).find((i) => i.kind === 'file' && i.type.startsWith('image/'));
+  if (!item) return;
+  event.preventDefault();
+  useOwnPhoto(item.getAsFile(), 'pasted-photo');
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// The style gallery and the controls
+
+function buildSkeleton() {
+  for (let i = 0; i < 11; i++) {
+    const tile = document.createElement('div');
+    tile.className = 'style-tile skeleton';
+    tile.setAttribute('aria-hidden', 'true');
+    tile.innerHTML = '<span class="thumb"></span><span class="name">&nbsp;</span>';
+    ui.grid.append(tile);
+  }
+}
+
+function buildGallery() {
+  ui.grid.querySelectorAll('.skeleton').forEach((el) => el.remove());
+  const tiles = styles.map((style, index) => {
+    const tile = document.createElement('label');
+    tile.className = 'style-tile';
+    const input = document.createElement('input');
+    input.type = 'radio';
+    input.name = 'style';
+    input.value = String(index);
+    input.disabled = false;
+    const thumb = document.createElement('span');
+    thumb.className = 'thumb';
+    if (style.thumbnail) {
+      const img = document.createElement('img');
+      img.src = style.thumbnail;
+      img.alt = '';
+      img.width = 96;
+      img.height = 96;
+      img.loading = 'lazy';
+      img.decoding = 'async';
+      thumb.append(img);
+    }
+    const name = document.createElement('span');
+    name.className = 'name';
+    name.textContent = style.name;
+    tile.append(input, thumb, name);
+    return tile;
+  });
+  ui.grid.append(...tiles);
+  ui.styles.setAttribute('aria-busy', 'false');
+
+  ui.second.append(
+    ...styles.map((style, index) => new Option(style.name, String(index))),
+  );
+}
+
+ui.grid.addEventListener('change', (event) => {
+  if (event.target.name !== 'style') return;
+  state.style = event.target.value === 'none' ? null : Number(event.target.value);
+  syncControls();
+  render();
+});
+ui.second.addEventListener('change', () => {
+  state.second = ui.second.value === 'none' ? null : Number(ui.second.value);
+  syncControls();
+  render();
+});
+ui.mix.addEventListener('input', () => {
+  state.mix = Number(ui.mix.value) / 100;
+  syncControls();
+});
+// The mix re-runs the network: on release (and on each arrow key), not on every pixel of a drag.
+ui.mix.addEventListener('change', () => {
+  state.mix = Number(ui.mix.value) / 100;
+  render();
+});
+// Strength and colours reuse the cached painting: live.
+ui.strength.addEventListener('input', () => {
+  state.strength = Number(ui.strength.value) / 100;
+  syncControls();
+  render();
+});
+ui.keep.addEventListener('change', () => {
+  state.keep = ui.keep.checked;
+  render();
+});
+ui.compare.addEventListener('input', () => {
+  ui.frame.style.setProperty('--pos', `${ui.compare.value}%`);
+});
+
+function setControlsEnabled(on) {
+  ui.grid.querySelectorAll('input').forEach((i) => (i.disabled = !on));
+  syncControls(on);
+}
+
+function syncControls(on = Boolean(engine)) {
+  const styled = on && state.style !== null;
+  ui.second.disabled = !styled;
+  ui.strength.disabled = !styled;
+  ui.keep.disabled = !styled;
+  const mixing = styled && state.second !== null && state.second !== state.style;
+  ui.mix.disabled = !mixing;
+  if (mixing) {
+    const b = Math.round(state.mix * 100);
+    ui.mixOut.textContent = `${100 - b}% ${styles[state.style].name} · ${b}% ${styles[state.second].name}`;
+    ui.mix.setAttribute('aria-valuetext', ui.mixOut.textContent);
+  } else {
+    ui.mixOut.textContent = '—';
+    ui.mix.removeAttribute('aria-valuetext');
+  }
+  ui.strengthOut.textContent = `${Math.round(state.strength * 100)}%`;
+  ui.download.disabled = !styled || ui.stage.dataset.state !== 'styled';
+}
+
+function currentMix() {
+  if (state.style === null) return null;
+  if (state.second === null || state.second === state.style || state.mix <= 0) return { [state.style]: 1 };
+  if (state.mix >= 1) return { [state.second]: 1 };
+  return { [state.style]: 1 - state.mix, [state.second]: state.mix };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Rendering: one request in flight; while it runs, only the latest wish is kept.
+
+let inFlight = false;
+let again = false;
+let busyTimer = 0;
+
+async function render() {
+  if (inFlight) {
+    again = true;
+    return;
+  }
+  const mix = currentMix();
+  if (mix === null) {
+    ui.stage.dataset.state = 'photo';
+    syncControls();
+    return;
+  }
+  const info = photoInfo.get(state.photo);
+  if (!engine || !info?.width) {
+    if (engine) info?.ready.then(() => render(), () => {});
+    else ready.then(() => render(), () => {});
+    return;
+  }
+  inFlight = true;
+  again = false;
+  ui.stage.dataset.idle = 'false';
+  const request = { photo: state.photo, mix, strength: state.strength, preserveColor: state.keep };
+  clearTimeout(busyTimer);
+  busyTimer = setTimeout(() => {
+    ui.busyText.textContent = engine.backend === 'cpu' ? 'Painting on this device…' : 'Painting…';
+    ui.busy.hidden = false;
+  }, 120);
+  try {
+    const result = await call('render', request);
+    if (result.image && request.photo === state.photo) {
+      const { image } = result;
+      if (ui.after.width !== image.width || ui.after.height !== image.height) {
+        ui.after.width = image.width;
+        ui.after.height = image.height;
+      }
+      ui.after.getContext('2d').putImageData(image, 0, 0);
+      ui.stage.dataset.state = 'styled';
+      ui.stage.dataset.style = JSON.stringify(request.mix);
+      hideError();
+      if (!result.cached) describeEngine(result.ms, info);
+    }
+  } catch (err) {
+    showError(err);
+  } finally {
+    clearTimeout(busyTimer);
+    ui.busy.hidden = true;
+    inFlight = false;
+    syncControls();
+    ui.stage.dataset.idle = String(!again);
+    if (again) render();
+  }
+}
+
+function describeEngine(ms, info) {
+  if (!engine) return;
+  const where =
+    engine.backend === 'webgpu'
+      ? 'Painted with <strong>WebGPU</strong> on this device'
+      : engine.gpu === 'none'
+        ? 'This browser has no WebGPU: painting on <strong>this device’s processor</strong>'
+        : 'No hardware WebGPU here: painting on <strong>this device’s processor</strong>';
+  let text = `${where}; your photo never leaves this device.`;
+  if (ms !== undefined) {
+    const time = ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+    text += ` <span class="nowrap">${time} per image (${info.width}×${info.height}).</span>`;
+  }
+  ui.engine.innerHTML = text;
+  ui.engine.dataset.backend = engine.backend;
+}
+
+function showProgress(progress) {
+  if (engine || !progress) return;
+  const fraction =
+    typeof progress.fraction === 'number'
+      ? progress.fraction
+      : progress.total
+        ? progress.loaded / progress.total
+        : null;
+  ui.engine.textContent =
+    fraction === null ? 'Loading the painter…' : `Loading the painter… ${Math.round(fraction * 100)}%`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Download, bag, errors
+
+ui.download.addEventListener('click', () => {
+  if (ui.stage.dataset.state !== 'styled') return;
+  const info = photoInfo.get(state.photo);
+  const mix = currentMix();
+  const slug = Object.keys(mix)
+    .map((i) => styles[i].name.toLowerCase().replace(/[^a-z0-9]+/g, '-'))
+    .join('+');
+  ui.after.toBlob((blob) => {
+    if (!blob) {
+      showError({ code: 'DOWNLOAD_FAILED', message: 'The image could not be saved. Try again.' });
+      return;
+    }
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = `${info?.name ?? 'photo'}-${slug}.png`;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  }, 'image/png');
+});
+
+let bag = 0;
+ui.add.addEventListener('click', () => {
+  bag += 1;
+  ui.bagCount.textContent = String(bag);
+  ui.bagCount.parentElement.setAttribute('aria-label', `Bag, ${bag} item${bag === 1 ? '' : 's'}`);
+  ui.bagNote.textContent = 'Added to your bag.';
+});
+
+function showError(err) {
+  const code = err?.code ? ` (${err.code})` : '';
+  ui.error.textContent = `${err?.message ?? String(err)}${code}`;
+  ui.error.dataset.code = err?.code ?? '';
+  ui.error.hidden = false;
+}
+
+function hideError() {
+  ui.error.hidden = true;
+  ui.error.textContent = '';
+}
+
+function clampInt(value, lo, hi, fallback) {
+  const n = Number.parseInt(value ?? '', 10);
+  return Number.isFinite(n) ? Math.min(hi, Math.max(lo, n)) : fallback;
+}

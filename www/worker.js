@@ -1,0 +1,189 @@
+// The styling worker: it owns the Styler and does every piece of pixel work, so the page never waits on it.
+//
+// Messages in (each with a numeric `id`, answered by one message with the same id):
+//   { type: 'init', backend }                       -> { backend, styles, gpu }
+//   { type: 'photo', key, bitmap }                  -> { width, height }        (decodes into an ImageData, kept here)
+//   { type: 'render', photo, mix, strength, preserveColor }
+//                                                   -> { image, ms, cached }    (an ImageData of the photo's size)
+// Failures answer { id, error: { code, message } }. Progress while the model loads: { type: 'progress', ... }.
+//
+// The network's full-strength output is cached per (photo, style mix). Strength and keep-true-colours are the
+// same per-pixel finish the library applies (src/pixels.rs), so moving those controls never re-runs the network.
+
+let styler = null;
+const photos = new Map(); // key -> ImageData
+const styled = new Map(); // `${photo}|${mixKey}` -> { image, ms }, least recently used first
+const STYLED_CACHE_ENTRIES = 24;
+
+self.onmessage = async (event) => {
+  const { id, type } = event.data;
+  try {
+    let result;
+    let transfer = [];
+    if (type === 'init') result = await init(event.data);
+    else if (type === 'photo') result = addPhoto(event.data);
+    else if (type === 'render') {
+      result = await render(event.data);
+      transfer = [result.image.data.buffer]; // a fresh copy: the cached output stays here
+    } else throw coded('BAD_MESSAGE', `Unknown request '${type}'.`);
+    self.postMessage({ id, ...result }, transfer);
+  } catch (err) {
+    self.postMessage({
+      id,
+      error: { code: err?.code ?? 'UNEXPECTED', message: err?.message ?? String(err) },
+    });
+  }
+};
+
+function coded(code, message) {
+  const err = new Error(message);
+  err.code = code;
+  return err;
+}
+
+async function loadPackage() {
+  // The package's own package.json names its entry module.
+  const pkgUrl = new URL('./pkg/', self.location.href);
+  let entry = 'vitrine.js';
+  try {
+    const res = await fetch(new URL('package.json', pkgUrl));
+    if (res.ok) {
+      const meta = await res.json();
+      entry = meta.module ?? meta.browser ?? meta.main ?? entry;
+    }
+  } catch {
+    // fall back to the default entry name
+  }
+  const entryUrl = new URL(entry, pkgUrl);
+  try {
+    return { mod: await import(entryUrl.href), entryUrl };
+  } catch (err) {
+    throw coded(
+      'PACKAGE_MISSING',
+      `The styling package could not be loaded from ${entryUrl.pathname} (${err.message}). Build it with 'make web'.`,
+    );
+  }
+}
+
+async function init({ backend }) {
+  const { mod, entryUrl } = await loadPackage();
+  const Styler = mod.Styler ?? mod.default?.Styler;
+  if (typeof Styler?.create !== 'function') {
+    throw coded('PACKAGE_MISSING', `The package at ${entryUrl.pathname} exports no Styler.create.`);
+  }
+  styler = await Styler.create({
+    backend,
+    onProgress: (p) => self.postMessage({ type: 'progress', progress: plain(p) }),
+  });
+  const styles = Array.from(styler.styles, (s, i) => ({
+    id: s.id ?? i,
+    name: s.name,
+    thumbnail: s.thumbnail ? new URL(String(s.thumbnail), entryUrl).href : null,
+  }));
+  return { backend: styler.backend, styles, gpu: await gpuKind() };
+}
+
+/** What WebGPU this browser offers: 'none', 'software' (a fallback adapter) or 'hardware'. */
+async function gpuKind() {
+  try {
+    const adapter = await self.navigator.gpu?.requestAdapter();
+    if (!adapter) return 'none';
+    const info = adapter.info ?? {};
+    return adapter.isFallbackAdapter || info.isFallbackAdapter ? 'software' : 'hardware';
+  } catch {
+    return 'none';
+  }
+}
+
+function plain(p) {
+  if (p == null || typeof p !== 'object') return p;
+  const out = {};
+  for (const k of Object.keys(p)) if (['number', 'string', 'boolean'].includes(typeof p[k])) out[k] = p[k];
+  return out;
+}
+
+function addPhoto({ key, bitmap }) {
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  ctx.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  photos.set(key, ctx.getImageData(0, 0, canvas.width, canvas.height));
+  for (const k of [...styled.keys()]) if (k.startsWith(`${key}|`)) styled.delete(k);
+  return { width: canvas.width, height: canvas.height };
+}
+
+/** A style mix as the API takes it (an index or { index: weight }) and a key for the cache. */
+function styleOf(mix) {
+  const entries = Object.entries(mix)
+    .map(([k, w]) => [Number(k), Number(w)])
+    .filter(([, w]) => w > 0)
+    .sort((a, b) => a[0] - b[0]);
+  if (entries.length === 0) throw coded('NO_STYLE', 'Choose a style first.');
+  const key = entries.map(([k, w]) => `${k}:${w.toFixed(3)}`).join(',');
+  if (entries.length === 1) return { style: entries[0][0], key };
+  return { style: Object.fromEntries(entries), key };
+}
+
+async function render({ photo, mix, strength, preserveColor }) {
+  if (!styler) throw coded('NOT_READY', 'The styler is still loading.');
+  const source = photos.get(photo);
+  if (!source) throw coded('NO_PHOTO', 'That photo is no longer loaded; choose it again.');
+  const { style, key } = styleOf(mix);
+  const cacheKey = `${photo}|${key}`;
+  let hit = styled.get(cacheKey);
+  const cached = Boolean(hit);
+  if (hit) {
+    styled.delete(cacheKey);
+  } else {
+    // The page has already scaled the photo to its working size: style it as it is.
+    const started = performance.now();
+    const image = await styler.stylize(source, { style, strength: 1, preserveColor: false, maxSize: 0 });
+    hit = { image, ms: performance.now() - started };
+  }
+  styled.set(cacheKey, hit);
+  while (styled.size > STYLED_CACHE_ENTRIES) styled.delete(styled.keys().next().value);
+  const image = finish(hit.image, source, strength, preserveColor);
+  return { image, ms: hit.ms, cached };
+}
+
+/** The library's finish step, on its full-strength output: keep the photo's colours, blend by strength. */
+function finish(full, photo, strength, preserveColor) {
+  const n = photo.width * photo.height;
+  const out = new ImageData(photo.width, photo.height);
+  const s = full.data;
+  const p = photo.data;
+  const o = out.data;
+  if (strength >= 1 && !preserveColor) {
+    o.set(s);
+    for (let i = 0; i < n; i++) o[i * 4 + 3] = p[i * 4 + 3];
+    return out;
+  }
+  for (let i = 0, j = 0; i < n; i++, j += 4) {
+    const a = p[j + 3] / 255;
+    // The photo as the network saw it: composited onto white.
+    const pr = (p[j] / 255) * a + (1 - a);
+    const pg = (p[j + 1] / 255) * a + (1 - a);
+    const pb = (p[j + 2] / 255) * a + (1 - a);
+    let r = s[j] / 255;
+    let g = s[j + 1] / 255;
+    let b = s[j + 2] / 255;
+    if (preserveColor) {
+      // Styled luma (BT.601) under the photo's chroma.
+      const y = 0.299 * r + 0.587 * g + 0.114 * b;
+      const cb = -0.168736 * pr - 0.331264 * pg + 0.5 * pb;
+      const cr = 0.5 * pr - 0.418688 * pg - 0.081312 * pb;
+      r = clamp01(y + 1.402 * cr);
+      g = clamp01(y - 0.344136 * cb - 0.714136 * cr);
+      b = clamp01(y + 1.772 * cb);
+    }
+    o[j] = Math.round(clamp01(pr + (r - pr) * strength) * 255);
+    o[j + 1] = Math.round(clamp01(pg + (g - pg) * strength) * 255);
+    o[j + 2] = Math.round(clamp01(pb + (b - pb) * strength) * 255);
+    o[j + 3] = p[j + 3];
+  }
+  return out;
+}
+
+function clamp01(v) {
+  return v < 0 ? 0 : v > 1 ? 1 : v;
+}
