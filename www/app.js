@@ -363,6 +363,12 @@ function syncControls(on = Boolean(engine)) {
   ui.download.disabled = !styled || ui.stage.dataset.state !== 'styled';
 }
 
+function describeMix(mix) {
+  const parts = Object.entries(mix);
+  if (parts.length === 1) return styles[parts[0][0]].name;
+  return parts.map(([i, w]) => `${Math.round(w * 100)}% ${styles[i].name}`).join(' and ');
+}
+
 function currentMix() {
   if (state.style === null) return null;
   if (state.second === null || state.second === state.style || state.mix <= 0) return { [state.style]: 1 };
@@ -414,6 +420,7 @@ async function render() {
       ui.after.getContext('2d').putImageData(image, 0, 0);
       ui.stage.dataset.state = 'styled';
       ui.stage.dataset.style = JSON.stringify(request.mix);
+      ui.after.setAttribute('aria-label', `The photo painted in ${describeMix(request.mix)}`);
       hideError();
       if (!result.cached) describeEngine(result.ms, info);
     }
@@ -444,6 +451,7 @@ function describeEngine(ms, info) {
   }
   ui.engine.innerHTML = text;
   ui.engine.dataset.backend = engine.backend;
+  if (engine.fallbackReason) ui.engine.title = engine.fallbackReason;
 }
 
 function showProgress(progress) {

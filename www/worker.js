@@ -75,12 +75,13 @@ async function init({ backend }) {
     backend,
     onProgress: (p) => self.postMessage({ type: 'progress', progress: plain(p) }),
   });
-  const styles = Array.from(styler.styles, (s, i) => ({
+  const list = typeof styler.styles === 'function' ? styler.styles() : styler.styles;
+  const styles = Array.from(list ?? [], (s, i) => ({
     id: s.id ?? i,
     name: s.name,
     thumbnail: s.thumbnail ? new URL(String(s.thumbnail), entryUrl).href : null,
   }));
-  return { backend: styler.backend, styles, gpu: await gpuKind() };
+  return { backend: styler.backend, fallbackReason: styler.fallbackReason ?? null, styles, gpu: await gpuKind() };
 }
 
 /** What WebGPU this browser offers: 'none', 'software' (a fallback adapter) or 'hardware'. */

@@ -165,6 +165,34 @@ async function uploadFixture(page) {
   );
 }
 
+/** Hand the page the fixture as a shopper's drop or paste would. */
+async function giveFixture(page, how) {
+  const b64 = (await fs.readFile(FIXTURE)).toString('base64');
+  const before = await page.evaluate(() => document.getElementById('stage').dataset.photo);
+  await page.evaluate(({ data, how }) => {
+    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([bytes], 'cup.png', { type: 'image/png' }));
+    if (how === 'paste') {
+      document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: transfer, bubbles: true, cancelable: true }));
+    } else {
+      const target = document.getElementById('frame');
+      for (const type of ['dragenter', 'dragover', 'drop']) {
+        target.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+      }
+    }
+  }, { data: b64, how });
+  await page.waitForFunction(
+    (old) => {
+      const photo = document.getElementById('stage').dataset.photo;
+      return photo !== old && photo?.startsWith('own-') && document.getElementById('before').width === 96;
+    },
+    before,
+    { timeout: 30_000 },
+  );
+  assert(!(await page.evaluate(() => document.body.classList.contains('dragging'))), 'the drop hint stayed up');
+}
+
 async function chooseStyle(page, index) {
   await page.click(`#style-grid input[name="style"][value="${index}"] + .thumb`);
   await page.waitForFunction((i) => document.querySelector(`#style-grid input[value="${i}"]`).checked, index);
@@ -278,7 +306,7 @@ await test('no WebGPU: the page says it uses the CPU path and shows the same ima
     assert((await page.getAttribute('html', 'data-backend')) === 'cpu', 'the page did not fall back to the CPU path');
     const engine = await page.textContent('#engine');
     assert(/processor/.test(engine) && /never leaves/.test(engine), `the page does not say it styles on the processor: "${engine}"`);
-    await uploadFixture(page);
+    await giveFixture(page, 'drop');
     await chooseStyle(page, STYLE);
     const cpu = await canvasPixels(page);
     comparePixels(cpu, await decodeInPage(page, refStyle), `cpu style ${STYLE}`);
@@ -331,6 +359,12 @@ await test('no WebGPU: the page says it uses the CPU path and shows the same ima
     assert(head.equals(Buffer.from([137, 80, 78, 71, 13, 10, 26, 10])), 'the download is not a PNG');
     assert(download.suggestedFilename().endsWith('.png'), `download name ${download.suggestedFilename()}`);
 
+    // A pasted photo replaces the dropped one and is painted in the same look.
+    await giveFixture(page, 'paste');
+    await settled(page);
+    comparePixels(await canvasPixels(page), await decodeInPage(page, refMix), 'cpu pasted photo, same mix');
+    assert((await page.locator('.photo-tile.own-photo').count()) === 1, 'one tile for the shopper\'s photo');
+
     checkRequests(log, 'cpu');
     checkNoErrors(log, 'cpu');
   } finally {
@@ -344,11 +378,11 @@ for (const viewport of [
 ]) {
   const label = `${viewport.width}x${viewport.height}`;
   await test(`page at ${label}: product, gallery and painted preview, nothing overlapping, no console error`, async () => {
-    // The product photo, scaled down so the CPU path paints it in seconds.
-    const { browser, page, log } = await open(server, { webgpu: false, viewport, query: '?max=300' });
+    // The product photo at its own size (600x400): a few seconds on the CPU path.
+    const { browser, page, log } = await open(server, { webgpu: false, viewport });
     try {
       await page.waitForFunction(() => document.querySelectorAll('#style-grid input[name="style"]').length === 27);
-      await page.waitForFunction(() => document.getElementById('before').width === 300);
+      await page.waitForFunction(() => document.getElementById('before').width === 600);
       await page.click('#style-grid input[value="13"] + .thumb');
       await settled(page);
       await page.evaluate(() => window.scrollTo(0, 0));
