@@ -292,6 +292,7 @@ await test('WebGPU (SwiftShader): a fixture photo in one style matches the CLI',
     gpuPixels = await canvasPixels(page);
     comparePixels(gpuPixels, await decodeInPage(page, refStyle), `webgpu style ${STYLE}`);
     const engine = await page.textContent('#engine');
+    console.log(`     the page says: ${engine}`);
     assert(/WebGPU/.test(engine), `the page does not say it uses WebGPU: "${engine}"`);
     checkRequests(log, 'webgpu');
     checkNoErrors(log, 'webgpu');
@@ -305,6 +306,7 @@ await test('no WebGPU: the page says it uses the CPU path and shows the same ima
   try {
     assert((await page.getAttribute('html', 'data-backend')) === 'cpu', 'the page did not fall back to the CPU path');
     const engine = await page.textContent('#engine');
+    console.log(`     the page says: ${engine}`);
     assert(/processor/.test(engine) && /never leaves/.test(engine), `the page does not say it styles on the processor: "${engine}"`);
     await giveFixture(page, 'drop');
     await chooseStyle(page, STYLE);
@@ -383,8 +385,23 @@ for (const viewport of [
     try {
       await page.waitForFunction(() => document.querySelectorAll('#style-grid input[name="style"]').length === 27);
       await page.waitForFunction(() => document.getElementById('before').width === 600);
+      // The main thread keeps drawing frames while the worker paints.
+      await page.evaluate(() => {
+        window.__gaps = { max: 0, frames: 0, run: true };
+        let last = performance.now();
+        const tick = (now) => {
+          window.__gaps.max = Math.max(window.__gaps.max, now - last);
+          window.__gaps.frames += 1;
+          last = now;
+          if (window.__gaps.run) requestAnimationFrame(tick);
+        };
+        requestAnimationFrame(tick);
+      });
       await page.click('#style-grid input[value="13"] + .thumb');
       await settled(page);
+      const gaps = await page.evaluate(() => ((window.__gaps.run = false), window.__gaps));
+      console.log(`     ${label}: ${gaps.frames} frames while painting, longest gap ${Math.round(gaps.max)} ms`);
+      assert(gaps.max < 250, `the page froze for ${Math.round(gaps.max)} ms while painting`);
       await page.evaluate(() => window.scrollTo(0, 0));
       await page.evaluate(() => document.activeElement?.blur());
       // Thumbnails are lazy: let the visible ones arrive before the picture is taken.
