@@ -31,6 +31,8 @@ const ui = {
   second: $('second'),
   mix: $('mix'),
   mixOut: $('mix-out'),
+  mixA: $('mix-a'),
+  mixB: $('mix-b'),
   strength: $('strength'),
   strengthOut: $('strength-out'),
   keep: $('keep'),
@@ -353,10 +355,14 @@ function syncControls(on = Boolean(engine)) {
   ui.mix.disabled = !mixing;
   if (mixing) {
     const b = Math.round(state.mix * 100);
-    ui.mixOut.textContent = `${100 - b}% ${styles[state.style].name} · ${b}% ${styles[state.second].name}`;
-    ui.mix.setAttribute('aria-valuetext', ui.mixOut.textContent);
+    ui.mixOut.textContent = `${100 - b} : ${b}`;
+    ui.mixA.textContent = styles[state.style].name;
+    ui.mixB.textContent = styles[state.second].name;
+    ui.mix.setAttribute('aria-valuetext', `${100 - b}% ${styles[state.style].name}, ${b}% ${styles[state.second].name}`);
   } else {
     ui.mixOut.textContent = '—';
+    ui.mixA.textContent = '';
+    ui.mixB.textContent = '';
     ui.mix.removeAttribute('aria-valuetext');
   }
   ui.strengthOut.textContent = `${Math.round(state.strength * 100)}%`;
