@@ -108,7 +108,7 @@ const ready = call('init', { backend: BACKEND })
   .catch((err) => {
     ui.styles.setAttribute('aria-busy', 'false');
     ui.engine.textContent = 'The painter could not start.';
-    showError(err);
+    showError(err, 'The painted looks are not available');
     throw err;
   });
 ready.catch(() => {});
@@ -211,7 +211,19 @@ function useOwnPhoto(blob, label = 'your-photo') {
   const name = label.replace(/\.[^.]+$/, '').replace(/[^\w-]+/g, '-').slice(0, 40) || 'your-photo';
   addPhoto(key, name, Promise.resolve(blob));
   // One tile for the shopper's photo, replaced by the next one.
-  ui.photoList.querySelector('.photo-tile.own-photo')?.remove();
+  const old = ui.photoList.querySelector('.photo-tile.own-photo');
+  if (old) {
+    const oldKey = old.querySelector('input').value;
+    URL.revokeObjectURL(old.querySelector('img').src);
+    old.remove();
+    const info = photoInfo.get(oldKey);
+    photoInfo.delete(oldKey);
+    info?.ready.then((i) => {
+      i.bitmap?.close();
+      URL.revokeObjectURL(i.thumb);
+      return call('forget', { key: oldKey });
+    }).catch(() => {});
+  }
   const tile = document.createElement('label');
   tile.className = 'photo-tile own-photo';
   tile.innerHTML = `<input type="radio" name="photo" value="${key}"><img alt="" width="72" height="48"><span>Your photo</span>`;
@@ -431,7 +443,7 @@ async function render() {
       if (!result.cached) describeEngine(result.ms, info);
     }
   } catch (err) {
-    showError(err);
+    showError(err, 'This photo could not be painted');
   } finally {
     clearTimeout(busyTimer);
     ui.busy.hidden = true;
@@ -505,9 +517,11 @@ ui.add.addEventListener('click', () => {
   ui.bagNote.textContent = 'Added to your bag.';
 });
 
-function showError(err) {
-  const code = err?.code ? ` (${err.code})` : '';
-  ui.error.textContent = `${err?.message ?? String(err)}${code}`;
+function showError(err, context = '') {
+  let message = String(err?.message ?? err).trim();
+  if (!/[.!?]$/.test(message)) message += '.';
+  if (!context) message = message.charAt(0).toUpperCase() + message.slice(1);
+  ui.error.textContent = context ? `${context}: ${message}` : message;
   ui.error.dataset.code = err?.code ?? '';
   ui.error.hidden = false;
 }

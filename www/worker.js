@@ -3,6 +3,7 @@
 // Messages in (each with a numeric `id`, answered by one message with the same id):
 //   { type: 'init', backend }                       -> { backend, styles, gpu }
 //   { type: 'photo', key, bitmap }                  -> { width, height }        (decodes into an ImageData, kept here)
+//   { type: 'forget', key }                         -> {}                       (drops a photo and its paintings)
 //   { type: 'render', photo, mix, strength, preserveColor }
 //                                                   -> { image, ms, cached }    (an ImageData of the photo's size)
 // Failures answer { id, error: { code, message } }. Progress while the model loads: { type: 'progress', ... }.
@@ -22,6 +23,7 @@ self.onmessage = async (event) => {
     let transfer = [];
     if (type === 'init') result = await init(event.data);
     else if (type === 'photo') result = addPhoto(event.data);
+    else if (type === 'forget') result = forget(event.data.key);
     else if (type === 'render') {
       result = await render(event.data);
       transfer = [result.image.data.buffer]; // a fresh copy: the cached output stays here
@@ -111,6 +113,12 @@ function addPhoto({ key, bitmap }) {
   photos.set(key, ctx.getImageData(0, 0, canvas.width, canvas.height));
   for (const k of [...styled.keys()]) if (k.startsWith(`${key}|`)) styled.delete(k);
   return { width: canvas.width, height: canvas.height };
+}
+
+function forget(key) {
+  photos.delete(key);
+  for (const k of [...styled.keys()]) if (k.startsWith(`${key}|`)) styled.delete(k);
+  return {};
 }
 
 /** A style mix as the API takes it (an index or { index: weight }) and a key for the cache. */

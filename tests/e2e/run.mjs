@@ -367,6 +367,23 @@ await test('no WebGPU: the page says it uses the CPU path and shows the same ima
     comparePixels(await canvasPixels(page), await decodeInPage(page, refMix), 'cpu pasted photo, same mix');
     assert((await page.locator('.photo-tile.own-photo').count()) === 1, 'one tile for the shopper\'s photo');
 
+    // Bad input is explained on the page: a file that is no image, and a photo too small to paint.
+    await page.setInputFiles('#file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a photo') });
+    await page.waitForSelector('#error:not([hidden])');
+    const notImage = await page.textContent('#error');
+    assert(/not an image/.test(notImage), `unexpected message for a text file: "${notImage}"`);
+    await page.evaluate(async () => {
+      const canvas = new OffscreenCanvas(2, 2);
+      canvas.getContext('2d').fillRect(0, 0, 2, 2);
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([await canvas.convertToBlob()], 'dot.png', { type: 'image/png' }));
+      document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: transfer, bubbles: true, cancelable: true }));
+    });
+    await page.waitForFunction(() => document.getElementById('error').dataset.code === 'IMAGE_TOO_SMALL', null, {
+      timeout: 30_000,
+    });
+    console.log(`     a 2x2 photo: ${await page.textContent('#error')}`);
+
     checkRequests(log, 'cpu');
     checkNoErrors(log, 'cpu');
   } finally {
