@@ -22,7 +22,8 @@ ifeq ($(XDG_RUNTIME_DIR),)
 export XDG_RUNTIME_DIR := $(shell mktemp -d)
 endif
 
-.PHONY: demo test build system-deps venv wasm-target wasm-check model-check cargo-test lint browser-deps node-deps clean
+.PHONY: demo test build system-deps venv wasm-target wasm-check model-check cargo-test lint browser-deps node-deps clean \
+	web wasm-bindgen-cli browser-test web-test package-test size-budget wasm-lint
 
 demo: build
 	@mkdir -p out
@@ -36,7 +37,7 @@ demo: build
 build: system-deps
 	$(CARGO) build --release
 
-test: system-deps venv wasm-target model-check cargo-test wasm-check lint
+test: system-deps venv wasm-target model-check cargo-test wasm-check lint browser-test
 
 # apt only runs when a package is missing, so a second run neither needs the network nor root.
 system-deps:
@@ -81,6 +82,44 @@ node-deps: www/node_modules/.package-lock.json
 
 www/node_modules/.package-lock.json: www/package.json www/package-lock.json
 	cd www && npm ci --no-audit --no-fund
+
+# The wasm-bindgen CLI must be exactly the version Cargo.lock pins for the crate, or its output will not load.
+WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' Cargo.lock)
+
+wasm-bindgen-cli:
+	@if [ "$$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]; then \
+		$(CARGO) install wasm-bindgen-cli --version =$(WASM_BINDGEN_VERSION); \
+	fi
+
+# The npm package in www/pkg: the crate for wasm32 (WebGPU and the CPU path), its JS bindings, wasm-opt from npm's
+# binaryen (Debian's breaks the module), the JS wrapper and its declarations, the model and the thumbnails.
+WASM_OUT := target/wasm32-unknown-unknown/wasm-release/vitrine.wasm
+BINDGEN_DIR := target/web/bindgen
+
+web: wasm-target wasm-bindgen-cli node-deps
+	$(CARGO) build --lib --target wasm32-unknown-unknown --no-default-features --features gpu --profile wasm-release
+	@mkdir -p $(BINDGEN_DIR)
+	wasm-bindgen --target web --no-typescript --out-dir $(BINDGEN_DIR) --out-name vitrine_wasm $(WASM_OUT)
+	www/node_modules/.bin/wasm-opt -O3 $(BINDGEN_DIR)/vitrine_wasm_bg.wasm -o $(BINDGEN_DIR)/vitrine_wasm_bg.wasm
+	node www/lib/build.mjs $(BINDGEN_DIR) www/pkg
+
+# Browser tests: clippy on the wasm build, the crate's wasm tests in headless Chromium (GPU on SwiftShader against
+# the CPU path), the packed package in a scratch app against onnxruntime, and the size budgets.
+browser-test: wasm-lint web-test package-test size-budget
+
+wasm-lint: wasm-target
+	$(CARGO) clippy --lib --target wasm32-unknown-unknown --no-default-features --features gpu -- -D warnings
+
+web-test: wasm-target wasm-bindgen-cli browser-deps
+	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=600 WASM_BINDGEN_TEST_WEBDRIVER_JSON=www/webdriver.json \
+	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+		$(CARGO) test --target wasm32-unknown-unknown --no-default-features --features gpu --test web
+
+package-test: web browser-deps
+	node tests/package/run.mjs
+
+size-budget: web
+	node www/size-budget.mjs www/pkg
 
 clean:
 	rm -rf out target $(VENV)

@@ -20,6 +20,8 @@ pub mod graph;
 pub mod model;
 pub mod pixels;
 pub mod style;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 
 pub use error::{Error, Result};
 pub use graph::{Shape, Tensor};

@@ -61,7 +61,7 @@ impl Context {
         let adapter = instance
             .request_adapter(&options)
             .await
-            .map_err(|e| Error::GpuUnavailable { reason: format!("no GPU adapter ({e})") })?;
+            .map_err(|e| Error::GpuUnavailable { reason: no_adapter(e) })?;
         let info = adapter.get_info();
         let adapter_limits = adapter.limits();
         // Ask for what the adapter offers: the default limits would cap storage bindings at 128 MiB (and buffers at
@@ -87,7 +87,8 @@ impl Context {
 
         let limits = device.limits();
         let summary = AdapterSummary {
-            name: info.name.clone(),
+            // Browsers may withhold the adapter's description (Chromium does for SwiftShader).
+            name: if info.name.is_empty() { "unnamed".into() } else { info.name.clone() },
             backend: format!("{:?}", info.backend),
             device_type: format!("{:?}", info.device_type),
             shader_f16: adapter.features().contains(wgpu::Features::SHADER_F16),
@@ -118,6 +119,17 @@ impl Context {
     pub fn max_buffer(&self) -> u64 {
         storage_limit(&self.limits)
     }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn no_adapter(e: wgpu::RequestAdapterError) -> String {
+    format!("no GPU adapter ({e})")
+}
+
+/// wgpu lists every native backend it was built without; in a browser only WebGPU matters.
+#[cfg(target_arch = "wasm32")]
+fn no_adapter(_: wgpu::RequestAdapterError) -> String {
+    "this browser offers no WebGPU adapter (WebGPU is unsupported or turned off here)".into()
 }
 
 fn storage_limit(limits: &wgpu::Limits) -> u64 {

@@ -70,7 +70,7 @@ impl GpuExecutor {
     async fn create(graph: &Graph, allow_software: bool) -> Result<Self> {
         let ctx = Context::new().await?;
         if ctx.summary.software && !allow_software {
-            let reason = format!("the only GPU adapter, {}, is a software renderer, slower than the CPU path", ctx.summary.name);
+            let reason = format!("the GPU adapter ({}) is a software renderer, slower than the CPU path", ctx.summary.name);
             return Err(Error::GpuUnavailable { reason });
         }
         let limit = ctx.max_buffer();

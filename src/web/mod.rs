@@ -1,0 +1,183 @@
+//! The browser's entry points (wasm-bindgen). `www/lib/vitrine.js` wraps them in the public `Styler` class: it
+//! fetches the model, turns any image source into RGBA bytes and queues calls; every option is checked here, so
+//! JavaScript and Rust callers get the same rules and the same messages.
+
+mod error;
+mod options;
+
+use serde::Deserialize;
+use wasm_bindgen::prelude::*;
+
+use crate::{pixels, Model, Options, Styler, Tensor};
+pub use error::{code, js_error};
+use options::{backend_of, checked_strength, max_size_of, strength_of, style_of};
+
+/// The size the network runs at when the caller gives no `maxSize` (as the CLI's `--max-size`).
+pub const DEFAULT_MAX_SIZE: u32 = 1024;
+
+/// A `Styler` for JavaScript. Calls must not overlap (the wrapper queues them).
+#[wasm_bindgen]
+pub struct WasmStyler {
+    styler: Styler,
+}
+
+#[derive(Deserialize)]
+struct Manifest {
+    styles: Vec<ManifestStyle>,
+}
+
+#[derive(Deserialize)]
+struct ManifestStyle {
+    id: usize,
+    name: String,
+    thumbnail: String,
+}
+
+#[wasm_bindgen]
+impl WasmStyler {
+    /// Loads `model` (the bytes of a vitrine model file) onto `backend` ("auto", "webgpu" or "cpu").
+    pub async fn create(model: Vec<u8>, backend: String) -> Result<WasmStyler, JsValue> {
+        console_error_panic_hook::set_once();
+        let backend = backend_of(&backend)?;
+        let model = Model::from_bytes(&model)?;
+        let styler = Styler::new_async(model, backend).await?;
+        Ok(WasmStyler { styler })
+    }
+
+    /// "webgpu" or "cpu": what the next call runs on.
+    #[wasm_bindgen(getter)]
+    pub fn backend(&self) -> String {
+        match self.styler.backend_name() {
+            "gpu" => "webgpu".into(),
+            other => other.into(),
+        }
+    }
+
+    /// Why the CPU runs when `backend: 'auto'` was asked for (or after the GPU was lost), if it does.
+    #[wasm_bindgen(getter, js_name = fallbackReason)]
+    pub fn fallback_reason(&self) -> Option<String> {
+        self.styler.fallback_reason().map(str::to_string)
+    }
+
+    /// The GPU adapter's name, when the GPU runs.
+    #[wasm_bindgen(getter)]
+    pub fn adapter(&self) -> Option<String> {
+        #[cfg(feature = "gpu")]
+        if let Some(gpu) = self.styler.gpu() {
+            return Some(gpu.summary().name.clone());
+        }
+        None
+    }
+
+    /// The smallest width and height the network accepts.
+    #[wasm_bindgen(getter, js_name = minSide)]
+    pub fn min_side(&self) -> u32 {
+        self.styler.model().min_side
+    }
+
+    /// `[{ id, name, thumbnail }]`, `thumbnail` a path relative to the package (null for a model of other styles).
+    pub fn styles(&self) -> js_sys::Array {
+        let count = self.styler.model().style_count;
+        let mut named: Vec<(String, Option<String>)> =
+            (0..count).map(|i| (format!("Style {i}"), None)).collect();
+        // The manifest describes the built-in model's styles: a model with another count gets plain numbers.
+        if let Ok(manifest) = serde_json::from_str::<Manifest>(crate::model::BUILTIN_MANIFEST) {
+            if manifest.styles.len() == count {
+                for style in manifest.styles {
+                    if let Some(slot) = named.get_mut(style.id) {
+                        *slot = (style.name, Some(style.thumbnail));
+                    }
+                }
+            }
+        }
+        named
+            .into_iter()
+            .enumerate()
+            .map(|(id, (name, thumbnail))| {
+                let entry = js_sys::Object::new();
+                let set = |key: &str, value: JsValue| js_sys::Reflect::set(&entry, &JsValue::from_str(key), &value);
+                let _ = set("id", JsValue::from(id as u32));
+                let _ = set("name", JsValue::from_str(&name));
+                let _ = set("thumbnail", thumbnail.map_or(JsValue::NULL, |t| JsValue::from_str(&t)));
+                JsValue::from(entry)
+            })
+            .collect()
+    }
+
+    /// The size a `width x height` image is styled at under `maxSize` (`undefined`: 1024; 0 or `Infinity`: full
+    /// size), as `[width, height]`. Also checks `maxSize`.
+    #[wasm_bindgen(js_name = workingSize)]
+    pub fn working_size(width: u32, height: u32, max_size: JsValue) -> Result<Vec<u32>, JsValue> {
+        let (w, h) = match max_size_of(&max_size)? {
+            Some(max) if width.max(height) > max => {
+                let scale = max as f64 / width.max(height) as f64;
+                let side = |v: u32| ((v as f64 * scale).round() as u32).clamp(1, max);
+                (side(width), side(height))
+            }
+            _ => (width, height),
+        };
+        Ok(vec![w, h])
+    }
+
+    /// Styles RGBA8 pixels; returns RGBA8 of the same size with the same alpha. `style` is an index, a
+    /// `{ index: weight }` mix or an array of one weight per style; `strength` is 0..1 (`undefined`: 1).
+    pub async fn stylize(
+        &mut self,
+        width: u32,
+        height: u32,
+        rgba: Vec<u8>,
+        style: JsValue,
+        strength: JsValue,
+        preserve_color: bool,
+    ) -> Result<Vec<u8>, JsValue> {
+        let options = Options { style: style_of(&style)?, strength: strength_of(&strength)?, preserve_color };
+        Ok(self.styler.stylize_async(width, height, &rgba, &options).await?)
+    }
+
+    /// The strength and colour steps of `stylize` at full size, for an image styled smaller (`maxSize`) and scaled
+    /// back up: `styled` is that result, `original` the photo, both `width x height` RGBA8.
+    pub fn finish(
+        width: u32,
+        height: u32,
+        original: &[u8],
+        styled: &[u8],
+        strength: JsValue,
+        preserve_color: bool,
+    ) -> Result<Vec<u8>, JsValue> {
+        let strength = checked_strength(&strength)?;
+        let (w, h) = (width as usize, height as usize);
+        let expected = w * h * pixels::RGBA;
+        for buffer in [original, styled] {
+            if buffer.len() != expected {
+                return Err(crate::Error::PixelBuffer { width, height, expected, got: buffer.len() }.into());
+            }
+        }
+        let plane = w * h;
+        let mut planar = vec![0.0f32; 3 * plane];
+        for (i, px) in styled.chunks_exact(pixels::RGBA).enumerate() {
+            for c in 0..3 {
+                planar[c * plane + i] = px[c] as f32 / 255.0;
+            }
+        }
+        let styled = Tensor::from_vec(crate::Shape::new(3, h, w), planar)?;
+        Ok(pixels::finish(&styled, original, w, h, pixels::Finish { strength, preserve_color }))
+    }
+
+    /// Checks a strength before an image is styled at a smaller size and finished at full size.
+    #[wasm_bindgen(js_name = checkStrength)]
+    pub fn check_strength(strength: &JsValue) -> Result<(), JsValue> {
+        checked_strength(strength).map(drop)
+    }
+
+    /// Destroys the GPU device, as a driver reset would, so tests can watch the next call recover.
+    #[wasm_bindgen(js_name = loseDevice)]
+    pub fn lose_device(&self) -> bool {
+        #[cfg(feature = "gpu")]
+        if let Some(gpu) = self.styler.gpu() {
+            gpu.lose_device();
+            return true;
+        }
+        false
+    }
+}
+

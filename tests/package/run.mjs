@@ -1,0 +1,192 @@
+// The npm package as a shop's developer meets it: `npm pack` www/pkg, install the tarball into a scratch app,
+// serve the app on 127.0.0.1, and in headless Chromium import Styler from the package's ESM entry to style a photo
+// no other test uses, on WebGPU (SwiftShader) and on the CPU, against onnxruntime on the fp32 model. Then Chromium
+// without WebGPU: 'auto' must say 'cpu' and give the same image.
+//
+//   node tests/package/run.mjs      (after `make web`; `make package-test` does both)
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve } from './serve.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..', '..');
+const pkgDir = join(root, 'www', 'pkg');
+const work = join(root, 'target', 'package-test');
+const app = join(work, 'app');
+const FIXTURE = join(root, 'tests', 'fixtures', 'browser', 'rocket_96x96.safetensors');
+const MIN_PSNR_DB = 38;
+// WebGPU (SwiftShader) against the CPU path after rounding to 8 bits (about 1e-5 apart before it).
+const MAX_GPU_CPU_LEVELS = 1;
+const TIMEOUT_MS = 20 * 60 * 1000;
+
+const { chromium } = createRequire(join(root, 'www', 'package.json'))('playwright-core');
+
+// Chromium kept off the network: only 127.0.0.1 resolves.
+const QUIET_FLAGS = [
+  '--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update',
+  '--disable-sync', '--disable-quic', '--disable-dev-shm-usage',
+  '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
+];
+
+let passed = 0;
+let failed = 0;
+function check(ok, what, detail = '') {
+  if (ok) passed += 1;
+  else failed += 1;
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}${detail ? `: ${detail}` : ''}`);
+}
+
+function readFixture() {
+  const bytes = readFileSync(FIXTURE);
+  const headerLength = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8'));
+  const tensor = (name) => {
+    const [start, end] = header[name].data_offsets;
+    const data = bytes.subarray(8 + headerLength + start, 8 + headerLength + end);
+    return { shape: header[name].shape, data: new Float32Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)) };
+  };
+  const meta = JSON.parse(header.__metadata__.cases);
+  const [height, width] = header.input.shape;
+  return { width, height, cases: meta.cases, expected: (name) => tensor(`${name}.expected`).data };
+}
+
+// PSNR (peak 1) of an RGBA8 result against the planar fp32 network output.
+function psnr(rgba, expected, width, height) {
+  const plane = width * height;
+  let sum = 0;
+  for (let i = 0; i < plane; i += 1) {
+    for (let c = 0; c < 3; c += 1) {
+      const d = rgba[i * 4 + c] / 255 - Math.min(1, Math.max(0, expected[c * plane + i]));
+      sum += d * d;
+    }
+  }
+  return 10 * Math.log10(1 / (sum / (3 * plane)));
+}
+
+function pack() {
+  if (!existsSync(join(pkgDir, 'package.json'))) throw new Error('www/pkg is not built: run `make web` first');
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(app, { recursive: true });
+  const [packed] = JSON.parse(execFileSync('npm', ['pack', pkgDir, '--pack-destination', work, '--json'], { encoding: 'utf8' }));
+  console.log(`packed ${packed.filename}: ${packed.entryCount} files, ${packed.size} bytes`);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'shop-app', private: true, type: 'module' }, null, 2));
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--offline', join(work, packed.filename)], { cwd: app, stdio: 'inherit' });
+  const installed = JSON.parse(readFileSync(join(app, 'node_modules', 'vitrine', 'package.json'), 'utf8'));
+  const entry = installed.exports?.['.']?.default;
+  check(installed.type === 'module' && typeof entry === 'string', 'the package is ESM with an exports map', entry);
+  const types = installed.exports?.['.']?.types;
+  check(types && existsSync(join(app, 'node_modules', 'vitrine', types)), 'the exports map names the declarations', types);
+  // The page imports the bare name, resolved as a bundler would: through the package's exports map.
+  const importMap = { imports: { vitrine: `./node_modules/vitrine/${entry.replace(/^\.\//, '')}` } };
+  writeFileSync(join(app, 'index.html'), `<!doctype html>
+<meta charset="utf-8">
+<title>shop</title>
+<link rel="icon" href="data:,">
+<script type="importmap">${JSON.stringify(importMap)}</script>
+<script type="module" src="./page.js"></script>
+`);
+  copyFileSync(join(here, 'page.js'), join(app, 'page.js'));
+  mkdirSync(join(app, 'fixtures'));
+  copyFileSync(FIXTURE, join(app, 'fixtures', 'rocket_96x96.safetensors'));
+}
+
+async function inBrowser(url, flags, body) {
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: [...QUIET_FLAGS, ...flags] });
+  try {
+    const page = await browser.newPage();
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.type() === 'warning') console.log(`  [page ${message.type()}] ${message.text()}`);
+    });
+    page.on('pageerror', (error) => console.log(`  [page error] ${error.message}`));
+    await page.goto(url);
+    await page.waitForFunction(() => window.vitrineReady === true, null, { timeout: 60_000 });
+    return await body(page);
+  } finally {
+    await browser.close();
+  }
+}
+
+async function main() {
+  const fixture = readFixture();
+  pack();
+  const server = await serve(app);
+  const results = {};
+  try {
+    // Chromium with WebGPU (SwiftShader): both backends, and 'auto' passing over the software adapter.
+    await inBrowser(server.url, ['--enable-unsafe-webgpu'], async (page) => {
+      for (const backend of ['webgpu', 'cpu']) {
+        const report = await page.evaluate((b) => window.vitrineTest.run(b, b === 'cpu'), backend);
+        results[backend] = report;
+        check(report.backend === backend, `backend '${backend}' runs on ${backend}`, `${report.backend}, created in ${report.createMs.toFixed(0)} ms`);
+        const stages = report.stages.filter((s, i) => s !== report.stages[i - 1]).join();
+        check(stages === 'wasm,model,backend,ready', `onProgress reports each stage (${backend})`, report.stages.join());
+        for (const { name, style, psnr_int8_vs_fp32_db: int8 } of fixture.cases) {
+          const r = report.results[name];
+          const quality = psnr(r.data, fixture.expected(name), fixture.width, fixture.height);
+          check(r.isImageData && r.width === fixture.width && r.height === fixture.height, `${backend} ${name}: an ImageData of the input's size`);
+          check(quality >= MIN_PSNR_DB, `${backend} ${name} (style ${JSON.stringify(style)}) vs onnxruntime fp32`,
+            `${quality.toFixed(2)} dB (>= ${MIN_PSNR_DB}; int8 weights alone: ${int8} dB), ${r.ms.toFixed(0)} ms`);
+          check(r.data.every((v, i) => i % 4 !== 3 || v === 255), `${backend} ${name}: alpha kept`);
+        }
+      }
+      for (const { name } of fixture.cases) {
+        const a = results.webgpu.results[name].data;
+        const b = results.cpu.results[name].data;
+        const worst = a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+        check(worst <= MAX_GPU_CPU_LEVELS, `webgpu vs cpu ${name}`, `max difference ${worst} of 255`);
+      }
+      const { checks } = results.cpu;
+      check(checks.styleCount === 26 && checks.style19?.id === 19 && checks.style19?.name, 'styler.styles lists 26 styles with names', JSON.stringify(checks.style19));
+      check(checks.thumbnailStatus === 200, 'thumbnails are served from the package', String(checks.thumbnailStatus));
+      for (const kind of ['imageBitmap', 'canvas', 'offscreenCanvas', 'imageElement']) {
+        check(checks[kind] === true, `an ${kind} styles as its ImageData does`);
+      }
+      check(checks.strengthZeroIsThePhoto, 'strength 0 returns the photo');
+      check(checks.maxSizeKeepsSizeAndAlpha, 'maxSize styles smaller and returns the input size and alpha');
+      check(checks.queue === 'rejected,fulfilled', 'queued calls settle in order after a failing one', checks.queue);
+      const expectedCodes = {
+        styleIndex: 'STYLE_INDEX', styleWeights: 'STYLE_WEIGHTS', strength: 'STRENGTH', tooSmall: 'IMAGE_TOO_SMALL',
+        badImage: 'BAD_IMAGE', maxSize: 'BAD_OPTION', backend: 'BAD_OPTION', modelFormat: 'MODEL_FORMAT',
+        modelFetch: 'MODEL_FETCH', freed: 'FREED',
+      };
+      for (const [what, code] of Object.entries(expectedCodes)) {
+        check(checks.errors[what] === code, `error ${what} is thrown with code ${code}`, checks.errors[what]);
+      }
+      const auto = await page.evaluate(() => window.vitrineTest.run('auto', false));
+      check(auto.backend === 'cpu' && /software/.test(auto.fallbackReason ?? ''), "'auto' passes over SwiftShader (a fallback adapter) to the CPU",
+        `${auto.backend}: ${auto.fallbackReason}`);
+    });
+
+    // Chromium without WebGPU: 'auto' runs on the CPU with the same result, 'webgpu' says why it cannot.
+    await inBrowser(server.url, [], async (page) => {
+      const auto = await page.evaluate(() => window.vitrineTest.run('auto', false));
+      check(auto.backend === 'cpu', "without WebGPU, 'auto' reports 'cpu'", `${auto.backend}: ${auto.fallbackReason}`);
+      for (const { name } of fixture.cases) {
+        const same = auto.results[name].data.every((v, i) => v === results.cpu.results[name].data[i]);
+        const quality = psnr(auto.results[name].data, fixture.expected(name), fixture.width, fixture.height);
+        check(same, `without WebGPU, 'auto' gives the same ${name} image`, `${quality.toFixed(2)} dB vs onnxruntime`);
+      }
+      const code = await page.evaluate(() => window.vitrineTest.errorOf('webgpu'));
+      check(code === 'GPU_UNAVAILABLE', "without WebGPU, 'webgpu' throws GPU_UNAVAILABLE", code);
+    });
+  } finally {
+    await server.close();
+  }
+}
+
+const watchdog = setTimeout(() => {
+  console.log(`FAIL the package test did not finish in ${TIMEOUT_MS / 60000} minutes`);
+  process.exit(1);
+}, TIMEOUT_MS);
+watchdog.unref();
+
+try {
+  await main();
+} catch (error) {
+  check(false, 'the package test ran to the end', error.stack ?? String(error));
+}
+console.log(`package test: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);

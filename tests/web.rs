@@ -1,0 +1,198 @@
+//! The crate in the browser (headless Chromium, `make web-test`): the GPU path on WebGPU against the CPU path, the
+//! backend choice, device-loss recovery and the JS bindings' errors. Chromium's WebGPU here is SwiftShader, on the
+//! CPU at about 0.4 GFLOP/s, so images are tiny.
+#![cfg(target_arch = "wasm32")]
+
+use vitrine::graph::Tensor;
+use vitrine::web::WasmStyler;
+use vitrine::{cpu, gpu::GpuExecutor, pixels, Backend, Model, Options, StyleParams, StyleSpec, Styler};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// GPU against CPU on the network's raw output. lavapipe measures about 1e-5; different summation order in the
+/// norm reductions and the GPU's fused multiply-adds stay far below the int8 weights' own error (0.02 to 0.05).
+const MAX_ABS_NETWORK: f32 = 1e-3;
+/// The same after rounding to RGBA8: one level either way where a value sits on a rounding boundary.
+const MAX_ABS_RGBA8: u8 = 1;
+
+const WIDTH: u32 = 24;
+const HEIGHT: u32 = 20;
+
+/// A photo-like RGBA8 test card: smooth gradients, a hard edge, and an alpha ramp in one corner.
+fn test_card(width: u32, height: u32) -> Vec<u8> {
+    let mut rgba = Vec::with_capacity((width * height * 4) as usize);
+    for y in 0..height {
+        for x in 0..width {
+            let edge = if x * 2 > width { 200 } else { 40 };
+            rgba.extend_from_slice(&[
+                (x * 255 / width) as u8,
+                (y * 255 / height) as u8,
+                edge,
+                if x < 6 && y < 6 { (x * 40 + y * 2) as u8 } else { 255 },
+            ]);
+        }
+    }
+    rgba
+}
+
+fn styles() -> [StyleSpec; 2] {
+    [StyleSpec::Preset(19), StyleSpec::Mix(vec![(3, 0.5), (12, 0.5)])]
+}
+
+fn code_of(error: &JsValue) -> String {
+    js_sys::Reflect::get(error, &JsValue::from_str("code")).ok().and_then(|c| c.as_string()).unwrap_or_default()
+}
+
+fn max_abs(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+#[wasm_bindgen_test]
+async fn gpu_network_output_matches_the_cpu() {
+    let model = Model::builtin().expect("built-in model");
+    let graph = &model.graph;
+    let mut gpu = GpuExecutor::new(graph).await.expect("this browser has WebGPU (is --enable-unsafe-webgpu set?)");
+    let rgba = test_card(WIDTH, HEIGHT);
+    let (pw, ph) = model.padded_size(WIDTH, HEIGHT);
+    let input: Tensor = pixels::prepare(&rgba, WIDTH as usize, HEIGHT as usize, pw, ph);
+    for style in styles() {
+        let weights = style.resolve(model.style_count).expect("valid style");
+        let params = StyleParams::mix(graph, &weights);
+        let expected = cpu::run(graph, input.clone(), &params).expect("CPU run");
+        let got = gpu.run(graph, &input, &params).await.expect("GPU run");
+        assert_eq!(got.shape, expected.shape);
+        let diff = max_abs(&got.data, &expected.data);
+        console_log!("{style:?} on {}: max abs GPU vs CPU {diff:.2e}", gpu.summary().name);
+        assert!(diff <= MAX_ABS_NETWORK, "{style:?}: GPU differs from the CPU by {diff}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn gpu_styler_matches_the_cpu_styler_and_recovers_from_a_lost_device() {
+    let mut gpu = Styler::new_async(Model::builtin().expect("model"), Backend::Gpu).await.expect("WebGPU styler");
+    let mut cpu = Styler::new_async(Model::builtin().expect("model"), Backend::Cpu).await.expect("CPU styler");
+    assert_eq!((gpu.backend_name(), cpu.backend_name()), ("gpu", "cpu"));
+    let rgba = test_card(WIDTH, HEIGHT);
+    let mut last = Vec::new();
+    for style in styles() {
+        let options = Options { style, strength: 0.9, preserve_color: false };
+        let a = gpu.stylize_async(WIDTH, HEIGHT, &rgba, &options).await.expect("GPU stylize");
+        let b = cpu.stylize_async(WIDTH, HEIGHT, &rgba, &options).await.expect("CPU stylize");
+        assert_eq!(a.len(), rgba.len());
+        let worst = a.iter().zip(&b).map(|(x, y)| x.abs_diff(*y)).max().unwrap_or(0);
+        assert!(worst <= MAX_ABS_RGBA8, "RGBA8 results differ by {worst}");
+        assert!(a.iter().zip(&rgba).skip(3).step_by(4).all(|(x, y)| x == y), "alpha must be kept");
+        last = a;
+    }
+
+    // A lost device (a driver reset, a tab in the background) fails no call: the next one opens a new device.
+    gpu.gpu().expect("GPU engine").lose_device();
+    let options = Options { style: styles()[1].clone(), strength: 0.9, preserve_color: false };
+    let again = gpu.stylize_async(WIDTH, HEIGHT, &rgba, &options).await.expect("stylize after a device loss");
+    assert_eq!(gpu.backend_name(), "gpu");
+    assert!(!gpu.gpu().expect("GPU engine").is_lost(), "a fresh device");
+    assert_eq!(again, last);
+}
+
+#[wasm_bindgen_test]
+async fn auto_uses_the_cpu_on_a_software_adapter() {
+    let model = Model::builtin().expect("model");
+    let software = GpuExecutor::new(&model.graph).await.expect("WebGPU").summary().software;
+    let styler = Styler::new_async(model, Backend::Auto).await.expect("auto styler");
+    if software {
+        // SwiftShader reports itself as a fallback adapter.
+        assert_eq!(styler.backend_name(), "cpu");
+        let reason = styler.fallback_reason().unwrap_or_default();
+        assert!(reason.contains("software"), "{reason}");
+    } else {
+        assert_eq!(styler.backend_name(), "gpu");
+    }
+}
+
+async fn cpu_bindings() -> WasmStyler {
+    WasmStyler::create(vitrine::model::BUILTIN_MODEL.to_vec(), "cpu".into()).await.map_err(|e| code_of(&e)).expect("CPU bindings")
+}
+
+async fn stylize_error(styler: &mut WasmStyler, side: u32, style: JsValue, strength: JsValue) -> String {
+    // Sizes are checked before the buffer, so a huge side needs no pixels.
+    let rgba = if side > 256 { Vec::new() } else { test_card(side, side) };
+    match styler.stylize(side, side, rgba, style, strength, false).await {
+        Ok(_) => String::from("no error"),
+        Err(e) => code_of(&e),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn bindings_report_each_bad_input_with_its_code() {
+    let create = |bytes: Vec<u8>, backend: &str| WasmStyler::create(bytes, backend.into());
+    let model = vitrine::model::BUILTIN_MODEL.to_vec();
+    assert_eq!(create(model.clone(), "gpu").await.err().map(|e| code_of(&e)).as_deref(), Some("BAD_OPTION"));
+    assert_eq!(create(b"not a model".to_vec(), "cpu").await.err().map(|e| code_of(&e)).as_deref(), Some("MODEL_FORMAT"));
+
+    let mut styler = cpu_bindings().await;
+    assert_eq!(styler.backend(), "cpu");
+    assert_eq!(styler.styles().length(), 26);
+    let mix = |pairs: &[(&str, f64)]| {
+        let object = js_sys::Object::new();
+        for (key, value) in pairs {
+            let _ = js_sys::Reflect::set(&object, &JsValue::from_str(key), &JsValue::from_f64(*value));
+        }
+        JsValue::from(object)
+    };
+    let one = JsValue::from_f64(1.0);
+    let cases = [
+        (20, JsValue::from_f64(26.0), one.clone(), "STYLE_INDEX"),
+        (20, JsValue::from_f64(1.5), one.clone(), "STYLE_INDEX"),
+        (20, JsValue::from_f64(-1.0), one.clone(), "STYLE_INDEX"),
+        (20, mix(&[("x", 1.0)]), one.clone(), "STYLE_INDEX"),
+        (20, mix(&[("3", -1.0)]), one.clone(), "STYLE_WEIGHTS"),
+        (20, mix(&[("3", 0.0)]), one.clone(), "STYLE_WEIGHTS"),
+        (20, mix(&[]), one.clone(), "STYLE_WEIGHTS"),
+        (20, JsValue::from_str("19"), one.clone(), "STYLE_WEIGHTS"),
+        (20, JsValue::from_f64(3.0), JsValue::from_f64(1.5), "STRENGTH"),
+        (20, JsValue::from_f64(3.0), JsValue::from_f64(f64::NAN), "STRENGTH"),
+        (20, JsValue::from_f64(3.0), JsValue::from_str("strong"), "STRENGTH"),
+        (2, JsValue::from_f64(3.0), one.clone(), "IMAGE_TOO_SMALL"),
+        (4097, JsValue::from_f64(3.0), one.clone(), "IMAGE_TOO_LARGE"),
+    ];
+    for (side, style, strength, code) in cases {
+        let shown = format!("{side} px, style {style:?}, strength {strength:?}");
+        assert_eq!(stylize_error(&mut styler, side, style, strength).await, code, "{shown}");
+    }
+    let short = styler.stylize(20, 20, vec![0; 10], JsValue::from_f64(0.0), JsValue::UNDEFINED, false).await;
+    assert_eq!(short.err().map(|e| code_of(&e)).as_deref(), Some("BAD_IMAGE"));
+
+    // A mix given as an object, as JS writes { 3: 0.5, 12: 0.5 }, is the Rust mix.
+    let rgba = test_card(WIDTH, HEIGHT);
+    let from_js = styler
+        .stylize(WIDTH, HEIGHT, rgba.clone(), mix(&[("3", 0.5), ("12", 0.5)]), JsValue::UNDEFINED, false)
+        .await
+        .map_err(|e| code_of(&e))
+        .expect("stylize");
+    let mut direct = Styler::new_async(Model::builtin().expect("model"), Backend::Cpu).await.expect("styler");
+    let options = Options { style: styles()[1].clone(), ..Options::default() };
+    assert_eq!(from_js, direct.stylize_async(WIDTH, HEIGHT, &rgba, &options).await.expect("stylize"));
+}
+
+#[wasm_bindgen_test]
+fn working_size_and_finish() {
+    let size = |w, h, max: JsValue| WasmStyler::working_size(w, h, max).map_err(|e| code_of(&e));
+    assert_eq!(size(2000, 1000, JsValue::UNDEFINED), Ok(vec![1024, 512]));
+    assert_eq!(size(300, 200, JsValue::UNDEFINED), Ok(vec![300, 200]));
+    assert_eq!(size(300, 200, JsValue::from_f64(150.0)), Ok(vec![150, 100]));
+    assert_eq!(size(5000, 10, JsValue::from_f64(0.0)), Ok(vec![5000, 10]));
+    assert_eq!(size(5000, 10, JsValue::from_f64(1000.0)), Ok(vec![1000, 2]));
+    assert_eq!(size(10, 10, JsValue::from_f64(-5.0)), Err("BAD_OPTION".into()));
+    assert_eq!(size(10, 10, JsValue::from_f64(10.5)), Err("BAD_OPTION".into()));
+
+    let photo = test_card(8, 6);
+    let styled: Vec<u8> = photo.iter().map(|v| 255 - v).collect();
+    let finish = |strength: f64| WasmStyler::finish(8, 6, &photo, &styled, JsValue::from_f64(strength), false);
+    // Strength 0 is the photo (composited onto white under partial alpha, as the network saw it), alpha kept.
+    let unchanged = finish(0.0).map_err(|e| code_of(&e)).expect("finish");
+    assert!(unchanged.iter().zip(&photo).skip(3).step_by(4).all(|(a, b)| a == b));
+    assert_eq!(unchanged[photo.len() - 4..], photo[photo.len() - 4..]);
+    assert_eq!(finish(2.0).err().map(|e| code_of(&e)).as_deref(), Some("STRENGTH"));
+}

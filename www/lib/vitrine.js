@@ -1,0 +1,264 @@
+// vitrine: painted looks for product photos, on WebGPU or on the CPU (WebAssembly), in the browser.
+// A thin layer over the Rust bindings: it fetches the model, turns any image source into RGBA bytes, scales to
+// maxSize and back, and runs one call at a time. Every option is checked, and every error coded, on the Rust side.
+import init, { WasmStyler } from './vitrine_wasm.js';
+
+const MODEL_URL = new URL('./multistyle26.vitrine.safetensors', import.meta.url);
+const WASM_URL = new URL('./vitrine_wasm_bg.wasm', import.meta.url);
+const CONSTRUCT = Symbol('vitrine.Styler');
+
+function codedError(code, message, cause) {
+  const error = new Error(message, cause === undefined ? undefined : { cause });
+  error.code = code;
+  return error;
+}
+
+// Errors from the Rust side already carry a code; anything else (a browser API failing, a panic) gets one here.
+function coded(error) {
+  if (error instanceof Error && typeof error.code === 'string') return error;
+  if (error instanceof WebAssembly.RuntimeError) {
+    return codedError('INTERNAL', `vitrine stopped on an internal error (${error.message}); the details are in the console; create a new Styler`, error);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return codedError('INTERNAL', `vitrine failed unexpectedly (${message}); create a new Styler and try again`, error);
+}
+
+let wasmReady = null;
+function loadWasm() {
+  if (!wasmReady) {
+    wasmReady = init({ module_or_path: WASM_URL }).catch((cause) => {
+      wasmReady = null;
+      throw codedError('WASM_LOAD', `could not load ${WASM_URL} (${cause && cause.message ? cause.message : cause}); serve the package's files together, .wasm as application/wasm`, cause);
+    });
+  }
+  return wasmReady;
+}
+
+async function modelBytes(model, report) {
+  if (model instanceof Uint8Array) return model;
+  if (model instanceof ArrayBuffer) return new Uint8Array(model);
+  if (typeof model !== 'string' && !(model instanceof URL)) {
+    throw codedError('BAD_OPTION', 'model must be a URL (a string or URL object) or the bytes of a model file (a Uint8Array); leave it out for the built-in model');
+  }
+  let response;
+  try {
+    response = await fetch(model);
+  } catch (cause) {
+    throw codedError('MODEL_FETCH', `could not fetch the model from ${model} (${cause.message}); check the URL, and CORS if it is on another origin`, cause);
+  }
+  if (!response.ok) {
+    throw codedError('MODEL_FETCH', `fetching the model from ${model} gave HTTP ${response.status}; check the URL`);
+  }
+  // Content-Length counts encoded bytes; with gzip on the wire the total is unknown (0).
+  const total = response.headers.get('content-encoding') ? 0 : Number(response.headers.get('content-length')) || 0;
+  if (!response.body) return new Uint8Array(await response.arrayBuffer());
+  const reader = response.body.getReader();
+  const chunks = [];
+  let loaded = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      loaded += value.byteLength;
+      report({ stage: 'model', loaded, total });
+    }
+  } catch (cause) {
+    throw codedError('MODEL_FETCH', `the model download from ${model} broke off (${cause.message}); try again`, cause);
+  }
+  const bytes = new Uint8Array(loaded);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+function canvas(width, height) {
+  if (typeof OffscreenCanvas !== 'undefined') return new OffscreenCanvas(width, height);
+  const element = document.createElement('canvas');
+  element.width = width;
+  element.height = height;
+  return element;
+}
+
+function context2d(target) {
+  const ctx = target.getContext('2d', { willReadFrequently: true });
+  if (!ctx) throw codedError('BAD_IMAGE', 'this browser could not give vitrine a 2D canvas to read the image with; pass an ImageData instead');
+  return ctx;
+}
+
+const isA = (name, value) => typeof globalThis[name] === 'function' && value instanceof globalThis[name];
+
+// Any accepted image source as { width, height, data } RGBA8.
+async function pixelsOf(image) {
+  if (isA('ImageData', image)) return image;
+  if (image && typeof image === 'object' && 'data' in image && 'width' in image && 'height' in image &&
+      (image.data instanceof Uint8ClampedArray || image.data instanceof Uint8Array)) {
+    return image;
+  }
+  let width;
+  let height;
+  if (isA('HTMLImageElement', image)) {
+    if (!image.complete || image.naturalWidth === 0) {
+      try {
+        await image.decode();
+      } catch (cause) {
+        throw codedError('BAD_IMAGE', `the <img> (${image.currentSrc || image.src || 'no src'}) could not be decoded; wait for it to load, and check its URL`, cause);
+      }
+    }
+    [width, height] = [image.naturalWidth, image.naturalHeight];
+  } else if (isA('ImageBitmap', image) || isA('HTMLCanvasElement', image) || isA('OffscreenCanvas', image)) {
+    [width, height] = [image.width, image.height];
+  } else {
+    throw codedError('BAD_IMAGE', 'image must be an ImageData, ImageBitmap, HTMLCanvasElement, OffscreenCanvas or HTMLImageElement');
+  }
+  // An empty image goes on to the size check, which says how large an image must be.
+  if (!width || !height) return { width: width || 0, height: height || 0, data: new Uint8ClampedArray(0) };
+  try {
+    const ctx = context2d(canvas(width, height));
+    ctx.drawImage(image, 0, 0, width, height);
+    return ctx.getImageData(0, 0, width, height);
+  } catch (cause) {
+    if (cause && cause.code === 'BAD_IMAGE') throw cause;
+    const hint = cause && cause.name === 'SecurityError'
+      ? 'the image comes from another origin without CORS; load it with crossOrigin = "anonymous" from a server that allows it'
+      : 'pass an ImageData instead';
+    throw codedError('BAD_IMAGE', `could not read the image's pixels (${cause && cause.message}); ${hint}`, cause);
+  }
+}
+
+function resized(pixels, width, height) {
+  const source = context2d(canvas(pixels.width, pixels.height));
+  source.putImageData(pixels instanceof ImageData ? pixels : new ImageData(new Uint8ClampedArray(pixels.data), pixels.width, pixels.height), 0, 0);
+  const target = context2d(canvas(width, height));
+  target.imageSmoothingEnabled = true;
+  target.imageSmoothingQuality = 'high';
+  target.drawImage(source.canvas, 0, 0, width, height);
+  return target.getImageData(0, 0, width, height);
+}
+
+function imageData(bytes, width, height) {
+  return new ImageData(new Uint8ClampedArray(bytes.buffer, bytes.byteOffset, bytes.byteLength), width, height);
+}
+
+export class Styler {
+  #inner;
+  #queue = Promise.resolve();
+  #styles;
+  #backend;
+  #fallbackReason;
+
+  /** Use `await Styler.create(options)`. */
+  constructor(token, inner) {
+    if (token !== CONSTRUCT) throw codedError('BAD_OPTION', 'create a Styler with `await Styler.create(options)`');
+    this.#inner = inner;
+    this.#sync();
+    this.#styles = Object.freeze(inner.styles().map(({ id, name, thumbnail }) => Object.freeze({
+      id,
+      name,
+      thumbnail: thumbnail === null ? null : new URL(thumbnail, import.meta.url).href,
+    })));
+  }
+
+  static async create({ backend = 'auto', model, onProgress } = {}) {
+    const report = (event) => {
+      if (typeof onProgress === 'function') {
+        try {
+          onProgress(event);
+        } catch (error) {
+          console.error('vitrine: onProgress threw', error);
+        }
+      }
+    };
+    report({ stage: 'wasm' });
+    await loadWasm();
+    const bytes = await modelBytes(model ?? MODEL_URL, report);
+    report({ stage: 'backend' });
+    let inner;
+    try {
+      inner = await WasmStyler.create(bytes, String(backend));
+    } catch (error) {
+      throw coded(error);
+    }
+    const styler = new Styler(CONSTRUCT, inner);
+    report({ stage: 'ready', backend: styler.backend });
+    return styler;
+  }
+
+  /** 'webgpu' or 'cpu': what the next call runs on. */
+  get backend() {
+    return this.#backend;
+  }
+
+  /** Why the CPU runs although WebGPU was allowed ('auto', or after the GPU was lost), else null. */
+  get fallbackReason() {
+    return this.#fallbackReason;
+  }
+
+  /** The preset styles: [{ id, name, thumbnail }], thumbnail an absolute URL of a small JPEG (or null). */
+  get styles() {
+    return this.#styles;
+  }
+
+  /** Styles `image`; resolves to an ImageData of the image's size, alpha kept. Calls run one after another. */
+  stylize(image, options = {}) {
+    const run = this.#queue.then(() => this.#stylize(image, options ?? {}));
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  /** Releases the wasm memory and GPU resources once the calls already made have finished. */
+  free() {
+    const inner = this.#inner;
+    if (!inner) return;
+    this.#inner = null;
+    this.#queue = this.#queue.then(() => inner.free());
+  }
+
+  /** Testing aid: destroys the GPU device, as a driver reset would; the next call recovers. False on the CPU. */
+  simulateDeviceLoss() {
+    return this.#live().loseDevice();
+  }
+
+  #live() {
+    if (!this.#inner) throw codedError('FREED', 'this Styler was freed; create a new one with Styler.create()');
+    return this.#inner;
+  }
+
+  #sync() {
+    const before = this.#backend;
+    this.#backend = this.#inner.backend;
+    this.#fallbackReason = this.#inner.fallbackReason ?? null;
+    if (before === 'webgpu' && this.#backend === 'cpu') {
+      console.warn(`vitrine: now styling on the CPU: ${this.#fallbackReason}`);
+    }
+  }
+
+  async #stylize(image, { style, strength, preserveColor = false, maxSize } = {}) {
+    const inner = this.#live();
+    try {
+      const photo = await pixelsOf(image);
+      const { width, height } = photo;
+      const [w, h] = WasmStyler.workingSize(width, height, maxSize);
+      if (w === width && h === height) {
+        return imageData(await inner.stylize(width, height, photo.data, style, strength, Boolean(preserveColor)), width, height);
+      }
+      // Styled at the working size, scaled back up opaque (so no colour bleeds in from transparent pixels), then
+      // blended with the full-size photo and given its alpha.
+      WasmStyler.checkStrength(strength);
+      const small = resized(photo, w, h);
+      const styled = await inner.stylize(w, h, small.data, style, 1, false);
+      for (let i = 3; i < styled.length; i += 4) styled[i] = 255;
+      const large = resized(imageData(styled, w, h), width, height);
+      return imageData(WasmStyler.finish(width, height, photo.data, large.data, strength, Boolean(preserveColor)), width, height);
+    } catch (error) {
+      throw coded(error);
+    } finally {
+      if (this.#inner) this.#sync();
+    }
+  }
+}
+
+export default Styler;
