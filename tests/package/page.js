@@ -72,6 +72,17 @@ window.vitrineTest = {
         data: Array.from(result.data),
       };
     }
+    if (styler.backend === 'webgpu') {
+      // A device lost mid-session (a driver reset): the next call opens a new one and gives the same image.
+      const { name, style } = cases[cases.length - 1];
+      const lost = styler.simulateDeviceLoss();
+      const again = await styler.stylize(image, { style });
+      report.afterLoss = {
+        lost,
+        backend: styler.backend,
+        same: Array.from(again.data).every((v, i) => v === report.results[name].data[i]),
+      };
+    }
     if (extras) {
       const { checks } = report;
       const styles = styler.styles;

@@ -79,6 +79,16 @@ function pack() {
   check(installed.type === 'module' && typeof entry === 'string', 'the package is ESM with an exports map', entry);
   const types = installed.exports?.['.']?.types;
   check(types && existsSync(join(app, 'node_modules', 'vitrine', types)), 'the exports map names the declarations', types);
+  // The declarations, as a TypeScript shop compiles against them (strict, Node's ESM resolution through `exports`).
+  copyFileSync(join(here, 'consumer.ts'), join(app, 'consumer.ts'));
+  const tsc = join(root, 'www', 'node_modules', 'typescript', 'bin', 'tsc');
+  try {
+    execFileSync(process.execPath, [tsc, '--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext',
+      '--moduleResolution', 'nodenext', '--lib', 'es2022,dom', 'consumer.ts'], { cwd: app, encoding: 'utf8' });
+    check(true, 'the TypeScript declarations type-check a strict consumer (tsc)');
+  } catch (error) {
+    check(false, 'the TypeScript declarations type-check a strict consumer (tsc)', `${error.stdout ?? ''}${error.stderr ?? ''}`);
+  }
   // The page imports the bare name, resolved as a bundler would: through the package's exports map.
   const importMap = { imports: { vitrine: `./node_modules/vitrine/${entry.replace(/^\.\//, '')}` } };
   writeFileSync(join(app, 'index.html'), `<!doctype html>
@@ -132,6 +142,8 @@ async function main() {
           check(r.data.every((v, i) => i % 4 !== 3 || v === 255), `${backend} ${name}: alpha kept`);
         }
       }
+      const loss = results.webgpu.afterLoss;
+      check(loss?.lost && loss.backend === 'webgpu' && loss.same, 'after a lost GPU device the next call recreates it, same image', JSON.stringify(loss));
       for (const { name } of fixture.cases) {
         const a = results.webgpu.results[name].data;
         const b = results.cpu.results[name].data;
