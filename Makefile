@@ -1,5 +1,6 @@
 # The two commands a newcomer needs:
-#   make demo   builds vitrine and styles a bundled product photo with the CLI (results in out/)
+#   make demo   builds vitrine and styles a bundled product photo with the CLI (results in out/), then builds the
+#               browser package and serves the demo page on 127.0.0.1 (the URL is printed; Ctrl-C stops it)
 #   make test   installs what the tests need and runs them all
 # Both install their own prerequisites and are safe to run again.
 
@@ -22,7 +23,7 @@ ifeq ($(XDG_RUNTIME_DIR),)
 export XDG_RUNTIME_DIR := $(shell mktemp -d)
 endif
 
-.PHONY: demo test build system-deps venv wasm-target wasm-check model-check cargo-test lint browser-deps node-deps clean \
+.PHONY: demo serve e2e test build system-deps venv wasm-target wasm-check model-check cargo-test lint browser-deps node-deps clean \
 	web wasm-bindgen-cli browser-test web-test package-test size-budget wasm-lint
 
 demo: build
@@ -33,11 +34,16 @@ demo: build
 	target/release/vitrine stylize www/samples/logo.png -o out/logo_style7.png --style 7
 	target/release/vitrine sheet www/samples/coffee.jpg -o out/coffee_sheet.jpg --tile 200
 	@echo "Styled photos are in out/"
+	@$(MAKE) --no-print-directory serve
+
+# The demo page (www/index.html) with the package, on 127.0.0.1 only; runs in the foreground until Ctrl-C.
+serve: web
+	node www/serve.mjs
 
 build: system-deps
 	$(CARGO) build --release
 
-test: system-deps venv wasm-target model-check cargo-test wasm-check lint browser-test
+test: system-deps venv wasm-target model-check cargo-test wasm-check lint browser-test e2e
 
 # apt only runs when a package is missing, so a second run neither needs the network nor root.
 system-deps:
@@ -120,6 +126,10 @@ package-test: web browser-deps
 
 size-budget: web
 	node www/size-budget.mjs www/pkg
+
+# The demo page end to end in headless Chromium, on SwiftShader's WebGPU and on the CPU path, against the CLI.
+e2e: web node-deps browser-deps build
+	node tests/e2e/run.mjs
 
 clean:
 	rm -rf out target $(VENV)
