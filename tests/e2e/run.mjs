@@ -421,9 +421,13 @@ for (const viewport of [
       assert(gaps.max < 250, `the page froze for ${Math.round(gaps.max)} ms while painting`);
       await page.evaluate(() => window.scrollTo(0, 0));
       await page.evaluate(() => document.activeElement?.blur());
-      // Thumbnails are lazy: let the visible ones arrive before the picture is taken.
+      // Thumbnails are lazy: let the ones on screen arrive before the picture is taken.
       await page.waitForFunction(() =>
-        Array.from(document.querySelectorAll('#style-grid img')).every((img) => img.loading === 'lazy' || img.complete),
+        Array.from(document.querySelectorAll('#style-grid img')).every((img) => {
+          const r = img.getBoundingClientRect();
+          const onScreen = r.bottom > 0 && r.top < innerHeight && r.right > 0 && r.left < innerWidth;
+          return !onScreen || (img.complete && img.naturalWidth > 0);
+        }),
       );
       await page.waitForTimeout(300);
       await page.screenshot({ path: path.join(OUT, `page-${label}.png`) });
@@ -435,6 +439,16 @@ for (const viewport of [
         state: document.getElementById('stage').dataset.state,
       }));
       assert(shown.tiles === 26, `the gallery shows ${shown.tiles} thumbnails`);
+      // On a laptop screen the first view holds the product, the painted preview and the gallery.
+      if (viewport.width >= 1024) {
+        const firstScreen = await page.evaluate(() =>
+          ['#title', '#frame', '#style-grid'].filter((sel) => {
+            const r = document.querySelector(sel).getBoundingClientRect();
+            return r.top >= 0 && r.top + Math.min(r.height, 120) <= innerHeight;
+          }),
+        );
+        assert(firstScreen.length === 3, `only ${firstScreen.join(', ')} in the first screen`);
+      }
       assert(shown.state === 'styled', 'the preview is not painted');
       checkRequests(log, label);
       checkNoErrors(log, label);
