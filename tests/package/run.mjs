@@ -9,7 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serve } from './serve.mjs';
+import { serve } from '../../www/serve.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -122,7 +122,7 @@ async function inBrowser(url, flags, body) {
 async function main() {
   const fixture = readFixture();
   pack();
-  const server = await serve(app);
+  const server = await serve({ root: app });
   const results = {};
   try {
     // Chromium with WebGPU (SwiftShader): both backends, and 'auto' passing over the software adapter.
@@ -185,7 +185,7 @@ async function main() {
       check(code === 'GPU_UNAVAILABLE', "without WebGPU, 'webgpu' throws GPU_UNAVAILABLE", code);
     });
   } finally {
-    await server.close();
+    await new Promise((done) => server.server.close(done));
   }
 }
 
