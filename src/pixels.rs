@@ -64,6 +64,19 @@ pub fn finish(stylized: &Tensor, original: &[u8], width: usize, height: usize, f
     out
 }
 
+/// `finish` for a result that is already RGBA8 (a full-strength result, or one styled smaller and scaled back up):
+/// the same strength, colour and alpha steps, so callers can re-blend without running the network again.
+pub fn finish_rgba(styled: &[u8], original: &[u8], width: usize, height: usize, finish_with: Finish) -> Vec<u8> {
+    let plane = width * height;
+    let mut planar = Tensor::zeros(Shape::new(3, height, width));
+    for (i, px) in styled.chunks_exact(RGBA).take(plane).enumerate() {
+        for (c, &value) in px[..3].iter().enumerate() {
+            planar.data[c * plane + i] = value as f32 / 255.0;
+        }
+    }
+    finish(&planar, original, width, height, finish_with)
+}
+
 /// The styled pixel's luma (BT.601) with the photo's chroma: the product keeps its true colour.
 fn keep_colour(styled: [f32; 3], photo: [f32; 3]) -> [f32; 3] {
     let luma = |p: [f32; 3]| 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
@@ -103,5 +116,20 @@ mod tests {
         let grey = [128u8, 128, 128, 255];
         let out = finish(&styled, &grey, 1, 1, Finish { strength: 1.0, preserve_color: true });
         assert!(out[0] == out[1] && out[1] == out[2], "{out:?}");
+    }
+
+    #[test]
+    fn re_blending_a_full_strength_result_matches_blending_the_network_output() {
+        let (w, h) = (5, 3);
+        let original: Vec<u8> = (0..w * h).flat_map(|i| [(i * 17) as u8, (i * 5) as u8, 200, if i % 4 == 0 { 0 } else { 255 }]).collect();
+        let values: Vec<f32> = (0..3 * w * h).map(|i| (i as f32 * 0.37).sin() * 0.5 + 0.5).collect();
+        let styled = Tensor::from_vec(Shape::new(3, h, w), values).unwrap();
+        let full = finish(&styled, &original, w, h, Finish { strength: 1.0, preserve_color: false });
+        for (strength, preserve_color) in [(0.6, false), (0.3, true), (1.0, true)] {
+            let direct = finish(&styled, &original, w, h, Finish { strength, preserve_color });
+            let again = finish_rgba(&full, &original, w, h, Finish { strength, preserve_color });
+            // The full-strength result was rounded to 8 bits once more: at most one level apart.
+            assert!(direct.iter().zip(&again).all(|(a, b)| a.abs_diff(*b) <= 1), "{strength} {preserve_color}");
+        }
     }
 }

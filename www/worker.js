@@ -8,8 +8,8 @@
 //                                                   -> { image, ms, cached }    (an ImageData of the photo's size)
 // Failures answer { id, error: { code, message } }. Progress while the model loads: { type: 'progress', ... }.
 //
-// The network's full-strength output is cached per (photo, style mix). Strength and keep-true-colours are the
-// same per-pixel finish the library applies (src/pixels.rs), so moving those controls never re-runs the network.
+// The network's full-strength output is cached per (photo, style mix). Strength and keep-true-colours are applied
+// to it by the library's own finish step (`styler.finish`), so moving those controls never re-runs the network.
 
 let styler = null;
 const photos = new Map(); // key -> ImageData
@@ -151,48 +151,7 @@ async function render({ photo, mix, strength, preserveColor }) {
   }
   styled.set(cacheKey, hit);
   while (styled.size > STYLED_CACHE_ENTRIES) styled.delete(styled.keys().next().value);
-  const image = finish(hit.image, source, strength, preserveColor);
+  const image = styler.finish(source, hit.image, { strength, preserveColor });
   return { image, ms: hit.ms, cached };
 }
 
-/** The library's finish step, on its full-strength output: keep the photo's colours, blend by strength. */
-function finish(full, photo, strength, preserveColor) {
-  const n = photo.width * photo.height;
-  const out = new ImageData(photo.width, photo.height);
-  const s = full.data;
-  const p = photo.data;
-  const o = out.data;
-  if (strength >= 1 && !preserveColor) {
-    o.set(s);
-    for (let i = 0; i < n; i++) o[i * 4 + 3] = p[i * 4 + 3];
-    return out;
-  }
-  for (let i = 0, j = 0; i < n; i++, j += 4) {
-    const a = p[j + 3] / 255;
-    // The photo as the network saw it: composited onto white.
-    const pr = (p[j] / 255) * a + (1 - a);
-    const pg = (p[j + 1] / 255) * a + (1 - a);
-    const pb = (p[j + 2] / 255) * a + (1 - a);
-    let r = s[j] / 255;
-    let g = s[j + 1] / 255;
-    let b = s[j + 2] / 255;
-    if (preserveColor) {
-      // Styled luma (BT.601) under the photo's chroma.
-      const y = 0.299 * r + 0.587 * g + 0.114 * b;
-      const cb = -0.168736 * pr - 0.331264 * pg + 0.5 * pb;
-      const cr = 0.5 * pr - 0.418688 * pg - 0.081312 * pb;
-      r = clamp01(y + 1.402 * cr);
-      g = clamp01(y - 0.344136 * cb - 0.714136 * cr);
-      b = clamp01(y + 1.772 * cb);
-    }
-    o[j] = Math.round(clamp01(pr + (r - pr) * strength) * 255);
-    o[j + 1] = Math.round(clamp01(pg + (g - pg) * strength) * 255);
-    o[j + 2] = Math.round(clamp01(pb + (b - pb) * strength) * 255);
-    o[j + 3] = p[j + 3];
-  }
-  return out;
-}
-
-function clamp01(v) {
-  return v < 0 ? 0 : v > 1 ? 1 : v;
-}

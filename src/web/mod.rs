@@ -8,7 +8,7 @@ mod options;
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
-use crate::{pixels, Model, Options, Styler, Tensor};
+use crate::{pixels, Model, Options, Styler};
 pub use error::{code, js_error};
 use options::{backend_of, checked_strength, max_size_of, strength_of, style_of};
 
@@ -134,8 +134,8 @@ impl WasmStyler {
         Ok(self.styler.stylize_async(width, height, &rgba, &options).await?)
     }
 
-    /// The strength and colour steps of `stylize` at full size, for an image styled smaller (`maxSize`) and scaled
-    /// back up: `styled` is that result, `original` the photo, both `width x height` RGBA8.
+    /// The strength and colour steps of `stylize` on an RGBA8 result: one styled smaller (`maxSize`) and scaled back
+    /// up, or a full-strength result re-blended without running the network. Both `width x height` RGBA8.
     pub fn finish(
         width: u32,
         height: u32,
@@ -152,15 +152,7 @@ impl WasmStyler {
                 return Err(crate::Error::PixelBuffer { width, height, expected, got: buffer.len() }.into());
             }
         }
-        let plane = w * h;
-        let mut planar = vec![0.0f32; 3 * plane];
-        for (i, px) in styled.chunks_exact(pixels::RGBA).enumerate() {
-            for c in 0..3 {
-                planar[c * plane + i] = px[c] as f32 / 255.0;
-            }
-        }
-        let styled = Tensor::from_vec(crate::Shape::new(3, h, w), planar)?;
-        Ok(pixels::finish(&styled, original, w, h, pixels::Finish { strength, preserve_color }))
+        Ok(pixels::finish_rgba(styled, original, w, h, pixels::Finish { strength, preserve_color }))
     }
 
     /// Checks a strength before an image is styled at a smaller size and finished at full size.

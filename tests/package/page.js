@@ -98,6 +98,10 @@ window.vitrineTest = {
       checks.canvas = await same(asCanvas(image));
       checks.offscreenCanvas = await same(asOffscreen(image));
       checks.imageElement = await same(asImageElement(image));
+      // Re-blending the full-strength result gives what stylize gives with those options, within one level.
+      const direct = await styler.stylize(image, { style: 19, strength: 0.6, preserveColor: true });
+      const reblended = styler.finish(image, new ImageData(new Uint8ClampedArray(plain), width, height), { strength: 0.6, preserveColor: true });
+      checks.finishMatchesStylize = reblended.data.every((v, i) => Math.abs(v - direct.data[i]) <= 1);
       const keep = await styler.stylize(image, { style: 19, strength: 0 });
       checks.strengthZeroIsThePhoto = Array.from(keep.data).every((v, i) => v === image.data[i]);
       // Half the photo transparent, styled at half size: the result has the input's size and alpha.
@@ -113,6 +117,7 @@ window.vitrineTest = {
         tooSmall: await codeOf(styler.stylize(new ImageData(2, 2))),
         badImage: await codeOf(styler.stylize('photo.jpg')),
         maxSize: await codeOf(styler.stylize(image, { maxSize: -1 })),
+        finishSize: await codeOf((async () => styler.finish(image, new ImageData(2, 2)))()),
         backend: await codeOf(Styler.create({ backend: 'gpu' })),
         modelFormat: await codeOf(Styler.create({ backend: 'cpu', model: new Uint8Array([1, 2, 3]) })),
         modelFetch: await codeOf(Styler.create({ backend: 'cpu', model: './no-such-model.safetensors' })),

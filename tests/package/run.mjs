@@ -158,11 +158,12 @@ async function main() {
       }
       check(checks.strengthZeroIsThePhoto, 'strength 0 returns the photo');
       check(checks.maxSizeKeepsSizeAndAlpha, 'maxSize styles smaller and returns the input size and alpha');
+      check(checks.finishMatchesStylize, 'finish re-blends a full-strength result as stylize would, within one level');
       check(checks.queue === 'rejected,fulfilled', 'queued calls settle in order after a failing one', checks.queue);
       const expectedCodes = {
         styleIndex: 'STYLE_INDEX', styleWeights: 'STYLE_WEIGHTS', strength: 'STRENGTH', tooSmall: 'IMAGE_TOO_SMALL',
         badImage: 'BAD_IMAGE', maxSize: 'BAD_OPTION', backend: 'BAD_OPTION', modelFormat: 'MODEL_FORMAT',
-        modelFetch: 'MODEL_FETCH', freed: 'FREED',
+        modelFetch: 'MODEL_FETCH', freed: 'FREED', finishSize: 'BAD_IMAGE',
       };
       for (const [what, code] of Object.entries(expectedCodes)) {
         check(checks.errors[what] === code, `error ${what} is thrown with code ${code}`, checks.errors[what]);

@@ -117,6 +117,11 @@ export declare class Styler {
    * `'auto'`, falls back to the CPU and says so in `backend` and `fallbackReason`). */
   stylize(image: ImageInput, options?: StylizeOptions): Promise<ImageData>;
 
+  /** Applies `strength` and `preserveColor` to a full-strength result of `stylize` (`strength: 1`,
+   * `preserveColor: false`) of the same `photo`: what `stylize` would return with those options, without running the
+   * network again (for a live strength slider). Both `ImageData` of one size; throws a `VitrineError`. */
+  finish(photo: ImageData, fullStrength: ImageData, options?: { strength?: number; preserveColor?: boolean }): ImageData;
+
   /** Releases the WebAssembly memory and GPU resources (after calls already made). Later calls throw `FREED`. */
   free(): void;
 

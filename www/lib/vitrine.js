@@ -209,6 +209,22 @@ export class Styler {
     return run;
   }
 
+  /** What `stylize` would return with `strength` and `preserveColor`, from a full-strength result of the same photo,
+   * without running the network again. */
+  finish(photo, fullStrength, { strength = 1, preserveColor = false } = {}) {
+    this.#live();
+    if (!(photo instanceof ImageData) || !(fullStrength instanceof ImageData)
+        || photo.width !== fullStrength.width || photo.height !== fullStrength.height) {
+      throw codedError('BAD_IMAGE', 'finish takes the photo and its full-strength result from stylize, as ImageData of one size');
+    }
+    const { width, height } = photo;
+    try {
+      return imageData(WasmStyler.finish(width, height, photo.data, fullStrength.data, strength, Boolean(preserveColor)), width, height);
+    } catch (error) {
+      throw coded(error);
+    }
+  }
+
   /** Releases the wasm memory and GPU resources once the calls already made have finished. */
   free() {
     const inner = this.#inner;
