@@ -7,6 +7,18 @@ use crate::graph::{Shape, Tensor};
 /// Bytes per RGBA8 pixel.
 pub const RGBA: usize = 4;
 
+/// The size an image is styled at when its longer side may be at most `max_side` (0: no bound): scaled down to fit
+/// with its aspect kept, never scaled up.
+pub fn working_size(width: u32, height: u32, max_side: u32) -> (u32, u32) {
+    let longer = width.max(height);
+    if max_side == 0 || longer <= max_side {
+        return (width, height);
+    }
+    let scale = max_side as f64 / longer as f64;
+    let side = |v: u32| ((v as f64 * scale).round() as u32).clamp(1, max_side);
+    (side(width), side(height))
+}
+
 /// The network's input: RGB in 0..1, planar, reflect-padded on the right and bottom to `padded_w x padded_h`.
 /// Transparent pixels are composited onto white first, so whatever colour hides under alpha 0 cannot skew the
 /// network's instance-norm statistics; the alpha comes back unchanged in `finish`.

@@ -8,7 +8,7 @@
 mod description;
 mod manifest;
 
-pub use manifest::{style_names, BUILTIN_MANIFEST};
+pub use manifest::{builtin_styles, style_names, PresetStyle, BUILTIN_MANIFEST};
 
 use std::collections::HashMap;
 

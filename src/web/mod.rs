@@ -5,7 +5,6 @@
 mod error;
 mod options;
 
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
 use crate::{pixels, Model, Options, Styler};
@@ -19,18 +18,6 @@ pub const DEFAULT_MAX_SIZE: u32 = 1024;
 #[wasm_bindgen]
 pub struct WasmStyler {
     styler: Styler,
-}
-
-#[derive(Deserialize)]
-struct Manifest {
-    styles: Vec<ManifestStyle>,
-}
-
-#[derive(Deserialize)]
-struct ManifestStyle {
-    id: usize,
-    name: String,
-    thumbnail: String,
 }
 
 #[wasm_bindgen]
@@ -81,12 +68,11 @@ impl WasmStyler {
         let mut named: Vec<(String, Option<String>)> =
             (0..count).map(|i| (format!("Style {i}"), None)).collect();
         // The manifest describes the built-in model's styles: a model with another count gets plain numbers.
-        if let Ok(manifest) = serde_json::from_str::<Manifest>(crate::model::BUILTIN_MANIFEST) {
-            if manifest.styles.len() == count {
-                for style in manifest.styles {
-                    if let Some(slot) = named.get_mut(style.id) {
-                        *slot = (style.name, Some(style.thumbnail));
-                    }
+        let presets = crate::model::builtin_styles();
+        if presets.len() == count {
+            for style in presets {
+                if let Some(slot) = named.get_mut(style.id) {
+                    *slot = (style.name, Some(style.thumbnail));
                 }
             }
         }
@@ -108,14 +94,7 @@ impl WasmStyler {
     /// size), as `[width, height]`. Also checks `maxSize`.
     #[wasm_bindgen(js_name = workingSize)]
     pub fn working_size(width: u32, height: u32, max_size: JsValue) -> Result<Vec<u32>, JsValue> {
-        let (w, h) = match max_size_of(&max_size)? {
-            Some(max) if width.max(height) > max => {
-                let scale = max as f64 / width.max(height) as f64;
-                let side = |v: u32| ((v as f64 * scale).round() as u32).clamp(1, max);
-                (side(width), side(height))
-            }
-            _ => (width, height),
-        };
+        let (w, h) = pixels::working_size(width, height, max_size_of(&max_size)?.unwrap_or(0));
         Ok(vec![w, h])
     }
 

@@ -173,13 +173,10 @@ pub fn read_capped(stream: impl Read, what: &str) -> Result<Vec<u8>, Failure> {
 /// Scales a photo down so its longer side is at most `max_size` (0: unchanged).
 pub fn fit(photo: RgbaImage, max_size: u32) -> RgbaImage {
     let (width, height) = photo.dimensions();
-    let longer = width.max(height);
-    if max_size == 0 || longer <= max_size {
+    let (w, h) = vitrine::pixels::working_size(width, height, max_size);
+    if (w, h) == (width, height) {
         return photo;
     }
-    let scale = max_size as f64 / longer as f64;
-    let w = ((width as f64 * scale).round() as u32).max(1);
-    let h = ((height as f64 * scale).round() as u32).max(1);
     image::imageops::resize(&photo, w, h, image::imageops::FilterType::Lanczos3)
 }
 
