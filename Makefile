@@ -23,7 +23,7 @@ ifeq ($(XDG_RUNTIME_DIR),)
 export XDG_RUNTIME_DIR := $(shell mktemp -d)
 endif
 
-.PHONY: demo serve e2e test build system-deps venv wasm-target wasm-check model-check cargo-test lint browser-deps node-deps clean \
+.PHONY: demo serve e2e test build system-deps venv wasm-target model-check cargo-test lint browser-deps node-deps clean \
 	web wasm-bindgen-cli browser-test web-test package-test size-budget wasm-lint
 
 demo: build
@@ -43,7 +43,7 @@ serve: web
 build: system-deps
 	$(CARGO) build --release
 
-test: system-deps venv wasm-target model-check cargo-test wasm-check lint browser-test e2e
+test: system-deps venv wasm-target model-check cargo-test lint browser-test e2e
 
 # apt only runs when a package is missing, so a second run neither needs the network nor root.
 system-deps:
@@ -68,10 +68,6 @@ model-check: venv
 
 cargo-test: system-deps
 	$(GPU_TEST_ENV) $(CARGO) test
-
-# The browser build uses the GPU executor unchanged: it must keep compiling for wasm32.
-wasm-check: wasm-target
-	$(CARGO) build --lib --target wasm32-unknown-unknown --no-default-features --features gpu
 
 lint:
 	$(CARGO) clippy --all-targets -- -D warnings
