@@ -26,6 +26,14 @@ pub enum Error {
     #[error("style weights are not usable: {reason}; give non-negative finite weights with a positive sum, for example 3:0.5,12:0.5")]
     StyleWeights { reason: String },
 
+    /// A style vector that does not fit the model: wrong length, not finite, or a file of another format or version.
+    #[error("the style vector is not usable: {reason}; make one from a picture with `vitrine style PICTURE -o style.json` (or styleFromImage in the browser)")]
+    StyleVector { reason: String },
+
+    /// The style given is of a kind this model does not take (a preset for the arbitrary-style model, say).
+    #[error("{reason}")]
+    StyleKind { reason: String },
+
     /// The blend with the original photo must be a fraction.
     #[error("strength must be a number from 0 to 1, got {value}")]
     Strength { value: f32 },

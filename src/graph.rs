@@ -91,11 +91,30 @@ impl ConvWeights {
     }
 }
 
+/// Rows and columns a convolution reads beyond each edge (TF's "SAME" padding is one more at the bottom and right).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Padding {
+    pub top: usize,
+    pub left: usize,
+    pub bottom: usize,
+    pub right: usize,
+}
+
+impl Padding {
+    pub fn uniform(pad: usize) -> Self {
+        Padding { top: pad, left: pad, bottom: pad, right: pad }
+    }
+
+    pub fn largest(&self) -> usize {
+        self.top.max(self.left).max(self.bottom).max(self.right)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Conv2d {
     pub weights: ConvWeights,
     pub stride: usize,
-    pub pad: usize,
+    pub pad: Padding,
     pub pad_mode: PadMode,
     pub groups: usize,
 }
@@ -105,6 +124,8 @@ pub struct Conv2d {
 pub enum NormAffine {
     /// One row per preset style, `[styles][channels]`; a style mix weights the rows.
     StyleTable { gamma: Vec<f32>, beta: Vec<f32> },
+    /// A 1x1 convolution of the style vector each: `gamma = W_gamma v + b_gamma` (`[channels][vector length]`).
+    FromVector { gamma: ConvWeights, beta: ConvWeights },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -121,9 +142,13 @@ pub enum Op {
     Conv2d(Conv2d),
     InstanceNorm(InstanceNorm),
     Relu,
+    /// `min(max(x, min), max)`; ReLU6 is `Clip { min: 0, max: 6 }`.
+    Clip { min: f32, max: f32 },
     Sigmoid,
     Add,
     UpsampleNearest { factor: usize },
+    /// The mean of each channel plane: `[C, H, W] -> [C, 1, 1]`.
+    GlobalAvgPool,
 }
 
 impl Op {
@@ -132,6 +157,8 @@ impl Op {
             Op::Conv2d(_) => "conv2d",
             Op::InstanceNorm(_) => "instance_norm",
             Op::Relu => "relu",
+            Op::Clip { .. } => "clip",
+            Op::GlobalAvgPool => "global_avg_pool",
             Op::Sigmoid => "sigmoid",
             Op::Add => "add",
             Op::UpsampleNearest { .. } => "upsample_nearest",
@@ -181,10 +208,13 @@ impl Graph {
                         )));
                     }
                     // Reflect padding can mirror at most size-1 pixels; zero padding has no such bound.
-                    if conv.pad_mode == PadMode::Reflect && (conv.pad >= input.height || conv.pad >= input.width) {
+                    let p = conv.pad;
+                    if conv.pad_mode == PadMode::Reflect
+                        && (p.top.max(p.bottom) >= input.height || p.left.max(p.right) >= input.width)
+                    {
                         return Ok(None);
                     }
-                    let (ph, pw) = (input.height + 2 * conv.pad, input.width + 2 * conv.pad);
+                    let (ph, pw) = (input.height + p.top + p.bottom, input.width + p.left + p.right);
                     if ph < w.kernel_h || pw < w.kernel_w {
                         return Ok(None);
                     }
@@ -203,7 +233,8 @@ impl Graph {
                     }
                     input
                 }
-                Op::Relu | Op::Sigmoid => input,
+                Op::Relu | Op::Sigmoid | Op::Clip { .. } => input,
+                Op::GlobalAvgPool => Shape::new(input.channels, 1, 1),
                 Op::Add => {
                     let other = shapes[node.inputs[1]];
                     if other != input {

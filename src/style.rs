@@ -1,14 +1,18 @@
-//! Style specs (a preset, a mix of presets, a weight vector) and the per-norm parameters they turn into.
+//! Style specs (a preset, a mix of presets, a weight vector, a style vector) and the per-norm parameters they turn
+//! into, and the portable style-vector file.
 //!
-//! Conditional instance norm only needs each norm layer's gamma and beta for the chosen style. Mixing the style
-//! table rows is a few thousand multiply-adds, done once per style on the CPU; the executors then only normalise
-//! with the given parameters, so changing the mix never touches a pipeline.
+//! Instance norm only needs each norm layer's gamma and beta for the chosen style. Mixing the style table rows, or
+//! projecting a style vector through each norm's two 1x1 convolutions, is at most a few hundred thousand
+//! multiply-adds, done once per style on the CPU; the executors then only normalise with the given parameters, so
+//! changing the style never touches a pipeline, and both executors share one implementation of it.
 
 use std::fmt;
 use std::str::FromStr;
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::{Error, Result};
-use crate::graph::{Graph, NormAffine, Op};
+use crate::graph::{ConvWeights, Graph, NormAffine, Op};
 
 /// Which style to paint with.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,6 +23,8 @@ pub enum StyleSpec {
     Mix(Vec<(usize, f32)>),
     /// One weight per preset style, normalised to sum to 1.
     Weights(Vec<f32>),
+    /// A style vector for the arbitrary-style model (from `vitrine style` or `styleFromImage`).
+    Vector(Vec<f32>),
 }
 
 impl StyleSpec {
@@ -31,6 +37,11 @@ impl StyleSpec {
                 Err(Error::StyleIndex { index, count: style_count })
             }
         };
+        if style_count == 0 {
+            return Err(Error::StyleKind {
+                reason: "this model paints with a style vector, not a preset; pass a style vector or a style picture".into(),
+            });
+        }
         let mut weights = vec![0.0f32; style_count];
         match self {
             StyleSpec::Preset(index) => weights[check(*index)?] = 1.0,
@@ -53,6 +64,11 @@ impl StyleSpec {
                     check_weight(weight)?;
                 }
                 weights.copy_from_slice(given);
+            }
+            StyleSpec::Vector(_) => {
+                return Err(Error::StyleKind {
+                    reason: "a style vector needs the arbitrary-style model; with the preset model, pick a preset or a mix".into(),
+                })
             }
         }
         let total: f32 = weights.iter().sum();
@@ -108,6 +124,7 @@ impl fmt::Display for StyleSpec {
                 let text: Vec<String> = weights.iter().map(|w| format!("{w}")).collect();
                 write!(f, "[{}]", text.join(","))
             }
+            StyleSpec::Vector(vector) => write!(f, "style vector of {}", vector.len()),
         }
     }
 }
@@ -122,7 +139,7 @@ impl StyleParams {
         let mut params = vec![0.0f32; graph.style_params_len];
         for node in &graph.nodes {
             let Op::InstanceNorm(norm) = &node.op else { continue };
-            let NormAffine::StyleTable { gamma, beta } = &norm.affine;
+            let NormAffine::StyleTable { gamma, beta } = &norm.affine else { continue };
             let c = norm.channels;
             let (gamma_out, beta_out) = params[norm.params_offset..norm.params_offset + 2 * c].split_at_mut(c);
             for (style, &weight) in weights.iter().enumerate().filter(|(_, &w)| w != 0.0) {
@@ -135,8 +152,116 @@ impl StyleParams {
         StyleParams(params)
     }
 
+    /// Projects a checked style vector (see `check_vector`) through each norm's gamma and beta convolutions.
+    pub fn project(graph: &Graph, vector: &[f32]) -> Self {
+        let mut params = vec![0.0f32; graph.style_params_len];
+        for node in &graph.nodes {
+            let Op::InstanceNorm(norm) = &node.op else { continue };
+            let NormAffine::FromVector { gamma, beta } = &norm.affine else { continue };
+            let c = norm.channels;
+            let (gamma_out, beta_out) = params[norm.params_offset..norm.params_offset + 2 * c].split_at_mut(c);
+            project_into(gamma, vector, gamma_out);
+            project_into(beta, vector, beta_out);
+        }
+        StyleParams(params)
+    }
+
     /// This norm's gamma and beta.
     pub fn norm(&self, offset: usize, channels: usize) -> (&[f32], &[f32]) {
         self.0[offset..offset + 2 * channels].split_at(channels)
     }
+}
+
+/// `out = W v + b` for a 1x1 convolution `W` over a vector, in f64 so the order of the sum does not matter.
+fn project_into(weights: &ConvWeights, vector: &[f32], out: &mut [f32]) {
+    let taps = weights.taps();
+    for (channel, value) in out.iter_mut().enumerate() {
+        let row = &weights.quantised[channel * taps..(channel + 1) * taps];
+        let sum: f64 = row.iter().zip(vector).map(|(&q, &v)| f64::from(q) * f64::from(v)).sum();
+        let bias = weights.bias.as_ref().map_or(0.0, |b| f64::from(b[channel]));
+        *value = (sum * f64::from(weights.scales[channel]) + bias) as f32;
+    }
+}
+
+/// Checks a style vector against a model that takes vectors of `length`.
+pub fn check_vector(vector: &[f32], length: usize) -> Result<()> {
+    if vector.len() != length {
+        return Err(Error::StyleVector { reason: format!("it has {} numbers, this model takes {length}", vector.len()) });
+    }
+    if let Some(bad) = vector.iter().find(|v| !v.is_finite()) {
+        return Err(Error::StyleVector { reason: format!("it holds {bad}, not a finite number") });
+    }
+    Ok(())
+}
+
+/// The format name written into style-vector files.
+pub const STYLE_FILE_FORMAT: &str = "vitrine-style";
+/// The style-vector file version this build writes and reads.
+pub const STYLE_FILE_VERSION: u32 = 1;
+
+/// A style vector as a portable file: a few hundred bytes of JSON a shop computes once and ships.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StyleFile {
+    pub format: String,
+    pub version: u32,
+    /// The model the vector is for.
+    pub model: String,
+    pub vector: Vec<f32>,
+}
+
+impl StyleFile {
+    pub fn new(model: &str, vector: Vec<f32>) -> Self {
+        StyleFile { format: STYLE_FILE_FORMAT.into(), version: STYLE_FILE_VERSION, model: model.into(), vector }
+    }
+
+    pub fn to_json(&self) -> String {
+        // Serialising plain numbers and strings cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Reads a style file and checks its format, version and numbers (the length is checked against the model
+    /// when it is used).
+    pub fn from_json(text: &str) -> Result<Self> {
+        let bad = |reason: String| Error::StyleVector { reason };
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| bad(format!("the file is not JSON ({e})")))?;
+        if value.get("format").and_then(|f| f.as_str()) != Some(STYLE_FILE_FORMAT) {
+            return Err(bad(format!("the file is not a `{STYLE_FILE_FORMAT}` file")));
+        }
+        match value.get("version").and_then(|v| v.as_u64()) {
+            Some(v) if v == u64::from(STYLE_FILE_VERSION) => {}
+            Some(v) => return Err(bad(format!("the file has version {v}, this build reads version {STYLE_FILE_VERSION}"))),
+            None => return Err(bad("the file has no version".into())),
+        }
+        // Non-finite numbers are not JSON, so serde rejects them here with the position.
+        let file: StyleFile = serde_json::from_value(value).map_err(|e| bad(format!("the file does not parse ({e})")))?;
+        if let Some(bad_value) = file.vector.iter().find(|v| !v.is_finite()) {
+            return Err(bad(format!("it holds {bad_value}, not a finite number")));
+        }
+        Ok(file)
+    }
+}
+
+/// A weighted blend of style vectors (weights normalised to sum to 1): mixing two brand styles, say.
+pub fn blend_vectors(parts: &[(&[f32], f32)]) -> Result<Vec<f32>> {
+    let Some(((first, _), _)) = parts.split_first() else {
+        return Err(Error::StyleVector { reason: "the blend names no vector".into() });
+    };
+    let total: f32 = parts.iter().map(|(_, w)| *w).sum();
+    if parts.iter().any(|(v, w)| v.len() != first.len() || !w.is_finite() || *w < 0.0) || !(total > 0.0) {
+        return Err(Error::StyleVector {
+            reason: "blended vectors need one length and non-negative weights with a positive sum".into(),
+        });
+    }
+    let mut out = vec![0.0f32; first.len()];
+    for (vector, weight) in parts {
+        for (o, v) in out.iter_mut().zip(vector.iter()) {
+            *o += v * weight / total;
+        }
+    }
+    Ok(out)
+}
+
+/// Magenta's strength: `strength * style + (1 - strength) * own`, where `own` is the photo's own style vector.
+pub fn interpolate_vectors(style: &[f32], own: &[f32], strength: f32) -> Vec<f32> {
+    style.iter().zip(own).map(|(s, o)| strength * s + (1.0 - strength) * o).collect()
 }

@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use vitrine::gpu::GpuExecutor;
-use vitrine::graph::{Conv2d, ConvWeights, Graph, InstanceNorm, Node, NormAffine, Op, PadMode, Shape, Tensor};
+use vitrine::graph::{Conv2d, ConvWeights, Graph, InstanceNorm, Node, NormAffine, Op, PadMode, Padding, Shape, Tensor};
 use vitrine::{Error, Model, StyleParams, StyleSpec};
 
 /// xorshift64*: enough randomness for weights and inputs, and the same every run.
@@ -112,7 +112,7 @@ fn random_conv(rng: &mut Rng, c: &ConvCase) -> Conv2d {
             bias: c.bias.then(|| (0..c.cout).map(|_| rng.f32()).collect()),
         },
         stride: c.stride,
-        pad: c.pad,
+        pad: Padding::uniform(c.pad),
         pad_mode: c.mode,
         groups: c.groups,
     }

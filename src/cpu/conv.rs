@@ -1,4 +1,4 @@
-use crate::graph::{Conv2d, PadMode, Shape, Tensor};
+use crate::graph::{Conv2d, PadMode, Padding, Shape, Tensor};
 
 /// Index into a padded axis: reflect mirrors without repeating the edge; `None` is a zero-padded tap.
 pub(crate) fn source_index(padded: isize, size: usize, mode: PadMode) -> Option<usize> {
@@ -14,13 +14,13 @@ pub(crate) fn source_index(padded: isize, size: usize, mode: PadMode) -> Option<
 }
 
 /// A padded copy of one channel plane, so the inner loop reads without bounds logic.
-fn pad_plane(plane: &[f32], height: usize, width: usize, pad: usize, mode: PadMode) -> Vec<f32> {
-    let (ph, pw) = (height + 2 * pad, width + 2 * pad);
+fn pad_plane(plane: &[f32], height: usize, width: usize, pad: Padding, mode: PadMode) -> Vec<f32> {
+    let (ph, pw) = (height + pad.top + pad.bottom, width + pad.left + pad.right);
     let mut out = vec![0.0f32; ph * pw];
     for y in 0..ph {
-        let Some(sy) = source_index(y as isize - pad as isize, height, mode) else { continue };
+        let Some(sy) = source_index(y as isize - pad.top as isize, height, mode) else { continue };
         for x in 0..pw {
-            if let Some(sx) = source_index(x as isize - pad as isize, width, mode) {
+            if let Some(sx) = source_index(x as isize - pad.left as isize, width, mode) {
                 out[y * pw + x] = plane[sy * width + sx];
             }
         }
@@ -43,7 +43,7 @@ pub fn conv2d(input: &Tensor, conv: &Conv2d) -> Tensor {
 pub fn conv2d_direct(input: &Tensor, conv: &Conv2d) -> Tensor {
     let w = &conv.weights;
     let Shape { channels, height, width } = input.shape;
-    let (ph, pw) = (height + 2 * conv.pad, width + 2 * conv.pad);
+    let (ph, pw) = (height + conv.pad.top + conv.pad.bottom, width + conv.pad.left + conv.pad.right);
     let out_h = (ph - w.kernel_h) / conv.stride + 1;
     let out_w = (pw - w.kernel_w) / conv.stride + 1;
     let padded: Vec<Vec<f32>> = (0..channels)
@@ -94,7 +94,7 @@ pub fn conv2d_gemm(input: &Tensor, conv: &Conv2d) -> Tensor {
     assert_eq!(conv.groups, 1, "the GEMM kernel takes ungrouped convolutions");
     let w = &conv.weights;
     let Shape { channels, height, width } = input.shape;
-    let (ph, pw) = (height + 2 * conv.pad, width + 2 * conv.pad);
+    let (ph, pw) = (height + conv.pad.top + conv.pad.bottom, width + conv.pad.left + conv.pad.right);
     let out_h = (ph - w.kernel_h) / conv.stride + 1;
     let out_w = (pw - w.kernel_w) / conv.stride + 1;
     let plane = out_h * out_w;
@@ -184,7 +184,7 @@ fn unfold_band(
 }
 
 /// Threads for the GEMM kernel: the machine's cores natively, one in the browser (no shared-memory threads there).
-fn worker_count() -> usize {
+pub fn worker_count() -> usize {
     if cfg!(target_arch = "wasm32") {
         1
     } else {
@@ -216,7 +216,7 @@ mod tests {
         let scales = values(7, out_c).iter().map(|v| 0.01 + v.abs() * 0.02).collect();
         let bias = bias.then(|| values(3, out_c));
         let weights = ConvWeights { out_channels: out_c, in_per_group: in_c, kernel_h: k, kernel_w: k, quantised, scales, bias };
-        Conv2d { weights, stride, pad, pad_mode: mode, groups: 1 }
+        Conv2d { weights, stride, pad: Padding::uniform(pad), pad_mode: mode, groups: 1 }
     }
 
     #[test]

@@ -33,3 +33,15 @@ pub fn upsample_nearest(x: &Tensor, factor: usize) -> Tensor {
     }
     out
 }
+
+/// `min(max(x, min), max)`: ReLU6 with `0, 6`.
+pub fn clip(t: &mut Tensor, min: f32, max: f32) {
+    t.data.iter_mut().for_each(|v| *v = v.clamp(min, max));
+}
+
+/// The mean of each channel plane, summed in f64: `[C, H, W] -> [C, 1, 1]`.
+pub fn global_avg_pool(t: &Tensor) -> Tensor {
+    let plane = t.shape.plane().max(1);
+    let data = t.data.chunks(plane).map(|p| (p.iter().map(|&v| f64::from(v)).sum::<f64>() / plane as f64) as f32).collect();
+    Tensor { shape: Shape::new(t.shape.channels, 1, 1), data }
+}

@@ -5,8 +5,8 @@ mod conv;
 mod elementwise;
 mod norm;
 
-pub use conv::{conv2d, conv2d_direct, conv2d_gemm};
-pub use elementwise::{add, relu, sigmoid, upsample_nearest};
+pub use conv::{conv2d, conv2d_direct, conv2d_gemm, worker_count};
+pub use elementwise::{add, clip, global_avg_pool, relu, sigmoid, upsample_nearest};
 pub use norm::instance_norm;
 
 use crate::error::{Error, Result};
@@ -46,6 +46,12 @@ pub fn run(graph: &Graph, input: Tensor, params: &StyleParams) -> Result<Tensor>
                 relu(&mut t);
                 t
             }
+            Op::Clip { min, max } => {
+                let mut t = take(&mut values, x)?;
+                clip(&mut t, *min, *max);
+                t
+            }
+            Op::GlobalAvgPool => global_avg_pool(values[x].as_ref().ok_or_else(missing)?),
             Op::Sigmoid => {
                 let mut t = take(&mut values, x)?;
                 sigmoid(&mut t);

@@ -153,7 +153,8 @@ impl Plan {
                         kernel_h: u32_of(w.kernel_h, "kernel height")?,
                         kernel_w: u32_of(w.kernel_w, "kernel width")?,
                         stride: u32_of(conv.stride, "stride")?,
-                        pad: u32_of(conv.pad, "padding")?,
+                        pad_top: u32_of(conv.pad.top, "padding")?,
+                        pad_left: u32_of(conv.pad.left, "padding")?,
                         reflect: u32::from(conv.pad_mode == PadMode::Reflect),
                         has_bias: u32::from(w.bias.is_some()),
                         ..ConvParams::default()
@@ -210,6 +211,9 @@ impl Plan {
                     let bindings = vec![uniforms.push(&EltParams { count, ..EltParams::default() }), Binding::Activation(dst)];
                     pending.push(Pending::Dispatch { kernel, bindings, grid: grid_for_elements(u64::from(count), max_groups)? });
                     dst
+                }
+                Op::Clip { .. } | Op::GlobalAvgPool => {
+                    return Err(Error::GpuFailed { reason: format!("{} has no GPU kernel yet", node.op.kind()) })
                 }
                 Op::Add => {
                     let y = node.inputs[1];

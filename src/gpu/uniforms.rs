@@ -36,11 +36,11 @@ uniform_struct! {
         kernel_h: u32,
         kernel_w: u32,
         stride: u32,
-        pad: u32,
+        pad_top: u32,
+        pad_left: u32,
         reflect: u32,
         has_bias: u32,
         _pad0: u32,
-        _pad1: u32,
     }
 }
 

@@ -18,20 +18,20 @@ pub(super) struct Description {
 pub(super) struct InputDescription {
     pub name: String,
     pub channels: usize,
+    /// `[height, width]` the network is meant to run at (the style predictor); absent when any size works.
+    #[serde(default)]
+    pub size: Option<[usize; 2]>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub(super) enum StyleKindDescription {
-    PresetMix,
-}
-
-#[derive(Debug, Deserialize)]
-pub(super) struct StyleDescription {
-    #[allow(dead_code)] // read so an unknown kind is refused
-    #[serde(flatten)]
-    pub kind: StyleKindDescription,
-    pub count: usize,
+pub(super) enum StyleDescription {
+    /// Conditional instance norm over `count` preset styles.
+    PresetMix { count: usize },
+    /// Norm parameters computed from a style vector of `length` numbers.
+    StyleVector { length: usize },
+    /// No style input (the style predictor).
+    None,
 }
 
 #[derive(Debug, Deserialize)]
@@ -41,10 +41,27 @@ pub(super) enum PadModeDescription {
     Zero,
 }
 
+/// `pad` is one number for all four sides, or `[top, left, bottom, right]`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(super) enum PadDescription {
+    Uniform(usize),
+    Sides([usize; 4]),
+}
+
+/// A 1x1 convolution of the style vector: int8 weights `[channels, length, 1, 1]`, scales and bias `[channels]`.
+#[derive(Debug, Deserialize)]
+pub(super) struct ProjectionDescription {
+    pub weight: String,
+    pub weight_scale: String,
+    pub bias: String,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(super) enum AffineDescription {
     StyleTable { gamma: String, beta: String },
+    FromVector { gamma: ProjectionDescription, beta: ProjectionDescription },
 }
 
 #[derive(Debug, Deserialize)]
@@ -58,7 +75,7 @@ pub(super) enum NodeDescription {
         weight_scale: String,
         bias: Option<String>,
         stride: usize,
-        pad: usize,
+        pad: PadDescription,
         pad_mode: PadModeDescription,
         groups: usize,
     },
@@ -74,6 +91,16 @@ pub(super) enum NodeDescription {
         output: String,
     },
     Sigmoid {
+        input: String,
+        output: String,
+    },
+    Clip {
+        input: String,
+        output: String,
+        min: f32,
+        max: f32,
+    },
+    GlobalAvgPool {
         input: String,
         output: String,
     },

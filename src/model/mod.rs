@@ -15,8 +15,13 @@ use std::collections::HashMap;
 use safetensors::{Dtype, SafeTensors};
 
 use crate::error::{Error, Result};
-use crate::graph::{ConvWeights, Conv2d, Graph, InstanceNorm, Node, NormAffine, Op, PadMode, ValueId, INPUT_VALUE};
-use description::{AffineDescription, Description, NodeDescription, PadModeDescription};
+use crate::graph::{
+    ConvWeights, Conv2d, Graph, InstanceNorm, Node, NormAffine, Op, PadMode, Padding, ValueId, INPUT_VALUE,
+};
+use description::{
+    AffineDescription, Description, NodeDescription, PadDescription, PadModeDescription, ProjectionDescription,
+    StyleDescription,
+};
 
 /// The format this build reads; `models/convert.py` writes the same number.
 pub const FORMAT_VERSION: u64 = 1;
@@ -32,14 +37,31 @@ const MAX_STYLES: usize = 4096;
 const MAX_KERNEL: usize = 31;
 const MAX_STRIDE: usize = 8;
 const MAX_UPSAMPLE: usize = 8;
+const MAX_VECTOR: usize = 4096;
 /// Sides searched for the smallest image the network accepts.
 const MAX_MIN_SIDE: usize = 1024;
 
-/// A loaded, checked style network.
+/// What a network takes as its style.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StyleInput {
+    /// A mix of this many preset styles (conditional instance norm).
+    Presets(usize),
+    /// A style vector of this length (from the style predictor).
+    Vector(usize),
+    /// Nothing: the style predictor itself.
+    None,
+}
+
+/// A loaded, checked network: a styling network (image in, same-size image out) or the style predictor (image in,
+/// vector out).
 #[derive(Clone, Debug)]
 pub struct Model {
     pub name: String,
+    pub style_input: StyleInput,
+    /// Preset styles (0 for a model without presets).
     pub style_count: usize,
+    /// `(height, width)` the network is meant to run at, for the style predictor.
+    pub input_size: Option<(usize, usize)>,
     pub graph: Graph,
     /// The smallest width or height the network can style.
     pub min_side: u32,
@@ -68,10 +90,25 @@ impl Model {
     }
 
     fn assemble(description: &Description, tensors: &SafeTensors<'_>) -> Result<Self> {
-        let style_count = description.style.count;
-        if style_count == 0 || style_count > MAX_STYLES {
-            return Err(Error::graph(format!("{style_count} styles is outside 1..={MAX_STYLES}")));
-        }
+        let style_input = match description.style {
+            StyleDescription::PresetMix { count } => {
+                if count == 0 || count > MAX_STYLES {
+                    return Err(Error::graph(format!("{count} styles is outside 1..={MAX_STYLES}")));
+                }
+                StyleInput::Presets(count)
+            }
+            StyleDescription::StyleVector { length } => {
+                if length == 0 || length > MAX_VECTOR {
+                    return Err(Error::graph(format!("a style vector of {length} is outside 1..={MAX_VECTOR}")));
+                }
+                StyleInput::Vector(length)
+            }
+            StyleDescription::None => StyleInput::None,
+        };
+        let style_count = match style_input {
+            StyleInput::Presets(count) => count,
+            _ => 0,
+        };
         if description.input.channels != 3 {
             return Err(Error::graph(format!("the input has {} channels; vitrine feeds RGB", description.input.channels)));
         }
@@ -95,38 +132,57 @@ impl Model {
                     if weights.out_channels % groups != 0 {
                         return Err(Error::graph(format!("{name}: {} outputs do not split into {groups} groups", weights.out_channels)));
                     }
-                    if *pad > weights.kernel_h.max(weights.kernel_w) {
-                        return Err(Error::graph(format!("{name}: padding {pad} exceeds the kernel")));
+                    let pad = match *pad {
+                        PadDescription::Uniform(p) => Padding::uniform(p),
+                        PadDescription::Sides([top, left, bottom, right]) => Padding { top, left, bottom, right },
+                    };
+                    if pad.largest() > weights.kernel_h.max(weights.kernel_w) {
+                        return Err(Error::graph(format!("{name}: padding {pad:?} exceeds the kernel")));
                     }
                     let pad_mode = match pad_mode {
                         PadModeDescription::Reflect => PadMode::Reflect,
                         PadModeDescription::Zero => PadMode::Zero,
                     };
-                    let conv = Conv2d { weights, stride: *stride, pad: *pad, pad_mode, groups: *groups };
+                    let conv = Conv2d { weights, stride: *stride, pad, pad_mode, groups: *groups };
                     (name.clone(), Op::Conv2d(conv), vec![value_of(input, &values)?], output)
                 }
                 NodeDescription::InstanceNorm { name, input, output, eps, affine } => {
                     if !(eps.is_finite() && *eps > 0.0) {
                         return Err(Error::graph(format!("{name}: epsilon {eps} must be positive")));
                     }
-                    let AffineDescription::StyleTable { gamma, beta } = affine;
-                    let (gamma, channels) = reader.style_table(gamma, style_count)?;
-                    let (beta, beta_channels) = reader.style_table(beta, style_count)?;
+                    let (affine, channels, beta_channels) = match (affine, style_input) {
+                        (AffineDescription::StyleTable { gamma, beta }, StyleInput::Presets(count)) => {
+                            let (gamma, channels) = reader.style_table(gamma, count)?;
+                            let (beta, beta_channels) = reader.style_table(beta, count)?;
+                            (NormAffine::StyleTable { gamma, beta }, channels, beta_channels)
+                        }
+                        (AffineDescription::FromVector { gamma, beta }, StyleInput::Vector(length)) => {
+                            let gamma = reader.projection(name, gamma, length)?;
+                            let beta = reader.projection(name, beta, length)?;
+                            let (channels, beta_channels) = (gamma.out_channels, beta.out_channels);
+                            (NormAffine::FromVector { gamma, beta }, channels, beta_channels)
+                        }
+                        _ => return Err(Error::graph(format!("{name}: its parameters do not match the model's style input"))),
+                    };
                     if beta_channels != channels {
                         return Err(Error::graph(format!("{name}: gamma has {channels} channels, beta {beta_channels}")));
                     }
-                    let norm = InstanceNorm {
-                        channels,
-                        eps: *eps,
-                        affine: NormAffine::StyleTable { gamma, beta },
-                        params_offset: style_params_len,
-                    };
+                    let norm = InstanceNorm { channels, eps: *eps, affine, params_offset: style_params_len };
                     style_params_len += 2 * channels;
                     (name.clone(), Op::InstanceNorm(norm), vec![value_of(input, &values)?], output)
                 }
                 NodeDescription::Relu { input, output } => (format!("relu {input}"), Op::Relu, vec![value_of(input, &values)?], output),
                 NodeDescription::Sigmoid { input, output } => {
                     (format!("sigmoid {input}"), Op::Sigmoid, vec![value_of(input, &values)?], output)
+                }
+                NodeDescription::Clip { input, output, min, max } => {
+                    if !(min.is_finite() && max.is_finite() && min <= max) {
+                        return Err(Error::graph(format!("clip {input}: bounds {min}..{max} are not a range")));
+                    }
+                    (format!("clip {input}"), Op::Clip { min: *min, max: *max }, vec![value_of(input, &values)?], output)
+                }
+                NodeDescription::GlobalAvgPool { input, output } => {
+                    (format!("global_avg_pool {input}"), Op::GlobalAvgPool, vec![value_of(input, &values)?], output)
                 }
                 NodeDescription::Add { inputs: [a, b], output } => {
                     (format!("add {a} {b}"), Op::Add, vec![value_of(a, &values)?, value_of(b, &values)?], output)
@@ -148,8 +204,20 @@ impl Model {
         let output = value_of(&description.output, &values)?;
         let graph = Graph { input_channels: 3, value_count: values.len(), nodes, output, style_params_len };
         let spatial_multiple = graph.spatial_multiple();
-        let min_side = smallest_side(&graph, spatial_multiple)?;
-        Ok(Model { name: description.name.clone(), style_count, graph, min_side, spatial_multiple })
+        let input_size = description.input.size.map(|[h, w]| (h, w));
+        let min_side = match style_input {
+            StyleInput::None => predictor_side(&graph, input_size)?,
+            _ => smallest_side(&graph, spatial_multiple)?,
+        };
+        Ok(Model {
+            name: description.name.clone(),
+            style_input,
+            style_count,
+            input_size,
+            graph,
+            min_side,
+            spatial_multiple,
+        })
     }
 
     /// The size the network runs at for an image of `width x height`: each side rounded up to the spatial multiple.
@@ -175,6 +243,20 @@ fn smallest_side(graph: &Graph, multiple: usize) -> Result<u32> {
         return Ok(side as u32);
     }
     Err(Error::graph(format!("the network cannot run on any image up to {MAX_MIN_SIDE} pixels a side")))
+}
+
+/// The style predictor runs at one declared size and must return a vector there.
+fn predictor_side(graph: &Graph, input_size: Option<(usize, usize)>) -> Result<u32> {
+    let Some((h, w)) = input_size.filter(|&(h, w)| (1..=MAX_MIN_SIDE).contains(&h) && (1..=MAX_MIN_SIDE).contains(&w))
+    else {
+        return Err(Error::graph(format!("a style predictor must declare an input size up to {MAX_MIN_SIDE}")));
+    };
+    let shapes = graph.infer_shapes(h, w)?.ok_or_else(|| Error::graph(format!("the predictor cannot run at {w}x{h}")))?;
+    let out = shapes[graph.output];
+    if out.height != 1 || out.width != 1 {
+        return Err(Error::graph(format!("the predictor returns {out:?}, not a vector")));
+    }
+    Ok(h.min(w) as u32)
 }
 
 /// Typed, checked access to the container's tensors.
@@ -229,6 +311,15 @@ impl TensorReader<'_, '_> {
         };
         let quantised = bytemuck::cast_slice::<u8, i8>(bytes).to_vec();
         Ok(ConvWeights { out_channels, in_per_group, kernel_h, kernel_w, quantised, scales, bias })
+    }
+
+    /// A 1x1 convolution of a style vector of `length`, with its bias.
+    fn projection(&self, layer: &str, p: &ProjectionDescription, length: usize) -> Result<ConvWeights> {
+        let weights = self.conv_weights(layer, &p.weight, &p.weight_scale, Some(&p.bias))?;
+        if weights.in_per_group != length || weights.kernel_h != 1 || weights.kernel_w != 1 {
+            return Err(Error::graph(format!("{layer}: `{}` is not a 1x1 projection of a {length}-vector", p.weight)));
+        }
+        Ok(weights)
     }
 
     /// A `[styles][channels]` norm parameter table.

@@ -20,6 +20,8 @@ pub fn code(error: &Error) -> &'static str {
         Error::ModelGraph { .. } => "MODEL_GRAPH",
         Error::StyleIndex { .. } => "STYLE_INDEX",
         Error::StyleWeights { .. } => "STYLE_WEIGHTS",
+        Error::StyleVector { .. } => "STYLE_VECTOR",
+        Error::StyleKind { .. } => "STYLE_KIND",
         Error::Strength { .. } => "STRENGTH",
         Error::ImageTooSmall { .. } => "IMAGE_TOO_SMALL",
         Error::ImageTooLarge { .. } => "IMAGE_TOO_LARGE",

@@ -22,11 +22,11 @@ struct ConvParams {
     kernel_h: u32,
     kernel_w: u32,
     stride: u32,
-    pad: u32,
+    pad_top: u32,
+    pad_left: u32,
     reflect: u32,
     has_bias: u32,
     _pad0: u32,
-    _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: ConvParams;
@@ -82,14 +82,14 @@ fn conv2d(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
     for (var i = 0u; i < p.in_per_group; i++) {
         let base = (first_in + i) * in_plane;
         for (var ky = 0u; ky < p.kernel_h; ky++) {
-            let sy = source_index(i32(oy * p.stride + ky) - i32(p.pad), i32(p.in_height));
+            let sy = source_index(i32(oy * p.stride + ky) - i32(p.pad_top), i32(p.in_height));
             if (sy < 0) {
                 w += p.kernel_w;
                 continue;
             }
             let row = base + u32(sy) * p.in_width;
             for (var kx = 0u; kx < p.kernel_w; kx++) {
-                let sx = source_index(i32(ox * p.stride + kx) - i32(p.pad), i32(p.in_width));
+                let sx = source_index(i32(ox * p.stride + kx) - i32(p.pad_left), i32(p.in_width));
                 if (sx >= 0) {
                     acc += tap(weights[w >> 2u], w & 3u) * src[row + u32(sx)];
                 }
@@ -125,7 +125,7 @@ fn conv2d_oc4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     for (var i = 0u; i < p.in_per_group; i++) {
         let base = (first_in + i) * in_plane;
         for (var ky = 0u; ky < p.kernel_h; ky++) {
-            let sy = source_index(i32(oy * p.stride + ky) - i32(p.pad), i32(p.in_height));
+            let sy = source_index(i32(oy * p.stride + ky) - i32(p.pad_top), i32(p.in_height));
             if (sy < 0) {
                 w += p.kernel_w;
                 continue;
@@ -133,7 +133,7 @@ fn conv2d_oc4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
             let row = base + u32(sy) * p.in_width;
             for (var kx = 0u; kx < p.kernel_w; kx++) {
                 let q = vec4<f32>(bitcast<vec4<i32>>(vec4<u32>(weights[w]) << shifts) >> vec4<u32>(24u));
-                let x0 = i32((ox0 * p.stride) + kx) - i32(p.pad);
+                let x0 = i32((ox0 * p.stride) + kx) - i32(p.pad_left);
                 let step = i32(p.stride);
                 acc0 += q * load(row, x0);
                 acc1 += q * load(row, x0 + step);
