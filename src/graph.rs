@@ -149,6 +149,9 @@ pub enum Op {
     UpsampleNearest { factor: usize },
     /// The mean of each channel plane: `[C, H, W] -> [C, 1, 1]`.
     GlobalAvgPool,
+    /// `x * scale[c] + shift[c]`, with scale then shift at `params_offset` in the `StyleParams` buffer: an instance
+    /// norm whose statistics are known in advance (tiles of one image share the whole image's statistics).
+    ChannelAffine { channels: usize, params_offset: usize },
 }
 
 impl Op {
@@ -159,6 +162,7 @@ impl Op {
             Op::Relu => "relu",
             Op::Clip { .. } => "clip",
             Op::GlobalAvgPool => "global_avg_pool",
+            Op::ChannelAffine { .. } => "channel_affine",
             Op::Sigmoid => "sigmoid",
             Op::Add => "add",
             Op::UpsampleNearest { .. } => "upsample_nearest",
@@ -234,6 +238,12 @@ impl Graph {
                     input
                 }
                 Op::Relu | Op::Sigmoid | Op::Clip { .. } => input,
+                Op::ChannelAffine { channels, .. } => {
+                    if input.channels != *channels {
+                        return Err(Error::graph(format!("{} scales {channels} channels but receives {}", node.name, input.channels)));
+                    }
+                    input
+                }
                 Op::GlobalAvgPool => Shape::new(input.channels, 1, 1),
                 Op::Add => {
                     let other = shapes[node.inputs[1]];

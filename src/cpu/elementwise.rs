@@ -45,3 +45,11 @@ pub fn global_avg_pool(t: &Tensor) -> Tensor {
     let data = t.data.chunks(plane).map(|p| (p.iter().map(|&v| f64::from(v)).sum::<f64>() / plane as f64) as f32).collect();
     Tensor { shape: Shape::new(t.shape.channels, 1, 1), data }
 }
+
+/// `x * scale[c] + shift[c]` per channel plane.
+pub fn channel_affine(t: &mut Tensor, scale: &[f32], shift: &[f32]) {
+    let plane = t.shape.plane().max(1);
+    for ((values, &a), &b) in t.data.chunks_mut(plane).zip(scale).zip(shift) {
+        values.iter_mut().for_each(|v| *v = *v * a + b);
+    }
+}

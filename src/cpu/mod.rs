@@ -6,7 +6,7 @@ mod elementwise;
 mod norm;
 
 pub use conv::{conv2d, conv2d_direct, conv2d_gemm, worker_count};
-pub use elementwise::{add, clip, global_avg_pool, relu, sigmoid, upsample_nearest};
+pub use elementwise::{add, channel_affine, clip, global_avg_pool, relu, sigmoid, upsample_nearest};
 pub use norm::instance_norm;
 
 use crate::error::{Error, Result};
@@ -52,6 +52,12 @@ pub fn run(graph: &Graph, input: Tensor, params: &StyleParams) -> Result<Tensor>
                 t
             }
             Op::GlobalAvgPool => global_avg_pool(values[x].as_ref().ok_or_else(missing)?),
+            Op::ChannelAffine { channels, params_offset } => {
+                let mut t = take(&mut values, x)?;
+                let (scale, shift) = params.norm(*params_offset, *channels);
+                channel_affine(&mut t, scale, shift);
+                t
+            }
             Op::Sigmoid => {
                 let mut t = take(&mut values, x)?;
                 sigmoid(&mut t);

@@ -262,7 +262,7 @@ fn kernels_used(graph: &Graph) -> Vec<Kernel> {
             Op::Sigmoid => &[Kernel::Sigmoid],
             Op::Add => &[Kernel::Add],
             Op::UpsampleNearest { .. } => &[Kernel::Upsample],
-            Op::Clip { .. } | Op::GlobalAvgPool => &[],
+            Op::Clip { .. } | Op::GlobalAvgPool | Op::ChannelAffine { .. } => &[],
         };
         for &kernel in kernels {
             if !used.contains(&kernel) {

@@ -212,7 +212,7 @@ impl Plan {
                     pending.push(Pending::Dispatch { kernel, bindings, grid: grid_for_elements(u64::from(count), max_groups)? });
                     dst
                 }
-                Op::Clip { .. } | Op::GlobalAvgPool => {
+                Op::Clip { .. } | Op::GlobalAvgPool | Op::ChannelAffine { .. } => {
                     return Err(Error::GpuFailed { reason: format!("{} has no GPU kernel yet", node.op.kind()) })
                 }
                 Op::Add => {
