@@ -25,8 +25,8 @@ pub mod web;
 
 pub use error::{Error, Result};
 pub use graph::{Shape, Tensor};
-pub use model::Model;
-pub use style::{StyleParams, StyleSpec};
+pub use model::{Model, StyleInput};
+pub use style::{StyleFile, StyleParams, StyleSpec};
 
 use pixels::{Finish, RGBA};
 
@@ -97,6 +97,54 @@ enum Engine {
     Gpu(Box<gpu::GpuExecutor>),
 }
 
+impl Engine {
+    async fn run(&mut self, model: &Model, input: &Tensor, params: &StyleParams) -> Result<Tensor> {
+        match self {
+            Engine::Cpu => cpu::run(&model.graph, input.clone(), params),
+            #[cfg(feature = "gpu")]
+            Engine::Gpu(executor) => executor.run(&model.graph, input, params).await,
+        }
+    }
+
+    fn lost(&self) -> bool {
+        match self {
+            Engine::Cpu => false,
+            #[cfg(feature = "gpu")]
+            Engine::Gpu(executor) => executor.is_lost(),
+        }
+    }
+
+    /// Runs `model`, recovering from what a GPU can run into: a lost device never comes back, but a new one may be
+    /// had (after a driver reset, say), so the backend is opened again and the input run once more, and the caller
+    /// loses nothing; an input too large for the GPU's buffers runs on the CPU under `Backend::Auto`.
+    async fn run_recovering(
+        &mut self,
+        model: &Model,
+        backend: Backend,
+        input: &Tensor,
+        params: &StyleParams,
+    ) -> Result<(Tensor, Option<Option<String>>)> {
+        match self.run(model, input, params).await {
+            Err(Error::GpuFailed { .. }) if self.lost() => {
+                let (engine, fallback_reason) = open_engine(model, backend).await?;
+                *self = engine;
+                Ok((self.run(model, input, params).await?, Some(fallback_reason)))
+            }
+            Err(Error::GpuBufferLimit { .. }) if backend == Backend::Auto => {
+                Ok((cpu::run(&model.graph, input.clone(), params)?, None))
+            }
+            result => Ok((result?, None)),
+        }
+    }
+}
+
+/// The style predictor bound to its own executor: pictures in, style vectors out.
+struct Predictor {
+    model: Model,
+    engine: Engine,
+    side: usize,
+}
+
 /// A model bound to an executor. Keep one per page or process: the GPU executor caches pipelines and buffers.
 pub struct Styler {
     model: Model,
@@ -105,6 +153,8 @@ pub struct Styler {
     engine: Engine,
     /// Why `Backend::Auto` settled on the CPU, if it did.
     fallback_reason: Option<String>,
+    /// For a style-vector model: makes vectors from pictures, and the photo's own vector for strength.
+    predictor: Option<Predictor>,
 }
 
 impl Styler {
@@ -117,7 +167,57 @@ impl Styler {
     /// Binds `model` to `backend` without blocking (the browser's way).
     pub async fn new_async(model: Model, backend: Backend) -> Result<Self> {
         let (engine, fallback_reason) = open_engine(&model, backend).await?;
-        Ok(Styler { model, limits: Limits::default(), backend, engine, fallback_reason })
+        Ok(Styler { model, limits: Limits::default(), backend, engine, fallback_reason, predictor: None })
+    }
+
+    /// Adds the style predictor to a style-vector model's styler (natively this blocks while a device is created).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn with_predictor(mut self, predictor: Model) -> Result<Self> {
+        pollster::block_on(self.attach_predictor(predictor))?;
+        Ok(self)
+    }
+
+    /// Adds the style predictor: `style_vector` then works, and strength below 1 follows Magenta, blending the
+    /// style's vector with the photo's own.
+    pub async fn attach_predictor(&mut self, predictor: Model) -> Result<()> {
+        let StyleInput::Vector(length) = self.model.style_input else {
+            return Err(Error::StyleKind { reason: "only a style-vector model takes a style predictor".into() });
+        };
+        let side = match predictor.input_size {
+            Some((h, w)) if h == w && predictor.style_input == StyleInput::None => h,
+            _ => return Err(Error::StyleKind { reason: format!("`{}` is not a style predictor", predictor.name) }),
+        };
+        let out = predictor.graph.infer_shapes(side, side)?.map(|shapes| shapes[predictor.graph.output].channels);
+        if out != Some(length) {
+            return Err(Error::StyleKind {
+                reason: format!("the predictor makes vectors of {out:?} numbers, the model takes {length}"),
+            });
+        }
+        let (engine, _) = open_engine(&predictor, self.backend).await?;
+        self.predictor = Some(Predictor { model: predictor, engine, side });
+        Ok(())
+    }
+
+    pub fn has_predictor(&self) -> bool {
+        self.predictor.is_some()
+    }
+
+    /// The style vector of a picture (any size; its centred square is used), for `StyleSpec::Vector`.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn style_vector(&mut self, width: u32, height: u32, rgba: &[u8]) -> Result<Vec<f32>> {
+        pollster::block_on(self.style_vector_async(width, height, rgba))
+    }
+
+    /// The style vector of a picture, without blocking.
+    pub async fn style_vector_async(&mut self, width: u32, height: u32, rgba: &[u8]) -> Result<Vec<f32>> {
+        self.check_image(width, height, rgba, 1)?;
+        let backend = self.backend;
+        let Some(predictor) = self.predictor.as_mut() else {
+            return Err(Error::StyleKind { reason: "making a style vector needs the style predictor model".into() });
+        };
+        let input = pixels::prepare_style_picture(rgba, width as usize, height as usize, predictor.side);
+        let (vector, _) = predictor.engine.run_recovering(&predictor.model, backend, &input, &StyleParams(Vec::new())).await?;
+        Ok(vector.data)
     }
 
     pub fn with_limits(mut self, limits: Limits) -> Self {
@@ -155,10 +255,8 @@ impl Styler {
         }
     }
 
-    /// Checks a request without running it: the image size against the network and the limits, the pixel
-    /// buffer's length, the style and the strength.
-    pub fn check(&self, width: u32, height: u32, rgba: &[u8], options: &Options) -> Result<Vec<f32>> {
-        let min_side = self.model.min_side;
+    /// Checks an image's size against a smallest side and the limits, and its pixel buffer's length.
+    fn check_image(&self, width: u32, height: u32, rgba: &[u8], min_side: u32) -> Result<()> {
         if width < min_side || height < min_side {
             return Err(Error::ImageTooSmall { width, height, min_side });
         }
@@ -170,25 +268,33 @@ impl Styler {
         if rgba.len() != expected {
             return Err(Error::PixelBuffer { width, height, expected, got: rgba.len() });
         }
+        Ok(())
+    }
+
+    /// Checks a request without running it: the image size against the network and the limits, the pixel
+    /// buffer's length, the style against the model and the strength.
+    pub fn check(&self, width: u32, height: u32, rgba: &[u8], options: &Options) -> Result<()> {
+        self.check_image(width, height, rgba, self.model.min_side)?;
         if !(0.0..=1.0).contains(&options.strength) {
             return Err(Error::Strength { value: options.strength });
         }
-        options.style.resolve(self.model.style_count)
-    }
-
-    async fn run_network(&mut self, input: &Tensor, params: &StyleParams) -> Result<Tensor> {
-        match &mut self.engine {
-            Engine::Cpu => cpu::run(&self.model.graph, input.clone(), params),
-            #[cfg(feature = "gpu")]
-            Engine::Gpu(executor) => executor.run(&self.model.graph, input, params).await,
-        }
-    }
-
-    fn gpu_lost(&self) -> bool {
-        match &self.engine {
-            Engine::Cpu => false,
-            #[cfg(feature = "gpu")]
-            Engine::Gpu(executor) => executor.is_lost(),
+        match (self.model.style_input, &options.style) {
+            (StyleInput::Presets(count), spec) => spec.resolve(count).map(drop),
+            (StyleInput::Vector(length), StyleSpec::Vector(vector)) => {
+                style::check_vector(vector, length)?;
+                if options.strength < 1.0 && self.predictor.is_none() {
+                    return Err(Error::StyleKind {
+                        reason: "strength below 1 with a style vector blends in the photo's own vector, which needs the style predictor model".into(),
+                    });
+                }
+                Ok(())
+            }
+            (StyleInput::Vector(_), _) => Err(Error::StyleKind {
+                reason: "this model paints with a style vector, not a preset; pass a style vector or a style picture".into(),
+            }),
+            (StyleInput::None, _) => Err(Error::StyleKind {
+                reason: "the style predictor makes style vectors; it does not style photos".into(),
+            }),
         }
     }
 
@@ -200,27 +306,29 @@ impl Styler {
 
     /// Styles an RGBA8 image without blocking (the browser's way).
     pub async fn stylize_async(&mut self, width: u32, height: u32, rgba: &[u8], options: &Options) -> Result<Vec<u8>> {
-        let weights = self.check(width, height, rgba, options)?;
-        let params = StyleParams::mix(&self.model.graph, &weights);
+        self.check(width, height, rgba, options)?;
+        // A preset mix fades the pixels for strength; a style vector follows Magenta and blends vectors instead.
+        let (params, pixel_strength) = match (&options.style, self.model.style_input) {
+            (StyleSpec::Vector(vector), _) => {
+                let vector = if options.strength < 1.0 {
+                    let own = self.style_vector_async(width, height, rgba).await?;
+                    style::interpolate_vectors(vector, &own, options.strength)
+                } else {
+                    vector.clone()
+                };
+                (StyleParams::project(&self.model.graph, &vector), 1.0)
+            }
+            (spec, StyleInput::Presets(count)) => (StyleParams::mix(&self.model.graph, &spec.resolve(count)?), options.strength),
+            _ => return Err(Error::StyleKind { reason: "this model cannot take that style".into() }),
+        };
         let (w, h) = (width as usize, height as usize);
         let (padded_w, padded_h) = self.model.padded_size(width, height);
         let input = pixels::prepare(rgba, w, h, padded_w, padded_h);
-        let stylized = match self.run_network(&input, &params).await {
-            // A lost device never comes back, but a new one may be had (after a driver reset, say): open the
-            // backend again and run this image once more, so the caller loses nothing.
-            Err(Error::GpuFailed { .. }) if self.gpu_lost() => {
-                let (engine, fallback_reason) = open_engine(&self.model, self.backend).await?;
-                self.engine = engine;
-                self.fallback_reason = fallback_reason;
-                self.run_network(&input, &params).await?
-            }
-            // Too large for this GPU's buffers: under Auto, this one image runs on the CPU instead.
-            Err(Error::GpuBufferLimit { .. }) if self.backend == Backend::Auto => {
-                cpu::run(&self.model.graph, input, &params)?
-            }
-            result => result?,
-        };
-        let finish = Finish { strength: options.strength, preserve_color: options.preserve_color };
+        let (stylized, reopened) = self.engine.run_recovering(&self.model, self.backend, &input, &params).await?;
+        if let Some(fallback_reason) = reopened {
+            self.fallback_reason = fallback_reason;
+        }
+        let finish = Finish { strength: pixel_strength, preserve_color: options.preserve_color };
         Ok(pixels::finish(&stylized, rgba, w, h, finish))
     }
 }

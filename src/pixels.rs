@@ -39,6 +39,33 @@ pub fn prepare(rgba: &[u8], width: usize, height: usize, padded_w: usize, padded
     input
 }
 
+/// The style predictor's input from a picture: composited onto white, the centred square cut out, resampled to
+/// `side x side` with Lanczos-3 (as the reference implementation prepares style pictures), planar RGB in 0..1.
+pub fn prepare_style_picture(rgba: &[u8], width: usize, height: usize, side: usize) -> Tensor {
+    let square = width.min(height);
+    let (left, top) = ((width - square) / 2, (height - square) / 2);
+    let mut cropped = image::RgbImage::new(square as u32, square as u32);
+    for (x, y, pixel) in cropped.enumerate_pixels_mut() {
+        let px = &rgba[((top + y as usize) * width + left + x as usize) * RGBA..][..RGBA];
+        let alpha = px[3] as f32 / 255.0;
+        // Compositing in 0..255 keeps an opaque picture's bytes exactly as they are.
+        pixel.0 = std::array::from_fn(|c| (px[c] as f32 * alpha + 255.0 * (1.0 - alpha)).round() as u8);
+    }
+    let resized = if square == side {
+        cropped
+    } else {
+        image::imageops::resize(&cropped, side as u32, side as u32, image::imageops::FilterType::Lanczos3)
+    };
+    let plane = side * side;
+    let mut input = Tensor::zeros(Shape::new(3, side, side));
+    for (i, pixel) in resized.pixels().enumerate() {
+        for c in 0..3 {
+            input.data[c * plane + i] = pixel.0[c] as f32 / 255.0;
+        }
+    }
+    input
+}
+
 /// What to do with the network's output before it is returned.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Finish {
