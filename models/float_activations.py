@@ -50,6 +50,18 @@ def _constants(graph) -> dict[str, np.ndarray]:
     return values
 
 
+def free_spatial_dims(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Give the image input and output (NHWC: [1, h, w, 3]) free height and width, in place; returns the model."""
+    graph = model.graph
+    for value in list(graph.input) + list(graph.output):
+        dims = value.type.tensor_type.shape.dim
+        if len(dims) == 4 and dims[3].dim_value == 3:
+            for dim, name in ((dims[1], "height"), (dims[2], "width")):
+                dim.Clear()
+                dim.dim_param = name
+    return model
+
+
 def float_activation_model(model: onnx.ModelProto) -> onnx.ModelProto:
     """A copy of `model` with every activation QuantizeLinear/DequantizeLinear chain removed."""
     model = copy.deepcopy(model)
@@ -122,13 +134,7 @@ def float_activation_model(model: onnx.ModelProto) -> onnx.ModelProto:
     graph.initializer.extend(inits)
     del graph.value_info[:]  # shapes and types of removed int8 values; onnxruntime infers the rest
 
-    # Free spatial sizes on the image input and output (both NHWC: [1, h, w, 3]).
-    for value in list(graph.input) + list(graph.output):
-        dims = value.type.tensor_type.shape.dim
-        if len(dims) == 4 and dims[3].dim_value == 3:
-            for dim, name in ((dims[1], "height"), (dims[2], "width")):
-                dim.Clear()
-                dim.dim_param = name
+    free_spatial_dims(model)
     model.producer_name = "vitrine models/float_activations.py"
     model.producer_version = ""
     onnx.checker.check_model(model)
