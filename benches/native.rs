@@ -1,0 +1,191 @@
+//! vitrine's side of the native benchmark: times the network (planar f32 in, planar f32 out) and the whole
+//! `Styler::stylize` call (RGBA8 in, RGBA8 out) on one backend and one image size, and prints one JSON line.
+//!
+//! `benches/native.py` prepares the photo, runs onnxruntime on the same input and runs this binary in the same
+//! invocation; see benches/BENCHMARKS.md. By hand:
+//!
+//!     cargo bench --bench native -- --input DIR --size 512 [--backend cpu|gpu] [--runs 10] [--warmup 2]
+//!         [--style 19] [--model FILE] [--no-stylize] [--output FILE]
+//!
+//! DIR holds `photo_<size>.f32` (planar RGB, 0..1, little-endian) and `photo_<size>.rgba` (RGBA8), both
+//! `size x size`. `--output` writes the network's last output (planar f32) for the driver's agreement check.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use vitrine::{cpu, gpu, Backend, Model, Options, Shape, StyleParams, StyleSpec, Styler, Tensor};
+
+struct Args {
+    input: PathBuf,
+    size: usize,
+    backend: String,
+    runs: usize,
+    warmup: usize,
+    style: usize,
+    model: Option<PathBuf>,
+    stylize: bool,
+    output: Option<PathBuf>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        input: PathBuf::from("target/bench"),
+        size: 512,
+        backend: "cpu".into(),
+        runs: 10,
+        warmup: 2,
+        style: 19,
+        model: None,
+        stylize: true,
+        output: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--input" => args.input = value()?.into(),
+            "--size" => args.size = value()?.parse().map_err(|e| format!("--size: {e}"))?,
+            "--backend" => args.backend = value()?,
+            "--runs" => args.runs = value()?.parse().map_err(|e| format!("--runs: {e}"))?,
+            "--warmup" => args.warmup = value()?.parse().map_err(|e| format!("--warmup: {e}"))?,
+            "--style" => args.style = value()?.parse().map_err(|e| format!("--style: {e}"))?,
+            "--model" => args.model = Some(value()?.into()),
+            "--output" => args.output = Some(value()?.into()),
+            "--no-stylize" => args.stylize = false,
+            // `cargo bench` passes this to every bench target.
+            "--bench" => {}
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    if args.runs == 0 {
+        return Err("--runs must be at least 1".into());
+    }
+    Ok(args)
+}
+
+fn median(times: &[f64]) -> f64 {
+    let mut sorted = times.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    }
+}
+
+fn read(path: &PathBuf) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("cannot read {}: {e} (benches/native.py writes it)", path.display()))
+}
+
+fn json_list(values: &[f64]) -> String {
+    let items: Vec<String> = values.iter().map(|v| format!("{v:.3}")).collect();
+    format!("[{}]", items.join(","))
+}
+
+fn json_string(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn main() {
+    if let Err(message) = run() {
+        eprintln!("error: {message}");
+        std::process::exit(2);
+    }
+}
+
+fn run() -> Result<(), String> {
+    let args = parse_args()?;
+    let model = match &args.model {
+        Some(path) => Model::from_bytes(&read(path)?).map_err(|e| e.to_string())?,
+        None => Model::builtin().map_err(|e| e.to_string())?,
+    };
+    let s = args.size;
+    let planar = read(&args.input.join(format!("photo_{s}.f32")))?;
+    let rgba = read(&args.input.join(format!("photo_{s}.rgba")))?;
+    if planar.len() != 3 * s * s * 4 || rgba.len() != 4 * s * s {
+        return Err(format!("the input files are not {s}x{s}"));
+    }
+    let data: Vec<f32> = planar.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+    let input = Tensor::from_vec(Shape::new(3, s, s), data).map_err(|e| e.to_string())?;
+    let weights = StyleSpec::Preset(args.style).resolve(model.style_count).map_err(|e| e.to_string())?;
+    let params = StyleParams::mix(&model.graph, &weights);
+    let graph = model.graph.clone();
+
+    let backend = match args.backend.as_str() {
+        "cpu" => Backend::Cpu,
+        "gpu" => Backend::Gpu,
+        other => return Err(format!("--backend is cpu or gpu, not {other}")),
+    };
+    // The network alone, on its own executor. The input copy the CPU executor consumes is made untimed.
+    let created = Instant::now();
+    let mut gpu = match backend {
+        Backend::Gpu => Some(pollster::block_on(gpu::GpuExecutor::new(&model.graph)).map_err(|e| e.to_string())?),
+        _ => None,
+    };
+    let create_ms = created.elapsed().as_secs_f64() * 1e3;
+    let (device, software) = match &gpu {
+        Some(gpu) => (format!("{} ({})", gpu.summary().name, gpu.summary().backend), gpu.summary().software),
+        None => (format!("vitrine CPU, {} threads", cpu::worker_count()), false),
+    };
+    let mut network = || -> Result<(f64, Tensor), String> {
+        let (elapsed, out) = match gpu.as_mut() {
+            Some(gpu) => {
+                let started = Instant::now();
+                let out = pollster::block_on(gpu.run(&graph, &input, &params)).map_err(|e| e.to_string())?;
+                (started.elapsed(), out)
+            }
+            None => {
+                let copy = input.clone();
+                let started = Instant::now();
+                let out = cpu::run(&graph, copy, &params).map_err(|e| e.to_string())?;
+                (started.elapsed(), out)
+            }
+        };
+        Ok((elapsed.as_secs_f64() * 1e3, out))
+    };
+    let mut last = None;
+    for _ in 0..args.warmup {
+        network()?;
+    }
+    let mut network_ms = Vec::with_capacity(args.runs);
+    for _ in 0..args.runs {
+        let (ms, out) = network()?;
+        network_ms.push(ms);
+        last = Some(out);
+    }
+    if let (Some(path), Some(out)) = (&args.output, &last) {
+        let bytes: Vec<u8> = out.data.iter().flat_map(|v| v.to_le_bytes()).collect();
+        std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+
+    // The whole call a caller makes: checks, style mix, prepare, network, finish.
+    drop(network);
+    drop(gpu);
+    let mut stylize_ms = Vec::new();
+    if args.stylize {
+        let mut styler = Styler::new(model, backend).map_err(|e| e.to_string())?;
+        let options = Options { style: StyleSpec::Preset(args.style), ..Options::default() };
+        let (w, h) = (s as u32, s as u32);
+        styler.stylize(w, h, &rgba, &options).map_err(|e| e.to_string())?;
+        for _ in 0..args.runs {
+            let started = Instant::now();
+            styler.stylize(w, h, &rgba, &options).map_err(|e| e.to_string())?;
+            stylize_ms.push(started.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+
+    println!(
+        "{{\"side\":\"vitrine\",\"backend\":{},\"device\":{},\"software\":{},\"threads\":{},\"size\":{s},\"create_ms\":{create_ms:.3},\
+         \"network_ms\":{},\"network_median_ms\":{:.3},\"stylize_ms\":{},\"stylize_median_ms\":{}}}",
+        json_string(&args.backend),
+        json_string(&device),
+        software,
+        cpu::worker_count(),
+        json_list(&network_ms),
+        median(&network_ms),
+        json_list(&stylize_ms),
+        if stylize_ms.is_empty() { "null".to_string() } else { format!("{:.3}", median(&stylize_ms)) },
+    );
+    Ok(())
+}
