@@ -7,7 +7,7 @@ mod norm;
 
 pub use conv::{conv2d, conv2d_direct, conv2d_gemm, worker_count};
 pub use elementwise::{add, channel_affine, clip, global_avg_pool, relu, sigmoid, upsample_nearest};
-pub use norm::instance_norm;
+pub use norm::{channel_stats, instance_norm, instance_norm_with, norm_as_affine, ChannelStats};
 
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Op, Tensor, INPUT_VALUE};
@@ -15,67 +15,127 @@ use crate::style::StyleParams;
 
 /// Runs `graph` on a planar RGB input (already padded to the network's multiple) with mixed style parameters.
 pub fn run(graph: &Graph, input: Tensor, params: &StyleParams) -> Result<Tensor> {
-    if input.shape.channels != graph.input_channels {
-        return Err(Error::graph(format!("the input has {} channels, the graph wants {}", input.shape.channels, graph.input_channels)));
+    let mut walk = Walk::new(graph, input, params)?;
+    for index in 0..graph.nodes.len() {
+        walk.apply(index)?;
     }
-    if params.0.len() != graph.style_params_len {
-        return Err(Error::graph("style parameters do not match this graph"));
+    walk.finish()
+}
+
+/// One pass over a graph holding whole tensors, node by node, each value freed after its last reader. `run` drives
+/// it with the CPU's own kernels; the tiled GPU run sends the convolutions to the GPU in bands instead.
+pub struct Walk<'g> {
+    graph: &'g Graph,
+    params: &'g StyleParams,
+    values: Vec<Option<Tensor>>,
+    last_uses: Vec<usize>,
+    /// Per node: the statistics its instance norm used, when recording.
+    recorded: Option<Vec<Option<Vec<ChannelStats>>>>,
+}
+
+impl<'g> Walk<'g> {
+    pub fn new(graph: &'g Graph, input: Tensor, params: &'g StyleParams) -> Result<Self> {
+        if input.shape.channels != graph.input_channels {
+            return Err(Error::graph(format!(
+                "the input has {} channels, the graph wants {}",
+                input.shape.channels, graph.input_channels
+            )));
+        }
+        if params.0.len() != graph.style_params_len {
+            return Err(Error::graph("style parameters do not match this graph"));
+        }
+        let mut values: Vec<Option<Tensor>> = vec![None; graph.value_count];
+        values[INPUT_VALUE] = Some(input);
+        Ok(Walk { graph, params, values, last_uses: graph.last_uses(), recorded: None })
     }
-    let last_uses = graph.last_uses();
-    let mut values: Vec<Option<Tensor>> = vec![None; graph.value_count];
-    values[INPUT_VALUE] = Some(input);
-    for (index, node) in graph.nodes.iter().enumerate() {
-        let missing = || Error::graph(format!("{} reads a value that is not there", node.name));
-        // Ops that rewrite their input take it when this node is its last reader, and copy it otherwise.
-        let take = |values: &mut [Option<Tensor>], id: usize| -> Result<Tensor> {
-            let value = if last_uses[id] == index { values[id].take() } else { values[id].clone() };
-            value.ok_or_else(missing)
-        };
+
+    /// Keeps every instance norm's statistics, for `norm_stats`.
+    pub fn record_norm_stats(&mut self) {
+        self.recorded = Some(vec![None; self.graph.nodes.len()]);
+    }
+
+    /// The statistics each node's instance norm used (`None` for other nodes), if recorded.
+    pub fn norm_stats(&self) -> Option<&[Option<Vec<ChannelStats>>]> {
+        self.recorded.as_deref()
+    }
+
+    /// The first input of node `index`, for a caller that computes the node itself.
+    pub fn input(&self, index: usize) -> Result<&Tensor> {
+        let node = &self.graph.nodes[index];
+        self.values[node.inputs[0]].as_ref().ok_or_else(|| Error::graph(format!("{} reads a value that is not there", node.name)))
+    }
+
+    /// Takes (at its last reader) or copies value `id` for an op that rewrites its input.
+    fn take(&mut self, index: usize, id: usize) -> Result<Tensor> {
+        let value = if self.last_uses[id] == index { self.values[id].take() } else { self.values[id].clone() };
+        value.ok_or_else(|| Error::graph(format!("{} reads a value that is not there", self.graph.nodes[index].name)))
+    }
+
+    /// Stores node `index`'s output and frees the inputs it was the last to read.
+    pub fn store(&mut self, index: usize, output: Tensor) {
+        let node = &self.graph.nodes[index];
+        for &id in &node.inputs {
+            if self.last_uses[id] == index {
+                self.values[id] = None;
+            }
+        }
+        self.values[node.output] = Some(output);
+    }
+
+    /// Runs node `index` with the CPU kernels.
+    pub fn apply(&mut self, index: usize) -> Result<()> {
+        let graph = self.graph;
+        let node = &graph.nodes[index];
         let x = node.inputs[0];
         let output = match &node.op {
-            Op::Conv2d(conv) => conv2d(values[x].as_ref().ok_or_else(missing)?, conv),
-            Op::UpsampleNearest { factor } => upsample_nearest(values[x].as_ref().ok_or_else(missing)?, *factor),
+            Op::Conv2d(conv) => conv2d(self.input(index)?, conv),
+            Op::UpsampleNearest { factor } => upsample_nearest(self.input(index)?, *factor),
+            Op::GlobalAvgPool => global_avg_pool(self.input(index)?),
             Op::InstanceNorm(norm) => {
-                let mut t = take(&mut values, x)?;
-                let (gamma, beta) = params.norm(norm.params_offset, norm.channels);
-                instance_norm(&mut t, gamma, beta, norm.eps);
+                let mut t = self.take(index, x)?;
+                let (gamma, beta) = self.params.norm(norm.params_offset, norm.channels);
+                let stats = channel_stats(&t);
+                instance_norm_with(&mut t, &stats, gamma, beta, norm.eps);
+                if let Some(recorded) = self.recorded.as_mut() {
+                    recorded[index] = Some(stats);
+                }
+                t
+            }
+            Op::ChannelAffine { channels, params_offset } => {
+                let mut t = self.take(index, x)?;
+                let (scale, shift) = self.params.norm(*params_offset, *channels);
+                channel_affine(&mut t, scale, shift);
                 t
             }
             Op::Relu => {
-                let mut t = take(&mut values, x)?;
+                let mut t = self.take(index, x)?;
                 relu(&mut t);
                 t
             }
             Op::Clip { min, max } => {
-                let mut t = take(&mut values, x)?;
+                let mut t = self.take(index, x)?;
                 clip(&mut t, *min, *max);
                 t
             }
-            Op::GlobalAvgPool => global_avg_pool(values[x].as_ref().ok_or_else(missing)?),
-            Op::ChannelAffine { channels, params_offset } => {
-                let mut t = take(&mut values, x)?;
-                let (scale, shift) = params.norm(*params_offset, *channels);
-                channel_affine(&mut t, scale, shift);
-                t
-            }
             Op::Sigmoid => {
-                let mut t = take(&mut values, x)?;
+                let mut t = self.take(index, x)?;
                 sigmoid(&mut t);
                 t
             }
             Op::Add => {
-                let b = values[node.inputs[1]].clone().ok_or_else(missing)?;
-                let mut a = take(&mut values, x)?;
+                let missing = || Error::graph(format!("{} reads a value that is not there", node.name));
+                let b = self.values[node.inputs[1]].clone().ok_or_else(missing)?;
+                let mut a = self.take(index, x)?;
                 add(&mut a, &b)?;
                 a
             }
         };
-        for &id in &node.inputs {
-            if last_uses[id] == index {
-                values[id] = None;
-            }
-        }
-        values[node.output] = Some(output);
+        self.store(index, output);
+        Ok(())
     }
-    values[graph.output].take().ok_or_else(|| Error::graph("the graph output was never written"))
+
+    /// The graph's output, once every node has run.
+    pub fn finish(mut self) -> Result<Tensor> {
+        self.values[self.graph.output].take().ok_or_else(|| Error::graph("the graph output was never written"))
+    }
 }

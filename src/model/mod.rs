@@ -32,6 +32,13 @@ pub const METADATA_KEY: &str = "vitrine";
 /// The 26-style network that ships with vitrine (see models/NOTICE for its origin and licence).
 pub const BUILTIN_MODEL: &[u8] = include_bytes!("../../models/multistyle26.vitrine.safetensors");
 
+/// Magenta's arbitrary-style transformer: any picture's style vector paints a photo (models/NOTICE).
+#[cfg(not(target_arch = "wasm32"))]
+pub const BUILTIN_ARBITRARY_MODEL: &[u8] = include_bytes!("../../models/arbitrary_transform.vitrine.safetensors");
+/// Its style predictor (MobileNetV2): a picture in, a style vector out. 2.5 MB, so the browser fetches it on demand.
+#[cfg(not(target_arch = "wasm32"))]
+pub const BUILTIN_PREDICTOR_MODEL: &[u8] = include_bytes!("../../models/arbitrary_predict.vitrine.safetensors");
+
 /// Bounds on values a model file declares, far above any real network, so a hostile file fails fast.
 const MAX_STYLES: usize = 4096;
 const MAX_KERNEL: usize = 31;
@@ -73,6 +80,18 @@ impl Model {
     /// The model compiled into the crate.
     pub fn builtin() -> Result<Self> {
         Self::from_bytes(BUILTIN_MODEL)
+    }
+
+    /// The arbitrary-style transformer compiled into the crate (native builds).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn builtin_arbitrary() -> Result<Self> {
+        Self::from_bytes(BUILTIN_ARBITRARY_MODEL)
+    }
+
+    /// The style predictor compiled into the crate (native builds).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn builtin_predictor() -> Result<Self> {
+        Self::from_bytes(BUILTIN_PREDICTOR_MODEL)
     }
 
     /// Reads and checks a model file's bytes.
