@@ -247,7 +247,7 @@ pub fn blend_vectors(parts: &[(&[f32], f32)]) -> Result<Vec<f32>> {
         return Err(Error::StyleVector { reason: "the blend names no vector".into() });
     };
     let total: f32 = parts.iter().map(|(_, w)| *w).sum();
-    if parts.iter().any(|(v, w)| v.len() != first.len() || !w.is_finite() || *w < 0.0) || !(total > 0.0) {
+    if parts.iter().any(|(v, w)| v.len() != first.len() || !w.is_finite() || *w < 0.0) || total.is_nan() || total <= 0.0 {
         return Err(Error::StyleVector {
             reason: "blended vectors need one length and non-negative weights with a positive sum".into(),
         });
