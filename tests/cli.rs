@@ -5,6 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/www/samples");
+const STYLE_PICTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/arbitrary/style_astronaut_300x220.png");
+const CONTENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/arbitrary/content_rocket_96x72.png");
+const CUP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/fixtures/cup-96x64.png");
 
 fn vitrine(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vitrine")).args(args).output().unwrap()
@@ -138,8 +141,12 @@ fn info_lists_backend_and_named_styles() {
     assert_eq!(info["backend"], "cpu");
     assert_eq!(info["styles"].as_array().unwrap().len(), 26);
     assert!(info["styles"].as_array().unwrap().iter().all(|s| s["name"].is_string()));
+    assert_eq!(info["style_vectors"]["model"], "arbitrary_transform");
+    assert_eq!(info["style_vectors"]["length"], 100);
     let text = vitrine(&["info", "--backend", "cpu"]);
-    assert!(String::from_utf8_lossy(&text.stdout).contains("26 styles"));
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("26 styles"));
+    assert!(text.contains("arbitrary_transform (style vectors of 100 numbers)"), "{text}");
 }
 
 #[test]
@@ -230,4 +237,150 @@ fn a_runaway_stream_is_refused_not_swallowed() {
     let output = child.wait_with_output().unwrap();
     writer.join().unwrap();
     expect_failure(&output, "larger than 256 MiB");
+}
+
+/// `vitrine style` into a file; returns the file's path and its parsed JSON.
+fn style_file(dir: &Path) -> (PathBuf, serde_json::Value) {
+    let file = dir.join("brand.json");
+    let output = vitrine(&["style", STYLE_PICTURE, "-o", path(&file), "--backend", "cpu", "--json"]);
+    expect_success(&output);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["length"], 100);
+    (file.clone(), serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap())
+}
+
+fn pixels(file: &Path) -> Vec<u8> {
+    image::open(file).unwrap().to_rgba8().into_raw()
+}
+
+#[test]
+fn style_writes_a_portable_vector_file() {
+    let dir = scratch("style-file");
+    let (file, style) = style_file(&dir);
+    assert_eq!(style["format"], "vitrine-style");
+    assert_eq!(style["version"], 1);
+    assert_eq!(style["model"], "arbitrary_transform");
+    let vector = style["vector"].as_array().unwrap();
+    assert_eq!(vector.len(), 100);
+    assert!(vector.iter().all(|v| v.as_f64().is_some_and(f64::is_finite)), "{vector:?}");
+    let size = std::fs::metadata(&file).unwrap().len();
+    assert!(size < 2048, "the style file is {size} bytes");
+    assert!(!dir.join("brand.partial").exists(), "the temporary file was left behind");
+    // To standard output, with the report on standard error.
+    let output = vitrine(&["style", STYLE_PICTURE, "-o", "-", "--backend", "cpu", "--json"]);
+    expect_success(&output);
+    let streamed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(streamed, style);
+}
+
+/// The round trip: the vector from `vitrine style`, through its file, paints the same image as the picture.
+#[test]
+fn a_style_vector_file_paints_exactly_what_its_picture_paints() {
+    let dir = scratch("round-trip");
+    let (file, _) = style_file(&dir);
+    let (via_file, via_picture) = (dir.join("via_file.png"), dir.join("via_picture.png"));
+    let output = vitrine(&["stylize", CONTENT, "-o", path(&via_file), "--style-vector", path(&file), "--backend", "cpu", "--json"]);
+    expect_success(&output);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["style"][0]["vector"], path(&file));
+    expect_success(&vitrine(&["stylize", CONTENT, "-o", path(&via_picture), "--style-image", STYLE_PICTURE, "--backend", "cpu"]));
+    assert_eq!(std::fs::read(&via_file).unwrap(), std::fs::read(&via_picture).unwrap());
+
+    // Strength follows Magenta (the photo's own vector blended in): unlike full strength, unlike the photo.
+    let half = dir.join("half.png");
+    expect_success(&vitrine(&["stylize", CONTENT, "-o", path(&half), "--style-vector", path(&file), "--strength", "0.5", "--backend", "cpu"]));
+    let (full, half, photo) = (pixels(&via_file), pixels(&half), pixels(Path::new(CONTENT)));
+    let differs = |a: &[u8], b: &[u8]| a.iter().zip(b).filter(|(x, y)| x.abs_diff(**y) > 8).count() * 20 > a.len();
+    assert!(differs(&half, &full), "strength 0.5 looks like strength 1");
+    assert!(differs(&half, &photo), "strength 0.5 looks like the photo");
+
+    // A mix of a file and a picture, with colours kept; weights after the last `:`.
+    let mixed = dir.join("mixed.png");
+    let weighted = format!("{}:0.3", path(&file));
+    let args = ["stylize", CONTENT, "-o", path(&mixed), "--style-vector", &weighted, "--style-image", STYLE_PICTURE, "--preserve-color", "--backend", "cpu"];
+    expect_success(&vitrine(&args));
+    assert_eq!(image::open(&mixed).unwrap().to_rgba8().dimensions(), (96, 72));
+}
+
+#[test]
+fn a_style_picture_styles_a_folder() {
+    let dir = scratch("style-folder");
+    let input = dir.join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::copy(CONTENT, input.join("rocket.png")).unwrap();
+    std::fs::copy(CUP, input.join("cup.png")).unwrap();
+    let out = dir.join("out");
+    let output = vitrine(&["stylize", path(&input), "-o", path(&out), "--style-image", STYLE_PICTURE, "--backend", "cpu", "--json"]);
+    expect_success(&output);
+    assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 2);
+    let mut written: Vec<String> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    written.sort();
+    assert_eq!(written, ["cup_style-style_astronaut_300x220.png", "rocket_style-style_astronaut_300x220.png"]);
+    // The folder run paints each photo as a run of its own would.
+    let alone = dir.join("alone.png");
+    expect_success(&vitrine(&["stylize", CONTENT, "-o", path(&alone), "--style-image", STYLE_PICTURE, "--backend", "cpu"]));
+    assert_eq!(std::fs::read(&alone).unwrap(), std::fs::read(out.join("rocket_style-style_astronaut_300x220.png")).unwrap());
+}
+
+#[test]
+fn bad_style_vectors_and_pictures_fail_clearly() {
+    let dir = scratch("bad-style");
+    let (good, style) = style_file(&dir);
+    let good_text = std::fs::read_to_string(&good).unwrap();
+    let first = serde_json::to_string(&style["vector"][0]).unwrap();
+    let write = |name: &str, text: String| {
+        let file = dir.join(name);
+        std::fs::write(&file, text).unwrap();
+        file
+    };
+    let mut short = style.clone();
+    short["vector"].as_array_mut().unwrap().pop();
+    let mut nan = style.clone();
+    nan["vector"][3] = serde_json::json!("NaN");
+    let mut v2 = style.clone();
+    v2["version"] = serde_json::json!(2);
+    let mut other = style.clone();
+    other["model"] = serde_json::json!("multistyle26");
+    let cases = [
+        (write("short.json", short.to_string()), "99 numbers"),
+        (write("nan.json", nan.to_string()), "\"NaN\""),
+        (write("huge.json", good_text.replacen(&first, "1e999", 1)), "out of range"),
+        (write("f32inf.json", good_text.replacen(&first, "1e39", 1)), "not a finite number"),
+        (write("v2.json", v2.to_string()), "version 2"),
+        (write("other.json", other.to_string()), "for the model `multistyle26`"),
+        (write("text.json", "not json".into()), "not JSON"),
+        (dir.join("missing.json"), "cannot read the style vector file"),
+    ];
+    let out = dir.join("out.png");
+    for (file, needle) in &cases {
+        let output = vitrine(&["stylize", CONTENT, "-o", path(&out), "--style-vector", path(file), "--backend", "cpu"]);
+        expect_failure(&output, needle);
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.starts_with("error: "), "{stderr}");
+    }
+    let broken = write("broken.png", "not a picture".into());
+    let (negative, zero) = (format!("{}:-1", path(&good)), format!("{}:0", path(&good)));
+    let (b_json, b_png) = (dir.join("b.json"), dir.join("b.png"));
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["stylize", CONTENT, "-o", path(&out), "--style-image", path(&broken)], "the style picture"),
+        (vec!["stylize", CONTENT, "-o", path(&out), "--style-image", "/no/such/picture.png"], "does not exist"),
+        (vec!["stylize", CONTENT, "-o", path(&out), "--style-vector", &negative], "non-negative"),
+        (vec!["stylize", CONTENT, "-o", path(&out), "--style-vector", &zero], "add up to zero"),
+        (vec!["style", path(&broken), "-o", path(&b_json)], "not a readable image"),
+        (vec!["style", STYLE_PICTURE, "-o", path(&b_png)], "name the style file .json"),
+    ];
+    for (args, needle) in cases {
+        let mut args = args;
+        args.extend(["--backend", "cpu"]);
+        let output = vitrine(&args);
+        expect_failure(&output, needle);
+        assert_eq!(output.status.code(), Some(2));
+    }
+    assert!(!out.exists(), "a failed run left an output behind");
+    assert!(!b_json.exists());
+    // A preset and a style vector at once is a usage error.
+    let output = vitrine(&["stylize", CONTENT, "-o", path(&out), "--style", "3", "--style-vector", path(&good)]);
+    expect_failure(&output, "cannot be used with");
+    assert_eq!(output.status.code(), Some(2));
 }

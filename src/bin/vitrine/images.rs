@@ -6,7 +6,6 @@ use std::io::{Cursor, Read, Write};
 use std::path::{Path, PathBuf};
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbaImage};
-use vitrine::StyleSpec;
 
 use crate::Failure;
 
@@ -58,8 +57,9 @@ impl fmt::Display for Destination {
     }
 }
 
-/// Pairs every input image with where its result goes.
-pub fn plan_jobs(inputs: &[String], output: Option<&str>, spec: &StyleSpec) -> Result<Vec<(Source, Destination)>, Failure> {
+/// Pairs every input image with where its result goes. `label` names the style in default output names
+/// (`NAME_style{label}.png`).
+pub fn plan_jobs(inputs: &[String], output: Option<&str>, label: &str) -> Result<Vec<(Source, Destination)>, Failure> {
     let mut sources = Vec::new();
     let mut from_folder = false;
     for input in inputs {
@@ -90,7 +90,7 @@ pub fn plan_jobs(inputs: &[String], output: Option<&str>, spec: &StyleSpec) -> R
         return Err(Failure("standard input (-) can be read only once".into()));
     }
     let many = sources.len() > 1 || from_folder;
-    let suffix = format!("_style{}", spec.to_string().replace(':', "-").replace(',', "_"));
+    let suffix = format!("_style{}", label.replace(':', "-").replace(',', "_"));
     let mut jobs = Vec::new();
     for source in sources {
         let destination = match (output, &source) {
@@ -126,7 +126,7 @@ fn has_image_extension(path: &Path) -> bool {
     path.extension().and_then(|e| e.to_str()).is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
-fn same_file(a: &Path, b: &Path) -> bool {
+pub fn same_file(a: &Path, b: &Path) -> bool {
     match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
@@ -200,15 +200,19 @@ pub fn write(image: &RgbaImage, destination: &Destination) -> Result<(), Failure
         image.write_to(&mut encoded, format)
     };
     result.map_err(|e| format!("cannot encode the result: {e}"))?;
-    let bytes = encoded.into_inner();
+    write_bytes(&encoded.into_inner(), destination)
+}
+
+/// Writes finished bytes to standard output, or to a temporary name renamed into place when complete.
+pub fn write_bytes(bytes: &[u8], destination: &Destination) -> Result<(), Failure> {
     match destination {
         Destination::Stdout => {
             let mut out = std::io::stdout().lock();
-            out.write_all(&bytes).and_then(|_| out.flush()).map_err(|e| format!("cannot write standard output: {e}"))?;
+            out.write_all(bytes).and_then(|_| out.flush()).map_err(|e| format!("cannot write standard output: {e}"))?;
         }
         Destination::File(path) => {
             let partial = path.with_extension("partial");
-            std::fs::write(&partial, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            std::fs::write(&partial, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             std::fs::rename(&partial, path).map_err(|e| {
                 let _ = std::fs::remove_file(&partial);
                 format!("cannot write {}: {e}", path.display())
@@ -224,4 +228,19 @@ fn flatten_onto_white(image: &RgbaImage) -> image::RgbImage {
         let a = p[3] as u32;
         image::Rgb(std::array::from_fn(|c| ((p[c] as u32 * a + 255 * (255 - a) + 127) / 255) as u8))
     })
+}
+
+/// Scales a picture down, only as far as needed, to fit the styler's limits (a style picture may be any size:
+/// the style predictor uses only its centred square, resampled to its own input size).
+pub fn fit_within(picture: RgbaImage, limits: vitrine::Limits) -> RgbaImage {
+    let (width, height) = picture.dimensions();
+    let longer = width.max(height);
+    let pixels = width as u64 * height as u64;
+    let mut side = longer.min(limits.max_side);
+    if pixels > limits.max_pixels {
+        // One pixel to spare, for the rounding of the shorter side.
+        let scaled = (longer as f64 * (limits.max_pixels as f64 / pixels as f64).sqrt()).floor() as u32;
+        side = side.min(scaled.saturating_sub(1).max(1));
+    }
+    fit(picture, side)
 }
