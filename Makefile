@@ -33,6 +33,9 @@ demo: build
 	target/release/vitrine stylize www/samples/coffee.jpg -o out/coffee_mix.png --style 3:0.5,12:0.5 --strength 0.85 --preserve-color
 	target/release/vitrine stylize www/samples/logo.png -o out/logo_style7.png --style 7
 	target/release/vitrine sheet www/samples/coffee.jpg -o out/coffee_sheet.jpg --tile 200
+	target/release/vitrine stylize www/samples/coffee.jpg -o out/coffee_rocket_look.png --style-image www/samples/rocket.jpg
+	target/release/vitrine style www/samples/rocket.jpg -o out/brand.json
+	target/release/vitrine stylize www/samples/coffee.jpg -o out/coffee_brand.png --style-vector out/brand.json --strength 0.8
 	@echo "Styled photos are in out/"
 	@$(MAKE) --no-print-directory serve
 
