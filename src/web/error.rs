@@ -53,6 +53,9 @@ fn message(error: &Error) -> String {
         Error::GpuBufferLimit { needed, limit } => format!(
             "this image needs a {needed}-byte GPU buffer, but this GPU allows {limit} bytes per buffer; pass a smaller `maxSize` or use backend: 'cpu'"
         ),
+        Error::StyleVector { reason } => format!(
+            "the style vector is not usable: {reason}; make one from a picture with styler.styleFromImage(picture), or pass the object it returned as it is"
+        ),
         Error::GpuFailed { reason } => {
             format!("the GPU failed while styling ({reason}); try again, or use backend: 'cpu'")
         }

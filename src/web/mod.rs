@@ -1,15 +1,21 @@
 //! The browser's entry points (wasm-bindgen). `www/lib/vitrine.js` wraps them in the public `Styler` class: it
-//! fetches the model, turns any image source into RGBA bytes and queues calls; every option is checked here, so
+//! fetches the models, turns any image source into RGBA bytes and queues calls; every option is checked here, so
 //! JavaScript and Rust callers get the same rules and the same messages.
+//!
+//! One `WasmStyler` holds the preset model's `Styler` and, once a style vector is first used, a second `Styler` for
+//! the arbitrary-style transformer, to which the style predictor is attached when a picture's vector is first
+//! needed. The page fetches each model only then (`styleNeeds` says which a call needs), so a page that only uses
+//! presets downloads neither.
 
 mod error;
 mod options;
 
 use wasm_bindgen::prelude::*;
 
-use crate::{pixels, Model, Options, Styler};
+use crate::style::StyleFile;
+use crate::{pixels, Backend, Error, Model, Options, StyleInput, Styler};
 pub use error::{code, js_error};
-use options::{backend_of, checked_strength, max_size_of, strength_of, style_of};
+use options::{backend_of, checked_strength, max_size_of, strength_of, style_choice_of, StyleChoice};
 
 /// The size the network runs at when the caller gives no `maxSize` (as the CLI's `--max-size`).
 pub const DEFAULT_MAX_SIZE: u32 = 1024;
@@ -18,6 +24,9 @@ pub const DEFAULT_MAX_SIZE: u32 = 1024;
 #[wasm_bindgen]
 pub struct WasmStyler {
     styler: Styler,
+    /// The arbitrary-style transformer (and its predictor, once attached), loaded on first use.
+    vector: Option<Styler>,
+    backend: Backend,
 }
 
 #[wasm_bindgen]
@@ -28,7 +37,73 @@ impl WasmStyler {
         let backend = backend_of(&backend)?;
         let model = Model::from_bytes(&model)?;
         let styler = Styler::new_async(model, backend).await?;
-        Ok(WasmStyler { styler })
+        Ok(WasmStyler { styler, vector: None, backend })
+    }
+
+    /// Which models a call with this `style` and `strength` needs, checking both first (so a bad style vector is
+    /// refused before anything is downloaded): "presets", "vector" (the arbitrary-style transformer) or
+    /// "predictor" (the transformer and the style predictor: strength below 1 with a style vector).
+    #[wasm_bindgen(js_name = styleNeeds)]
+    pub fn style_needs(style: JsValue, strength: JsValue) -> Result<String, JsValue> {
+        let strength = checked_strength(&strength)?;
+        Ok(match style_choice_of(&style)? {
+            StyleChoice::Presets(_) => "presets",
+            StyleChoice::Vector { .. } if strength < 1.0 => "predictor",
+            StyleChoice::Vector { .. } => "vector",
+        }
+        .into())
+    }
+
+    /// Loads the arbitrary-style transformer (the bytes of `arbitrary_transform.vitrine.safetensors`) on this
+    /// styler's backend.
+    #[wasm_bindgen(js_name = loadVectorModel)]
+    pub async fn load_vector_model(&mut self, model: Vec<u8>) -> Result<(), JsValue> {
+        let model = Model::from_bytes(&model)?;
+        if !matches!(model.style_input, StyleInput::Vector(_)) {
+            return Err(Error::StyleKind { reason: format!("`{}` is not a style-vector model; pass arbitrary_transform.vitrine.safetensors as transformModel", model.name) }.into());
+        }
+        self.vector = Some(Styler::new_async(model, self.backend).await?);
+        Ok(())
+    }
+
+    /// Attaches the style predictor (the bytes of `arbitrary_predict.vitrine.safetensors`) to the transformer.
+    #[wasm_bindgen(js_name = loadPredictor)]
+    pub async fn load_predictor(&mut self, model: Vec<u8>) -> Result<(), JsValue> {
+        let model = Model::from_bytes(&model)?;
+        let vector = self.vector_styler()?;
+        Ok(vector.attach_predictor(model).await?)
+    }
+
+    #[wasm_bindgen(getter, js_name = hasVectorModel)]
+    pub fn has_vector_model(&self) -> bool {
+        self.vector.is_some()
+    }
+
+    #[wasm_bindgen(getter, js_name = hasPredictor)]
+    pub fn has_predictor(&self) -> bool {
+        self.vector.as_ref().is_some_and(Styler::has_predictor)
+    }
+
+    fn vector_styler(&mut self) -> Result<&mut Styler, JsValue> {
+        self.vector.as_mut().ok_or_else(|| {
+            Error::StyleKind { reason: "style vectors need the arbitrary-style model; load it first".into() }.into()
+        })
+    }
+
+    /// A picture's style vector as a style file object: `{ format, version, model, vector }`, `vector` an array.
+    #[wasm_bindgen(js_name = styleVector)]
+    pub async fn style_vector(&mut self, width: u32, height: u32, rgba: Vec<u8>) -> Result<JsValue, JsValue> {
+        let styler = self.vector_styler()?;
+        let vector = styler.style_vector_async(width, height, &rgba).await?;
+        let file = StyleFile::new(&styler.model().name, vector);
+        let object = js_sys::Object::new();
+        let set = |key: &str, value: JsValue| js_sys::Reflect::set(&object, &JsValue::from_str(key), &value);
+        let _ = set("format", JsValue::from_str(&file.format));
+        let _ = set("version", JsValue::from(file.version));
+        let _ = set("model", JsValue::from_str(&file.model));
+        let numbers: js_sys::Array = file.vector.iter().map(|&v| JsValue::from_f64(f64::from(v))).collect();
+        let _ = set("vector", numbers.into());
+        Ok(object.into())
     }
 
     /// "webgpu" or "cpu": what the next call runs on.
@@ -99,7 +174,9 @@ impl WasmStyler {
     }
 
     /// Styles RGBA8 pixels; returns RGBA8 of the same size with the same alpha. `style` is an index, a
-    /// `{ index: weight }` mix or an array of one weight per style; `strength` is 0..1 (`undefined`: 1).
+    /// `{ index: weight }` mix, an array of one weight per style, a style file object or `{ vectors: [{ style,
+    /// weight }] }`; `strength` is 0..1 (`undefined`: 1). With a style vector, strength blends in the photo's own
+    /// vector (Magenta's way) and needs the predictor.
     pub async fn stylize(
         &mut self,
         width: u32,
@@ -109,8 +186,24 @@ impl WasmStyler {
         strength: JsValue,
         preserve_color: bool,
     ) -> Result<Vec<u8>, JsValue> {
-        let options = Options { style: style_of(&style)?, strength: strength_of(&strength)?, preserve_color };
-        Ok(self.styler.stylize_async(width, height, &rgba, &options).await?)
+        let choice = style_choice_of(&style)?;
+        let strength = strength_of(&strength)?;
+        let styler = match &choice {
+            StyleChoice::Presets(_) => &mut self.styler,
+            StyleChoice::Vector { models, .. } => {
+                let styler = self.vector_styler()?;
+                let name = &styler.model().name;
+                if let Some(other) = models.iter().find(|m| *m != name) {
+                    return Err(Error::StyleVector {
+                        reason: format!("it was made for the model `{other}`, and vitrine paints style vectors with `{name}`"),
+                    }
+                    .into());
+                }
+                styler
+            }
+        };
+        let options = Options { style: choice.into_spec(), strength, preserve_color };
+        Ok(styler.stylize_async(width, height, &rgba, &options).await?)
     }
 
     /// The strength and colour steps of `stylize` on an RGBA8 result: one styled smaller (`maxSize`) and scaled back

@@ -4,6 +4,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use super::error::js_error;
 use super::DEFAULT_MAX_SIZE;
+use crate::style::{blend_vectors, StyleFile, STYLE_FILE_FORMAT, STYLE_FILE_VERSION};
 use crate::{Backend, Error, StyleSpec};
 
 pub fn backend_of(name: &str) -> Result<Backend, JsValue> {
@@ -13,6 +14,121 @@ pub fn backend_of(name: &str) -> Result<Backend, JsValue> {
         "cpu" => Ok(Backend::Cpu),
         other => Err(js_error("BAD_OPTION", &format!("backend must be 'auto', 'webgpu' or 'cpu', got '{other}'"))),
     }
+}
+
+/// What a `style` option asks for: the preset model's styles, or a style vector for the arbitrary-style model.
+pub enum StyleChoice {
+    Presets(StyleSpec),
+    /// The (blended) vector, and the model each style file was made for.
+    Vector { vector: Vec<f32>, models: Vec<String> },
+}
+
+impl StyleChoice {
+    /// The `StyleSpec` the `Styler` takes.
+    pub fn into_spec(self) -> StyleSpec {
+        match self {
+            StyleChoice::Presets(spec) => spec,
+            StyleChoice::Vector { vector, .. } => StyleSpec::Vector(vector),
+        }
+    }
+}
+
+fn vector_error(reason: impl Into<String>) -> JsValue {
+    Error::StyleVector { reason: reason.into() }.into()
+}
+
+fn get(object: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn has(object: &JsValue, key: &str) -> bool {
+    js_sys::Reflect::has(object, &JsValue::from_str(key)).unwrap_or(false)
+}
+
+/// Any `style` option: a style file object (`{ format: 'vitrine-style', version: 1, model, vector }`), a blend of
+/// style files (`{ vectors: [{ style, weight }] }`), or a preset style as `style_of` reads it.
+pub fn style_choice_of(value: &JsValue) -> Result<StyleChoice, JsValue> {
+    let plain_object = value.is_object() && !value.is_function() && !js_sys::Array::is_array(value);
+    if plain_object && has(value, "vectors") {
+        let parts = get(value, "vectors");
+        if !js_sys::Array::is_array(&parts) {
+            return Err(vector_error("`vectors` must be an array of { style, weight }"));
+        }
+        let parts: js_sys::Array = parts.unchecked_into();
+        let mut files = Vec::with_capacity(parts.length() as usize);
+        for (i, part) in parts.iter().enumerate() {
+            if !part.is_object() {
+                return Err(vector_error(format!("vectors[{i}] must be an object {{ style, weight }}")));
+            }
+            let file = style_file_of(&get(&part, "style")).map_err(|e| prefix(e, &format!("vectors[{i}].style: ")))?;
+            let weight = get(&part, "weight");
+            let weight = if weight.is_undefined() { Some(1.0) } else { weight.as_f64() };
+            let Some(weight) = weight else {
+                return Err(vector_error(format!("vectors[{i}].weight is not a number")));
+            };
+            files.push((file, weight as f32));
+        }
+        let blend: Vec<(&[f32], f32)> = files.iter().map(|(f, w)| (f.vector.as_slice(), *w)).collect();
+        let vector = blend_vectors(&blend)?;
+        return Ok(StyleChoice::Vector { vector, models: files.into_iter().map(|(f, _)| f.model).collect() });
+    }
+    if plain_object && ["format", "version", "model", "vector"].iter().any(|key| has(value, key)) {
+        let file = style_file_of(value)?;
+        return Ok(StyleChoice::Vector { vector: file.vector, models: vec![file.model] });
+    }
+    style_of(value).map(StyleChoice::Presets)
+}
+
+/// Prefixes the message of a coded JS error (to say which part of a blend it came from).
+fn prefix(error: JsValue, text: &str) -> JsValue {
+    let message = js_sys::Reflect::get(&error, &JsValue::from_str("message")).ok().and_then(|m| m.as_string());
+    match message {
+        Some(message) => {
+            let _ = js_sys::Reflect::set(&error, &JsValue::from_str("message"), &JsValue::from_str(&format!("{text}{message}")));
+            error
+        }
+        None => error,
+    }
+}
+
+/// A style file object, checked as `StyleFile::from_json` checks a file (format, version, finite numbers); the
+/// vector may be an array or a typed array.
+pub fn style_file_of(value: &JsValue) -> Result<StyleFile, JsValue> {
+    if !value.is_object() || value.is_function() || js_sys::Array::is_array(value) {
+        return Err(vector_error(format!(
+            "a style vector is an object {{ format: '{STYLE_FILE_FORMAT}', version: {STYLE_FILE_VERSION}, model, vector }} as styleFromImage returns it"
+        )));
+    }
+    let vector = get(value, "vector");
+    if !(js_sys::Array::is_array(&vector) || js_sys::ArrayBuffer::is_view(&vector)) {
+        return Err(vector_error("its `vector` is missing or is not an array of numbers"));
+    }
+    let numbers = js_sys::Array::from(&vector);
+    let plain = js_sys::Array::new_with_length(numbers.length());
+    for (i, number) in numbers.iter().enumerate() {
+        match number.as_f64() {
+            Some(n) if n.is_finite() && (n as f32).is_finite() => plain.set(i as u32, JsValue::from_f64(n)),
+            _ => {
+                let shown = match (number.as_f64(), number.as_string()) {
+                    (Some(n), _) if n.is_nan() => "NaN".into(),
+                    (Some(n), _) if n.is_infinite() => if n > 0.0 { "Infinity" } else { "-Infinity" }.into(),
+                    (Some(n), _) => format!("{n}, beyond 32-bit floats,"),
+                    (None, Some(text)) => format!("the string \"{text}\""),
+                    _ if number.is_undefined() || number.is_null() => "empty".into(),
+                    _ => "not a number".into(),
+                };
+                return Err(vector_error(format!("vector[{i}] is {shown}, not a finite number")));
+            }
+        }
+    }
+    // The same checks, in the same order, as a style file read from disk.
+    let copy = js_sys::Object::new();
+    for key in ["format", "version", "model"] {
+        let _ = js_sys::Reflect::set(&copy, &JsValue::from_str(key), &get(value, key));
+    }
+    let _ = js_sys::Reflect::set(&copy, &JsValue::from_str("vector"), &plain);
+    let text = js_sys::JSON::stringify(&copy).ok().and_then(|t| t.as_string()).unwrap_or_default();
+    Ok(StyleFile::from_json(&text)?)
 }
 
 /// A preset index (a whole number), a `{ index: weight }` mix, or an array of one weight per style.
@@ -40,7 +156,7 @@ pub fn style_of(value: &JsValue) -> Result<StyleSpec, JsValue> {
     }
     Err(js_error(
         "STYLE_WEIGHTS",
-        "style must be a preset index such as 19, or a mix such as { 3: 0.5, 12: 0.5 }",
+        "style must be a preset index such as 19, a mix such as { 3: 0.5, 12: 0.5 }, or a style vector from styler.styleFromImage",
     ))
 }
 

@@ -1,6 +1,9 @@
 // Type-checked against the installed package's declarations (strict): the whole API as a shop's TypeScript uses
 // it, and the mistakes the declarations must reject.
-import { Styler, type BackendChoice, type ErrorCode, type ProgressEvent, type StyleInfo, type VitrineError } from 'vitrine';
+import {
+  Styler, type BackendChoice, type ErrorCode, type ModelName, type ProgressEvent, type StyleFile, type StyleInfo, type StyleVector,
+  type StyleVectorMix, type VitrineError,
+} from 'vitrine';
 import DefaultStyler from 'vitrine';
 
 export async function shop(canvas: HTMLCanvasElement, img: HTMLImageElement, bytes: Uint8Array): Promise<ImageData> {
@@ -8,8 +11,13 @@ export async function shop(canvas: HTMLCanvasElement, img: HTMLImageElement, byt
   const styler: Styler = await Styler.create({
     backend: choice,
     model: new URL('./model.safetensors', location.href),
+    transformModel: 'https://cdn.example/arbitrary_transform.vitrine.safetensors',
+    predictorModel: bytes,
     onProgress: (event: ProgressEvent) => {
-      if (event.stage === 'model') console.log(event.loaded, event.total);
+      if (event.stage === 'model') {
+        const which: ModelName = event.model;
+        console.log(which, event.loaded, event.total);
+      }
       if (event.stage === 'ready') console.log(event.backend);
     },
   });
@@ -31,6 +39,23 @@ export async function shop(canvas: HTMLCanvasElement, img: HTMLImageElement, byt
     const code: ErrorCode = (e as VitrineError).code;
     console.log(code === 'STYLE_INDEX', (e as VitrineError).message);
   }
+  // A picture's style, saved as JSON and used again; a blend of two.
+  const brand: StyleVector = await styler.styleFromImage(img);
+  const numbers: number[] = brand.vector;
+  const saved: string = JSON.stringify(brand);
+  const loaded: StyleFile = JSON.parse(saved);
+  result = await styler.stylize(canvas, { style: brand, strength: 0.7 });
+  result = await styler.stylize(canvas, { style: loaded });
+  result = await styler.stylize(canvas, { style: { ...brand, vector: new Float32Array(numbers) } });
+  const blend: StyleVectorMix = { vectors: [{ style: brand, weight: 0.7 }, { style: loaded, weight: 0.3 }, { style: brand }] };
+  result = await styler.stylize(canvas, { style: blend });
+  const shipped = { format: 'vitrine-style', version: 1, model: 'arbitrary_transform', vector: [0.1, 0.2] } as const;
+  result = await styler.stylize(canvas, { style: shipped });
+  try {
+    await styler.stylize(canvas, { style: loaded });
+  } catch (e) {
+    if ((e as VitrineError).code === 'STYLE_VECTOR') console.log((e as VitrineError).message);
+  }
   styler.simulateDeviceLoss();
   styler.free();
 
@@ -40,6 +65,12 @@ export async function shop(canvas: HTMLCanvasElement, img: HTMLImageElement, byt
   new Styler();
   // @ts-expect-error: a style is an index or a mix, not a name
   await styler.stylize(result, { style: 'Swirling Blues' });
+  // @ts-expect-error: a style file of another version
+  await styler.stylize(result, { style: { format: 'vitrine-style', version: 2, model: 'arbitrary_transform', vector: [1] } });
+  // @ts-expect-error: a blend lists { style, weight } entries
+  await styler.stylize(result, { style: { vectors: [[0.1, 0.2]] } });
+  // @ts-expect-error: styleFromImage takes an image, not a URL
+  await styler.styleFromImage('brand.png');
   // @ts-expect-error: a file name is not an image
   await styler.stylize('photo.jpg');
   // @ts-expect-error: backend is read-only

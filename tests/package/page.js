@@ -121,6 +121,9 @@ window.vitrineTest = {
         backend: await codeOf(Styler.create({ backend: 'gpu' })),
         modelFormat: await codeOf(Styler.create({ backend: 'cpu', model: new Uint8Array([1, 2, 3]) })),
         modelFetch: await codeOf(Styler.create({ backend: 'cpu', model: './no-such-model.safetensors' })),
+        // Refused before anything is downloaded: the arbitrary-style model is not fetched for it.
+        vectorVersion: await codeOf(styler.stylize(image, { style: { format: 'vitrine-style', version: 2, model: 'arbitrary_transform', vector: [1, 2] } })),
+        vectorNaN: await codeOf(styler.stylize(image, { style: { format: 'vitrine-style', version: 1, model: 'arbitrary_transform', vector: [1, NaN] } })),
       };
       // Queued calls all settle, in order, after a bad one.
       const queued = await Promise.allSettled([
@@ -134,6 +137,120 @@ window.vitrineTest = {
       styler.free();
     }
     return report;
+  },
+
+  // Style vectors on `backend`, in a fresh Styler, phase by phase, with the package's model downloads after each
+  // phase (resource timing): a vector at full strength fetches the transformer only; styleFromImage fetches the
+  // predictor. `data` carries the fixtures from tests/fixtures/arbitrary/ (read in Node).
+  async vectors(backend, data, extras) {
+    const modelsFetched = () => performance.getEntriesByType('resource')
+      .map((entry) => new URL(entry.name).pathname.split('/').pop())
+      .filter((name) => name.endsWith('.safetensors'));
+    performance.clearResourceTimings();
+    const report = { phases: {}, timings: {}, checks: {} };
+    const image = new ImageData(new Uint8ClampedArray(data.input), data.width, data.height);
+    const file = (vector) => ({ format: 'vitrine-style', version: 1, model: 'arbitrary_transform', vector });
+    const progress = [];
+    let started = performance.now();
+    const styler = await Styler.create({ backend, onProgress: (event) => event.stage === 'model' && progress.push(event.model) });
+    report.backend = styler.backend;
+    report.phases.create = modelsFetched();
+
+    started = performance.now();
+    const full = await styler.stylize(image, { style: file(data.vector) });
+    report.timings.vector = performance.now() - started;
+    report.full = Array.from(full.data);
+    report.phases.vector = modelsFetched();
+
+    const bytes = Uint8Array.from(atob(data.stylePng), (c) => c.charCodeAt(0));
+    const picture = await createImageBitmap(new Blob([bytes], { type: 'image/png' }), { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+    started = performance.now();
+    const style = await styler.styleFromImage(picture);
+    report.timings.styleFromImage = performance.now() - started;
+    report.style = style;
+    report.styleIsPlain = Object.getPrototypeOf(style) === Object.prototype && Array.isArray(style.vector) &&
+      JSON.stringify(JSON.parse(JSON.stringify(style))) === JSON.stringify(style);
+    report.phases.styleFromImage = modelsFetched();
+
+    started = performance.now();
+    const half = await styler.stylize(image, { style: file(data.styleVector), strength: 0.5 });
+    report.timings.strength = performance.now() - started;
+    report.half = Array.from(half.data);
+    report.progress = progress;
+
+    if (extras) {
+      const { checks } = report;
+      const same = (a, b) => a.data.every((v, i) => v === b.data[i]);
+      // The object styleFromImage gave, through JSON and back, and as a Float32Array, paints the same image.
+      const direct = await styler.stylize(image, { style });
+      checks.jsonRoundTrip = same(direct, await styler.stylize(image, { style: JSON.parse(JSON.stringify(style)) }));
+      checks.float32Array = same(direct, await styler.stylize(image, { style: { ...style, vector: new Float32Array(style.vector) } }));
+      // A blend of one vector is that vector; a blend of two is their weighted mean, normalised.
+      checks.blendOfOne = same(full, await styler.stylize(image, { style: { vectors: [{ style: file(data.vector), weight: 3 }] } }));
+      const mean = data.vector.map((v, i) => 0.25 * v + 0.75 * style.vector[i]);
+      const blended = await styler.stylize(image, { style: { vectors: [{ style: file(data.vector), weight: 1 }, { style, weight: 3 }] } });
+      const meanImage = await styler.stylize(image, { style: file(mean) });
+      checks.blendOfTwo = blended.data.every((v, i) => Math.abs(v - meanImage.data[i]) <= 1);
+      // maxSize: the vector paints at the working size, the result comes back at the input's size with its alpha.
+      const clear = new ImageData(new Uint8ClampedArray(image.data), image.width, image.height);
+      for (let i = 3; i < clear.data.length; i += 8) clear.data[i] = 0;
+      const small = await styler.stylize(clear, { style, maxSize: 48, strength: 0.7, preserveColor: true });
+      checks.maxSizeKeepsSizeAndAlpha = small.width === image.width && small.height === image.height &&
+        small.data.every((v, i) => i % 4 !== 3 || v === clear.data[i]);
+      // Presets still paint after vectors (the two models live side by side).
+      checks.presetAfterVector = (await styler.stylize(image, { style: 19 })).width === image.width;
+      const bad = (patch) => ({ ...file(data.vector), ...patch });
+      const short = data.vector.slice(0, 99);
+      const nan = data.vector.slice();
+      nan[7] = NaN;
+      const infinite = data.vector.slice();
+      infinite[3] = Infinity;
+      const text = data.vector.slice();
+      text[0] = '0.5';
+      const messageOf = async (promise) => {
+        try {
+          await promise;
+          return 'no error';
+        } catch (error) {
+          return `${error.code}: ${error.message}`;
+        }
+      };
+      checks.errors = {};
+      checks.messages = {};
+      const cases = {
+        length: bad({ vector: short }),
+        nan: bad({ vector: nan }),
+        infinity: bad({ vector: infinite }),
+        text: bad({ vector: text }),
+        version: bad({ version: 2 }),
+        format: bad({ format: 'something-else' }),
+        model: bad({ model: 'multistyle26' }),
+        noVector: bad({ vector: undefined }),
+        blendWeights: { vectors: [{ style: file(data.vector), weight: -1 }] },
+        blendEmpty: { vectors: [] },
+        blendLengths: { vectors: [{ style: file(data.vector) }, { style: bad({ vector: short }) }] },
+      };
+      for (const [name, badStyle] of Object.entries(cases)) {
+        const message = await messageOf(styler.stylize(image, { style: badStyle }));
+        checks.errors[name] = message.split(':')[0];
+        checks.messages[name] = message;
+      }
+      checks.errors.strength = await codeOf(styler.stylize(image, { style, strength: 1.5 }));
+      checks.errors.styleFromImage = await codeOf(styler.styleFromImage('picture.png'));
+      checks.errors.transformModel = await codeOf(Styler.create({ backend: 'cpu', transformModel: 42 }));
+      styler.free();
+      checks.errors.freed = await codeOf(styler.styleFromImage(picture));
+    } else {
+      styler.free();
+    }
+    return report;
+  },
+
+  // What the package fetched so far: the model files' names.
+  modelsFetched() {
+    return performance.getEntriesByType('resource')
+      .map((entry) => new URL(entry.name).pathname.split('/').pop())
+      .filter((name) => name.endsWith('.safetensors'));
   },
 
   async errorOf(backend) {

@@ -17,7 +17,12 @@ const pkgDir = join(root, 'www', 'pkg');
 const work = join(root, 'target', 'package-test');
 const app = join(work, 'app');
 const FIXTURE = join(root, 'tests', 'fixtures', 'browser', 'rocket_96x96.safetensors');
+// onnxruntime on the float-activation arbitrary-style files (models/arbitrary_reference.py).
+const ARBITRARY = join(root, 'tests', 'fixtures', 'arbitrary');
 const MIN_PSNR_DB = 38;
+// The predictor's vector for a picture, with vitrine's Lanczos standing in for PIL's (tests/arbitrary.rs: > 0.999).
+const MIN_VECTOR_COSINE = 0.999;
+const VECTOR_MODELS = ['arbitrary_transform.vitrine.safetensors', 'arbitrary_predict.vitrine.safetensors'];
 // WebGPU (SwiftShader) against the CPU path after rounding to 8 bits (about 1e-5 apart before it).
 const MAX_GPU_CPU_LEVELS = 1;
 const TIMEOUT_MS = 20 * 60 * 1000;
@@ -39,8 +44,8 @@ function check(ok, what, detail = '') {
   console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}${detail ? `: ${detail}` : ''}`);
 }
 
-function readFixture() {
-  const bytes = readFileSync(FIXTURE);
+function readSafetensors(file) {
+  const bytes = readFileSync(file);
   const headerLength = Number(bytes.readBigUInt64LE(0));
   const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8'));
   const tensor = (name) => {
@@ -48,9 +53,82 @@ function readFixture() {
     const data = bytes.subarray(8 + headerLength + start, 8 + headerLength + end);
     return { shape: header[name].shape, data: new Float32Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)) };
   };
+  return { header, tensor };
+}
+
+function readFixture() {
+  const { header, tensor } = readSafetensors(FIXTURE);
   const meta = JSON.parse(header.__metadata__.cases);
   const [height, width] = header.input.shape;
   return { width, height, cases: meta.cases, expected: (name) => tensor(`${name}.expected`).data };
+}
+
+// The arbitrary-style references: a 96x72 photo (its `input` is a PNG's pixels / 255, so RGBA8 is exact), its
+// styling with a style vector at full strength and at strength 0.5, and the style picture with its vector.
+function readArbitrary() {
+  const transform = readSafetensors(join(ARBITRARY, 'transform_rocket_96x72.safetensors'));
+  const strength = readSafetensors(join(ARBITRARY, 'transform_rocket_96x72_strength.safetensors'));
+  const predict = readSafetensors(join(ARBITRARY, 'predict_astronaut.safetensors'));
+  const [, height, width] = transform.header.input.shape;
+  const planar = transform.tensor('input').data;
+  const plane = width * height;
+  const input = new Array(plane * 4);
+  for (let i = 0; i < plane; i += 1) {
+    for (let c = 0; c < 3; c += 1) input[i * 4 + c] = Math.round(planar[c * plane + i] * 255);
+    input[i * 4 + 3] = 255;
+  }
+  return {
+    page: {
+      width,
+      height,
+      input,
+      vector: Array.from(transform.tensor('vector').data),
+      styleVector: Array.from(strength.tensor('style_vector').data),
+      stylePng: readFileSync(join(ARBITRARY, 'style_astronaut_300x220.png')).toString('base64'),
+    },
+    expected: transform.tensor('expected').data,
+    expectedHalf: strength.tensor('expected').data,
+    pictureVector: predict.tensor('vector').data,
+  };
+}
+
+function cosine(a, b) {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i += 1) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  return dot / Math.sqrt(na * nb);
+}
+
+// Style vectors on one backend against onnxruntime, and which models were fetched when.
+function checkVectors(backend, report, arbitrary) {
+  const { width, height } = arbitrary.page;
+  check(report.backend === backend, `vectors: backend '${backend}' runs on ${backend}`, report.backend);
+  const [transform, predictor] = VECTOR_MODELS;
+  const fetched = (phase, name) => report.phases[phase].includes(name);
+  check(!fetched('create', transform) && !fetched('create', predictor), `${backend}: Styler.create fetches neither arbitrary-style model`, report.phases.create.join());
+  check(fetched('vector', transform) && !fetched('vector', predictor), `${backend}: a style vector at full strength fetches the transformer, not the predictor`, report.phases.vector.join());
+  check(fetched('styleFromImage', predictor), `${backend}: styleFromImage fetches the predictor`, report.phases.styleFromImage.join());
+  const models = report.progress.filter((m, i) => m !== report.progress[i - 1]).join();
+  check(models === 'presets,transform,predictor', `${backend}: onProgress reports each model as it downloads`, models);
+  const full = psnr(report.full, arbitrary.expected, width, height);
+  check(full >= MIN_PSNR_DB, `${backend}: a style vector at ${width}x${height} vs onnxruntime`,
+    `${full.toFixed(2)} dB (>= ${MIN_PSNR_DB}), ${report.timings.vector.toFixed(0)} ms with the transformer's download`);
+  const half = psnr(report.half, arbitrary.expectedHalf, width, height);
+  check(half >= MIN_PSNR_DB, `${backend}: strength 0.5 blends in the photo's own vector (Magenta) vs onnxruntime`,
+    `${half.toFixed(2)} dB (>= ${MIN_PSNR_DB}), ${report.timings.strength.toFixed(0)} ms`);
+  const { style } = report;
+  const finite = Array.isArray(style?.vector) && style.vector.length === 100 && style.vector.every(Number.isFinite);
+  check(finite && style.format === 'vitrine-style' && style.version === 1 && style.model === 'arbitrary_transform',
+    `${backend}: styleFromImage returns a version 1 style file of 100 finite numbers`, JSON.stringify({ ...style, vector: `${style?.vector?.length} numbers` }));
+  check(report.styleIsPlain, `${backend}: the style is a plain object that survives JSON`);
+  const similarity = cosine(style.vector, arbitrary.pictureVector);
+  check(similarity > MIN_VECTOR_COSINE, `${backend}: styleFromImage of the 300x220 picture vs onnxruntime's vector`,
+    `cosine ${similarity.toFixed(6)} (> ${MIN_VECTOR_COSINE}), ${report.timings.styleFromImage.toFixed(0)} ms with the predictor's download`);
 }
 
 // PSNR (peak 1) of an RGBA8 result against the planar fp32 network output.
@@ -121,6 +199,7 @@ async function inBrowser(url, flags, body) {
 
 async function main() {
   const fixture = readFixture();
+  const arbitrary = readArbitrary();
   pack();
   const server = await serve({ root: app });
   const results = {};
@@ -171,6 +250,39 @@ async function main() {
       const auto = await page.evaluate(() => window.vitrineTest.run('auto', false));
       check(auto.backend === 'cpu' && /software/.test(auto.fallbackReason ?? ''), "'auto' passes over SwiftShader (a fallback adapter) to the CPU",
         `${auto.backend}: ${auto.fallbackReason}`);
+      for (const what of ['vectorVersion', 'vectorNaN']) {
+        check(checks.errors[what] === 'STYLE_VECTOR', `error ${what} is thrown with code STYLE_VECTOR`, checks.errors[what]);
+      }
+      // Everything so far used presets only (with bad style vectors among them): no arbitrary-style model came down.
+      const presetsOnly = await page.evaluate(() => window.vitrineTest.modelsFetched());
+      check(presetsOnly.length > 0 && presetsOnly.every((name) => !VECTOR_MODELS.includes(name)),
+        'a presets-only session fetches neither arbitrary-style model', [...new Set(presetsOnly)].join());
+
+      // Style vectors: the CPU path with every API check, then WebGPU (SwiftShader), pixel for pixel against it.
+      const vectors = {};
+      for (const backend of ['cpu', 'webgpu']) {
+        vectors[backend] = await page.evaluate(([b, data]) => window.vitrineTest.vectors(b, data, b === 'cpu'), [backend, arbitrary.page]);
+        checkVectors(backend, vectors[backend], arbitrary);
+      }
+      for (const what of ['full', 'half']) {
+        const a = vectors.webgpu[what];
+        const worst = a.reduce((m, v, i) => Math.max(m, Math.abs(v - vectors.cpu[what][i])), 0);
+        check(worst <= MAX_GPU_CPU_LEVELS, `vectors: webgpu vs cpu, ${what === 'full' ? 'full strength' : 'strength 0.5'}`, `max difference ${worst} of 255`);
+      }
+      const v = vectors.cpu.checks;
+      check(v.jsonRoundTrip, 'a style vector through JSON.stringify and JSON.parse paints the same image');
+      check(v.float32Array, 'a style vector as a Float32Array paints the same image');
+      check(v.blendOfOne && v.blendOfTwo, '{ vectors: [...] } blends style vectors by normalised weight', JSON.stringify({ one: v.blendOfOne, two: v.blendOfTwo }));
+      check(v.maxSizeKeepsSizeAndAlpha, 'a style vector with maxSize returns the input size and alpha');
+      check(v.presetAfterVector, 'presets still paint after style vectors');
+      for (const [what, code] of Object.entries({
+        length: 'STYLE_VECTOR', nan: 'STYLE_VECTOR', infinity: 'STYLE_VECTOR', text: 'STYLE_VECTOR', version: 'STYLE_VECTOR',
+        format: 'STYLE_VECTOR', model: 'STYLE_VECTOR', noVector: 'STYLE_VECTOR', blendWeights: 'STYLE_VECTOR',
+        blendEmpty: 'STYLE_VECTOR', blendLengths: 'STYLE_VECTOR', strength: 'STRENGTH', styleFromImage: 'BAD_IMAGE',
+        transformModel: 'BAD_OPTION', freed: 'FREED',
+      })) {
+        check(v.errors[what] === code, `bad style vector (${what}) is thrown with code ${code}`, v.messages[what] ?? v.errors[what]);
+      }
     });
 
     // Chromium without WebGPU: 'auto' runs on the CPU with the same result, 'webgpu' says why it cannot.

@@ -1,5 +1,5 @@
 // Assembles the npm package in www/pkg from wasm-bindgen's output (already through wasm-opt), the JS wrapper and
-// its declarations, the model and the style thumbnails. Usage: node www/lib/build.mjs <bindgen-dir> <out-dir>
+// its declarations, the preset model and its thumbnails, and the arbitrary-style pair (fetched only when used). Usage: node www/lib/build.mjs <bindgen-dir> <out-dir>
 import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,9 @@ mkdirSync(out, { recursive: true });
 for (const file of ['vitrine_wasm.js', 'vitrine_wasm_bg.wasm']) copyFileSync(join(bindgen, file), join(out, file));
 for (const file of ['vitrine.js', 'vitrine.d.ts', 'README.md']) copyFileSync(join(lib, file), join(out, file));
 copyFileSync(join(root, 'models', manifest.model), join(out, manifest.model));
+// The arbitrary-style transformer and its style predictor: vitrine.js fetches them next to itself on first use.
+const vectorModels = ['arbitrary_transform.vitrine.safetensors', 'arbitrary_predict.vitrine.safetensors'];
+for (const file of vectorModels) copyFileSync(join(root, 'models', file), join(out, file));
 cpSync(join(root, 'models', 'thumbnails'), join(out, 'thumbnails'), { recursive: true });
 copyFileSync(join(root, 'models', 'NOTICE'), join(out, 'NOTICE'));
 copyFileSync(join(root, 'models', 'LICENSE-weights'), join(out, 'LICENSE-weights'));
@@ -37,11 +40,12 @@ const pkg = {
   exports: {
     '.': { types: './vitrine.d.ts', default: './vitrine.js' },
     [`./${manifest.model}`]: `./${manifest.model}`,
+    ...Object.fromEntries(vectorModels.map((file) => [`./${file}`, `./${file}`])),
     './vitrine_wasm_bg.wasm': './vitrine_wasm_bg.wasm',
     './thumbnails/*': './thumbnails/*',
     './package.json': './package.json',
   },
-  files: ['vitrine.js', 'vitrine.d.ts', 'vitrine_wasm.js', 'vitrine_wasm_bg.wasm', manifest.model, 'thumbnails/', 'README.md', 'NOTICE', 'LICENSE-weights'],
+  files: ['vitrine.js', 'vitrine.d.ts', 'vitrine_wasm.js', 'vitrine_wasm_bg.wasm', manifest.model, ...vectorModels, 'thumbnails/', 'README.md', 'NOTICE', 'LICENSE-weights'],
   sideEffects: false,
   keywords: ['style-transfer', 'webgpu', 'wasm', 'image', 'product-photos'],
 };

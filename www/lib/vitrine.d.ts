@@ -6,9 +6,31 @@ export type Backend = 'webgpu' | 'cpu';
 /** What `Styler.create` may use: `'auto'` takes WebGPU on a hardware GPU, else the CPU. */
 export type BackendChoice = 'auto' | Backend;
 
+/** A style vector as a portable object: what `styler.styleFromImage` returns, and what `JSON.parse` gives back from
+ * a saved one (a few hundred bytes as JSON). The same format as the CLI's `vitrine style PICTURE -o style.json`. */
+export interface StyleFile {
+  readonly format: 'vitrine-style';
+  readonly version: 1;
+  /** The model the vector is for: `'arbitrary_transform'`. */
+  readonly model: string;
+  /** 100 finite numbers (an array or a Float32Array when passed in; an array when returned). */
+  readonly vector: readonly number[] | Float32Array;
+}
+
+/** What `styleFromImage` resolves to: a plain object, `vector` an ordinary array. */
+export interface StyleVector extends StyleFile {
+  readonly vector: number[];
+}
+
+/** A blend of style vectors with relative weights (normalised to sum to 1), e.g. two brand styles 70:30. */
+export interface StyleVectorMix {
+  readonly vectors: ReadonlyArray<{ readonly style: StyleFile; /** Default 1. */ readonly weight?: number }>;
+}
+
 /** A preset index (see `Styler.styles`), or a mix of presets with relative weights such as `{ 3: 0.5, 12: 0.5 }`,
- * or one weight per preset. Weights are normalised to sum to 1. */
-export type Style = number | Record<number, number> | readonly number[];
+ * or one weight per preset (weights are normalised to sum to 1); or a style vector (`StyleFile`) or a blend of
+ * them (`StyleVectorMix`), painted by the arbitrary-style model. */
+export type Style = number | Record<number, number> | readonly number[] | StyleFile | StyleVectorMix;
 
 /** Every stable `code` an `Error` thrown by vitrine carries. */
 export type ErrorCode =
@@ -26,6 +48,11 @@ export type ErrorCode =
   | 'STYLE_INDEX'
   /** Style weights that are negative, not numbers, all zero, or of the wrong count. */
   | 'STYLE_WEIGHTS'
+  /** A style vector of the wrong length, with a number that is not finite, of another format, version or model,
+   * or a blend with bad weights. */
+  | 'STYLE_VECTOR'
+  /** A style of a kind the model cannot take (a model file given as `transformModel` that takes no vectors). */
+  | 'STYLE_KIND'
   /** A strength outside 0..1. */
   | 'STRENGTH'
   /** An image smaller than the network accepts (the message gives the minimum side). */
@@ -52,10 +79,14 @@ export interface VitrineError extends Error {
   code: ErrorCode;
 }
 
-/** Reported while `Styler.create` works. */
+/** Which model a `'model'` progress event is about: the preset model (while `Styler.create` works), or the
+ * arbitrary-style transformer and style predictor (when first used). */
+export type ModelName = 'presets' | 'transform' | 'predictor';
+
+/** Reported while `Styler.create` works, and while the arbitrary-style models download on first use. */
 export type ProgressEvent =
   | { stage: 'wasm' }
-  | { stage: 'model'; loaded: number; /** 0 when unknown */ total: number }
+  | { stage: 'model'; model: ModelName; loaded: number; /** 0 when unknown */ total: number }
   | { stage: 'backend' }
   | { stage: 'ready'; backend: Backend };
 
@@ -67,6 +98,13 @@ export interface CreateOptions {
   /** The model: a URL (resolved as `fetch` does) or the file's bytes. Default: the 26-style model in this package,
    * fetched relative to this module. */
   model?: string | URL | Uint8Array | ArrayBuffer;
+  /** The arbitrary-style transformer (style vectors), as `model`. Default: `arbitrary_transform.vitrine.safetensors`
+   * in this package. Fetched with the first style vector, not before. */
+  transformModel?: string | URL | Uint8Array | ArrayBuffer;
+  /** The style predictor (pictures to style vectors), as `model`. Default: `arbitrary_predict.vitrine.safetensors`
+   * in this package (2.3 MB gzipped). Fetched by the first `styleFromImage`, or the first style vector at strength
+   * below 1, not before. */
+  predictorModel?: string | URL | Uint8Array | ArrayBuffer;
   onProgress?: (event: ProgressEvent) => void;
 }
 
@@ -80,7 +118,9 @@ export interface StyleInfo {
 export interface StylizeOptions {
   /** Default 0. */
   style?: Style;
-  /** 1 (the default) is the full style, 0 the untouched photo. */
+  /** 1 (the default) is the full style. For a preset, 0 is the untouched photo (a fade of the pixels). For a style
+   * vector, strength blends the style's vector with the photo's own (Magenta's way), so 0 is the photo painted in
+   * its own style; this loads the style predictor. */
   strength?: number;
   /** Keep the photo's own colours under the styled brightness. Default false. */
   preserveColor?: boolean;
@@ -117,9 +157,16 @@ export declare class Styler {
    * `'auto'`, falls back to the CPU and says so in `backend` and `fallbackReason`). */
   stylize(image: ImageInput, options?: StylizeOptions): Promise<ImageData>;
 
+  /** The style of a picture (its centred square; pictures beyond 2048 px are scaled down first) as a style vector
+   * to save with `JSON.stringify` and pass as `style`. Loads the arbitrary-style models on first use. Rejects with
+   * a `VitrineError`. */
+  styleFromImage(image: ImageInput): Promise<StyleVector>;
+
   /** Applies `strength` and `preserveColor` to a full-strength result of `stylize` (`strength: 1`,
    * `preserveColor: false`) of the same `photo`: what `stylize` would return with those options, without running the
-   * network again (for a live strength slider). Both `ImageData` of one size; throws a `VitrineError`. */
+   * network again (for a live strength slider). Both `ImageData` of one size; throws a `VitrineError`. For presets:
+   * a style vector's strength is not a fade of pixels, so for a vector call `stylize` with the new strength (its
+   * `preserveColor` still applies here, with `strength: 1`). */
   finish(photo: ImageData, fullStrength: ImageData, options?: { strength?: number; preserveColor?: boolean }): ImageData;
 
   /** Releases the WebAssembly memory and GPU resources (after calls already made). Later calls throw `FREED`. */

@@ -1,9 +1,17 @@
 // vitrine: painted looks for product photos, on WebGPU or on the CPU (WebAssembly), in the browser.
-// A thin layer over the Rust bindings: it fetches the model, turns any image source into RGBA bytes, scales to
+// A thin layer over the Rust bindings: it fetches the models, turns any image source into RGBA bytes, scales to
 // maxSize and back, and runs one call at a time. Every option is checked, and every error coded, on the Rust side.
+//
+// The preset model loads with the Styler. The arbitrary-style pair loads on first use: the transformer (about
+// 180 KB gzipped) with the first style vector, the style predictor (about 2.3 MB) only for styleFromImage or a
+// style vector at strength below 1. A page that only uses presets downloads neither.
 import init, { WasmStyler } from './vitrine_wasm.js';
 
 const MODEL_URL = new URL('./multistyle26.vitrine.safetensors', import.meta.url);
+const TRANSFORM_URL = new URL('./arbitrary_transform.vitrine.safetensors', import.meta.url);
+const PREDICTOR_URL = new URL('./arbitrary_predict.vitrine.safetensors', import.meta.url);
+// A style picture is read as a 256 px square: larger pictures are scaled to this first, so no size is refused.
+const STYLE_PICTURE_MAX_SIDE = 2048;
 const WASM_URL = new URL('./vitrine_wasm_bg.wasm', import.meta.url);
 const CONSTRUCT = Symbol('vitrine.Styler');
 
@@ -34,12 +42,18 @@ function loadWasm() {
   return wasmReady;
 }
 
-async function modelBytes(model, report) {
+// `which` is 'presets', 'transform' or 'predictor': the option that gave the model, and the progress events' `model`.
+const OPTION_NAMES = { presets: 'model', transform: 'transformModel', predictor: 'predictorModel' };
+
+function checkModelOption(model, which) {
+  if (model === undefined || model instanceof Uint8Array || model instanceof ArrayBuffer || typeof model === 'string' || model instanceof URL) return;
+  throw codedError('BAD_OPTION', `${OPTION_NAMES[which]} must be a URL (a string or URL object) or the bytes of a model file (a Uint8Array); leave it out for the one in this package`);
+}
+
+async function modelBytes(model, which, report) {
   if (model instanceof Uint8Array) return model;
   if (model instanceof ArrayBuffer) return new Uint8Array(model);
-  if (typeof model !== 'string' && !(model instanceof URL)) {
-    throw codedError('BAD_OPTION', 'model must be a URL (a string or URL object) or the bytes of a model file (a Uint8Array); leave it out for the built-in model');
-  }
+  checkModelOption(model, which);
   let response;
   try {
     response = await fetch(model);
@@ -61,7 +75,7 @@ async function modelBytes(model, report) {
       if (done) break;
       chunks.push(value);
       loaded += value.byteLength;
-      report({ stage: 'model', loaded, total });
+      report({ stage: 'model', model: which, loaded, total });
     }
   } catch (cause) {
     throw codedError('MODEL_FETCH', `the model download from ${model} broke off (${cause.message}); try again`, cause);
@@ -139,6 +153,14 @@ function resized(pixels, width, height) {
   return target.getImageData(0, 0, width, height);
 }
 
+// A style picture within STYLE_PICTURE_MAX_SIDE (the predictor reads its centred square at 256 px).
+function styleSized(pixels) {
+  const { width, height } = pixels;
+  const scale = STYLE_PICTURE_MAX_SIDE / Math.max(width, height);
+  if (!(scale < 1)) return pixels;
+  return resized(pixels, Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale)));
+}
+
 function imageData(bytes, width, height) {
   return new ImageData(new Uint8ClampedArray(bytes.buffer, bytes.byteOffset, bytes.byteLength), width, height);
 }
@@ -149,11 +171,15 @@ export class Styler {
   #styles;
   #backend;
   #fallbackReason;
+  #report;
+  #models;
 
   /** Use `await Styler.create(options)`. */
-  constructor(token, inner) {
+  constructor(token, inner, models = {}, report = () => {}) {
     if (token !== CONSTRUCT) throw codedError('BAD_OPTION', 'create a Styler with `await Styler.create(options)`');
     this.#inner = inner;
+    this.#models = models;
+    this.#report = report;
     this.#sync();
     this.#styles = Object.freeze(inner.styles().map(({ id, name, thumbnail }) => Object.freeze({
       id,
@@ -162,7 +188,7 @@ export class Styler {
     })));
   }
 
-  static async create({ backend = 'auto', model, onProgress } = {}) {
+  static async create({ backend = 'auto', model, transformModel, predictorModel, onProgress } = {}) {
     const report = (event) => {
       if (typeof onProgress === 'function') {
         try {
@@ -172,9 +198,11 @@ export class Styler {
         }
       }
     };
+    checkModelOption(transformModel, 'transform');
+    checkModelOption(predictorModel, 'predictor');
     report({ stage: 'wasm' });
     await loadWasm();
-    const bytes = await modelBytes(model ?? MODEL_URL, report);
+    const bytes = await modelBytes(model ?? MODEL_URL, 'presets', report);
     report({ stage: 'backend' });
     let inner;
     try {
@@ -182,7 +210,8 @@ export class Styler {
     } catch (error) {
       throw coded(error);
     }
-    const styler = new Styler(CONSTRUCT, inner);
+    const models = { transform: transformModel ?? TRANSFORM_URL, predictor: predictorModel ?? PREDICTOR_URL };
+    const styler = new Styler(CONSTRUCT, inner, models, report);
     report({ stage: 'ready', backend: styler.backend });
     return styler;
   }
@@ -205,6 +234,15 @@ export class Styler {
   /** Styles `image`; resolves to an ImageData of the image's size, alpha kept. Calls run one after another. */
   stylize(image, options = {}) {
     const run = this.#queue.then(() => this.#stylize(image, options ?? {}));
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  /** The style of a picture, as a style vector a shop can save (`JSON.stringify`) and pass as `style` later:
+   * `{ format: 'vitrine-style', version: 1, model: 'arbitrary_transform', vector: [100 numbers] }`. Loads the
+   * arbitrary-style models on first use. The picture's centred square is what counts. */
+  styleFromImage(image) {
+    const run = this.#queue.then(() => this.#styleFromImage(image));
     this.#queue = run.catch(() => {});
     return run;
   }
@@ -252,23 +290,52 @@ export class Styler {
     }
   }
 
+  // Loads what a call needs of the arbitrary-style pair: 'vector' (the transformer) or 'predictor' (both).
+  async #ensure(inner, needs) {
+    if (needs === 'presets') return;
+    if (!inner.hasVectorModel) {
+      await inner.loadVectorModel(await modelBytes(this.#models.transform, 'transform', this.#report));
+    }
+    if (needs === 'predictor' && !inner.hasPredictor) {
+      await inner.loadPredictor(await modelBytes(this.#models.predictor, 'predictor', this.#report));
+    }
+  }
+
+  async #styleFromImage(image) {
+    const inner = this.#live();
+    try {
+      const picture = styleSized(await pixelsOf(image));
+      await this.#ensure(inner, 'predictor');
+      return await inner.styleVector(picture.width, picture.height, picture.data);
+    } catch (error) {
+      throw coded(error);
+    } finally {
+      if (this.#inner) this.#sync();
+    }
+  }
+
   async #stylize(image, { style, strength, preserveColor = false, maxSize } = {}) {
     const inner = this.#live();
     try {
+      // The style and strength are checked before any model is fetched or any pixel read.
+      const needs = WasmStyler.styleNeeds(style, strength);
       const photo = await pixelsOf(image);
+      await this.#ensure(inner, needs);
       const { width, height } = photo;
       const [w, h] = WasmStyler.workingSize(width, height, maxSize);
       if (w === width && h === height) {
         return imageData(await inner.stylize(width, height, photo.data, style, strength, Boolean(preserveColor)), width, height);
       }
       // Styled at the working size, scaled back up opaque (so no colour bleeds in from transparent pixels), then
-      // blended with the full-size photo and given its alpha.
-      WasmStyler.checkStrength(strength);
+      // blended with the full-size photo and given its alpha. A preset's strength fades pixels, so the network
+      // paints at full strength; a style vector's strength blends vectors, so it goes into the network.
       const small = resized(photo, w, h);
-      const styled = await inner.stylize(w, h, small.data, style, 1, false);
+      const vector = needs !== 'presets';
+      const styled = await inner.stylize(w, h, small.data, style, vector ? strength : 1, false);
       for (let i = 3; i < styled.length; i += 4) styled[i] = 255;
       const large = resized(imageData(styled, w, h), width, height);
-      return imageData(WasmStyler.finish(width, height, photo.data, large.data, strength, Boolean(preserveColor)), width, height);
+      const finishStrength = vector ? 1 : strength;
+      return imageData(WasmStyler.finish(width, height, photo.data, large.data, finishStrength, Boolean(preserveColor)), width, height);
     } catch (error) {
       throw coded(error);
     } finally {
