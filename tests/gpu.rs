@@ -89,11 +89,21 @@ struct ConvCase {
     groups: usize,
     kernel: usize,
     stride: usize,
-    pad: usize,
+    pad: Padding,
     mode: PadMode,
     height: usize,
     width: usize,
     bias: bool,
+}
+
+/// The same padding on every side.
+fn u(pad: usize) -> Padding {
+    Padding::uniform(pad)
+}
+
+/// Top, left, bottom, right.
+fn sides(top: usize, left: usize, bottom: usize, right: usize) -> Padding {
+    Padding { top, left, bottom, right }
 }
 
 fn random_conv(rng: &mut Rng, c: &ConvCase) -> Conv2d {
@@ -112,7 +122,7 @@ fn random_conv(rng: &mut Rng, c: &ConvCase) -> Conv2d {
             bias: c.bias.then(|| (0..c.cout).map(|_| rng.f32()).collect()),
         },
         stride: c.stride,
-        pad: Padding::uniform(c.pad),
+        pad: c.pad,
         pad_mode: c.mode,
         groups: c.groups,
     }
@@ -135,18 +145,18 @@ fn conv2d_matches_cpu() {
     #[rustfmt::skip]
     let cases = [
         // The network's first layer: 9x9 reflect, three channels in, 32 out (4-channel kernel).
-        ConvCase { cin: 3, cout: 32, groups: 1, kernel: 9, stride: 1, pad: 4, mode: Reflect, height: 13, width: 9, bias: true },
+        ConvCase { cin: 3, cout: 32, groups: 1, kernel: 9, stride: 1, pad: u(4), mode: Reflect, height: 13, width: 9, bias: true },
         // Stride 2 down to an odd channel count (plain kernel).
-        ConvCase { cin: 32, cout: 5, groups: 1, kernel: 3, stride: 2, pad: 1, mode: Reflect, height: 7, width: 5, bias: false },
-        ConvCase { cin: 5, cout: 3, groups: 1, kernel: 1, stride: 1, pad: 0, mode: Zero, height: 7, width: 5, bias: true },
+        ConvCase { cin: 32, cout: 5, groups: 1, kernel: 3, stride: 2, pad: u(1), mode: Reflect, height: 7, width: 5, bias: false },
+        ConvCase { cin: 5, cout: 3, groups: 1, kernel: 1, stride: 1, pad: u(0), mode: Zero, height: 7, width: 5, bias: true },
         // Depthwise.
-        ConvCase { cin: 32, cout: 32, groups: 32, kernel: 3, stride: 1, pad: 1, mode: Zero, height: 13, width: 9, bias: true },
+        ConvCase { cin: 32, cout: 32, groups: 32, kernel: 3, stride: 1, pad: u(1), mode: Zero, height: 13, width: 9, bias: true },
         // Grouped with 4-channel quads per group, stride 2, zero padding wider than one.
-        ConvCase { cin: 32, cout: 32, groups: 4, kernel: 3, stride: 2, pad: 2, mode: Zero, height: 9, width: 7, bias: false },
-        ConvCase { cin: 3, cout: 3, groups: 1, kernel: 3, stride: 1, pad: 1, mode: Reflect, height: 5, width: 3, bias: true },
+        ConvCase { cin: 32, cout: 32, groups: 4, kernel: 3, stride: 2, pad: u(2), mode: Zero, height: 9, width: 7, bias: false },
+        ConvCase { cin: 3, cout: 3, groups: 1, kernel: 3, stride: 1, pad: u(1), mode: Reflect, height: 5, width: 3, bias: true },
         // Zero padding as wide as the image.
-        ConvCase { cin: 5, cout: 8, groups: 1, kernel: 9, stride: 1, pad: 4, mode: Zero, height: 7, width: 5, bias: false },
-        ConvCase { cin: 32, cout: 32, groups: 1, kernel: 3, stride: 1, pad: 1, mode: Reflect, height: 11, width: 13, bias: true },
+        ConvCase { cin: 5, cout: 8, groups: 1, kernel: 9, stride: 1, pad: u(4), mode: Zero, height: 7, width: 5, bias: false },
+        ConvCase { cin: 32, cout: 32, groups: 1, kernel: 3, stride: 1, pad: u(1), mode: Reflect, height: 11, width: 13, bias: true },
     ];
     let mut rng = Rng(0x5eed_0001);
     for (i, case) in cases.iter().enumerate() {
@@ -159,6 +169,332 @@ fn conv2d_matches_cpu() {
         println!("conv case {i}: max abs diff {diff:.2e} (output magnitude {magnitude:.2}, tolerance {tolerance:.1e})");
         assert!(diff <= tolerance, "conv case {i}: max abs diff {diff} > {tolerance}");
     }
+}
+
+/// Runs `graph` on the CPU, then on the GPU with its fast conv kernels and with every conv the plain kernel can take
+/// on the plain kernel; returns both max abs differences and the output's largest magnitude.
+fn compare_both_kernels(graph: &Graph, input: Tensor, params: &StyleParams) -> Option<(f32, f32, f32)> {
+    let mut gpu = executor(graph)?;
+    let want = match vitrine::cpu::run(graph, input.clone(), params) {
+        Ok(t) => t,
+        Err(e) => panic!("CPU run failed: {e}"),
+    };
+    let fast = gpu_run(&mut gpu, graph, &input, params);
+    gpu.use_plain_convs(true);
+    let plain = gpu_run(&mut gpu, graph, &input, params);
+    Some((max_abs_diff(&want, &fast), max_abs_diff(&want, &plain), max_abs(&want)))
+}
+
+/// The convs of a MobileNetV2 feature extractor: depthwise (one input channel per group) with TF "SAME" padding,
+/// grouped, and 1x1 convs with bias on planes and on `[C, 1, 1]` vectors.
+#[test]
+fn depthwise_grouped_and_vector_convs_match_cpu() {
+    use PadMode::{Reflect, Zero};
+    #[rustfmt::skip]
+    let cases = [
+        // Stride 2 pads one row and column at the bottom and right only; even and odd sizes.
+        ("depthwise s2 (0,0,1,1) even", ConvCase { cin: 24, cout: 24, groups: 24, kernel: 3, stride: 2, pad: sides(0, 0, 1, 1), mode: Zero, height: 14, width: 18, bias: true }),
+        ("depthwise s2 (0,0,1,1) odd", ConvCase { cin: 20, cout: 20, groups: 20, kernel: 3, stride: 2, pad: sides(0, 0, 1, 1), mode: Zero, height: 13, width: 11, bias: true }),
+        ("depthwise s1 (1,1,1,1)", ConvCase { cin: 36, cout: 36, groups: 36, kernel: 3, stride: 1, pad: u(1), mode: Zero, height: 9, width: 23, bias: true }),
+        // The last stages: many groups on a small plane.
+        ("depthwise 960 groups", ConvCase { cin: 960, cout: 960, groups: 960, kernel: 3, stride: 1, pad: u(1), mode: Zero, height: 5, width: 6, bias: true }),
+        ("depthwise 5x5 (2,1,1,3)", ConvCase { cin: 7, cout: 7, groups: 7, kernel: 5, stride: 1, pad: sides(2, 1, 1, 3), mode: Zero, height: 11, width: 17, bias: false }),
+        ("depthwise reflect (0,0,1,1)", ConvCase { cin: 6, cout: 6, groups: 6, kernel: 3, stride: 2, pad: sides(0, 0, 1, 1), mode: Reflect, height: 9, width: 21, bias: false }),
+        // One input channel, two output channels per group.
+        ("depthwise multiplier 2", ConvCase { cin: 5, cout: 10, groups: 5, kernel: 3, stride: 1, pad: sides(1, 0, 1, 2), mode: Zero, height: 7, width: 13, bias: true }),
+        // Two input channels per group, on the plain kernel and on the 4-channel one.
+        ("grouped 2 in, 1 out", ConvCase { cin: 12, cout: 6, groups: 6, kernel: 3, stride: 1, pad: sides(1, 1, 0, 2), mode: Zero, height: 10, width: 9, bias: true }),
+        ("grouped 2 in, 4 out", ConvCase { cin: 16, cout: 32, groups: 8, kernel: 3, stride: 2, pad: sides(0, 0, 1, 1), mode: Zero, height: 11, width: 12, bias: false }),
+        ("1x1 expand 24 -> 144", ConvCase { cin: 24, cout: 144, groups: 1, kernel: 1, stride: 1, pad: u(0), mode: Zero, height: 7, width: 9, bias: true }),
+        // The bottleneck on the pooled [C, 1, 1] vector.
+        ("1x1 vector 1280 -> 100", ConvCase { cin: 1280, cout: 100, groups: 1, kernel: 1, stride: 1, pad: u(0), mode: Zero, height: 1, width: 1, bias: true }),
+        ("1x1 vector 96 -> 7", ConvCase { cin: 96, cout: 7, groups: 1, kernel: 1, stride: 1, pad: u(0), mode: Zero, height: 1, width: 1, bias: true }),
+    ];
+    let mut rng = Rng(0x5eed_0005);
+    for (name, case) in &cases {
+        let conv = random_conv(&mut rng, case);
+        let g = graph(case.cin, vec![node("conv", Op::Conv2d(conv), vec![0], 1)], 0);
+        let input = rng.tensor(Shape::new(case.cin, case.height, case.width));
+        let Some((fast, plain, magnitude)) = compare_both_kernels(&g, input, &StyleParams(vec![])) else { return };
+        let tolerance = 1e-5 * magnitude.max(1.0);
+        println!("{name}: max abs diff {fast:.2e}, plain kernel {plain:.2e} (output magnitude {magnitude:.2}, tolerance {tolerance:.1e})");
+        assert!(fast <= tolerance, "{name}: max abs diff {fast} > {tolerance}");
+        assert!(plain <= tolerance, "{name}, plain kernel: max abs diff {plain} > {tolerance}");
+    }
+}
+
+#[test]
+fn clip_matches_cpu() {
+    let mut rng = Rng(0x5eed_0006);
+    let cases: Vec<(&str, Graph)> = vec![
+        ("relu6", graph(5, vec![node("clip", Op::Clip { min: 0.0, max: 6.0 }, vec![0], 1)], 0)),
+        // The input is read again after the clip, so the clip works on a copy.
+        (
+            "clip -0.25..0.5 then add",
+            graph(5, vec![node("clip", Op::Clip { min: -0.25, max: 0.5 }, vec![0], 1), node("add", Op::Add, vec![1, 0], 2)], 0),
+        ),
+    ];
+    for (name, g) in cases {
+        // -8..8: below, inside and above both ranges.
+        let mut input = rng.tensor(Shape::new(5, 9, 7));
+        input.data.iter_mut().for_each(|v| *v *= 8.0);
+        let Some((diff, _)) = compare(&g, input, &StyleParams(vec![])) else { return };
+        println!("{name}: max abs diff {diff:.2e} (tolerance 0)");
+        assert_eq!(diff, 0.0, "{name}: max abs diff {diff}");
+    }
+}
+
+#[test]
+fn global_avg_pool_matches_cpu() {
+    let mut rng = Rng(0x5eed_0007);
+    // (channels, height, width, offset, spread): values are offset + spread * (-1..1).
+    let cases = [
+        (5, 37, 53, 0.0, 1.0),
+        (3, 1, 1, 0.0, 1.0),
+        (960, 7, 7, 0.0, 1.0),
+        // After ReLU6: all positive, so no cancellation hides a drifting sum.
+        (2, 768, 1024, 3.0, 3.0),
+        // A large offset over a small spread, on a plane 250x the workgroup's block.
+        (1, 1000, 1001, 100.0, 0.01),
+    ];
+    for (channels, height, width, offset, spread) in cases {
+        let g = graph(channels, vec![node("pool", Op::GlobalAvgPool, vec![0], 1)], 0);
+        let mut input = rng.tensor(Shape::new(channels, height, width));
+        input.data.iter_mut().for_each(|v| *v = offset + spread * *v);
+        // What one f32 running sum per channel would give, for scale.
+        let naive = input
+            .data
+            .chunks(height * width)
+            .map(|plane| plane.iter().sum::<f32>() / plane.len() as f32)
+            .collect::<Vec<f32>>();
+        let want = vitrine::cpu::global_avg_pool(&input);
+        let naive_diff = want.data.iter().zip(&naive).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+        let Some((diff, magnitude)) = compare(&g, input, &StyleParams(vec![])) else { return };
+        // The f64 mean rounded to f32 is within half an ulp; allow a few ulps of the mean.
+        let tolerance = 4.0 * f32::EPSILON * magnitude.max(1.0);
+        println!(
+            "pool {channels}x{height}x{width}: max abs diff {diff:.2e} (mean magnitude {magnitude:.2}, tolerance {tolerance:.1e}; \
+             one f32 running sum: {naive_diff:.2e})"
+        );
+        assert!(diff <= tolerance, "pool {channels}x{height}x{width}: max abs diff {diff} > {tolerance}");
+    }
+}
+
+#[test]
+fn channel_affine_matches_cpu() {
+    let mut rng = Rng(0x5eed_0008);
+    let (channels, offset) = (5, 3);
+    let len = offset + 2 * channels + 2;
+    let params = StyleParams((0..len).map(|_| 2.0 * rng.f32()).collect());
+    let affine = Op::ChannelAffine { channels, params_offset: offset };
+    let cases: Vec<(&str, Graph)> = vec![
+        ("in place", graph(channels, vec![node("affine", affine.clone(), vec![0], 1)], len)),
+        // The input is read again afterwards: the affine works on a copy.
+        (
+            "on a copy",
+            graph(channels, vec![node("affine", affine.clone(), vec![0], 1), node("add", Op::Add, vec![1, 0], 2)], len),
+        ),
+    ];
+    for (name, g) in cases {
+        let input = rng.tensor(Shape::new(channels, 13, 9));
+        let Some((diff, magnitude)) = compare(&g, input, &params) else { return };
+        // One multiply-add per value: a fused one rounds once, the CPU twice.
+        let tolerance = 2.0 * f32::EPSILON * magnitude.max(1.0);
+        println!("channel affine {name}: max abs diff {diff:.2e} (tolerance {tolerance:.1e})");
+        assert!(diff <= tolerance, "channel affine {name}: max abs diff {diff} > {tolerance}");
+    }
+
+    // Parameters past the end of the buffer are refused when the plan is built.
+    let g = graph(channels, vec![node("affine", Op::ChannelAffine { channels, params_offset: len - 3 }, vec![0], 1)], len);
+    let Some(mut gpu) = executor(&g) else { return };
+    let input = rng.tensor(Shape::new(channels, 3, 3));
+    let refused = pollster::block_on(gpu.run(&g, &input, &params));
+    assert!(matches!(refused, Err(Error::ModelGraph { .. })), "{refused:?}");
+}
+
+/// A MobileNetV2 inverted-residual block and its head: conv, ReLU6, depthwise, ReLU6, projection, residual add,
+/// global average pool, and a 1x1 conv on the pooled vector.
+#[test]
+fn mobilenet_block_matches_cpu() {
+    use PadMode::Zero;
+    let mut rng = Rng(0x5eed_0009);
+    let mut conv = |cin, cout, groups, kernel, stride, pad| {
+        let c = ConvCase { cin, cout, groups, kernel, stride, pad, mode: Zero, height: 0, width: 0, bias: true };
+        Op::Conv2d(random_conv(&mut rng, &c))
+    };
+    let relu6 = Op::Clip { min: 0.0, max: 6.0 };
+    let nodes = vec![
+        node("stem", conv(3, 16, 1, 3, 2, sides(0, 0, 1, 1)), vec![0], 1),
+        node("stem relu6", relu6.clone(), vec![1], 2),
+        node("depthwise", conv(16, 16, 16, 3, 1, u(1)), vec![2], 3),
+        node("depthwise relu6", relu6, vec![3], 4),
+        node("project", conv(16, 16, 1, 1, 1, u(0)), vec![4], 5),
+        node("residual", Op::Add, vec![5, 2], 6),
+        node("pool", Op::GlobalAvgPool, vec![6], 7),
+        node("head", conv(16, 10, 1, 1, 1, u(0)), vec![7], 8),
+    ];
+    let g = graph(3, nodes, 0);
+    let mut input = rng.tensor(Shape::new(3, 19, 17));
+    // Inputs up to 4 so the ReLU6 clips at both ends.
+    input.data.iter_mut().for_each(|v| *v *= 4.0);
+    let Some((fast, plain, magnitude)) = compare_both_kernels(&g, input, &StyleParams(vec![])) else { return };
+    let tolerance = 1e-5 * magnitude.max(1.0);
+    println!("mobilenet block: max abs diff {fast:.2e}, plain kernel {plain:.2e} (output magnitude {magnitude:.2}, tolerance {tolerance:.1e})");
+    assert!(fast <= tolerance && plain <= tolerance, "mobilenet block: max abs diff {fast} / {plain} > {tolerance}");
+}
+
+/// `planar` with `pad` rows and columns added by `mode` (reflect mirrors without repeating the edge).
+fn pad_tensor(t: &Tensor, pad: Padding, mode: PadMode) -> Tensor {
+    let Shape { channels, height, width } = t.shape;
+    let shape = Shape::new(channels, height + pad.top + pad.bottom, width + pad.left + pad.right);
+    let index = |i: isize, n: usize| -> Option<usize> {
+        let n = n as isize;
+        match mode {
+            _ if (0..n).contains(&i) => Some(i as usize),
+            PadMode::Zero => None,
+            PadMode::Reflect => Some(if i < 0 { -i } else { 2 * (n - 1) - i } as usize),
+        }
+    };
+    let mut out = Tensor::zeros(shape);
+    for c in 0..channels {
+        for y in 0..shape.height {
+            for x in 0..shape.width {
+                let sy = index(y as isize - pad.top as isize, height);
+                let sx = index(x as isize - pad.left as isize, width);
+                if let (Some(sy), Some(sx)) = (sy, sx) {
+                    out.data[(c * shape.height + y) * shape.width + x] = t.data[(c * height + sy) * width + sx];
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Rows `y0..y1` and columns `x0..x1` of every channel.
+fn crop(t: &Tensor, y0: usize, y1: usize, x0: usize, x1: usize) -> Tensor {
+    let Shape { channels, height, width } = t.shape;
+    let mut data = Vec::with_capacity(channels * (y1 - y0) * (x1 - x0));
+    for c in 0..channels {
+        for y in y0..y1 {
+            data.extend_from_slice(&t.data[(c * height + y) * width + x0..(c * height + y) * width + x1]);
+        }
+    }
+    Tensor { shape: Shape::new(channels, y1 - y0, x1 - x0), data }
+}
+
+/// A layer-by-layer tiled run: each conv's output cut into tiles, each tile's input (with its halo) cut from the
+/// padded image and convolved on the GPU, the tiles stitched together; the result must be the whole conv.
+#[test]
+fn conv_tiles_match_the_whole_conv() {
+    use PadMode::{Reflect, Zero};
+    let mut rng = Rng(0x5eed_000a);
+    #[rustfmt::skip]
+    let cases = [
+        // The style network's 3x3 reflect conv (4-channel kernel), and MobileNetV2's depthwise stride-2 conv.
+        ConvCase { cin: 8, cout: 12, groups: 1, kernel: 3, stride: 1, pad: u(1), mode: Reflect, height: 19, width: 23, bias: true },
+        ConvCase { cin: 10, cout: 10, groups: 10, kernel: 3, stride: 2, pad: sides(0, 0, 1, 1), mode: Zero, height: 21, width: 18, bias: true },
+        ConvCase { cin: 6, cout: 5, groups: 1, kernel: 9, stride: 1, pad: u(4), mode: Reflect, height: 17, width: 15, bias: false },
+    ];
+    let nodes: Vec<Node> =
+        cases.iter().enumerate().map(|(i, c)| node("conv", Op::Conv2d(random_conv(&mut rng, c)), vec![i], i + 1)).collect();
+    // The graph is only the executor's weight store here; its values do not chain.
+    let g = Graph { input_channels: cases[0].cin, nodes, value_count: cases.len() + 1, output: cases.len(), style_params_len: 0 };
+    let Some(mut gpu) = executor(&g) else { return };
+    assert!(gpu.buffer_limit() >= 1 << 20);
+    let tile = 8;
+    let mut sizes_seen = Vec::new();
+    for (i, case) in cases.iter().enumerate() {
+        let Op::Conv2d(conv) = &g.nodes[i].op else { unreachable!() };
+        let input = rng.tensor(Shape::new(case.cin, case.height, case.width));
+        let want = vitrine::cpu::conv2d(&input, conv);
+        let padded = pad_tensor(&input, case.pad, case.mode);
+
+        // The whole padded input as one tile: the valid convolution, as the CPU computes it with no padding.
+        let whole = match pollster::block_on(gpu.run_conv_tile(&g, i, &padded)) {
+            Ok(t) => t,
+            Err(e) => panic!("conv tile failed: {e}"),
+        };
+        let unpadded = Conv2d { pad: Padding::default(), ..conv.clone() };
+        let diff = max_abs_diff(&vitrine::cpu::conv2d(&padded, &unpadded), &whole);
+        let tolerance = 1e-5 * max_abs(&want).max(1.0);
+        println!("conv tile case {i}, one tile: max abs diff {diff:.2e} (tolerance {tolerance:.1e})");
+        assert!(diff <= tolerance, "conv tile case {i}, one tile: {diff} > {tolerance}");
+
+        let mut stitched = Tensor::zeros(want.shape);
+        let (kh, kw, s) = (conv.weights.kernel_h, conv.weights.kernel_w, conv.stride);
+        for oy in (0..want.shape.height).step_by(tile) {
+            for ox in (0..want.shape.width).step_by(tile) {
+                let (oy1, ox1) = ((oy + tile).min(want.shape.height), (ox + tile).min(want.shape.width));
+                let part = crop(&padded, oy * s, (oy1 - 1) * s + kh, ox * s, (ox1 - 1) * s + kw);
+                if !sizes_seen.contains(&(i, part.shape)) {
+                    sizes_seen.push((i, part.shape));
+                }
+                let got = match pollster::block_on(gpu.run_conv_tile(&g, i, &part)) {
+                    Ok(t) => t,
+                    Err(e) => panic!("conv tile failed: {e}"),
+                };
+                assert_eq!(got.shape, Shape::new(want.shape.channels, oy1 - oy, ox1 - ox));
+                for c in 0..got.shape.channels {
+                    for y in 0..got.shape.height {
+                        let from = (c * got.shape.height + y) * got.shape.width;
+                        let to = (c * want.shape.height + oy + y) * want.shape.width + ox;
+                        stitched.data[to..to + got.shape.width].copy_from_slice(&got.data[from..from + got.shape.width]);
+                    }
+                }
+            }
+        }
+        let diff = max_abs_diff(&want, &stitched);
+        println!("conv tile case {i}, {tile}x{tile} output tiles: max abs diff {diff:.2e} (tolerance {tolerance:.1e})");
+        assert!(diff <= tolerance, "conv tile case {i}, tiled: {diff} > {tolerance}");
+    }
+    // Plans are cached per (node, tile size) and bounded.
+    println!("{} tile sizes over {} convs, {} plans kept", sizes_seen.len(), cases.len(), gpu.plan_count());
+    assert!(sizes_seen.len() > 4 && gpu.plan_count() <= 4);
+
+    // What a tile cannot be.
+    let tile_of = |shape: Shape| Tensor::zeros(shape);
+    let bad = [
+        (0, tile_of(Shape::new(7, 10, 10)), "the wrong channel count"),
+        (0, tile_of(Shape::new(8, 2, 10)), "smaller than the kernel"),
+        (3, tile_of(Shape::new(8, 10, 10)), "a node past the end"),
+    ];
+    for (node_index, input, what) in bad {
+        let refused = pollster::block_on(gpu.run_conv_tile(&g, node_index, &input));
+        assert!(matches!(refused, Err(Error::ModelGraph { .. })), "{what}: {refused:?}");
+    }
+}
+
+#[test]
+fn conv_tile_past_the_buffer_limit_is_refused_before_allocating() {
+    use PadMode::Zero;
+    let mut rng = Rng(0x5eed_000b);
+    let case = ConvCase { cin: 1, cout: 256, groups: 1, kernel: 1, stride: 1, pad: u(0), mode: Zero, height: 0, width: 0, bias: false };
+    let g = graph(1, vec![node("conv", Op::Conv2d(random_conv(&mut rng, &case)), vec![0], 1)], 0);
+    let Some(mut gpu) = executor(&g) else { return };
+    let limit = gpu.buffer_limit();
+    // The smallest square tile whose 256-channel output needs a buffer beyond the limit.
+    let side = (((limit / 1024) as f64).sqrt() as usize) + 1;
+    if side * side > 1 << 24 {
+        println!("skipping: this GPU's binding limit ({limit} bytes) is beyond what the test can build");
+        return;
+    }
+    let input = Tensor::zeros(Shape::new(1, side, side));
+    match pollster::block_on(gpu.run_conv_tile(&g, 0, &input)) {
+        Err(Error::GpuBufferLimit { needed, limit: reported }) => {
+            assert_eq!(reported, limit);
+            assert!(needed > limit);
+        }
+        Err(e) => panic!("expected GpuBufferLimit, got {e}"),
+        Ok(_) => panic!("expected GpuBufferLimit, the tile ran"),
+    }
+    assert_eq!(gpu.plan_count(), 0);
+    let small = rng.tensor(Shape::new(1, 3, 5));
+    let Op::Conv2d(conv) = &g.nodes[0].op else { unreachable!() };
+    let got = match pollster::block_on(gpu.run_conv_tile(&g, 0, &small)) {
+        Ok(t) => t,
+        Err(e) => panic!("conv tile failed: {e}"),
+    };
+    assert!(max_abs_diff(&vitrine::cpu::conv2d(&small, conv), &got) <= 1e-5);
 }
 
 fn norm_graph(rng: &mut Rng, channels: usize, offset: usize) -> (Graph, StyleParams) {
@@ -222,7 +558,7 @@ fn small_network_matches_cpu() {
     let mut rng = Rng(0x5eed_0004);
     use PadMode::Reflect;
     let conv = |rng: &mut Rng, cin, cout, kernel, stride| {
-        let pad = kernel / 2;
+        let pad = Padding::uniform(kernel / 2);
         let c = ConvCase { cin, cout, groups: 1, kernel, stride, pad, mode: Reflect, height: 0, width: 0, bias: true };
         Op::Conv2d(random_conv(rng, &c))
     };

@@ -9,40 +9,51 @@ use crate::error::{Error, Result};
 /// invocations WebGPU guarantees, and keeps the norm reduction's shared memory small.
 pub const WORKGROUP_SIZE: u32 = 64;
 
-// The norm reduction halves the workgroup each step into a 256-slot shared array.
+// The norm and pool reductions halve the workgroup each step into a 256-slot shared array.
 const _: () = assert!(WORKGROUP_SIZE.is_power_of_two() && WORKGROUP_SIZE <= 256);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kernel {
     Conv2d,
     Conv2dOc4,
+    Conv2dDepthwise,
     NormStats,
     NormApply,
     Relu,
+    Clip,
     Sigmoid,
     Add,
+    ChannelAffine,
     Upsample,
+    GlobalAvgPool,
 }
 
 impl Kernel {
     #[cfg(test)]
-    pub const ALL: [Kernel; 8] = [
+    pub const ALL: [Kernel; 12] = [
         Kernel::Conv2d,
         Kernel::Conv2dOc4,
+        Kernel::Conv2dDepthwise,
         Kernel::NormStats,
         Kernel::NormApply,
         Kernel::Relu,
+        Kernel::Clip,
         Kernel::Sigmoid,
         Kernel::Add,
+        Kernel::ChannelAffine,
         Kernel::Upsample,
+        Kernel::GlobalAvgPool,
     ];
 
     pub fn source(self) -> &'static str {
         match self {
-            Kernel::Conv2d | Kernel::Conv2dOc4 => include_str!("shaders/conv2d.wgsl"),
+            Kernel::Conv2d | Kernel::Conv2dOc4 | Kernel::Conv2dDepthwise => include_str!("shaders/conv2d.wgsl"),
             Kernel::NormStats | Kernel::NormApply => include_str!("shaders/norm.wgsl"),
-            Kernel::Relu | Kernel::Sigmoid | Kernel::Add => include_str!("shaders/elementwise.wgsl"),
+            Kernel::Relu | Kernel::Clip | Kernel::Sigmoid | Kernel::Add | Kernel::ChannelAffine => {
+                include_str!("shaders/elementwise.wgsl")
+            }
             Kernel::Upsample => include_str!("shaders/upsample.wgsl"),
+            Kernel::GlobalAvgPool => include_str!("shaders/pool.wgsl"),
         }
     }
 
@@ -50,12 +61,16 @@ impl Kernel {
         match self {
             Kernel::Conv2d => "conv2d",
             Kernel::Conv2dOc4 => "conv2d_oc4",
+            Kernel::Conv2dDepthwise => "conv2d_depthwise",
             Kernel::NormStats => "norm_stats",
             Kernel::NormApply => "norm_apply",
             Kernel::Relu => "relu",
+            Kernel::Clip => "clip",
             Kernel::Sigmoid => "sigmoid",
             Kernel::Add => "add",
+            Kernel::ChannelAffine => "channel_affine",
             Kernel::Upsample => "upsample_nearest",
+            Kernel::GlobalAvgPool => "global_avg_pool",
         }
     }
 }

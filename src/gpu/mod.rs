@@ -7,7 +7,7 @@
 //! - `uniforms`: the per-dispatch parameter structs shared with the shaders.
 //!
 //! A run writes the input and the style parameters, records every dispatch into one command encoder, submits once
-//! and reads the output back.
+//! and reads the output back. `run_conv_tile` does the same for one conv on one tile of a layer-by-layer tiled run.
 
 mod context;
 mod kernels;
@@ -20,11 +20,11 @@ pub use kernels::WORKGROUP_SIZE;
 
 use context::Context;
 use kernels::{Kernel, Pipelines};
-use plan::{Plan, Step};
+use plan::{Plan, Resources, Step};
 use weights::ConvBuffers;
 
 use crate::error::{Error, Result};
-use crate::graph::{Graph, Op, Tensor};
+use crate::graph::{Graph, Op, Shape, Tensor};
 use crate::style::StyleParams;
 
 /// What `vitrine info` reports about the adapter.
@@ -43,6 +43,24 @@ pub struct AdapterSummary {
 /// without memory growing with every size it has seen.
 const MAX_PLANS: usize = 4;
 
+/// Conv-tile plans kept at once, counted apart from whole-graph plans so a tiled run does not evict them. A layer
+/// cut into a grid has at most four tile sizes (inner, right edge, bottom edge, corner), so each layer stays warm
+/// while its tiles run; each plan holds one input and one output tile buffer.
+const MAX_TILE_PLANS: usize = 4;
+
+/// What a cached plan runs: the whole graph at an input size, or one conv node on a padded tile of a size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PlanKey {
+    Graph { height: usize, width: usize },
+    ConvTile { node: usize, height: usize, width: usize },
+}
+
+impl PlanKey {
+    fn is_tile(&self) -> bool {
+        matches!(self, PlanKey::ConvTile { .. })
+    }
+}
+
 pub struct GpuExecutor {
     ctx: Context,
     pipelines: Pipelines,
@@ -51,8 +69,11 @@ pub struct GpuExecutor {
     style: wgpu::Buffer,
     style_len: usize,
     node_count: usize,
-    plans: Vec<((usize, usize), Plan)>,
+    plans: Vec<(PlanKey, Plan)>,
     clock: u64,
+    /// Every conv the flat-packed weights allow on the plain `conv2d` kernel: the reference the faster kernels are
+    /// tested against.
+    plain_convs: bool,
 }
 
 impl GpuExecutor {
@@ -109,6 +130,7 @@ impl GpuExecutor {
             node_count: graph.nodes.len(),
             plans: Vec::new(),
             clock: 0,
+            plain_convs: false,
         })
     }
 
@@ -128,9 +150,25 @@ impl GpuExecutor {
         self.ctx.health.mark_lost("destroyed on request".into());
     }
 
-    /// Input sizes with a cached plan.
+    /// Plans cached: whole-graph plans per input size and conv-tile plans per (node, tile size).
     pub fn plan_count(&self) -> usize {
         self.plans.len()
+    }
+
+    /// The largest buffer this device binds: no tensor (a whole activation, or a tile and its conv output) may be
+    /// larger, so a tiling planner sizes tiles by it.
+    pub fn buffer_limit(&self) -> u64 {
+        self.ctx.max_buffer()
+    }
+
+    /// Runs every conv that the reference kernel can take on it (depthwise ones included), for tests that hold the
+    /// faster kernels to it. Drops cached plans.
+    #[doc(hidden)]
+    pub fn use_plain_convs(&mut self, plain: bool) {
+        if plain != self.plain_convs {
+            self.plain_convs = plain;
+            self.plans.clear();
+        }
     }
 
     /// Runs `graph` (the one given to `new`) on a planar input; one submission per call.
@@ -142,35 +180,79 @@ impl GpuExecutor {
         if input.shape.channels != graph.input_channels || input.data.len() != input.shape.len() {
             return Err(Error::graph(format!("the input {:?} does not fit this graph", input.shape)));
         }
-        let key = (input.shape.height, input.shape.width);
+        let key = PlanKey::Graph { height: input.shape.height, width: input.shape.width };
+        let slot = self.plan(graph, key).await?;
+        self.execute(slot, input, Some(params)).await
+    }
+
+    /// Runs conv node `node` of `graph` (the one given to `new`) on `input`, a tile the caller has already padded:
+    /// zero padding on every side, so the output is the valid convolution of the tile, with the weights uploaded for
+    /// that node. For a tiled run that keeps whole-image tensors in host memory; one submission per call.
+    pub async fn run_conv_tile(&mut self, graph: &Graph, node: usize, input: &Tensor) -> Result<Tensor> {
+        self.ctx.health.check()?;
+        if graph.nodes.len() != self.node_count {
+            return Err(Error::graph("this GPU executor was built for a different graph"));
+        }
+        let Some(Op::Conv2d(conv)) = graph.nodes.get(node).map(|n| &n.op) else {
+            return Err(Error::graph(format!("node {node} is not a convolution")));
+        };
+        if input.data.len() != input.shape.len() {
+            return Err(Error::graph(format!("the tile {:?} holds {} values", input.shape, input.data.len())));
+        }
+        plan::conv_tile_shape(conv, input.shape)?;
+        let key = PlanKey::ConvTile { node, height: input.shape.height, width: input.shape.width };
+        let slot = self.plan(graph, key).await?;
+        self.execute(slot, input, None).await
+    }
+
+    /// The cached plan for `key`, built if missing (dropping the least recently used plan of its kind when full).
+    async fn plan(&mut self, graph: &Graph, key: PlanKey) -> Result<usize> {
         self.clock += 1;
-        let slot = match self.plans.iter().position(|(k, _)| *k == key) {
-            Some(slot) => slot,
-            None => {
-                let ctx = &self.ctx;
-                let (pipelines, convs, style) = (&mut self.pipelines, &self.convs, &self.style);
-                let built = ctx.scoped("preparing buffers for this image size", || {
-                    Plan::build(ctx, pipelines, graph, convs, style, key.0, key.1)
-                });
-                let plan = built.await?;
-                if self.plans.len() >= MAX_PLANS {
-                    if let Some(oldest) = (0..self.plans.len()).min_by_key(|&i| self.plans[i].1.last_used) {
-                        self.plans.swap_remove(oldest);
-                    }
-                }
-                self.plans.push((key, plan));
-                self.plans.len() - 1
+        if let Some(slot) = self.plans.iter().position(|(k, _)| *k == key) {
+            self.plans[slot].1.last_used = self.clock;
+            return Ok(slot);
+        }
+        let ctx = &self.ctx;
+        let pipelines = &mut self.pipelines;
+        let res = Resources { convs: &self.convs, style: &self.style, plain_convs: self.plain_convs };
+        let mut plan = match key {
+            PlanKey::Graph { height, width } => {
+                let build = || Plan::build(ctx, pipelines, &res, graph, height, width);
+                ctx.scoped("preparing buffers for this image size", build).await?
+            }
+            PlanKey::ConvTile { node, height, width } => {
+                let build = || {
+                    let Some(Op::Conv2d(conv)) = graph.nodes.get(node).map(|n| &n.op) else {
+                        return Err(Error::graph(format!("node {node} is not a convolution")));
+                    };
+                    let shape = Shape::new(conv.weights.in_per_group * conv.groups, height, width);
+                    Plan::conv_tile(ctx, pipelines, &res, conv, node, shape)
+                };
+                ctx.scoped("preparing buffers for this tile size", build).await?
             }
         };
-        let plan = &mut self.plans[slot].1;
         plan.last_used = self.clock;
+        let bound = if key.is_tile() { MAX_TILE_PLANS } else { MAX_PLANS };
+        let same_kind: Vec<usize> = (0..self.plans.len()).filter(|&i| self.plans[i].0.is_tile() == key.is_tile()).collect();
+        if same_kind.len() >= bound {
+            if let Some(&oldest) = same_kind.iter().min_by_key(|&&i| self.plans[i].1.last_used) {
+                self.plans.swap_remove(oldest);
+            }
+        }
+        self.plans.push((key, plan));
+        Ok(self.plans.len() - 1)
+    }
+
+    /// Uploads the input (and the style parameters, for a whole-graph plan), records every step, submits once and
+    /// reads the output back.
+    async fn execute(&self, slot: usize, input: &Tensor, params: Option<&StyleParams>) -> Result<Tensor> {
         let plan = &self.plans[slot].1;
         let ctx = &self.ctx;
 
         let (sender, receiver) = oneshot::channel();
         let submitted = ctx.scoped("running the network", || {
             ctx.queue.write_buffer(&plan.buffers[plan.input], 0, bytemuck::cast_slice(&input.data));
-            if !params.0.is_empty() {
+            if let Some(params) = params.filter(|p| !p.0.is_empty()) {
                 ctx.queue.write_buffer(&self.style, 0, bytemuck::cast_slice(&params.0));
             }
             let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("vitrine run") });
@@ -255,14 +337,15 @@ fn kernels_used(graph: &Graph) -> Vec<Kernel> {
     let mut used = Vec::new();
     for node in &graph.nodes {
         let kernels: &[Kernel] = match &node.op {
-            Op::Conv2d(conv) if weights::uses_oc4(conv) => &[Kernel::Conv2dOc4],
-            Op::Conv2d(_) => &[Kernel::Conv2d],
+            Op::Conv2d(conv) => &[weights::conv_kernel(conv, false)],
             Op::InstanceNorm(_) => &[Kernel::NormStats, Kernel::NormApply],
             Op::Relu => &[Kernel::Relu],
+            Op::Clip { .. } => &[Kernel::Clip],
             Op::Sigmoid => &[Kernel::Sigmoid],
             Op::Add => &[Kernel::Add],
+            Op::ChannelAffine { .. } => &[Kernel::ChannelAffine],
             Op::UpsampleNearest { .. } => &[Kernel::Upsample],
-            Op::Clip { .. } | Op::GlobalAvgPool | Op::ChannelAffine { .. } => &[],
+            Op::GlobalAvgPool => &[Kernel::GlobalAvgPool],
         };
         for &kernel in kernels {
             if !used.contains(&kernel) {

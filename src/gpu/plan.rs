@@ -1,5 +1,6 @@
 //! A plan for one input size: every tensor's buffer (reused once its value is dead), every dispatch with its bind
 //! group and parameters, and the readback buffer. Built once per size; a run then only uploads and submits.
+//! A conv-tile plan is the same for one conv node on an already padded tile.
 
 use std::num::NonZeroU64;
 
@@ -8,10 +9,10 @@ use wgpu::util::DeviceExt;
 
 use super::context::Context;
 use super::kernels::{grid, grid_for_elements, Kernel, Pipelines};
-use super::uniforms::{ConvParams, EltParams, NormParams, UpsampleParams};
-use super::weights::{uses_oc4, ConvBuffers};
+use super::uniforms::{ConvParams, EltParams, NormParams, PoolParams, UpsampleParams};
+use super::weights::{conv_kernel, ConvBuffers};
 use crate::error::{Error, Result};
-use crate::graph::{Graph, Op, PadMode, Shape, INPUT_VALUE};
+use crate::graph::{Conv2d, Graph, Op, PadMode, Padding, Shape, INPUT_VALUE, MAX_VALUES_PER_TENSOR};
 
 /// What a bind group slot holds, before buffers exist.
 #[derive(Clone, Copy)]
@@ -33,6 +34,14 @@ enum Pending {
 pub enum Step {
     Copy { src: usize, dst: usize, bytes: u64 },
     Dispatch { kernel: Kernel, bind_group: wgpu::BindGroup, grid: (u32, u32) },
+}
+
+/// What plans bind but do not own: the uploaded conv weights (by node) and style parameters, and whether convs run
+/// the plain kernel where a faster one would take them.
+pub struct Resources<'a> {
+    pub convs: &'a [Option<ConvBuffers>],
+    pub style: &'a wgpu::Buffer,
+    pub plain_convs: bool,
 }
 
 pub struct Plan {
@@ -97,15 +106,7 @@ fn bytes_of_shape(shape: Shape) -> u64 {
 }
 
 impl Plan {
-    pub fn build(
-        ctx: &Context,
-        pipelines: &mut Pipelines,
-        graph: &Graph,
-        convs: &[Option<ConvBuffers>],
-        style: &wgpu::Buffer,
-        height: usize,
-        width: usize,
-    ) -> Result<Plan> {
+    pub fn build(ctx: &Context, pipelines: &mut Pipelines, res: &Resources, graph: &Graph, height: usize, width: usize) -> Result<Plan> {
         let shapes = graph
             .infer_shapes(height, width)?
             .ok_or_else(|| Error::graph(format!("a {width}x{height} input is too small for this network")))?;
@@ -138,40 +139,9 @@ impl Plan {
             };
             let output = match &node.op {
                 Op::Conv2d(conv) => {
-                    let w = &conv.weights;
                     let dst = pool.take(bytes_of_shape(out));
-                    let oc4 = uses_oc4(conv);
-                    let params = ConvParams {
-                        in_channels: u32_of(input.channels, "channels")?,
-                        in_height: u32_of(input.height, "height")?,
-                        in_width: u32_of(input.width, "width")?,
-                        out_channels: u32_of(out.channels, "channels")?,
-                        out_height: u32_of(out.height, "height")?,
-                        out_width: u32_of(out.width, "width")?,
-                        in_per_group: u32_of(w.in_per_group, "channels per group")?,
-                        outs_per_group: u32_of(w.out_channels / conv.groups.max(1), "channels per group")?,
-                        kernel_h: u32_of(w.kernel_h, "kernel height")?,
-                        kernel_w: u32_of(w.kernel_w, "kernel width")?,
-                        stride: u32_of(conv.stride, "stride")?,
-                        pad_top: u32_of(conv.pad.top, "padding")?,
-                        pad_left: u32_of(conv.pad.left, "padding")?,
-                        reflect: u32::from(conv.pad_mode == PadMode::Reflect),
-                        has_bias: u32::from(w.bias.is_some()),
-                        ..ConvParams::default()
-                    };
-                    let (kernel, work) =
-                        if oc4 { (Kernel::Conv2dOc4, (out.channels / 4 * out.height * out.width.div_ceil(4)) as u64) } else { (Kernel::Conv2d, out.len() as u64) };
-                    if convs.get(index).and_then(Option::as_ref).is_none() {
-                        return Err(Error::graph(format!("{} has no uploaded weights", node.name)));
-                    }
-                    let bindings = vec![
-                        uniforms.push(&params),
-                        Binding::Activation(source),
-                        Binding::Activation(dst),
-                        Binding::Weights(index),
-                        Binding::ScaleBias(index),
-                    ];
-                    pending.push(Pending::Dispatch { kernel, bindings, grid: grid_for_elements(work, max_groups)? });
+                    let step = ConvStep { conv, node: index, pad: conv.pad, pad_mode: conv.pad_mode, input, out, source, dst };
+                    pending.push(conv_dispatch(&step, res, &mut uniforms, max_groups)?);
                     dst
                 }
                 Op::UpsampleNearest { factor } => {
@@ -205,15 +175,47 @@ impl Plan {
                     pending.push(Pending::Dispatch { kernel: Kernel::NormApply, bindings, grid });
                     dst
                 }
-                Op::Relu | Op::Sigmoid => {
+                Op::Relu | Op::Sigmoid | Op::Clip { .. } => {
                     let dst = in_place(&mut pool, &mut pending, true);
-                    let kernel = if matches!(node.op, Op::Relu) { Kernel::Relu } else { Kernel::Sigmoid };
-                    let bindings = vec![uniforms.push(&EltParams { count, ..EltParams::default() }), Binding::Activation(dst)];
+                    let (kernel, params) = match node.op {
+                        Op::Relu => (Kernel::Relu, EltParams { count, ..EltParams::default() }),
+                        Op::Clip { min, max } => (Kernel::Clip, EltParams { count, min, max, ..EltParams::default() }),
+                        _ => (Kernel::Sigmoid, EltParams { count, ..EltParams::default() }),
+                    };
+                    let bindings = vec![uniforms.push(&params), Binding::Activation(dst)];
                     pending.push(Pending::Dispatch { kernel, bindings, grid: grid_for_elements(u64::from(count), max_groups)? });
                     dst
                 }
-                Op::Clip { .. } | Op::GlobalAvgPool | Op::ChannelAffine { .. } => {
-                    return Err(Error::GpuFailed { reason: format!("{} has no GPU kernel yet", node.op.kind()) })
+                Op::ChannelAffine { channels, params_offset } => {
+                    // The kernel reads scale and shift unchecked: keep them inside the parameters.
+                    if params_offset.checked_add(2 * channels).is_none_or(|end| end > graph.style_params_len) {
+                        return Err(Error::graph(format!("{} reads style parameters past their end", node.name)));
+                    }
+                    let dst = in_place(&mut pool, &mut pending, true);
+                    let params = EltParams {
+                        count,
+                        plane: u32_of(out.plane(), "plane size")?,
+                        channels: u32_of(*channels, "channels")?,
+                        params_offset: u32_of(*params_offset, "style parameter offset")?,
+                        ..EltParams::default()
+                    };
+                    let bindings = vec![uniforms.push(&params), Binding::Activation(dst), Binding::Style];
+                    let grid = grid_for_elements(u64::from(count), max_groups)?;
+                    pending.push(Pending::Dispatch { kernel: Kernel::ChannelAffine, bindings, grid });
+                    dst
+                }
+                Op::GlobalAvgPool => {
+                    let dst = pool.take(bytes_of_shape(out));
+                    let params = PoolParams {
+                        channels: u32_of(input.channels, "channels")?,
+                        plane: u32_of(input.plane(), "plane size")?,
+                        ..PoolParams::default()
+                    };
+                    let bindings = vec![uniforms.push(&params), Binding::Activation(source), Binding::Activation(dst)];
+                    // One workgroup per channel.
+                    let grid = grid(input.channels as u64, max_groups)?;
+                    pending.push(Pending::Dispatch { kernel: Kernel::GlobalAvgPool, bindings, grid });
+                    dst
                 }
                 Op::Add => {
                     let y = node.inputs[1];
@@ -242,6 +244,123 @@ impl Plan {
         let output = *value_buffer.get(graph.output).filter(|&&b| b != usize::MAX).ok_or_else(|| Error::graph("the graph output is never written"))?;
         let output_shape = shapes[graph.output];
 
+        let layout = Layout { pool, pending, uniforms, stats_len, input: value_buffer[INPUT_VALUE], output, output_shape };
+        layout.realise(ctx, pipelines, res)
+    }
+
+    /// One conv node of `graph` on an input tile that is already padded (by the caller, with the image's own
+    /// padding or its neighbours' pixels): zero padding on every side, so the output is the valid convolution.
+    pub fn conv_tile(
+        ctx: &Context,
+        pipelines: &mut Pipelines,
+        res: &Resources,
+        conv: &Conv2d,
+        node: usize,
+        input: Shape,
+    ) -> Result<Plan> {
+        let out = conv_tile_shape(conv, input)?;
+        let max_groups = ctx.limits.max_compute_workgroups_per_dimension;
+        let mut pool = Pool { sizes: Vec::new(), free: Vec::new() };
+        let mut uniforms = Uniforms { bytes: Vec::new(), align: u64::from(ctx.limits.min_uniform_buffer_offset_alignment).max(16) };
+        let source = pool.take(bytes_of_shape(input));
+        let dst = pool.take(bytes_of_shape(out));
+        let step = ConvStep { conv, node, pad: Padding::default(), pad_mode: PadMode::Zero, input, out, source, dst };
+        let pending = vec![conv_dispatch(&step, res, &mut uniforms, max_groups)?];
+        let layout = Layout { pool, pending, uniforms, stats_len: 1, input: source, output: dst, output_shape: out };
+        layout.realise(ctx, pipelines, res)
+    }
+}
+
+/// The output of `conv` on an already padded input tile, or why the tile cannot be convolved.
+pub fn conv_tile_shape(conv: &Conv2d, input: Shape) -> Result<Shape> {
+    let w = &conv.weights;
+    if input.channels != w.in_per_group * conv.groups {
+        return Err(Error::graph(format!("the conv takes {} channels, the tile has {}", w.in_per_group * conv.groups, input.channels)));
+    }
+    if input.height < w.kernel_h || input.width < w.kernel_w || conv.stride == 0 {
+        return Err(Error::graph(format!(
+            "a {}x{} tile is smaller than the {}x{} kernel",
+            input.width, input.height, w.kernel_w, w.kernel_h
+        )));
+    }
+    let stride = conv.stride;
+    let out = Shape::new(w.out_channels, (input.height - w.kernel_h) / stride + 1, (input.width - w.kernel_w) / stride + 1);
+    // The bound shape inference puts on every activation, which also keeps shader indices inside u32.
+    if input.len().max(out.len()) > MAX_VALUES_PER_TENSOR {
+        return Err(Error::graph(format!("a {input:?} tile or its {out:?} output is too large")));
+    }
+    Ok(out)
+}
+
+/// One convolution's dispatch: the conv, its node (for its uploaded weights), the padding it applies, shapes and
+/// buffers.
+struct ConvStep<'a> {
+    conv: &'a Conv2d,
+    node: usize,
+    pad: Padding,
+    pad_mode: PadMode,
+    input: Shape,
+    out: Shape,
+    source: usize,
+    dst: usize,
+}
+
+fn conv_dispatch(step: &ConvStep, res: &Resources, uniforms: &mut Uniforms, max_groups: u32) -> Result<Pending> {
+    let ConvStep { conv, node, pad, pad_mode, input, out, source, dst } = *step;
+    let w = &conv.weights;
+    let params = ConvParams {
+        in_channels: u32_of(input.channels, "channels")?,
+        in_height: u32_of(input.height, "height")?,
+        in_width: u32_of(input.width, "width")?,
+        out_channels: u32_of(out.channels, "channels")?,
+        out_height: u32_of(out.height, "height")?,
+        out_width: u32_of(out.width, "width")?,
+        in_per_group: u32_of(w.in_per_group, "channels per group")?,
+        outs_per_group: u32_of(w.out_channels / conv.groups.max(1), "channels per group")?,
+        kernel_h: u32_of(w.kernel_h, "kernel height")?,
+        kernel_w: u32_of(w.kernel_w, "kernel width")?,
+        stride: u32_of(conv.stride, "stride")?,
+        // Bottom and right padding need no parameter: the output size stops the reads there.
+        pad_top: u32_of(pad.top, "padding")?,
+        pad_left: u32_of(pad.left, "padding")?,
+        reflect: u32::from(pad_mode == PadMode::Reflect),
+        has_bias: u32::from(w.bias.is_some()),
+        ..ConvParams::default()
+    };
+    let kernel = conv_kernel(conv, res.plain_convs);
+    // Invocations: one per 4 pixels of a row for 4 channels, per 8 pixels of a row for one channel, or per value.
+    let work = match kernel {
+        Kernel::Conv2dOc4 => (out.channels / 4 * out.height * out.width.div_ceil(4)) as u64,
+        Kernel::Conv2dDepthwise => (out.channels * out.height * out.width.div_ceil(8)) as u64,
+        _ => out.len() as u64,
+    };
+    if res.convs.get(node).and_then(Option::as_ref).is_none() {
+        return Err(Error::graph(format!("conv node {node} has no uploaded weights")));
+    }
+    let bindings = vec![
+        uniforms.push(&params),
+        Binding::Activation(source),
+        Binding::Activation(dst),
+        Binding::Weights(node),
+        Binding::ScaleBias(node),
+    ];
+    Ok(Pending::Dispatch { kernel, bindings, grid: grid_for_elements(work, max_groups)? })
+}
+
+/// A plan's buffers by size and its dispatches, before anything is allocated on the device.
+struct Layout {
+    pool: Pool,
+    pending: Vec<Pending>,
+    uniforms: Uniforms,
+    stats_len: usize,
+    input: usize,
+    output: usize,
+    output_shape: Shape,
+}
+
+impl Layout {
+    fn realise(self, ctx: &Context, pipelines: &mut Pipelines, res: &Resources) -> Result<Plan> {
+        let Layout { pool, pending, mut uniforms, stats_len, input, output, output_shape } = self;
         // Everything is sized: check against the device before allocating anything.
         let limit = ctx.max_buffer();
         let largest = pool.sizes.iter().copied().chain([stats_len as u64 * 4]).max().unwrap_or(0);
@@ -300,7 +419,7 @@ impl Plan {
                                 }),
                                 Binding::Activation(b) => buffers[b].as_entire_binding(),
                                 Binding::Weights(node) | Binding::ScaleBias(node) => {
-                                    let Some(conv) = convs.get(node).and_then(Option::as_ref) else {
+                                    let Some(conv) = res.convs.get(node).and_then(Option::as_ref) else {
                                         return Err(Error::graph("a conv has no uploaded weights"));
                                     };
                                     match binding {
@@ -309,7 +428,7 @@ impl Plan {
                                     }
                                 }
                                 Binding::Stats => stats.as_entire_binding(),
-                                Binding::Style => style.as_entire_binding(),
+                                Binding::Style => res.style.as_entire_binding(),
                             };
                             Ok(wgpu::BindGroupEntry { binding: slot as u32, resource })
                         })
@@ -327,7 +446,7 @@ impl Plan {
         Ok(Plan {
             steps,
             buffers,
-            input: value_buffer[INPUT_VALUE],
+            input,
             output,
             output_shape,
             staging,

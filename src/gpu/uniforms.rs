@@ -55,12 +55,27 @@ uniform_struct! {
 }
 
 uniform_struct! {
-    /// `elementwise.wgsl`.
+    /// `elementwise.wgsl`: `count` for every kernel; `min`, `max` for clip; `plane`, `channels`, `params_offset` for
+    /// channel affine. Padded to a multiple of 16 bytes.
     pub struct EltParams {
         count: u32,
+        min: f32,
+        max: f32,
+        plane: u32,
+        channels: u32,
+        params_offset: u32,
         _pad0: u32,
         _pad1: u32,
-        _pad2: u32,
+    }
+}
+
+uniform_struct! {
+    /// `pool.wgsl`.
+    pub struct PoolParams {
+        channels: u32,
+        plane: u32,
+        _pad0: u32,
+        _pad1: u32,
     }
 }
 
@@ -109,6 +124,7 @@ mod tests {
         check(Kernel::Relu.source(), "EltParams", EltParams::MEMBERS, std::mem::size_of::<EltParams>());
         let size = std::mem::size_of::<UpsampleParams>();
         check(Kernel::Upsample.source(), "UpsampleParams", UpsampleParams::MEMBERS, size);
+        check(Kernel::GlobalAvgPool.source(), "PoolParams", PoolParams::MEMBERS, std::mem::size_of::<PoolParams>());
     }
 
     #[test]

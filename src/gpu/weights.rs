@@ -2,13 +2,34 @@
 
 use wgpu::util::DeviceExt;
 
+use super::kernels::Kernel;
 use crate::error::{Error, Result};
 use crate::graph::{Conv2d, ConvWeights};
 
 /// Whether a conv runs the 4-output-channel kernel: every group's channels must split into whole quads.
+/// Its weights are packed for that kernel alone.
 pub fn uses_oc4(conv: &Conv2d) -> bool {
     let per_group = conv.weights.out_channels / conv.groups.max(1);
     per_group > 0 && per_group.is_multiple_of(4)
+}
+
+/// What `conv2d_depthwise` takes: one input channel per group, a 3x3 kernel, stride 1 or 2.
+fn is_depthwise_3x3(conv: &Conv2d) -> bool {
+    let w = &conv.weights;
+    w.in_per_group == 1 && w.kernel_h == 3 && w.kernel_w == 3 && (conv.stride == 1 || conv.stride == 2)
+}
+
+/// The kernel a conv runs on. The others share the flat packing, so `plain` can send them to the reference kernel.
+pub fn conv_kernel(conv: &Conv2d, plain: bool) -> Kernel {
+    if uses_oc4(conv) {
+        Kernel::Conv2dOc4
+    } else if plain {
+        Kernel::Conv2d
+    } else if is_depthwise_3x3(conv) {
+        Kernel::Conv2dDepthwise
+    } else {
+        Kernel::Conv2d
+    }
 }
 
 /// `[out][in_per_group][kh][kw]` bytes, four consecutive taps per word (byte 0 lowest).

@@ -1,16 +1,23 @@
-// In-place elementwise ops: relu, sigmoid, and `x += y`.
+// In-place elementwise ops: relu, clip, sigmoid, `x += y`, and the per-channel affine `x * scale[c] + shift[c]`.
 
 override WG: u32 = 64u;
 
 struct EltParams {
     count: u32,
+    // clip's bounds.
+    min: f32,
+    max: f32,
+    // channel_affine: values per channel plane, channels, and where scale (then shift) start in `y`.
+    plane: u32,
+    channels: u32,
+    params_offset: u32,
     _pad0: u32,
     _pad1: u32,
-    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: EltParams;
 @group(0) @binding(1) var<storage, read_write> x: array<f32>;
+// add's second operand; for channel_affine, the style parameters.
 @group(0) @binding(2) var<storage, read> y: array<f32>;
 
 fn element(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
@@ -22,6 +29,14 @@ fn relu(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let i = element(gid, groups);
     if (i < p.count) {
         x[i] = max(x[i], 0.0);
+    }
+}
+
+@compute @workgroup_size(WG)
+fn clip(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = element(gid, groups);
+    if (i < p.count) {
+        x[i] = clamp(x[i], p.min, p.max);
     }
 }
 
@@ -38,5 +53,14 @@ fn add(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) g
     let i = element(gid, groups);
     if (i < p.count) {
         x[i] += y[i];
+    }
+}
+
+@compute @workgroup_size(WG)
+fn channel_affine(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = element(gid, groups);
+    if (i < p.count) {
+        let c = i / p.plane;
+        x[i] = x[i] * y[p.params_offset + c] + y[p.params_offset + p.channels + c];
     }
 }
