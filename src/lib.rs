@@ -20,6 +20,7 @@ pub mod graph;
 pub mod model;
 pub mod pixels;
 pub mod style;
+pub mod tiling;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
@@ -29,6 +30,12 @@ pub use model::{Model, StyleInput};
 pub use style::{StyleFile, StyleParams, StyleSpec};
 
 use pixels::{Finish, RGBA};
+use tiling::{Executor, Mode, TileLimits, TilePlan};
+
+/// `run_planned` is only called for tiled plans.
+fn unreachable_whole() -> Result<Tensor> {
+    Err(Error::graph("a whole-image plan runs through the engine, not the tiler"))
+}
 
 /// Which executor runs the network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -50,9 +57,14 @@ pub struct Limits {
 }
 
 impl Default for Limits {
-    /// 4096 a side and 8 megapixels: a 32-channel activation of that size is 1 GiB of f32.
+    /// 8192 a side and 64 megapixels natively, 4096 and 16 megapixels in the browser. Larger photos than the
+    /// device's buffers or the host budget take run in tiles (see `tiling`), so these bound the image buffers only.
     fn default() -> Self {
-        Limits { max_side: 4096, max_pixels: 8 * 1024 * 1024 }
+        if cfg!(target_arch = "wasm32") {
+            Limits { max_side: 4096, max_pixels: 16 << 20 }
+        } else {
+            Limits { max_side: 8192, max_pixels: 64 << 20 }
+        }
     }
 }
 
@@ -155,6 +167,12 @@ pub struct Styler {
     fallback_reason: Option<String>,
     /// For a style-vector model: makes vectors from pictures, and the photo's own vector for strength.
     predictor: Option<Predictor>,
+    tile_limits: TileLimits,
+    /// Streams tiles of this side even when the whole image fits (tests, tuning).
+    force_tile: Option<usize>,
+    /// The model with its norms frozen to given statistics, on the GPU, for streamed tiles (made on first use).
+    #[cfg(feature = "gpu")]
+    frozen_gpu: Option<Box<gpu::GpuExecutor>>,
 }
 
 impl Styler {
@@ -167,7 +185,102 @@ impl Styler {
     /// Binds `model` to `backend` without blocking (the browser's way).
     pub async fn new_async(model: Model, backend: Backend) -> Result<Self> {
         let (engine, fallback_reason) = open_engine(&model, backend).await?;
-        Ok(Styler { model, limits: Limits::default(), backend, engine, fallback_reason, predictor: None })
+        Ok(Styler {
+            model,
+            limits: Limits::default(),
+            backend,
+            engine,
+            fallback_reason,
+            predictor: None,
+            tile_limits: TileLimits::default(),
+            force_tile: None,
+            #[cfg(feature = "gpu")]
+            frozen_gpu: None,
+        })
+    }
+
+    /// Memory bounds for large photos (see `tiling`); the GPU's own buffer limit is always respected.
+    pub fn with_tile_limits(mut self, limits: TileLimits) -> Self {
+        self.tile_limits = limits;
+        self
+    }
+
+    /// Styles every image in streamed tiles of `side` pixels, even when it fits whole: for tests and tuning.
+    pub fn with_forced_tiles(mut self, side: Option<usize>) -> Self {
+        self.force_tile = side;
+        self
+    }
+
+    /// How an image of this size would run: whole, layered or in streamed tiles, and its memory bounds.
+    pub fn tile_plan(&self, width: u32, height: u32) -> Result<TilePlan> {
+        let (padded_w, padded_h) = self.model.padded_size(width, height);
+        let (executor, max_buffer) = match &self.engine {
+            Engine::Cpu => (Executor::Cpu, u64::MAX),
+            #[cfg(feature = "gpu")]
+            Engine::Gpu(gpu) => (Executor::Gpu, gpu.buffer_limit()),
+        };
+        let limits = TileLimits { max_buffer: max_buffer.min(self.tile_limits.max_buffer), ..self.tile_limits };
+        tiling::plan(&self.model.graph, padded_h, padded_w, self.model.spatial_multiple, executor, limits, self.force_tile)
+    }
+
+    /// Runs the network on a whole prepared image as `plan` says.
+    async fn run_planned(&mut self, plan: &TilePlan, input: Tensor, params: &StyleParams) -> Result<Tensor> {
+        let graph = &self.model.graph;
+        #[cfg(feature = "gpu")]
+        let mut gpu = match &mut self.engine {
+            Engine::Gpu(gpu) => Some(&mut **gpu),
+            Engine::Cpu => None,
+        };
+        match &plan.mode {
+            Mode::Whole => unreachable_whole(),
+            Mode::Layered => {
+                let (output, _) = tiling::run_layered(
+                    graph,
+                    input,
+                    params,
+                    #[cfg(feature = "gpu")]
+                    gpu,
+                    false,
+                )
+                .await?;
+                Ok(output)
+            }
+            Mode::Streamed { stats_size, tiles, .. } => {
+                let shape = input.shape;
+                let stats_input = if *stats_size == (shape.width, shape.height) {
+                    input.clone()
+                } else {
+                    tiling::downsample(&input, stats_size.0, stats_size.1)
+                };
+                let (_, stats) = tiling::run_layered(
+                    graph,
+                    stats_input,
+                    params,
+                    #[cfg(feature = "gpu")]
+                    gpu.as_deref_mut(),
+                    true,
+                )
+                .await?;
+                let (frozen, frozen_params) = tiling::freeze_norms(graph, params, &stats)?;
+                let mut output = Tensor::zeros(Shape::new(3, shape.height, shape.width));
+                #[cfg(feature = "gpu")]
+                if gpu.is_some() && self.frozen_gpu.is_none() {
+                    self.frozen_gpu = Some(Box::new(gpu::GpuExecutor::new(&frozen).await?));
+                }
+                for &(crop, kept) in tiles {
+                    let part = tiling::crop(&input, crop);
+                    #[cfg(feature = "gpu")]
+                    let styled = match self.frozen_gpu.as_mut().filter(|_| gpu.is_some()) {
+                        Some(frozen_gpu) => frozen_gpu.run(&frozen, &part, &frozen_params).await?,
+                        None => cpu::run(&frozen, part, &frozen_params)?,
+                    };
+                    #[cfg(not(feature = "gpu"))]
+                    let styled = cpu::run(&frozen, part, &frozen_params)?;
+                    tiling::paste(&mut output, &styled, crop, kept);
+                }
+                Ok(output)
+            }
+        }
     }
 
     /// Adds the style predictor to a style-vector model's styler (natively this blocks while a device is created).
@@ -324,10 +437,30 @@ impl Styler {
         let (w, h) = (width as usize, height as usize);
         let (padded_w, padded_h) = self.model.padded_size(width, height);
         let input = pixels::prepare(rgba, w, h, padded_w, padded_h);
-        let (stylized, reopened) = self.engine.run_recovering(&self.model, self.backend, &input, &params).await?;
-        if let Some(fallback_reason) = reopened {
-            self.fallback_reason = fallback_reason;
-        }
+        let plan = self.tile_plan(width, height)?;
+        let stylized = if plan.mode == Mode::Whole {
+            let (stylized, reopened) = self.engine.run_recovering(&self.model, self.backend, &input, &params).await?;
+            if let Some(fallback_reason) = reopened {
+                self.fallback_reason = fallback_reason;
+            }
+            stylized
+        } else {
+            match self.run_planned(&plan, input.clone(), &params).await {
+                // As for whole images: a lost device is reopened and the image run once more.
+                Err(Error::GpuFailed { .. }) if self.engine.lost() => {
+                    let (engine, fallback_reason) = open_engine(&self.model, self.backend).await?;
+                    self.engine = engine;
+                    self.fallback_reason = fallback_reason;
+                    #[cfg(feature = "gpu")]
+                    {
+                        self.frozen_gpu = None;
+                    }
+                    let plan = self.tile_plan(width, height)?;
+                    self.run_planned(&plan, input, &params).await?
+                }
+                result => result?,
+            }
+        };
         let finish = Finish { strength: pixel_strength, preserve_color: options.preserve_color };
         Ok(pixels::finish(&stylized, rgba, w, h, finish))
     }

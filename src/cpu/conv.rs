@@ -1,7 +1,7 @@
 use crate::graph::{Conv2d, PadMode, Padding, Shape, Tensor};
 
 /// Index into a padded axis: reflect mirrors without repeating the edge; `None` is a zero-padded tap.
-pub(crate) fn source_index(padded: isize, size: usize, mode: PadMode) -> Option<usize> {
+pub fn source_index(padded: isize, size: usize, mode: PadMode) -> Option<usize> {
     let n = size as isize;
     if (0..n).contains(&padded) {
         return Some(padded as usize);

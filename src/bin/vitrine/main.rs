@@ -17,6 +17,7 @@ use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::json;
+use vitrine::tiling::TileLimits;
 use vitrine::{Backend, Model, Options, StyleFile, StyleInput, StyleSpec, Styler};
 
 use images::{Destination, Source};
@@ -179,6 +180,21 @@ fn vector_length(model: &Model) -> Result<usize, Failure> {
     }
 }
 
+/// Whole-image tensors may take 60% of the memory available now (Linux), so a photo styles exactly, layer by layer,
+/// wherever the machine can hold it; beyond that it streams in tiles.
+fn tile_limits() -> TileLimits {
+    let available = std::fs::read_to_string("/proc/meminfo").ok().and_then(|info| {
+        let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib * 1024)
+    });
+    let defaults = TileLimits::default();
+    match available {
+        Some(bytes) => TileLimits { host_budget: bytes / 10 * 6, ..defaults },
+        None => defaults,
+    }
+}
+
 /// `announce` prints why `auto` settled on the CPU; `info` reports that itself.
 fn open_styler(model: Model, engine: &EngineArgs, announce: bool) -> Result<Styler, Failure> {
     let backend = match engine.backend {
@@ -186,7 +202,7 @@ fn open_styler(model: Model, engine: &EngineArgs, announce: bool) -> Result<Styl
         BackendArg::Gpu => Backend::Gpu,
         BackendArg::Cpu => Backend::Cpu,
     };
-    let styler = Styler::new(model, backend)?;
+    let styler = Styler::new(model, backend)?.with_tile_limits(tile_limits());
     if let Some(reason) = styler.fallback_reason() {
         if announce && !engine.json {
             eprintln!("note: styling on the CPU: {reason}");
