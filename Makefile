@@ -23,7 +23,7 @@ ifeq ($(XDG_RUNTIME_DIR),)
 export XDG_RUNTIME_DIR := $(shell mktemp -d)
 endif
 
-.PHONY: demo serve e2e test build system-deps venv wasm-target model-check cargo-test lint browser-deps node-deps clean \
+.PHONY: demo serve e2e test build system-deps venv wasm-target model-check cargo-test large-test lint browser-deps node-deps clean \
 	web wasm-bindgen-cli browser-test web-test package-test size-budget wasm-lint
 
 demo: build
@@ -46,7 +46,7 @@ serve: web
 build: system-deps
 	$(CARGO) build --release
 
-test: system-deps venv wasm-target model-check cargo-test lint browser-test e2e
+test: system-deps venv wasm-target model-check cargo-test large-test lint browser-test e2e
 
 # apt only runs when a package is missing, so a second run neither needs the network nor root.
 system-deps:
@@ -71,6 +71,13 @@ model-check: venv
 
 cargo-test: system-deps
 	$(GPU_TEST_ENV) $(CARGO) test
+
+# A 2048x2048 photo on lavapipe, whose 128 MiB bindings force tiling, against onnxruntime on the whole image. The
+# reference is 50 MB, so it is made here rather than committed.
+LARGE_REFERENCE := target/large-reference/coffee_2048_style19.safetensors
+large-test: system-deps venv
+	@[ -f $(LARGE_REFERENCE) ] || $(PYTHON) models/large_reference.py $(LARGE_REFERENCE)
+	$(GPU_TEST_ENV) $(CARGO) test --test large -- --ignored --nocapture
 
 lint:
 	$(CARGO) clippy --all-targets -- -D warnings
