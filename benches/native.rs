@@ -160,7 +160,6 @@ fn run() -> Result<(), String> {
     }
 
     // The whole call a caller makes: checks, style mix, prepare, network, finish.
-    drop(network);
     drop(gpu);
     let mut stylize_ms = Vec::new();
     if args.stylize {

@@ -1,5 +1,7 @@
 use crate::graph::{Conv2d, PadMode, Padding, Shape, Tensor};
 
+use super::simd::{Lanes, Portable};
+
 /// Index into a padded axis: reflect mirrors without repeating the edge; `None` is a zero-padded tap.
 pub fn source_index(padded: isize, size: usize, mode: PadMode) -> Option<usize> {
     let n = size as isize;
@@ -28,11 +30,11 @@ fn pad_plane(plane: &[f32], height: usize, width: usize, pad: Padding, mode: Pad
     out
 }
 
-/// 2-D convolution: the GEMM kernel for ungrouped convolutions (every conv of the style networks), the direct
-/// kernel for the rest.
+/// 2-D convolution: the register-blocked kernel for ungrouped convolutions (every conv of the style networks),
+/// the direct kernel for the rest.
 pub fn conv2d(input: &Tensor, conv: &Conv2d) -> Tensor {
     if conv.groups == 1 {
-        conv2d_gemm(input, conv)
+        conv2d_blocked(input, conv)
     } else {
         conv2d_direct(input, conv)
     }
@@ -183,13 +185,313 @@ fn unfold_band(
     }
 }
 
+/// Output channels one register block computes.
+const BLOCK_CHANNELS: usize = 4;
+/// Vectors of neighbouring output pixels one register block computes: 4 x 3 accumulators, 12 of the 16 vector
+/// registers of AVX2 (and of the SSE registers a wasm engine maps SIMD128 onto), leaving room for the 3 input
+/// vectors and the broadcast weight.
+const BLOCK_VECTORS: usize = 2;
+
+/// Everything the blocked kernel reads. The input is rearranged so that every tap of every stride is a fixed
+/// offset from the output position: for stride `s`, each padded channel is split into `s * s` phase planes
+/// (phase `(py, px)` holds padded pixels `(i * s + py, j * s + px)`), so tap `(c, ky, kx)` reads phase plane
+/// `(c, ky % s, kx % s)` at `(y + ky / s, x + kx / s)`, a stride-1 walk. Plane rows are padded with zeros to
+/// whole vectors, so the last vector of a row reads in bounds.
+struct Blocked<'a> {
+    planes: &'a [f32],
+    plane_w: usize,
+    /// Per tap, in the weights' `[in][kh][kw]` order: its offset from `y * plane_w + x` in `planes`.
+    taps: &'a [usize],
+    /// `[block][tap][BLOCK_CHANNELS]`, zero past the last output channel.
+    weights: &'a [f32],
+    /// Per output channel, zero past the last one and where the conv has none.
+    bias: &'a [f32],
+    out_channels: usize,
+    out_w: usize,
+}
+
+/// Direct convolution with register blocking: each block accumulates `BLOCK_CHANNELS` output channels x
+/// `BLOCK_VECTORS` vectors of pixels over every tap (a broadcast weight times a vector of input pixels), then
+/// stores once. No unfolded copy and no packing: the input is read where it lies, from cache. Output rows are
+/// split across threads natively. AVX2 + FMA where the CPU has it (checked at run time), SIMD128 in wasm, and
+/// portable arrays elsewhere; `conv2d_direct` is its reference.
+pub fn conv2d_blocked(input: &Tensor, conv: &Conv2d) -> Tensor {
+    #[cfg(target_arch = "x86_64")]
+    if super::simd::Avx2::available() {
+        return blocked_with::<super::simd::Avx2>(input, conv, rows_avx2);
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    return blocked_with::<super::simd::Simd128>(input, conv, rows_portable_isa);
+    #[allow(unreachable_code)]
+    blocked_with::<Portable>(input, conv, rows_portable_isa)
+}
+
+/// The blocked kernel on portable arrays, whatever the CPU: for the tests, which compare every instruction set's
+/// instantiation with the reference.
+#[cfg(test)]
+fn conv2d_blocked_portable(input: &Tensor, conv: &Conv2d) -> Tensor {
+    blocked_with::<Portable>(input, conv, rows_portable)
+}
+
+type RowsFn = unsafe fn(&Blocked<'_>, usize, usize, &mut [&mut [f32]]);
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn rows_avx2(job: &Blocked<'_>, y0: usize, y1: usize, outs: &mut [&mut [f32]]) {
+    rows::<super::simd::Avx2>(job, y0, y1, outs)
+}
+
+/// The wasm build's vector type (SIMD128) or portable arrays, compiled for the build's own instruction set.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+unsafe fn rows_portable_isa(job: &Blocked<'_>, y0: usize, y1: usize, outs: &mut [&mut [f32]]) {
+    rows::<super::simd::Simd128>(job, y0, y1, outs)
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+unsafe fn rows_portable_isa(job: &Blocked<'_>, y0: usize, y1: usize, outs: &mut [&mut [f32]]) {
+    rows::<Portable>(job, y0, y1, outs)
+}
+
+#[cfg(test)]
+unsafe fn rows_portable(job: &Blocked<'_>, y0: usize, y1: usize, outs: &mut [&mut [f32]]) {
+    rows::<Portable>(job, y0, y1, outs)
+}
+
+fn blocked_with<L: Lanes>(input: &Tensor, conv: &Conv2d, rows_fn: RowsFn) -> Tensor {
+    assert_eq!(conv.groups, 1, "the blocked kernel takes ungrouped convolutions");
+    let w = &conv.weights;
+    let Shape { channels, height, width } = input.shape;
+    let pad = conv.pad;
+    let s = conv.stride;
+    let (ph, pw) = (height + pad.top + pad.bottom, width + pad.left + pad.right);
+    let out_h = (ph - w.kernel_h) / s + 1;
+    let out_w = (pw - w.kernel_w) / s + 1;
+    let mut out = Tensor::zeros(Shape::new(w.out_channels, out_h, out_w));
+    if out.data.is_empty() {
+        return out;
+    }
+    let plane_w = out_w.next_multiple_of(L::N) + (w.kernel_w - 1) / s;
+    let plane_h = out_h + (w.kernel_h - 1) / s;
+    let plane_len = plane_h * plane_w;
+    let threads = worker_count();
+
+    // The phase planes, built in parallel (one plane per task).
+    // The planes' memory is kept between calls (see `SCRATCH`); every value is written below.
+    let mut planes = SCRATCH.with(|scratch| scratch.take());
+    planes.resize(channels * s * s * plane_len, 0.0);
+    let fill = |index: usize, plane: &mut [f32]| {
+        let (c, py, px) = (index / (s * s), index / s % s, index % s);
+        let source = &input.data[c * height * width..(c + 1) * height * width];
+        fill_phase_plane(source, height, width, pad, conv.pad_mode, (ph, pw), s, (py, px), plane_w, plane);
+    };
+    for_each_chunk(&mut planes, plane_len, threads, fill);
+
+    let taps: Vec<usize> = (0..channels)
+        .flat_map(|c| (0..w.kernel_h).flat_map(move |ky| (0..w.kernel_w).map(move |kx| (c, ky, kx))))
+        .map(|(c, ky, kx)| ((c * s + ky % s) * s + kx % s) * plane_len + (ky / s) * plane_w + kx / s)
+        .collect();
+    let k = w.taps();
+    let blocks = w.out_channels.div_ceil(BLOCK_CHANNELS);
+    let mut weights = vec![0.0f32; blocks * k * BLOCK_CHANNELS];
+    for oc in 0..w.out_channels {
+        let (b, r) = (oc / BLOCK_CHANNELS, oc % BLOCK_CHANNELS);
+        for t in 0..k {
+            weights[(b * k + t) * BLOCK_CHANNELS + r] = w.weight(oc * k + t);
+        }
+    }
+    let mut bias = vec![0.0f32; blocks * BLOCK_CHANNELS];
+    if let Some(values) = &w.bias {
+        bias[..w.out_channels].copy_from_slice(values);
+    }
+    let job = Blocked { planes: &planes, plane_w, taps: &taps, weights: &weights, bias: &bias, out_channels: w.out_channels, out_w };
+
+    // Output rows split across threads; each thread gets its rows of every output plane.
+    let threads = threads.min(out_h);
+    let rows_per = out_h.div_ceil(threads);
+    let mut parts: Vec<Vec<&mut [f32]>> = (0..threads).map(|_| Vec::with_capacity(w.out_channels)).collect();
+    for plane in out.data.chunks_exact_mut(out_h * out_w) {
+        let mut rest = plane;
+        for part in parts.iter_mut() {
+            let take = (rows_per * out_w).min(rest.len());
+            let (head, tail) = rest.split_at_mut(take);
+            part.push(head);
+            rest = tail;
+        }
+    }
+    let job = &job;
+    // SAFETY: `rows_fn` is the instantiation for an instruction set this CPU has (checked above), and every
+    // read stays inside `planes` by construction of `plane_w`, `plane_h` and `taps`.
+    let run = move |index: usize, outs: &mut Vec<&mut [f32]>| unsafe {
+        let y0 = index * rows_per;
+        rows_fn(job, y0, (y0 + rows_per).min(out_h), outs)
+    };
+    if threads <= 1 {
+        run(0, &mut parts[0]);
+    } else {
+        std::thread::scope(|scope| {
+            for (index, outs) in parts.iter_mut().enumerate() {
+                scope.spawn(move || run(index, outs));
+            }
+        });
+    }
+    SCRATCH.with(|scratch| scratch.replace(planes));
+    out
+}
+
+thread_local! {
+    /// The blocked kernel's rearranged input, kept for the next convolution on this thread: a whole network run
+    /// then allocates it once (the largest layer's input, as large as that input), not once per layer, which on
+    /// large images spares the page faults of fresh memory. Released when the thread ends.
+    static SCRATCH: std::cell::Cell<Vec<f32>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// Fills one phase plane (`plane_w` wide, rows of it) from a channel: padded pixel `(i * s + py, j * s + px)`,
+/// read through the padding mode, and zero past the padded size. Writes every value of `plane`.
+#[allow(clippy::too_many_arguments)]
+fn fill_phase_plane(
+    source: &[f32],
+    height: usize,
+    width: usize,
+    pad: Padding,
+    mode: PadMode,
+    (ph, pw): (usize, usize),
+    s: usize,
+    (py, px): (usize, usize),
+    plane_w: usize,
+    plane: &mut [f32],
+) {
+    // Columns j whose padded column j * s + px is inside the image: [inner_from, inner_to).
+    let first_inside = pad.left.saturating_sub(px).div_ceil(s);
+    let inner_from = first_inside.min(plane_w);
+    let inner_to = if pad.left + width > px { ((pad.left + width - px - 1) / s + 1).clamp(inner_from, plane_w) } else { inner_from };
+    for (i, row) in plane.chunks_exact_mut(plane_w).enumerate() {
+        let r = i * s + py;
+        let source_row = if r < ph { source_index(r as isize - pad.top as isize, height, mode) } else { None };
+        let Some(sy) = source_row else {
+            row.fill(0.0);
+            continue;
+        };
+        let src = &source[sy * width..(sy + 1) * width];
+        if inner_to > inner_from {
+            let inner = &mut row[inner_from..inner_to];
+            let offset = inner_from * s + px - pad.left;
+            if s == 1 {
+                inner.copy_from_slice(&src[offset..offset + inner.len()]);
+            } else {
+                for (value, source) in inner.iter_mut().zip(src[offset..].iter().step_by(s)) {
+                    *value = *source;
+                }
+            }
+        }
+        // The padding columns, through the padding mode, and zeros past the padded width.
+        for j in (0..inner_from).chain(inner_to..plane_w) {
+            let q = j * s + px;
+            row[j] = match (q < pw).then(|| source_index(q as isize - pad.left as isize, width, mode)).flatten() {
+                Some(sx) => src[sx],
+                None => 0.0,
+            };
+        }
+    }
+}
+
+/// Output rows `y0..y1` of every output channel; `outs[oc]` holds those rows of channel `oc`.
+#[inline(always)]
+unsafe fn rows<L: Lanes>(job: &Blocked<'_>, y0: usize, y1: usize, outs: &mut [&mut [f32]]) {
+    let k = job.taps.len();
+    let blocks = job.out_channels.div_ceil(BLOCK_CHANNELS);
+    for y in y0..y1 {
+        let mut x = 0;
+        while x < job.out_w {
+            let left = job.out_w - x;
+            let vectors = left.div_ceil(L::N).min(BLOCK_VECTORS);
+            let valid = left.min(vectors * L::N);
+            let base = job.planes.as_ptr().add(y * job.plane_w + x);
+            for b in 0..blocks {
+                let first = b * BLOCK_CHANNELS;
+                let channels = (job.out_channels - first).min(BLOCK_CHANNELS);
+                let at = (y - y0) * job.out_w + x;
+                let dst: [*mut f32; BLOCK_CHANNELS] =
+                    std::array::from_fn(|r| if r < channels { outs[first + r].as_mut_ptr().add(at) } else { std::ptr::null_mut() });
+                let bias: &[f32; BLOCK_CHANNELS] = job.bias[first..first + BLOCK_CHANNELS].try_into().unwrap_or(&[0.0; BLOCK_CHANNELS]);
+                let weights = job.weights.as_ptr().add(b * k * BLOCK_CHANNELS);
+                match vectors {
+                    3 => block::<L, 3>(base, job.taps, weights, bias, &dst, channels, valid),
+                    2 => block::<L, 2>(base, job.taps, weights, bias, &dst, channels, valid),
+                    _ => block::<L, 1>(base, job.taps, weights, bias, &dst, channels, valid),
+                }
+            }
+            x += vectors * L::N;
+        }
+    }
+}
+
+/// One register block: `BLOCK_CHANNELS` channels x `V` vectors of pixels starting at `base`, over every tap;
+/// stores the first `valid` pixels of the first `channels` channels.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn block<L: Lanes, const V: usize>(
+    base: *const f32,
+    taps: &[usize],
+    weights: *const f32,
+    bias: &[f32; BLOCK_CHANNELS],
+    dst: &[*mut f32; BLOCK_CHANNELS],
+    channels: usize,
+    valid: usize,
+) {
+    let mut acc: [[L; V]; BLOCK_CHANNELS] = std::array::from_fn(|r| [L::splat(bias[r]); V]);
+    for (t, &offset) in taps.iter().enumerate() {
+        let p = base.add(offset);
+        let a: [L; V] = std::array::from_fn(|v| L::load(p.add(v * L::N)));
+        let w = weights.add(t * BLOCK_CHANNELS);
+        for (r, row) in acc.iter_mut().enumerate() {
+            let weight = L::splat(*w.add(r));
+            for (sum, x) in row.iter_mut().zip(&a) {
+                *sum = sum.mul_add(weight, *x);
+            }
+        }
+    }
+    for (r, row) in acc.iter().enumerate().take(channels) {
+        for (v, sum) in row.iter().enumerate() {
+            let start = v * L::N;
+            if start + L::N <= valid {
+                sum.store(dst[r].add(start));
+            } else if start < valid {
+                let mut spill = [0.0f32; 16];
+                sum.store(spill.as_mut_ptr());
+                std::ptr::copy_nonoverlapping(spill.as_ptr(), dst[r].add(start), valid - start);
+            }
+        }
+    }
+}
+
+/// Runs `f(index, chunk)` over `data` split into `chunk`-sized pieces, on up to `threads` threads.
+fn for_each_chunk<F: Fn(usize, &mut [f32]) + Sync>(data: &mut [f32], chunk: usize, threads: usize, f: F) {
+    let count = data.len().div_ceil(chunk.max(1));
+    let threads = threads.min(count);
+    if threads <= 1 {
+        data.chunks_mut(chunk.max(1)).enumerate().for_each(|(i, c)| f(i, c));
+        return;
+    }
+    let per = count.div_ceil(threads);
+    std::thread::scope(|scope| {
+        for (t, group) in data.chunks_mut(per * chunk).enumerate() {
+            let f = &f;
+            scope.spawn(move || group.chunks_mut(chunk).enumerate().for_each(|(i, c)| f(t * per + i, c)));
+        }
+    });
+}
+
 /// Threads for the GEMM kernel: the machine's cores natively, one in the browser (no shared-memory threads there).
+/// `VITRINE_THREADS=N` sets it natively (benchmarks at a chosen thread count).
 pub fn worker_count() -> usize {
     if cfg!(target_arch = "wasm32") {
-        1
-    } else {
-        std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)
+        return 1;
     }
+    static COUNT: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *COUNT.get_or_init(|| {
+        let chosen = std::env::var("VITRINE_THREADS").ok().and_then(|v| v.parse::<usize>().ok()).filter(|&n| n > 0);
+        chosen.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)).min(64)
+    })
 }
 
 #[cfg(test)]
@@ -234,11 +536,52 @@ mod tests {
             let input = Tensor::from_vec(Shape::new(in_c, h, w), values(h as u32 * 100 + w as u32, in_c * h * w)).unwrap();
             let direct = conv2d_direct(&input, &layer);
             let gemm = conv2d_gemm(&input, &layer);
-            assert_eq!(direct.shape, gemm.shape);
-            let peak = direct.data.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-            let worst = direct.data.iter().zip(&gemm.data).fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
-            // Only the summation order differs: relative error at f32 rounding level.
-            assert!(worst <= 1e-5 * peak.max(1.0), "{in_c}->{out_c} k{k} s{stride} {h}x{w}: {worst} (peak {peak})");
+            assert_close(&direct, &gemm, &format!("gemm {in_c}->{out_c} k{k} s{stride} {h}x{w}"));
+        }
+    }
+
+    /// The reference and a fast kernel's output agree to f32 rounding (only the summation order differs).
+    fn assert_close(reference: &Tensor, fast: &Tensor, what: &str) {
+        assert_eq!(reference.shape, fast.shape, "{what}");
+        let peak = reference.data.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let worst = reference.data.iter().zip(&fast.data).fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+        assert!(worst <= 1e-5 * peak.max(1.0), "{what}: {worst} (peak {peak})");
+    }
+
+    #[test]
+    fn blocked_kernel_matches_the_direct_kernel_on_odd_shapes() {
+        // Widths below, at and past one register block of every instruction set (4, 8, 12, 24 pixels); channel
+        // counts that leave partial blocks; strides 1 to 3; reflect and zero padding, uneven sides; one row.
+        let pads = [
+            Padding::uniform(4),
+            Padding::uniform(1),
+            Padding { top: 0, left: 0, bottom: 1, right: 1 },
+            Padding { top: 2, left: 1, bottom: 0, right: 3 },
+            Padding::uniform(0),
+        ];
+        let cases = [
+            (3, 32, 9, 1, pads[0], PadMode::Reflect, 23, 17, false),
+            (32, 32, 3, 2, pads[1], PadMode::Reflect, 13, 9, false),
+            (32, 8, 3, 1, pads[1], PadMode::Reflect, 11, 26, true),
+            (4, 3, 9, 1, pads[0], PadMode::Reflect, 12, 10, false),
+            (5, 7, 3, 2, pads[1], PadMode::Zero, 9, 14, true),
+            (6, 5, 1, 1, pads[4], PadMode::Zero, 3, 5, true),
+            (7, 9, 3, 2, pads[2], PadMode::Zero, 10, 49, true),
+            (3, 6, 3, 3, pads[3], PadMode::Zero, 8, 31, false),
+            (2, 5, 3, 1, pads[3], PadMode::Reflect, 5, 7, true),
+            (16, 12, 1, 1, pads[4], PadMode::Zero, 1, 1, true),
+            (8, 4, 3, 1, pads[1], PadMode::Reflect, 2, 40, false),
+            (2, 3, 3, 3, pads[2], PadMode::Zero, 4, 3, true),
+            (2, 3, 1, 3, pads[4], PadMode::Zero, 1, 2, false),
+        ];
+        for (in_c, out_c, k, stride, pad, mode, h, w, bias) in cases {
+            let mut layer = conv(in_c, out_c, k, stride, 0, mode, bias);
+            layer.pad = pad;
+            let input = Tensor::from_vec(Shape::new(in_c, h, w), values(h as u32 * 100 + w as u32, in_c * h * w)).unwrap();
+            let direct = conv2d_direct(&input, &layer);
+            let what = format!("{in_c}->{out_c} k{k} s{stride} {pad:?} {mode:?} {h}x{w}");
+            assert_close(&direct, &conv2d_blocked(&input, &layer), &format!("blocked {what}"));
+            assert_close(&direct, &conv2d_blocked_portable(&input, &layer), &format!("blocked (portable) {what}"));
         }
     }
 }
