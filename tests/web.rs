@@ -196,3 +196,75 @@ fn working_size_and_finish() {
     assert_eq!(unchanged[photo.len() - 4..], photo[photo.len() - 4..]);
     assert_eq!(finish(2.0).err().map(|e| code_of(&e)).as_deref(), Some("STRENGTH"));
 }
+
+/// The arbitrary-style pair is not compiled into the wasm library (the page fetches it); the test brings its own.
+const TRANSFORM: &[u8] = include_bytes!("../models/arbitrary_transform.vitrine.safetensors");
+const PREDICTOR: &[u8] = include_bytes!("../models/arbitrary_predict.vitrine.safetensors");
+
+/// Styles the test card at full strength, or says which code it failed with.
+async fn stylize_card(styler: &mut WasmStyler, style: JsValue) -> Result<Vec<u8>, String> {
+    styler.stylize(WIDTH, HEIGHT, test_card(WIDTH, HEIGHT), style, JsValue::UNDEFINED, false).await.map_err(|e| code_of(&e))
+}
+
+/// A style file object as `styleFromImage` returns it.
+fn style_file(vector: &[f32], version: f64) -> JsValue {
+    let object = js_sys::Object::new();
+    let set = |key: &str, value: JsValue| js_sys::Reflect::set(&object, &JsValue::from_str(key), &value).expect("set");
+    set("format", JsValue::from_str("vitrine-style"));
+    set("version", JsValue::from_f64(version));
+    set("model", JsValue::from_str("arbitrary_transform"));
+    let numbers: js_sys::Array = vector.iter().map(|&v| JsValue::from_f64(f64::from(v))).collect();
+    set("vector", numbers.into());
+    object.into()
+}
+
+/// Style vectors through the bindings: which models a call needs, a vector painted on WebGPU and on the CPU path
+/// (within one level), the picture's vector from the predictor as a style file, and each bad vector's code.
+#[wasm_bindgen_test]
+async fn style_vectors_through_the_bindings() {
+    let needs = |style: JsValue, strength: f64| WasmStyler::style_needs(style, JsValue::from_f64(strength)).map_err(|e| code_of(&e));
+    let vector: Vec<f32> = (0..100).map(|i| ((i * 37 % 100) as f32 / 50.0 - 1.0) * 0.8).collect();
+    assert_eq!(needs(JsValue::from_f64(19.0), 0.5), Ok("presets".into()));
+    assert_eq!(needs(style_file(&vector, 1.0), 1.0), Ok("vector".into()));
+    assert_eq!(needs(style_file(&vector, 1.0), 0.4), Ok("predictor".into()));
+    // Format, version and numbers are checked before any model is loaded; the length needs the model.
+    assert_eq!(needs(style_file(&vector, 2.0), 1.0), Err("STYLE_VECTOR".into()));
+    assert_eq!(needs(style_file(&[0.1, f32::NAN], 1.0), 1.0), Err("STYLE_VECTOR".into()));
+    assert_eq!(needs(style_file(&vector, 1.0), 1.5), Err("STRENGTH".into()));
+
+    let (width, height) = (WIDTH, HEIGHT);
+    let rgba = test_card(width, height);
+    let mut painted = Vec::new();
+    for backend in ["webgpu", "cpu"] {
+        let mut styler = WasmStyler::create(vitrine::model::BUILTIN_MODEL.to_vec(), backend.into()).await.map_err(|e| code_of(&e)).expect("styler");
+        // Before the transformer is loaded a vector has nothing to paint with.
+        assert_eq!(stylize_card(&mut styler, style_file(&vector, 1.0)).await.err().as_deref(), Some("STYLE_KIND"));
+        styler.load_vector_model(TRANSFORM.to_vec()).await.map_err(|e| code_of(&e)).expect("transformer");
+        assert!(styler.has_vector_model() && !styler.has_predictor());
+        painted.push(stylize_card(&mut styler, style_file(&vector, 1.0)).await.expect("a vector paints"));
+        assert_eq!(stylize_card(&mut styler, style_file(&vector[..99], 1.0)).await.err().as_deref(), Some("STYLE_VECTOR"));
+        // Presets still paint beside it.
+        assert!(stylize_card(&mut styler, JsValue::from_f64(19.0)).await.is_ok());
+    }
+    let worst = painted[0].iter().zip(&painted[1]).map(|(a, b)| a.abs_diff(*b)).max().unwrap_or(0);
+    console_log!("a style vector on WebGPU vs the CPU path at {WIDTH}x{HEIGHT}: max difference {worst} of 255");
+    assert!(worst <= MAX_ABS_RGBA8, "vector painting differs by {worst}");
+
+    // The predictor on the CPU path: a picture's vector as a style file, which paints as the same numbers do.
+    let mut styler = WasmStyler::create(vitrine::model::BUILTIN_MODEL.to_vec(), "cpu".into()).await.map_err(|e| code_of(&e)).expect("styler");
+    styler.load_vector_model(TRANSFORM.to_vec()).await.map_err(|e| code_of(&e)).expect("transformer");
+    styler.load_predictor(PREDICTOR.to_vec()).await.map_err(|e| code_of(&e)).expect("predictor");
+    let file = styler.style_vector(width, height, rgba.clone()).await.map_err(|e| code_of(&e)).expect("style vector");
+    let get = |key: &str| js_sys::Reflect::get(&file, &JsValue::from_str(key)).expect("field");
+    assert_eq!(get("format").as_string().as_deref(), Some("vitrine-style"));
+    assert_eq!(get("version").as_f64(), Some(1.0));
+    let numbers: Vec<f32> = js_sys::Array::from(&get("vector")).iter().map(|v| v.as_f64().expect("a number") as f32).collect();
+    assert_eq!(numbers.len(), 100);
+    let mut direct = Styler::new_async(Model::from_bytes(TRANSFORM).expect("model"), Backend::Cpu).await.expect("styler");
+    direct.attach_predictor(Model::from_bytes(PREDICTOR).expect("model")).await.expect("predictor");
+    assert_eq!(numbers, direct.style_vector_async(width, height, &rgba).await.expect("vector"), "the file's numbers read back as the same f32");
+    let options = Options { style: StyleSpec::Vector(numbers), strength: 0.5, preserve_color: false };
+    let expected = direct.stylize_async(width, height, &rgba, &options).await.expect("stylize");
+    let got = styler.stylize(width, height, rgba.clone(), file, JsValue::from_f64(0.5), false).await.map_err(|e| code_of(&e)).expect("stylize");
+    assert_eq!(got, expected);
+}

@@ -101,7 +101,10 @@ impl WasmStyler {
         let _ = set("format", JsValue::from_str(&file.format));
         let _ = set("version", JsValue::from(file.version));
         let _ = set("model", JsValue::from_str(&file.model));
-        let numbers: js_sys::Array = file.vector.iter().map(|&v| JsValue::from_f64(f64::from(v))).collect();
+        // Each number as the shortest decimal that reads back as the same f32, so `JSON.stringify` writes what the
+        // CLI's style file holds (about 1 KB), not f64 digits of f32 values.
+        let shortest = |v: f32| v.to_string().parse::<f64>().unwrap_or(f64::from(v));
+        let numbers: js_sys::Array = file.vector.iter().map(|&v| JsValue::from_f64(shortest(v))).collect();
         let _ = set("vector", numbers.into());
         Ok(object.into())
     }
