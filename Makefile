@@ -104,7 +104,8 @@ wasm-bindgen-cli:
 	fi
 
 # The npm package in www/pkg: the crate for wasm32 (WebGPU and the CPU path), its JS bindings, wasm-opt from npm's
-# binaryen (Debian's breaks the module), the JS wrapper and its declarations, the model and the thumbnails.
+# binaryen (Debian's breaks the module), the JS wrapper and its declarations, the preset model and its thumbnails,
+# and the arbitrary-style pair (models/arbitrary_*.vitrine.safetensors), which the package fetches on first use.
 WASM_OUT := target/wasm32-unknown-unknown/wasm-release/vitrine.wasm
 BINDGEN_DIR := target/web/bindgen
 

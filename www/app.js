@@ -2,6 +2,11 @@
 //
 // URL parameters (all optional): backend=auto|webgpu|cpu (what Styler.create gets), max=N (the longest side,
 // in pixels, a photo is scaled down to before styling; default 1024).
+//
+// Besides the 26 presets, the gallery holds style vectors: the shop's own (the page's configuration, a
+// `<script type="application/json" id="vitrine-config">` or `window.vitrineConfig`, { styles: [{ name, vector,
+// thumbnail }] }, `vector` a style file object or its URL) and the shopper's, made from a picture they choose, drop or
+// paste, and kept in IndexedDB (the style file and a 96 px thumbnail) until they remove them.
 
 const params = new URLSearchParams(location.search);
 const BACKEND = ['auto', 'webgpu', 'cpu'].includes(params.get('backend')) ? params.get('backend') : 'auto';
@@ -27,6 +32,8 @@ const ui = {
   file: $('file'),
   styles: $('styles'),
   grid: $('style-grid'),
+  addStyle: $('add-style'),
+  styleFile: $('style-file'),
   originalThumb: $('original-thumb'),
   second: $('second'),
   mix: $('mix'),
@@ -45,14 +52,15 @@ const ui = {
 
 const state = {
   photo: 'coffee', // key of the photo shown
-  style: null, // index of the chosen style, null for the original photo
+  style: null, // index of the chosen preset, the id (a string) of a style vector, or null for the original photo
   second: null,
   mix: 0.5, // share of the second style
   strength: 1,
   keep: false,
 };
 
-let styles = []; // [{ id, name, thumbnail }]
+let styles = []; // the presets: [{ id, name, thumbnail }]
+const vectorStyles = new Map(); // id -> { id, name, file, thumbnail, source: 'shop' | 'mine' }
 let engine = null; // { backend, gpu }
 const photoInfo = new Map(); // key -> { name, width, height, ready: Promise }
 let ownCount = 0;
@@ -261,13 +269,17 @@ document.addEventListener('drop', (event) => {
   dragDepth = 0;
   document.body.classList.remove('dragging');
   const file = Array.from(event.dataTransfer.files).find((f) => f.type.startsWith('image/')) ?? event.dataTransfer.files[0];
-  useOwnPhoto(file, file?.name);
+  // Onto the styles: a picture to paint in the style of. Anywhere else: a photo to paint.
+  if (event.target instanceof Node && ui.styles.contains(event.target)) addOwnStyle(file, file?.name);
+  else useOwnPhoto(file, file?.name);
 });
 document.addEventListener('paste', (event) => {
   const item = Array.from(event.clipboardData?.items ?? []).find((i) => i.kind === 'file' && i.type.startsWith('image/'));
   if (!item) return;
   event.preventDefault();
-  useOwnPhoto(item.getAsFile(), 'pasted-photo');
+  // With a style focused, a pasted picture becomes a style; otherwise it is a photo.
+  if (ui.styles.contains(document.activeElement)) addOwnStyle(item.getAsFile(), 'Pasted picture');
+  else useOwnPhoto(item.getAsFile(), 'pasted-photo');
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -319,9 +331,18 @@ function buildGallery() {
   );
 }
 
+/** A gallery radio's value as `state.style`: 'none', a preset index, or 'v:' and a style vector's id. */
+function styleOfValue(value) {
+  if (value === 'none') return null;
+  if (value.startsWith('v:')) return value.slice(2);
+  return Number(value);
+}
+
+const isVector = (style) => typeof style === 'string';
+
 ui.grid.addEventListener('change', (event) => {
   if (event.target.name !== 'style') return;
-  state.style = event.target.value === 'none' ? null : Number(event.target.value);
+  state.style = styleOfValue(event.target.value);
   syncControls();
   render();
 });
@@ -339,10 +360,19 @@ ui.mix.addEventListener('change', () => {
   state.mix = Number(ui.mix.value) / 100;
   render();
 });
-// Strength and colours reuse the cached painting: live.
+// For a preset, strength and colours reuse the cached painting: live. For a style vector, strength blends the
+// style's vector with the photo's own and paints again, so a drag waits until it pauses (or ends).
+let strengthTimer = 0;
 ui.strength.addEventListener('input', () => {
   state.strength = Number(ui.strength.value) / 100;
   syncControls();
+  clearTimeout(strengthTimer);
+  if (isVector(state.style)) strengthTimer = setTimeout(render, 250);
+  else render();
+});
+ui.strength.addEventListener('change', () => {
+  if (!isVector(state.style)) return;
+  clearTimeout(strengthTimer);
   render();
 });
 ui.keep.addEventListener('change', () => {
@@ -354,16 +384,20 @@ ui.compare.addEventListener('input', () => {
 });
 
 function setControlsEnabled(on) {
-  ui.grid.querySelectorAll('input').forEach((i) => (i.disabled = !on));
+  // A style still being read stays off until it is ready.
+  ui.grid.querySelectorAll('input, button').forEach((i) => (i.disabled = !on || Boolean(i.closest('[aria-busy="true"]'))));
   syncControls(on);
 }
 
 function syncControls(on = Boolean(engine)) {
   const styled = on && state.style !== null;
-  ui.second.disabled = !styled;
+  const preset = styled && !isVector(state.style);
+  // A second style mixes presets; a style vector paints on its own.
+  ui.second.disabled = !preset;
+  ui.second.title = styled && !preset ? 'Mixing works with the 26 painted styles' : '';
   ui.strength.disabled = !styled;
   ui.keep.disabled = !styled;
-  const mixing = styled && state.second !== null && state.second !== state.style;
+  const mixing = preset && state.second !== null && state.second !== state.style;
   ui.mix.disabled = !mixing;
   if (mixing) {
     const b = Math.round(state.mix * 100);
@@ -381,18 +415,291 @@ function syncControls(on = Boolean(engine)) {
   ui.download.disabled = !styled || ui.stage.dataset.state !== 'styled';
 }
 
-function describeMix(mix) {
-  const parts = Object.entries(mix);
+function describeStyle(style) {
+  if (style.kind === 'vector') return `the style of “${vectorStyles.get(style.id)?.name ?? 'your picture'}”`;
+  const parts = Object.entries(style.mix);
   if (parts.length === 1) return styles[parts[0][0]].name;
   return parts.map(([i, w]) => `${Math.round(w * 100)}% ${styles[i].name}`).join(' and ');
 }
 
-function currentMix() {
+/** What the worker paints: { kind: 'presets', mix } or { kind: 'vector', id, file }; null for the photo itself. */
+function currentStyle() {
   if (state.style === null) return null;
+  if (isVector(state.style)) {
+    const entry = vectorStyles.get(state.style);
+    return entry ? { kind: 'vector', id: entry.id, file: entry.file } : null;
+  }
+  return { kind: 'presets', mix: currentMix() };
+}
+
+function currentMix() {
   if (state.second === null || state.second === state.style || state.mix <= 0) return { [state.style]: 1 };
   if (state.mix >= 1) return { [state.second]: 1 };
   return { [state.style]: 1 - state.mix, [state.second]: state.mix };
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Style vectors: the shop's styles (the page's configuration) and the shopper's own (a picture they give, kept in
+// IndexedDB). Each is a gallery tile next to the presets; the shopper's can be removed.
+
+const THUMB_SIDE = 96;
+
+/** The shop's styles: the JSON in #vitrine-config and `window.vitrineConfig`, each vector inline or by URL. */
+async function loadShopStyles() {
+  const entries = [];
+  const script = document.getElementById('vitrine-config');
+  if (script?.textContent.trim()) {
+    try {
+      entries.push(...(JSON.parse(script.textContent).styles ?? []));
+    } catch (err) {
+      console.warn(`vitrine-config is not JSON (${err.message}); the shop's styles are left out.`);
+    }
+  }
+  if (Array.isArray(window.vitrineConfig?.styles)) entries.push(...window.vitrineConfig.styles);
+  const loaded = await Promise.all(entries.map(async (entry, index) => {
+    try {
+      let file = entry.vector;
+      if (typeof file === 'string') {
+        const response = await fetch(new URL(file, document.baseURI));
+        if (!response.ok) throw new Error(`${file} gave HTTP ${response.status}`);
+        file = await response.json();
+      }
+      if (file?.format !== 'vitrine-style' || !Array.isArray(file.vector) && !ArrayBuffer.isView(file.vector)) {
+        throw new Error('its vector is not a style file ({ format: "vitrine-style", version, model, vector })');
+      }
+      const name = String(entry.name ?? `House style ${index + 1}`).slice(0, 40);
+      const thumbnail = entry.thumbnail ? new URL(entry.thumbnail, document.baseURI).href : null;
+      return { id: `shop-${index}`, name, file, thumbnail, source: 'shop' };
+    } catch (err) {
+      console.warn(`vitrine-config: style ${index + 1} (${entry?.name ?? 'unnamed'}) is left out: ${err.message}`);
+      return null;
+    }
+  }));
+  for (const style of loaded) if (style) addVectorTile(style);
+}
+
+// The shopper's styles in IndexedDB: { id, name, file, thumbnail (a JPEG data URL), created }.
+const savedStyles = {
+  db: null,
+  open() {
+    this.db ??= new Promise((resolve, reject) => {
+      if (!('indexedDB' in self)) {
+        reject(new Error('no IndexedDB'));
+        return;
+      }
+      const request = indexedDB.open('vitrine-demo', 1);
+      request.onupgradeneeded = () => request.result.createObjectStore('styles', { keyPath: 'id' });
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+      request.onblocked = () => reject(new Error('the style store is blocked by another tab'));
+    });
+    return this.db;
+  },
+  async run(mode, act) {
+    const db = await this.open();
+    return new Promise((resolve, reject) => {
+      const tx = db.transaction('styles', mode);
+      const request = act(tx.objectStore('styles'));
+      tx.oncomplete = () => resolve(request?.result);
+      tx.onerror = () => reject(tx.error);
+      tx.onabort = () => reject(tx.error ?? new Error('aborted'));
+    });
+  },
+  all() {
+    return this.run('readonly', (store) => store.getAll());
+  },
+  put(style) {
+    return this.run('readwrite', (store) => store.put(style));
+  },
+  remove(id) {
+    return this.run('readwrite', (store) => store.delete(id));
+  },
+};
+
+async function loadSavedStyles() {
+  let saved = [];
+  try {
+    saved = await savedStyles.all();
+  } catch (err) {
+    console.warn(`Your saved styles could not be read (${err.message}); new ones last until the page closes.`);
+    return;
+  }
+  saved.sort((a, b) => (a.created ?? 0) - (b.created ?? 0));
+  for (const { id, name, file, thumbnail } of saved) addVectorTile({ id, name, file, thumbnail, source: 'mine' });
+}
+
+/** A gallery tile for a style vector, after the shop's and the shopper's other styles, before the presets. */
+function addVectorTile(style, { pending = false } = {}) {
+  vectorStyles.set(style.id, style);
+  const cell = document.createElement('div');
+  cell.className = `style-cell vector-cell ${style.source}`;
+  cell.dataset.id = style.id;
+  const tile = document.createElement('label');
+  tile.className = 'style-tile';
+  const input = document.createElement('input');
+  input.type = 'radio';
+  input.name = 'style';
+  input.value = `v:${style.id}`;
+  input.disabled = !engine || pending;
+  const thumb = document.createElement('span');
+  thumb.className = 'thumb';
+  if (style.thumbnail) {
+    const img = document.createElement('img');
+    img.src = style.thumbnail;
+    img.alt = '';
+    img.width = THUMB_SIDE;
+    img.height = THUMB_SIDE;
+    img.decoding = 'async';
+    thumb.append(img);
+  }
+  if (style.source === 'shop') {
+    const badge = document.createElement('span');
+    badge.className = 'badge';
+    badge.textContent = 'House';
+    thumb.append(badge);
+  }
+  const name = document.createElement('span');
+  name.className = 'name';
+  name.textContent = pending ? 'Reading its style…' : style.name;
+  tile.append(input, thumb, name);
+  cell.append(tile);
+  if (style.source === 'mine') {
+    const remove = document.createElement('button');
+    remove.type = 'button';
+    remove.className = 'remove-style';
+    remove.textContent = '×';
+    remove.setAttribute('aria-label', `Remove your style “${style.name}”`);
+    remove.title = 'Remove this style';
+    remove.disabled = pending;
+    remove.addEventListener('click', () => removeStyle(style.id));
+    cell.append(remove);
+  }
+  if (pending) cell.setAttribute('aria-busy', 'true');
+  const cells = ui.grid.querySelectorAll('.vector-cell');
+  // The shop's styles first, then the shopper's in the order they were made.
+  const shopCells = ui.grid.querySelectorAll('.vector-cell.shop');
+  const after = style.source === 'shop' ? shopCells[shopCells.length - 1] ?? ui.addStyle : cells[cells.length - 1] ?? ui.addStyle;
+  after.after(cell);
+  return cell;
+}
+
+function finishTile(cell, style) {
+  cell.removeAttribute('aria-busy');
+  cell.querySelector('.name').textContent = style.name;
+  cell.querySelectorAll('input, button').forEach((el) => (el.disabled = !engine));
+}
+
+function selectStyle(value) {
+  const input = ui.grid.querySelector(`input[name="style"][value="${CSS.escape(value)}"]`);
+  if (!input) return;
+  input.checked = true;
+  state.style = styleOfValue(value);
+  syncControls();
+  render();
+}
+
+let ownStyleCount = 0;
+
+/** A picture from the shopper: its style vector, a thumbnail, a tile, saved; then the photo painted in it. */
+async function addOwnStyle(blob, label = 'Your style') {
+  if (!blob || !(blob.type || '').startsWith('image/')) {
+    showError({ code: 'BAD_IMAGE', message: 'That is not an image. Choose a JPEG, PNG or WebP picture for your style.' });
+    return;
+  }
+  hideError();
+  let bitmap;
+  try {
+    bitmap = await loadBitmap(blob);
+  } catch (err) {
+    showError(err);
+    return;
+  }
+  ownStyleCount += 1;
+  const base = String(label).replace(/\.[^.]+$/, '').replace(/[_-]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const name = (base.charAt(0).toUpperCase() + base.slice(1)).slice(0, 28) || 'Your style';
+  const style = {
+    id: `mine-${Date.now().toString(36)}-${ownStyleCount}`,
+    name,
+    file: null,
+    thumbnail: squareThumbnail(bitmap),
+    source: 'mine',
+    created: Date.now(),
+  };
+  const cell = addVectorTile(style, { pending: true });
+  cell.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  clearTimeout(busyTimer);
+  ui.busyText.textContent = 'Reading the style of your picture…';
+  ui.busy.hidden = false;
+  try {
+    await ready;
+    const { style: file } = await call('styleOf', { bitmap }, [bitmap]);
+    style.file = file;
+  } catch (err) {
+    vectorStyles.delete(style.id);
+    cell.remove();
+    ui.busy.hidden = true;
+    showError(err, 'That picture could not be read as a style');
+    return;
+  }
+  finishTile(cell, style);
+  try {
+    await savedStyles.put({ id: style.id, name: style.name, file: style.file, thumbnail: style.thumbnail, created: style.created });
+  } catch (err) {
+    console.warn(`Your style could not be saved in this browser (${err.message}); it lasts until the page closes.`);
+  }
+  selectStyle(`v:${style.id}`);
+  if (!inFlight) ui.busy.hidden = true;
+}
+
+/** A centred square of the picture, THUMB_SIDE px, as a JPEG data URL (a few KB in IndexedDB). */
+function squareThumbnail(bitmap) {
+  const side = Math.min(bitmap.width, bitmap.height);
+  const canvas = document.createElement('canvas');
+  canvas.width = THUMB_SIDE;
+  canvas.height = THUMB_SIDE;
+  const ctx = canvas.getContext('2d');
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, THUMB_SIDE, THUMB_SIDE);
+  ctx.imageSmoothingQuality = 'high';
+  ctx.drawImage(bitmap, (bitmap.width - side) / 2, (bitmap.height - side) / 2, side, side, 0, 0, THUMB_SIDE, THUMB_SIDE);
+  return canvas.toDataURL('image/jpeg', 0.82);
+}
+
+async function removeStyle(id) {
+  const cell = ui.grid.querySelector(`.vector-cell[data-id="${CSS.escape(id)}"]`);
+  if (!cell) return;
+  const wasChosen = state.style === id;
+  const hadFocus = cell.contains(document.activeElement);
+  // Focus moves to the next tile (or the add tile), so keyboard users stay in the gallery.
+  const next = cell.nextElementSibling?.querySelector('input[name="style"]') ?? ui.styleFile;
+  cell.remove();
+  vectorStyles.delete(id);
+  call('forgetStyle', { id }).catch(() => {});
+  if (wasChosen) selectStyle('none');
+  if (hadFocus) next.focus();
+  try {
+    await savedStyles.remove(id);
+  } catch (err) {
+    console.warn(`Your style could not be removed from this browser's storage (${err.message}).`);
+  }
+}
+
+ui.styleFile.addEventListener('change', () => {
+  const file = ui.styleFile.files?.[0];
+  if (file) addOwnStyle(file, file.name);
+  ui.styleFile.value = '';
+});
+// Delete or Backspace on one of the shopper's styles removes it.
+ui.grid.addEventListener('keydown', (event) => {
+  if (event.key !== 'Delete' && event.key !== 'Backspace') return;
+  const cell = event.target.closest?.('.vector-cell.mine');
+  if (!cell || event.target.name !== 'style') return;
+  event.preventDefault();
+  removeStyle(cell.dataset.id);
+});
+
+loadShopStyles();
+loadSavedStyles();
 
 // ---------------------------------------------------------------------------------------------------------
 // Rendering: one request in flight; while it runs, only the latest wish is kept.
@@ -406,8 +713,8 @@ async function render() {
     again = true;
     return;
   }
-  const mix = currentMix();
-  if (mix === null) {
+  const style = currentStyle();
+  if (style === null) {
     ui.stage.dataset.state = 'photo';
     syncControls();
     return;
@@ -421,7 +728,7 @@ async function render() {
   inFlight = true;
   again = false;
   ui.stage.dataset.idle = 'false';
-  const request = { photo: state.photo, mix, strength: state.strength, preserveColor: state.keep };
+  const request = { photo: state.photo, style, strength: state.strength, preserveColor: state.keep };
   clearTimeout(busyTimer);
   busyTimer = setTimeout(() => {
     ui.busyText.textContent = engine.backend === 'cpu' ? 'Painting on this device…' : 'Painting…';
@@ -437,8 +744,8 @@ async function render() {
       }
       ui.after.getContext('2d').putImageData(image, 0, 0);
       ui.stage.dataset.state = 'styled';
-      ui.stage.dataset.style = JSON.stringify(request.mix);
-      ui.after.setAttribute('aria-label', `The photo painted in ${describeMix(request.mix)}`);
+      ui.stage.dataset.style = style.kind === 'vector' ? `v:${style.id}` : JSON.stringify(style.mix);
+      ui.after.setAttribute('aria-label', `The photo painted in ${describeStyle(style)}`);
       hideError();
       if (!result.cached) describeEngine(result.ms, info);
     }
@@ -473,7 +780,15 @@ function describeEngine(ms, info) {
 }
 
 function showProgress(progress) {
-  if (engine || !progress) return;
+  if (!progress) return;
+  if (engine) {
+    // The style models download on first use.
+    if (progress.stage === 'model' && progress.model !== 'presets' && !ui.busy.hidden) {
+      const percent = progress.total ? ` ${Math.round((progress.loaded / progress.total) * 100)}%` : '';
+      ui.busyText.textContent = `${progress.model === 'predictor' ? 'Getting the style reader' : 'Getting the style painter'}…${percent}`;
+    }
+    return;
+  }
   const fraction =
     typeof progress.fraction === 'number'
       ? progress.fraction
@@ -490,10 +805,9 @@ function showProgress(progress) {
 ui.download.addEventListener('click', () => {
   if (ui.stage.dataset.state !== 'styled') return;
   const info = photoInfo.get(state.photo);
-  const mix = currentMix();
-  const slug = Object.keys(mix)
-    .map((i) => styles[i].name.toLowerCase().replace(/[^a-z0-9]+/g, '-'))
-    .join('+');
+  const style = currentStyle();
+  const names = style.kind === 'vector' ? [vectorStyles.get(style.id)?.name ?? 'own-style'] : Object.keys(style.mix).map((i) => styles[i].name);
+  const slug = names.map((name) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')).join('+');
   ui.after.toBlob((blob) => {
     if (!blob) {
       showError({ code: 'DOWNLOAD_FAILED', message: 'The image could not be saved. Try again.' });

@@ -4,16 +4,23 @@
 //   { type: 'init', backend }                       -> { backend, styles, gpu }
 //   { type: 'photo', key, bitmap }                  -> { width, height }        (decodes into an ImageData, kept here)
 //   { type: 'forget', key }                         -> {}                       (drops a photo and its paintings)
-//   { type: 'render', photo, mix, strength, preserveColor }
+//   { type: 'render', photo, style, strength, preserveColor }
 //                                                   -> { image, ms, cached }    (an ImageData of the photo's size)
-// Failures answer { id, error: { code, message } }. Progress while the model loads: { type: 'progress', ... }.
+//       style: { kind: 'presets', mix } (mix: { index: weight }) or { kind: 'vector', id, file } (a style file)
+//   { type: 'styleOf', bitmap }                     -> { style }                (a picture's style file)
+//   { type: 'forgetStyle', id }                     -> {}                       (drops a style vector's paintings)
+// Failures answer { id, error: { code, message } }. Progress while a model loads: { type: 'progress', ... }.
 //
-// The network's full-strength output is cached per (photo, style mix). Strength and keep-true-colours are applied
-// to it by the library's own finish step (`styler.finish`), so moving those controls never re-runs the network.
+// For a preset mix, the network's full-strength output is cached per (photo, mix); strength and keep-true-colours
+// are applied to it by the library's own finish step (`styler.finish`), so those controls never re-run the network.
+// For a style vector, strength is Magenta's: the style's vector blended with the photo's own (computed once per
+// photo and kept), so each strength is a painting of its own, cached per (photo, style, strength); keep-true-colours
+// is still the finish step.
 
 let styler = null;
 const photos = new Map(); // key -> ImageData
-const styled = new Map(); // `${photo}|${mixKey}` -> { image, ms }, least recently used first
+const styled = new Map(); // `${photo}|${styleKey}` -> { image, ms }, least recently used first
+const ownStyles = new Map(); // photo key -> the photo's own style file (for a style vector's strength)
 const STYLED_CACHE_ENTRIES = 24;
 
 self.onmessage = async (event) => {
@@ -24,6 +31,8 @@ self.onmessage = async (event) => {
     if (type === 'init') result = await init(event.data);
     else if (type === 'photo') result = addPhoto(event.data);
     else if (type === 'forget') result = forget(event.data.key);
+    else if (type === 'styleOf') result = await styleOf(event.data.bitmap);
+    else if (type === 'forgetStyle') result = forgetStyle(event.data.id);
     else if (type === 'render') {
       result = await render(event.data);
       transfer = [result.image.data.buffer]; // a fresh copy: the cached output stays here
@@ -117,12 +126,27 @@ function addPhoto({ key, bitmap }) {
 
 function forget(key) {
   photos.delete(key);
+  ownStyles.delete(key);
   for (const k of [...styled.keys()]) if (k.startsWith(`${key}|`)) styled.delete(k);
   return {};
 }
 
+function forgetStyle(id) {
+  for (const k of [...styled.keys()]) if (k.split('|')[1] === `v:${id}`) styled.delete(k);
+  return {};
+}
+
+async function styleOf(bitmap) {
+  if (!styler) throw coded('NOT_READY', 'The styler is still loading.');
+  try {
+    return { style: await styler.styleFromImage(bitmap) };
+  } finally {
+    bitmap.close();
+  }
+}
+
 /** A style mix as the API takes it (an index or { index: weight }) and a key for the cache. */
-function styleOf(mix) {
+function presetStyle(mix) {
   const entries = Object.entries(mix)
     .map(([k, w]) => [Number(k), Number(w)])
     .filter(([, w]) => w > 0)
@@ -133,11 +157,30 @@ function styleOf(mix) {
   return { style: Object.fromEntries(entries), key };
 }
 
-async function render({ photo, mix, strength, preserveColor }) {
+async function render({ photo, style: wanted, strength, preserveColor }) {
   if (!styler) throw coded('NOT_READY', 'The styler is still loading.');
   const source = photos.get(photo);
   if (!source) throw coded('NO_PHOTO', 'That photo is no longer loaded; choose it again.');
-  const { style, key } = styleOf(mix);
+  let style;
+  let key;
+  let finishStrength = strength;
+  if (wanted.kind === 'vector') {
+    // Strength in whole percent, as the slider moves.
+    const share = Math.round(Math.min(1, Math.max(0, strength)) * 100) / 100;
+    key = `v:${wanted.id}|${share.toFixed(2)}`;
+    style = wanted.file;
+    if (share < 1 && !styled.has(`${photo}|${key}`)) {
+      let own = ownStyles.get(photo);
+      if (!own) {
+        own = await styler.styleFromImage(source);
+        ownStyles.set(photo, own);
+      }
+      style = { vectors: [{ style: wanted.file, weight: share }, { style: own, weight: 1 - share }] };
+    }
+    finishStrength = 1;
+  } else {
+    ({ style, key } = presetStyle(wanted.mix));
+  }
   const cacheKey = `${photo}|${key}`;
   let hit = styled.get(cacheKey);
   const cached = Boolean(hit);
@@ -151,7 +194,7 @@ async function render({ photo, mix, strength, preserveColor }) {
   }
   styled.set(cacheKey, hit);
   while (styled.size > STYLED_CACHE_ENTRIES) styled.delete(styled.keys().next().value);
-  const image = styler.finish(source, hit.image, { strength, preserveColor });
+  const image = styler.finish(source, hit.image, { strength: finishStrength, preserveColor });
   return { image, ms: hit.ms, cached };
 }
 

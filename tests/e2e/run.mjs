@@ -25,6 +25,11 @@ const ONLY = opt('--only', null);
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 const FIXTURE = path.join(repo, 'tests/e2e/fixtures/cup-96x64.png');
+// A style picture no page ships: a crop of scikit-image's astronaut (tests/fixtures/arbitrary/).
+const STYLE_PICTURE = path.join(repo, 'tests/fixtures/arbitrary/style_astronaut_300x220.png');
+const TRANSFORM = 'arbitrary_transform.vitrine.safetensors';
+const PREDICTOR = 'arbitrary_predict.vitrine.safetensors';
+const PRESETS = 27; // the 26 presets and the house style from the page's configuration
 const STYLE = 19; // one preset for the pixel checks
 const MIX = [3, 12]; // and one mix of two
 const MIN_PSNR = 38;
@@ -191,6 +196,32 @@ async function giveFixture(page, how) {
     { timeout: 30_000 },
   );
   assert(!(await page.evaluate(() => document.body.classList.contains('dragging'))), 'the drop hint stayed up');
+}
+
+/** Hand the page a style picture: dropped onto the style gallery, or pasted while a style has focus. */
+async function giveStylePicture(page, how, file = STYLE_PICTURE) {
+  const b64 = (await fs.readFile(file)).toString('base64');
+  const before = await page.locator('.vector-cell.mine').count();
+  await page.evaluate(({ data, how, name }) => {
+    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([bytes], name, { type: 'image/png' }));
+    if (how === 'paste') {
+      document.querySelector('#style-grid input[name="style"]:checked').focus();
+      document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: transfer, bubbles: true, cancelable: true }));
+    } else {
+      const target = document.getElementById('style-grid');
+      for (const type of ['dragenter', 'dragover', 'drop']) {
+        target.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+      }
+    }
+  }, { data: b64, how, name: path.basename(file) });
+  await page.waitForFunction((n) => document.querySelectorAll('.vector-cell.mine').length === n + 1, before);
+}
+
+/** The style vectors' model files the page has fetched so far. */
+function vectorModelsFetched(log) {
+  return [TRANSFORM, PREDICTOR].filter((name) => log.requests.some((url) => url.endsWith(`/${name}`)));
 }
 
 async function chooseStyle(page, index) {
@@ -391,6 +422,106 @@ await test('no WebGPU: the page says it uses the CPU path and shows the same ima
   }
 });
 
+await test('your own style: a dropped picture paints the photo, strength blends vectors, kept after a reload, removable; the house style', async () => {
+  const { browser, page, log } = await open(server, { webgpu: false });
+  try {
+    // The house style from the page's configuration sits in the gallery before any style model is fetched.
+    await page.waitForSelector('.vector-cell.shop input:not([disabled])');
+    const house = await page.textContent('.vector-cell.shop .name');
+    assert(house === 'Atelier glaze', `the house style is called "${house}"`);
+    await uploadFixture(page);
+    const photoKey = await page.evaluate(() => document.getElementById('stage').dataset.photo);
+    assert(vectorModelsFetched(log).length === 0, 'a style model was fetched before any style vector was used');
+
+    // The house style at full strength needs the transformer only.
+    await page.click('.vector-cell.shop .thumb');
+    await settled(page);
+    const photo = await canvasPixels(page, '#before');
+    const brand = await canvasPixels(page);
+    const brandVsPhoto = psnr(brand.data, photo.data);
+    console.log(`     house style: ${brandVsPhoto.toFixed(2)} dB against the photo; fetched ${vectorModelsFetched(log).join(', ')}`);
+    assert(brandVsPhoto < 25, 'the house style did not change the photo');
+    assert(vectorModelsFetched(log).join() === TRANSFORM, 'the house style at full strength should fetch the transformer only');
+
+    // A picture dropped on the gallery becomes a style, chosen and painted at once; the photo stays.
+    const dropped = Date.now();
+    await giveStylePicture(page, 'drop');
+    await page.waitForFunction(() => document.getElementById('stage').dataset.style?.startsWith('v:mine-'));
+    await settled(page);
+    console.log(`     a dropped style picture painted the photo in ${((Date.now() - dropped) / 1000).toFixed(1)} s (the style reader's download included)`);
+    assert((await page.evaluate(() => document.getElementById('stage').dataset.photo)) === photoKey, 'the dropped style picture replaced the photo');
+    const own = await canvasPixels(page);
+    const ownId = await page.evaluate(() => document.querySelector('.vector-cell.mine').dataset.id);
+    const tile = await page.evaluate(() => {
+      const cell = document.querySelector('.vector-cell.mine');
+      return { checked: cell.querySelector('input').checked, name: cell.querySelector('.name').textContent, thumb: cell.querySelector('img').src.slice(0, 23) };
+    });
+    assert(tile.checked && tile.thumb === 'data:image/jpeg;base64,', `the new style tile: ${JSON.stringify(tile)}`);
+    const ownVsBrand = psnr(own.data, brand.data);
+    console.log(`     own style "${tile.name}": ${psnr(own.data, photo.data).toFixed(2)} dB against the photo, ${ownVsBrand.toFixed(2)} dB against the house style`);
+    assert(psnr(own.data, photo.data) < 25 && ownVsBrand < 30, 'the own style did not change the preview');
+
+    // Strength re-paints with the blended vector (Magenta's way); back at 100% the painting is the same as before.
+    await page.focus('#strength');
+    for (let i = 0; i < 50; i++) await page.keyboard.press('ArrowLeft');
+    await page.waitForFunction(() => document.getElementById('stage').dataset.idle === 'false', null, { timeout: 5_000 }).catch(() => {});
+    await settled(page);
+    const half = await canvasPixels(page);
+    const halfVsFull = psnr(half.data, own.data);
+    console.log(`     strength 50%: ${halfVsFull.toFixed(2)} dB against 100%`);
+    assert((await page.inputValue('#strength')) === '50' && halfVsFull < 40, 'strength 50% did not change the painting');
+    await page.keyboard.press('End');
+    await settled(page);
+    assert(psnr((await canvasPixels(page)).data, own.data) === Infinity, 'back at 100% the painting differs');
+    assert((await page.isDisabled('#second')), 'the second-style mix should be off for a style vector');
+
+    // A style pasted while the gallery has focus; a file that is no picture is explained.
+    await giveStylePicture(page, 'paste', FIXTURE);
+    await page.waitForFunction(() => {
+      const cells = document.querySelectorAll('.vector-cell.mine');
+      return cells.length === 2 && cells[1].querySelector('input').checked;
+    });
+    await settled(page);
+    assert((await page.locator('.vector-cell.mine').count()) === 2, 'two own styles after a paste');
+    await page.setInputFiles('#style-file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a picture') });
+    await page.waitForSelector('#error:not([hidden])');
+    assert(/not an image/.test(await page.textContent('#error')), 'a text file as a style is not explained');
+    await page.screenshot({ path: path.join(OUT, 'own-style-1280x800.png') });
+
+    // After a reload the styles are still there (IndexedDB), and the first paints the same picture again.
+    await page.reload();
+    await page.waitForFunction(() => document.documentElement.dataset.backend);
+    await page.waitForFunction(() => document.querySelectorAll('.vector-cell.mine input:not([disabled])').length === 2);
+    await uploadFixture(page);
+    await page.click(`.vector-cell[data-id="${ownId}"] .thumb`);
+    await settled(page);
+    const again = psnr((await canvasPixels(page)).data, own.data);
+    console.log(`     after a reload the remembered style paints the same photo: ${again === Infinity ? 'identical' : `${again.toFixed(2)} dB`}`);
+    assert(again >= 50, `the remembered style paints differently after a reload (${again.toFixed(2)} dB)`);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.locator('#style-grid').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(OUT, 'own-style-390x844.png') });
+    await checkLayout(page, 'own style at 390x844');
+
+    // Removing a style (by its button, from the keyboard) forgets it, also after a reload.
+    await page.focus(`.vector-cell[data-id="${ownId}"] .remove-style`);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((id) => !document.querySelector(`.vector-cell[data-id="${id}"]`), ownId);
+    assert((await page.evaluate(() => document.getElementById('stage').dataset.state)) === 'photo', 'removing the chosen style should show the photo');
+    await page.reload();
+    await page.waitForFunction(() => document.documentElement.dataset.backend);
+    await page.waitForSelector('.vector-cell.shop');
+    await page.waitForTimeout(300);
+    const left = await page.locator('.vector-cell.mine').count();
+    assert(left === 1, `after removing one of two styles and a reload, ${left} remain`);
+
+    checkRequests(log, 'own style');
+    checkNoErrors(log, 'own style');
+  } finally {
+    await browser.close();
+  }
+});
+
 for (const viewport of [
   { width: 1280, height: 800 },
   { width: 390, height: 844 },
@@ -400,7 +531,7 @@ for (const viewport of [
     // The product photo at its own size (600x400): a few seconds on the CPU path.
     const { browser, page, log } = await open(server, { webgpu: false, viewport });
     try {
-      await page.waitForFunction(() => document.querySelectorAll('#style-grid input[name="style"]').length === 27);
+      await page.waitForFunction((n) => document.querySelectorAll('#style-grid input[name="style"]').length === n + 1, PRESETS);
       await page.waitForFunction(() => document.getElementById('before').width === 600);
       // The main thread keeps drawing frames while the worker paints.
       await page.evaluate(() => {
@@ -438,7 +569,10 @@ for (const viewport of [
         tiles: document.querySelectorAll('#style-grid input:not([value="none"]) ~ .thumb img').length,
         state: document.getElementById('stage').dataset.state,
       }));
-      assert(shown.tiles === 26, `the gallery shows ${shown.tiles} thumbnails`);
+      assert(shown.tiles === PRESETS, `the gallery shows ${shown.tiles} thumbnails`);
+      // Presets only: the page fetched neither style-vector model.
+      const lazy = vectorModelsFetched(log);
+      assert(lazy.length === 0, `a presets-only visit fetched ${lazy.join(', ')}`);
       // On a laptop screen the first view holds the product, the painted preview and the gallery.
       if (viewport.width >= 1024) {
         const firstScreen = await page.evaluate(() =>
