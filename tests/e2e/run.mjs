@@ -312,6 +312,14 @@ const refStyle = await reference(`style${STYLE}`, ['--style', String(STYLE)]);
 const refMix = await reference(`mix${MIX.join('_')}`, ['--style', `${MIX[0]}:0.5,${MIX[1]}:0.5`]);
 const refFinish = await reference(`style${STYLE}_s60_keep`, ['--style', String(STYLE), '--strength', '0.6', '--preserve-color']);
 
+// Style vectors: the house style file the page's configuration names, and a picture's style made by the CLI.
+const HOUSE_STYLE = path.join(ROOT, 'samples/brand-style.json');
+const refHouse = await reference('house', ['--style-vector', HOUSE_STYLE]);
+const cliStyle = path.join(OUT, 'cli_own_style.json');
+execFileSync(CLI, ['style', STYLE_PICTURE, '-o', cliStyle, '--backend', 'cpu'], { stdio: 'pipe' });
+const refOwn = await reference('own_style', ['--style-vector', cliStyle]);
+const refOwnHalf = await reference('own_style_s50', ['--style-vector', cliStyle, '--strength', '0.5']);
+
 let gpuPixels = null;
 
 await test('WebGPU (SwiftShader): a fixture photo in one style matches the CLI', async () => {
@@ -441,6 +449,7 @@ await test('your own style: a dropped picture paints the photo, strength blends 
     const brandVsPhoto = psnr(brand.data, photo.data);
     console.log(`     house style: ${brandVsPhoto.toFixed(2)} dB against the photo; fetched ${vectorModelsFetched(log).join(', ')}`);
     assert(brandVsPhoto < 25, 'the house style did not change the photo');
+    comparePixels(brand, await decodeInPage(page, refHouse), 'house style (the configured style file)');
     assert(vectorModelsFetched(log).join() === TRANSFORM, 'the house style at full strength should fetch the transformer only');
 
     // A picture dropped on the gallery becomes a style, chosen and painted at once; the photo stays.
@@ -460,6 +469,22 @@ await test('your own style: a dropped picture paints the photo, strength blends 
     const ownVsBrand = psnr(own.data, brand.data);
     console.log(`     own style "${tile.name}": ${psnr(own.data, photo.data).toFixed(2)} dB against the photo, ${ownVsBrand.toFixed(2)} dB against the house style`);
     assert(psnr(own.data, photo.data) < 25 && ownVsBrand < 30, 'the own style did not change the preview');
+    // The style kept in IndexedDB is the CLI's `vitrine style` of the same picture, and paints as the CLI does.
+    const saved = await page.evaluate((id) => new Promise((resolve, reject) => {
+      const open = indexedDB.open('vitrine-demo');
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        const get = open.result.transaction('styles').objectStore('styles').get(id);
+        get.onsuccess = () => resolve(get.result);
+        get.onerror = () => reject(get.error);
+      };
+    }), ownId);
+    const cli = JSON.parse(await fs.readFile(cliStyle, 'utf8'));
+    const worst = cli.vector.reduce((m, v, i) => Math.max(m, Math.abs(v - saved.file.vector[i])), 0);
+    console.log(`     the saved style file against \`vitrine style\`: version ${saved.file.version}, ${saved.file.vector.length} numbers, max abs difference ${worst.toExponential(1)}`);
+    assert(saved.file.format === 'vitrine-style' && saved.file.version === 1 && saved.file.vector.length === 100 && worst <= 1e-4,
+      `the saved style differs from the CLI's (max abs ${worst})`);
+    comparePixels(own, await decodeInPage(page, refOwn), 'own style');
 
     // Strength re-paints with the blended vector (Magenta's way); back at 100% the painting is the same as before.
     await page.focus('#strength');
@@ -470,6 +495,7 @@ await test('your own style: a dropped picture paints the photo, strength blends 
     const halfVsFull = psnr(half.data, own.data);
     console.log(`     strength 50%: ${halfVsFull.toFixed(2)} dB against 100%`);
     assert((await page.inputValue('#strength')) === '50' && halfVsFull < 40, 'strength 50% did not change the painting');
+    comparePixels(half, await decodeInPage(page, refOwnHalf), 'own style at strength 50% (blended with the photo\'s own vector)');
     await page.keyboard.press('End');
     await settled(page);
     assert(psnr((await canvasPixels(page)).data, own.data) === Infinity, 'back at 100% the painting differs');
