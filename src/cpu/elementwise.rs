@@ -17,20 +17,25 @@ pub fn add(a: &mut Tensor, b: &Tensor) -> Result<()> {
     Ok(())
 }
 
-/// Nearest-neighbour upsampling by an integer factor: each value becomes a factor x factor block.
+/// Nearest-neighbour upsampling by an integer factor: each value becomes a factor x factor block. Each output row
+/// is written once and copied `factor - 1` times.
 pub fn upsample_nearest(x: &Tensor, factor: usize) -> Tensor {
     let Shape { channels, height, width } = x.shape;
     let mut out = Tensor::zeros(Shape::new(channels, height * factor, width * factor));
     let out_w = width * factor;
-    for c in 0..channels {
-        for y in 0..height * factor {
-            let src = &x.data[(c * height + y / factor) * width..][..width];
-            let dst = &mut out.data[(c * height * factor + y) * out_w..][..out_w];
-            for (xo, v) in dst.iter_mut().enumerate() {
-                *v = src[xo / factor];
-            }
+    if out.data.is_empty() {
+        return out;
+    }
+    for (src, block) in x.data.chunks_exact(width).zip(out.data.chunks_exact_mut(out_w * factor)) {
+        let (first, rest) = block.split_at_mut(out_w);
+        for (dst, &v) in first.chunks_exact_mut(factor).zip(src) {
+            dst.fill(v);
+        }
+        for row in rest.chunks_exact_mut(out_w) {
+            row.copy_from_slice(first);
         }
     }
+    debug_assert_eq!(x.data.len() / width, channels * height);
     out
 }
 
@@ -51,5 +56,33 @@ pub fn channel_affine(t: &mut Tensor, scale: &[f32], shift: &[f32]) {
     let plane = t.shape.plane().max(1);
     for ((values, &a), &b) in t.data.chunks_mut(plane).zip(scale).zip(shift) {
         values.iter_mut().for_each(|v| *v = *v * a + b);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plain upsampling, one output value at a time.
+    fn upsample_plain(x: &Tensor, factor: usize) -> Tensor {
+        let Shape { channels, height, width } = x.shape;
+        let mut out = Tensor::zeros(Shape::new(channels, height * factor, width * factor));
+        let out_w = width * factor;
+        for c in 0..channels {
+            for y in 0..height * factor {
+                for xo in 0..out_w {
+                    out.data[(c * height * factor + y) * out_w + xo] = x.data[(c * height + y / factor) * width + xo / factor];
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn upsampling_matches_the_plain_loop() {
+        for (shape, factor) in [(Shape::new(3, 5, 7), 2), (Shape::new(2, 1, 1), 3), (Shape::new(1, 4, 3), 1), (Shape::new(4, 2, 9), 4)] {
+            let x = Tensor::from_vec(shape, (0..shape.len()).map(|i| i as f32 * 0.5 - 3.0).collect()).unwrap();
+            assert_eq!(upsample_nearest(&x, factor), upsample_plain(&x, factor), "{shape:?} x{factor}");
+        }
     }
 }

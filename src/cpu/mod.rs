@@ -8,7 +8,9 @@ mod simd;
 
 pub use conv::{conv2d, conv2d_blocked, conv2d_direct, conv2d_gemm, source_index, worker_count};
 pub use elementwise::{add, channel_affine, clip, global_avg_pool, relu, sigmoid, upsample_nearest};
-pub use norm::{channel_stats, instance_norm, instance_norm_with, norm_as_affine, ChannelStats};
+pub use norm::{
+    channel_stats, channel_stats_plain, instance_norm, instance_norm_with, instance_norm_with_plain, norm_as_affine, ChannelStats,
+};
 
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Op, Tensor, INPUT_VALUE};
