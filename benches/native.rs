@@ -5,10 +5,12 @@
 //! invocation; see benches/BENCHMARKS.md. By hand:
 //!
 //!     cargo bench --bench native -- --input DIR --size 512 [--backend cpu|gpu] [--runs 10] [--warmup 2]
-//!         [--style 19] [--model FILE] [--no-stylize] [--output FILE]
+//!         [--style 19] [--model FILE] [--no-stylize] [--output FILE] [--profile]
 //!
 //! DIR holds `photo_<size>.f32` (planar RGB, 0..1, little-endian) and `photo_<size>.rgba` (RGBA8), both
 //! `size x size`. `--output` writes the network's last output (planar f32) for the driver's agreement check.
+//! `--profile` also prints, on stderr, where the CPU path's time goes: the median run's time per op kind and per
+//! node, from the same kernels walked node by node.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -25,6 +27,7 @@ struct Args {
     model: Option<PathBuf>,
     stylize: bool,
     output: Option<PathBuf>,
+    profile: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -38,6 +41,7 @@ fn parse_args() -> Result<Args, String> {
         model: None,
         stylize: true,
         output: None,
+        profile: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -52,6 +56,7 @@ fn parse_args() -> Result<Args, String> {
             "--model" => args.model = Some(value()?.into()),
             "--output" => args.output = Some(value()?.into()),
             "--no-stylize" => args.stylize = false,
+            "--profile" => args.profile = true,
             // `cargo bench` passes this to every bench target.
             "--bench" => {}
             other => return Err(format!("unknown argument {other}")),
@@ -161,6 +166,9 @@ fn run() -> Result<(), String> {
 
     // The whole call a caller makes: checks, style mix, prepare, network, finish.
     drop(gpu);
+    if args.profile {
+        profile(&graph, &input, &params, args.runs)?;
+    }
     let mut stylize_ms = Vec::new();
     if args.stylize {
         let mut styler = Styler::new(model, backend).map_err(|e| e.to_string())?;
@@ -186,5 +194,41 @@ fn run() -> Result<(), String> {
         json_list(&stylize_ms),
         if stylize_ms.is_empty() { "null".to_string() } else { format!("{:.3}", median(&stylize_ms)) },
     );
+    Ok(())
+}
+
+/// Times each node of the CPU path over `runs` walks and prints the median per node and per op kind.
+fn profile(graph: &vitrine::graph::Graph, input: &Tensor, params: &StyleParams, runs: usize) -> Result<(), String> {
+    let mut per_node = vec![Vec::with_capacity(runs); graph.nodes.len()];
+    for _ in 0..runs + 1 {
+        let mut walk = cpu::Walk::new(graph, input.clone(), params).map_err(|e| e.to_string())?;
+        for (index, times) in per_node.iter_mut().enumerate() {
+            let started = Instant::now();
+            walk.apply(index).map_err(|e| e.to_string())?;
+            times.push(started.elapsed().as_secs_f64() * 1e3);
+        }
+        walk.finish().map_err(|e| e.to_string())?;
+    }
+    // The first walk warms up; medians over the rest.
+    let medians: Vec<f64> = per_node.iter().map(|t| median(&t[1..])).collect();
+    let total: f64 = medians.iter().sum();
+    let mut kinds: Vec<(&str, f64, usize)> = Vec::new();
+    for (node, &ms) in graph.nodes.iter().zip(&medians) {
+        match kinds.iter_mut().find(|(k, _, _)| *k == node.op.kind()) {
+            Some(entry) => {
+                entry.1 += ms;
+                entry.2 += 1;
+            }
+            None => kinds.push((node.op.kind(), ms, 1)),
+        }
+    }
+    kinds.sort_by(|a, b| b.1.total_cmp(&a.1));
+    eprintln!("CPU path, {}x{}, {} threads: {total:.1} ms in nodes (medians of {runs} walks)", input.shape.width, input.shape.height, cpu::worker_count());
+    for (kind, ms, count) in kinds {
+        eprintln!("  {kind:<18} {count:>3} nodes {ms:>9.1} ms {:>5.1}%", 100.0 * ms / total);
+    }
+    for (node, ms) in graph.nodes.iter().zip(&medians) {
+        eprintln!("    {:<28} {:<18} {ms:>9.2} ms", node.name, node.op.kind());
+    }
     Ok(())
 }

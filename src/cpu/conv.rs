@@ -187,10 +187,12 @@ fn unfold_band(
 
 /// Output channels one register block computes.
 const BLOCK_CHANNELS: usize = 4;
-/// Vectors of neighbouring output pixels one register block computes: 4 x 3 accumulators, 12 of the 16 vector
-/// registers of AVX2 (and of the SSE registers a wasm engine maps SIMD128 onto), leaving room for the 3 input
-/// vectors and the broadcast weight.
+/// Vectors of neighbouring output pixels one register block computes. 4 x 2 accumulators are the 8 independent
+/// chains two FMA units of 4 cycles' latency need; 4 x 3 would fill all 16 AVX2 registers with the inputs and the
+/// weight, and measured slower (the compiler spills one accumulator). 4 x 2 also fits SIMD128 on 16 SSE registers.
 const BLOCK_VECTORS: usize = 2;
+// `rows` runs a full block or a one-vector tail; a wider block would need the widths between.
+const _: () = assert!(BLOCK_VECTORS == 2);
 
 /// Everything the blocked kernel reads. The input is rearranged so that every tap of every stride is a fixed
 /// offset from the output position: for stride `s`, each padded channel is split into `s * s` phase planes
@@ -406,18 +408,18 @@ unsafe fn rows<L: Lanes>(job: &Blocked<'_>, y0: usize, y1: usize, outs: &mut [&m
             let vectors = left.div_ceil(L::N).min(BLOCK_VECTORS);
             let valid = left.min(vectors * L::N);
             let base = job.planes.as_ptr().add(y * job.plane_w + x);
+            let at = (y - y0) * job.out_w + x;
             for b in 0..blocks {
                 let first = b * BLOCK_CHANNELS;
                 let channels = (job.out_channels - first).min(BLOCK_CHANNELS);
-                let at = (y - y0) * job.out_w + x;
                 let dst: [*mut f32; BLOCK_CHANNELS] =
                     std::array::from_fn(|r| if r < channels { outs[first + r].as_mut_ptr().add(at) } else { std::ptr::null_mut() });
-                let bias: &[f32; BLOCK_CHANNELS] = job.bias[first..first + BLOCK_CHANNELS].try_into().unwrap_or(&[0.0; BLOCK_CHANNELS]);
+                let bias = &job.bias[first..first + BLOCK_CHANNELS];
                 let weights = job.weights.as_ptr().add(b * k * BLOCK_CHANNELS);
-                match vectors {
-                    3 => block::<L, 3>(base, job.taps, weights, bias, &dst, channels, valid),
-                    2 => block::<L, 2>(base, job.taps, weights, bias, &dst, channels, valid),
-                    _ => block::<L, 1>(base, job.taps, weights, bias, &dst, channels, valid),
+                if vectors == BLOCK_VECTORS {
+                    block::<L, BLOCK_VECTORS>(base, job.taps, weights, bias, &dst, channels, valid);
+                } else {
+                    block::<L, 1>(base, job.taps, weights, bias, &dst, channels, valid);
                 }
             }
             x += vectors * L::N;
@@ -433,7 +435,7 @@ unsafe fn block<L: Lanes, const V: usize>(
     base: *const f32,
     taps: &[usize],
     weights: *const f32,
-    bias: &[f32; BLOCK_CHANNELS],
+    bias: &[f32],
     dst: &[*mut f32; BLOCK_CHANNELS],
     channels: usize,
     valid: usize,
