@@ -138,5 +138,25 @@ size-budget: web
 e2e: web node-deps browser-deps build
 	node tests/e2e/run.mjs
 
+# Benchmarks against onnxruntime on the same machine, in the same run (benches/BENCHMARKS.md). Programs, not tests:
+# never part of `make test`. BENCH_NATIVE_FLAGS / BENCH_BROWSER_FLAGS pass options (sizes, runs) to each.
+.PHONY: bench bench-native bench-browser bench-deps
+bench: bench-native bench-browser
+
+# vitrine's CPU path (and its GPU path on whatever adapter wgpu finds; a software one is labelled) against
+# onnxruntime's CPU provider with the same thread count, at 256, 512 and 1024 px.
+bench-native: venv system-deps
+	$(PYTHON) benches/native.py --gpu $(BENCH_NATIVE_FLAGS)
+
+# vitrine's package on WebGPU and on its wasm CPU path against onnxruntime-web's webgpu and wasm providers.
+bench-browser: web node-deps browser-deps venv bench-deps
+	node benches/browser/run.mjs $(BENCH_BROWSER_FLAGS)
+
+# onnxruntime-web, pinned by benches/browser/package-lock.json and kept out of www's dependencies.
+bench-deps: benches/browser/node_modules/.package-lock.json
+
+benches/browser/node_modules/.package-lock.json: benches/browser/package.json benches/browser/package-lock.json
+	cd benches/browser && npm ci --no-audit --no-fund
+
 clean:
 	rm -rf out target $(VENV)
