@@ -5,10 +5,12 @@
 //! invocation; see benches/BENCHMARKS.md. By hand:
 //!
 //!     cargo bench --bench native -- --input DIR --size 512 [--backend cpu|gpu] [--runs 10] [--warmup 2]
-//!         [--style 19] [--model FILE] [--no-stylize] [--output FILE] [--profile]
+//!         [--network multistyle26|arbitrary_transform|arbitrary_predict] [--style 19] [--model FILE]
+//!         [--no-stylize] [--output FILE] [--profile]
 //!
 //! DIR holds `photo_<size>.f32` (planar RGB, 0..1, little-endian) and `photo_<size>.rgba` (RGBA8), both
-//! `size x size`. `--output` writes the network's last output (planar f32) for the driver's agreement check.
+//! `size x size`, and for the arbitrary-style transformer `vector.f32` (its style vector). `--output` writes the
+//! network's last output (planar f32) for the driver's agreement check.
 //! `--profile` also prints, on stderr, where the CPU path's time goes: the median run's time per op kind and per
 //! node, from the same kernels walked node by node.
 
@@ -24,6 +26,7 @@ struct Args {
     runs: usize,
     warmup: usize,
     style: usize,
+    network: String,
     model: Option<PathBuf>,
     stylize: bool,
     output: Option<PathBuf>,
@@ -38,6 +41,7 @@ fn parse_args() -> Result<Args, String> {
         runs: 10,
         warmup: 2,
         style: 19,
+        network: "multistyle26".into(),
         model: None,
         stylize: true,
         output: None,
@@ -54,6 +58,7 @@ fn parse_args() -> Result<Args, String> {
             "--warmup" => args.warmup = value()?.parse().map_err(|e| format!("--warmup: {e}"))?,
             "--style" => args.style = value()?.parse().map_err(|e| format!("--style: {e}"))?,
             "--model" => args.model = Some(value()?.into()),
+            "--network" => args.network = value()?,
             "--output" => args.output = Some(value()?.into()),
             "--no-stylize" => args.stylize = false,
             "--profile" => args.profile = true,
@@ -101,20 +106,34 @@ fn main() {
 
 fn run() -> Result<(), String> {
     let args = parse_args()?;
-    let model = match &args.model {
-        Some(path) => Model::from_bytes(&read(path)?).map_err(|e| e.to_string())?,
-        None => Model::builtin().map_err(|e| e.to_string())?,
-    };
+    let model = match (&args.model, args.network.as_str()) {
+        (Some(path), _) => Model::from_bytes(&read(path)?),
+        (None, "multistyle26") => Model::builtin(),
+        (None, "arbitrary_transform") => Model::builtin_arbitrary(),
+        (None, "arbitrary_predict") => Model::builtin_predictor(),
+        (None, other) => return Err(format!("--network is multistyle26, arbitrary_transform or arbitrary_predict, not {other}")),
+    }
+    .map_err(|e| e.to_string())?;
     let s = args.size;
     let planar = read(&args.input.join(format!("photo_{s}.f32")))?;
     let rgba = read(&args.input.join(format!("photo_{s}.rgba")))?;
     if planar.len() != 3 * s * s * 4 || rgba.len() != 4 * s * s {
         return Err(format!("the input files are not {s}x{s}"));
     }
-    let data: Vec<f32> = planar.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
-    let input = Tensor::from_vec(Shape::new(3, s, s), data).map_err(|e| e.to_string())?;
-    let weights = StyleSpec::Preset(args.style).resolve(model.style_count).map_err(|e| e.to_string())?;
-    let params = StyleParams::mix(&model.graph, &weights);
+    let floats = |bytes: &[u8]| -> Vec<f32> { bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect() };
+    let input = Tensor::from_vec(Shape::new(3, s, s), floats(&planar)).map_err(|e| e.to_string())?;
+    // The style each network takes: a preset, a style vector (the transformer), or none (the predictor).
+    let (params, style) = match args.network.as_str() {
+        "arbitrary_transform" => {
+            let vector = floats(&read(&args.input.join("vector.f32"))?);
+            (StyleParams::project(&model.graph, &vector), Some(StyleSpec::Vector(vector)))
+        }
+        "arbitrary_predict" => (StyleParams(Vec::new()), None),
+        _ => {
+            let weights = StyleSpec::Preset(args.style).resolve(model.style_count).map_err(|e| e.to_string())?;
+            (StyleParams::mix(&model.graph, &weights), Some(StyleSpec::Preset(args.style)))
+        }
+    };
     let graph = model.graph.clone();
 
     let backend = match args.backend.as_str() {
@@ -170,9 +189,9 @@ fn run() -> Result<(), String> {
         profile(&graph, &input, &params, args.runs)?;
     }
     let mut stylize_ms = Vec::new();
-    if args.stylize {
+    if let (true, Some(style)) = (args.stylize, style) {
         let mut styler = Styler::new(model, backend).map_err(|e| e.to_string())?;
-        let options = Options { style: StyleSpec::Preset(args.style), ..Options::default() };
+        let options = Options { style, ..Options::default() };
         let (w, h) = (s as u32, s as u32);
         styler.stylize(w, h, &rgba, &options).map_err(|e| e.to_string())?;
         for _ in 0..args.runs {

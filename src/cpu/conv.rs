@@ -1,6 +1,7 @@
 use crate::graph::{Conv2d, PadMode, Padding, Shape, Tensor};
 
-use super::simd::{Lanes, Portable};
+use super::parallel::{self, worker_count};
+use super::simd::Lanes;
 
 /// Index into a padded axis: reflect mirrors without repeating the edge; `None` is a zero-padded tap.
 pub fn source_index(padded: isize, size: usize, mode: PadMode) -> Option<usize> {
@@ -30,14 +31,9 @@ fn pad_plane(plane: &[f32], height: usize, width: usize, pad: Padding, mode: Pad
     out
 }
 
-/// 2-D convolution: the register-blocked kernel for ungrouped convolutions (every conv of the style networks),
-/// the direct kernel for the rest.
+/// 2-D convolution: the register-blocked kernel, for every stride, padding and grouping.
 pub fn conv2d(input: &Tensor, conv: &Conv2d) -> Tensor {
-    if conv.groups == 1 {
-        conv2d_blocked(input, conv)
-    } else {
-        conv2d_direct(input, conv)
-    }
+    conv2d_blocked(input, conv)
 }
 
 /// The plain kernel: int8 weights dequantised on the fly, stride, grouped channels, reflect or zero padding.
@@ -185,86 +181,118 @@ fn unfold_band(
     }
 }
 
-/// Output channels one register block computes.
-const BLOCK_CHANNELS: usize = 4;
-/// Vectors of neighbouring output pixels one register block computes. 4 x 2 accumulators are the 8 independent
-/// chains two FMA units of 4 cycles' latency need; 4 x 3 would fill all 16 AVX2 registers with the inputs and the
-/// weight, and measured slower (the compiler spills one accumulator). 4 x 2 also fits SIMD128 on 16 SSE registers.
-const BLOCK_VECTORS: usize = 2;
-// `rows` runs a full block or a one-vector tail; a wider block would need the widths between.
-const _: () = assert!(BLOCK_VECTORS == 2);
+/// Output channels one register block computes, for ungrouped convolutions and groups of 4 or more outputs.
+const WIDE_CHANNELS: usize = 4;
+/// Vectors of neighbouring output pixels that block computes. 4 x 2 accumulators are the 8 independent chains two
+/// FMA units of 4 cycles' latency need; 4 x 3 would fill all 16 AVX2 registers with the inputs and the weight, and
+/// measured slower (the compiler spills one accumulator). 4 x 2 also fits SIMD128 on 16 SSE registers.
+const WIDE_VECTORS: usize = 2;
+/// Depthwise and other narrow groups (fewer than 4 outputs each): one channel x 4 vectors.
+const NARROW_VECTORS: usize = 4;
 
-/// Everything the blocked kernel reads. The input is rearranged so that every tap of every stride is a fixed
-/// offset from the output position: for stride `s`, each padded channel is split into `s * s` phase planes
+/// Everything the blocked kernel reads for one group. The input is rearranged so that every tap of every stride is
+/// a fixed offset from the output position: for stride `s`, each padded channel is split into `s * s` phase planes
 /// (phase `(py, px)` holds padded pixels `(i * s + py, j * s + px)`), so tap `(c, ky, kx)` reads phase plane
 /// `(c, ky % s, kx % s)` at `(y + ky / s, x + kx / s)`, a stride-1 walk. Plane rows are padded with zeros to
 /// whole vectors, so the last vector of a row reads in bounds.
 struct Blocked<'a> {
+    /// The group's first phase plane onwards.
     planes: &'a [f32],
     plane_w: usize,
     /// Per tap, in the weights' `[in][kh][kw]` order: its offset from `y * plane_w + x` in `planes`.
     taps: &'a [usize],
-    /// `[block][tap][BLOCK_CHANNELS]`, zero past the last output channel.
+    /// `[block][tap][R]` for the kernel's block of `R` channels, zero past the group's last output channel.
     weights: &'a [f32],
-    /// Per output channel, zero past the last one and where the conv has none.
+    /// Per output channel of the group, zero past the last one and where the conv has none.
     bias: &'a [f32],
     out_channels: usize,
     out_w: usize,
 }
 
-/// Direct convolution with register blocking: each block accumulates `BLOCK_CHANNELS` output channels x
-/// `BLOCK_VECTORS` vectors of pixels over every tap (a broadcast weight times a vector of input pixels), then
-/// stores once. No unfolded copy and no packing: the input is read where it lies, from cache. Output rows are
-/// split across threads natively. AVX2 + FMA where the CPU has it (checked at run time), SIMD128 in wasm, and
-/// portable arrays elsewhere; `conv2d_direct` is its reference.
+type RowsFn = unsafe fn(&Blocked<'_>, usize, usize, &mut [&mut [f32]]);
+
+/// One instruction set's two kernels: `R = 4` channels x 2 vectors, and 1 channel x 4 vectors.
+struct Kernels {
+    lanes: usize,
+    wide: RowsFn,
+    narrow: RowsFn,
+}
+
+/// Direct convolution with register blocking, for any stride, padding and grouping: each block accumulates a few
+/// output channels x a few vectors of pixels over every tap (a broadcast weight times a vector of input pixels),
+/// then stores once. No unfolded copy and no packing: the input is read where it lies, from cache. Row bands (and
+/// groups) are spread over threads natively. AVX2 + FMA where the CPU has it (checked at run time), SIMD128 in
+/// wasm, and portable arrays elsewhere; `conv2d_direct` is its reference.
 pub fn conv2d_blocked(input: &Tensor, conv: &Conv2d) -> Tensor {
     #[cfg(target_arch = "x86_64")]
     if super::simd::Avx2::available() {
-        return blocked_with::<super::simd::Avx2>(input, conv, rows_avx2);
+        return blocked_with(input, conv, &AVX2);
     }
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    return blocked_with::<super::simd::Simd128>(input, conv, rows_portable_isa);
-    #[allow(unreachable_code)]
-    blocked_with::<Portable>(input, conv, rows_portable_isa)
+    blocked_with(input, conv, &NATIVE)
+}
+
+#[cfg(target_arch = "x86_64")]
+const AVX2: Kernels = Kernels { lanes: 8, wide: rows_avx2::<WIDE_CHANNELS, WIDE_VECTORS>, narrow: rows_avx2::<1, NARROW_VECTORS> };
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn rows_avx2<const R: usize, const V: usize>(job: &Blocked<'_>, y0: usize, y1: usize, outs: &mut [&mut [f32]]) {
+    rows::<super::simd::Avx2, R, V>(job, y0, y1, outs)
+}
+
+/// The build's own instruction set: SIMD128 in wasm, portable arrays elsewhere.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+type NativeLanes = super::simd::Simd128;
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+type NativeLanes = super::simd::Portable;
+
+const NATIVE: Kernels = Kernels {
+    lanes: <NativeLanes as Lanes>::N,
+    wide: rows_native::<WIDE_CHANNELS, WIDE_VECTORS>,
+    narrow: rows_native::<1, NARROW_VECTORS>,
+};
+
+unsafe fn rows_native<const R: usize, const V: usize>(job: &Blocked<'_>, y0: usize, y1: usize, outs: &mut [&mut [f32]]) {
+    rows::<NativeLanes, R, V>(job, y0, y1, outs)
 }
 
 /// The blocked kernel on portable arrays, whatever the CPU: for the tests, which compare every instruction set's
 /// instantiation with the reference.
 #[cfg(test)]
 fn conv2d_blocked_portable(input: &Tensor, conv: &Conv2d) -> Tensor {
-    blocked_with::<Portable>(input, conv, rows_portable)
-}
-
-type RowsFn = unsafe fn(&Blocked<'_>, usize, usize, &mut [&mut [f32]]);
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn rows_avx2(job: &Blocked<'_>, y0: usize, y1: usize, outs: &mut [&mut [f32]]) {
-    rows::<super::simd::Avx2>(job, y0, y1, outs)
-}
-
-/// The wasm build's vector type (SIMD128) or portable arrays, compiled for the build's own instruction set.
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-unsafe fn rows_portable_isa(job: &Blocked<'_>, y0: usize, y1: usize, outs: &mut [&mut [f32]]) {
-    rows::<super::simd::Simd128>(job, y0, y1, outs)
-}
-
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-unsafe fn rows_portable_isa(job: &Blocked<'_>, y0: usize, y1: usize, outs: &mut [&mut [f32]]) {
-    rows::<Portable>(job, y0, y1, outs)
+    const PORTABLE: Kernels = Kernels {
+        lanes: <super::simd::Portable as Lanes>::N,
+        wide: rows_portable::<WIDE_CHANNELS, WIDE_VECTORS>,
+        narrow: rows_portable::<1, NARROW_VECTORS>,
+    };
+    blocked_with(input, conv, &PORTABLE)
 }
 
 #[cfg(test)]
-unsafe fn rows_portable(job: &Blocked<'_>, y0: usize, y1: usize, outs: &mut [&mut [f32]]) {
-    rows::<Portable>(job, y0, y1, outs)
+unsafe fn rows_portable<const R: usize, const V: usize>(job: &Blocked<'_>, y0: usize, y1: usize, outs: &mut [&mut [f32]]) {
+    rows::<super::simd::Portable, R, V>(job, y0, y1, outs)
 }
 
-fn blocked_with<L: Lanes>(input: &Tensor, conv: &Conv2d, rows_fn: RowsFn) -> Tensor {
-    assert_eq!(conv.groups, 1, "the blocked kernel takes ungrouped convolutions");
+/// `[group][block][tap][r]`: each group's output channels in blocks of `r`, zero past the group's last one.
+fn pack_weights(conv: &Conv2d, r: usize) -> Vec<f32> {
+    let w = &conv.weights;
+    let (k, per_group) = (w.taps(), w.out_channels / conv.groups);
+    let blocks = per_group.div_ceil(r);
+    let mut packed = vec![0.0f32; conv.groups * blocks * k * r];
+    for oc in 0..w.out_channels {
+        let (g, i) = (oc / per_group, oc % per_group);
+        let base = (g * blocks + i / r) * k * r + i % r;
+        for t in 0..k {
+            packed[base + t * r] = w.weight(oc * k + t);
+        }
+    }
+    packed
+}
+
+fn blocked_with(input: &Tensor, conv: &Conv2d, kernels: &Kernels) -> Tensor {
     let w = &conv.weights;
     let Shape { channels, height, width } = input.shape;
-    let pad = conv.pad;
-    let s = conv.stride;
+    let (pad, s, groups) = (conv.pad, conv.stride, conv.groups);
     let (ph, pw) = (height + pad.top + pad.bottom, width + pad.left + pad.right);
     let out_h = (ph - w.kernel_h) / s + 1;
     let out_w = (pw - w.kernel_w) / s + 1;
@@ -272,70 +300,70 @@ fn blocked_with<L: Lanes>(input: &Tensor, conv: &Conv2d, rows_fn: RowsFn) -> Ten
     if out.data.is_empty() {
         return out;
     }
-    let plane_w = out_w.next_multiple_of(L::N) + (w.kernel_w - 1) / s;
+    let plane_w = out_w.next_multiple_of(kernels.lanes) + (w.kernel_w - 1) / s;
     let plane_h = out_h + (w.kernel_h - 1) / s;
     let plane_len = plane_h * plane_w;
-    let threads = worker_count();
 
-    // The phase planes, built in parallel (one plane per task).
-    // The planes' memory is kept between calls (see `SCRATCH`); every value is written below.
+    // The phase planes, one task each. Their memory is kept between calls (see `SCRATCH`); every value is written.
     let mut planes = SCRATCH.with(|scratch| scratch.take());
     planes.resize(channels * s * s * plane_len, 0.0);
-    let fill = |index: usize, plane: &mut [f32]| {
-        let (c, py, px) = (index / (s * s), index / s % s, index % s);
-        let source = &input.data[c * height * width..(c + 1) * height * width];
-        fill_phase_plane(source, height, width, pad, conv.pad_mode, (ph, pw), s, (py, px), plane_w, plane);
-    };
-    for_each_chunk(&mut planes, plane_len, threads, fill);
+    {
+        let mut chunks: Vec<&mut [f32]> = planes.chunks_mut(plane_len).collect();
+        parallel::for_each(&mut chunks, channels * s * s * plane_len, |index, plane| {
+            let (c, py, px) = (index / (s * s), index / s % s, index % s);
+            let source = &input.data[c * height * width..(c + 1) * height * width];
+            fill_phase_plane(source, height, width, pad, conv.pad_mode, (ph, pw), s, (py, px), plane_w, plane);
+        });
+    }
 
-    let taps: Vec<usize> = (0..channels)
+    let in_per_group = w.in_per_group;
+    let taps: Vec<usize> = (0..in_per_group)
         .flat_map(|c| (0..w.kernel_h).flat_map(move |ky| (0..w.kernel_w).map(move |kx| (c, ky, kx))))
         .map(|(c, ky, kx)| ((c * s + ky % s) * s + kx % s) * plane_len + (ky / s) * plane_w + kx / s)
         .collect();
-    let k = w.taps();
-    let blocks = w.out_channels.div_ceil(BLOCK_CHANNELS);
-    let mut weights = vec![0.0f32; blocks * k * BLOCK_CHANNELS];
-    for oc in 0..w.out_channels {
-        let (b, r) = (oc / BLOCK_CHANNELS, oc % BLOCK_CHANNELS);
-        for t in 0..k {
-            weights[(b * k + t) * BLOCK_CHANNELS + r] = w.weight(oc * k + t);
-        }
-    }
-    let mut bias = vec![0.0f32; blocks * BLOCK_CHANNELS];
+    let per_group = w.out_channels / groups;
+    let (r, rows_fn) = if per_group >= WIDE_CHANNELS { (WIDE_CHANNELS, kernels.wide) } else { (1, kernels.narrow) };
+    let padded_group = per_group.div_ceil(r) * r;
+    let weights = pack_weights(conv, r);
+    let mut bias = vec![0.0f32; groups * padded_group];
     if let Some(values) = &w.bias {
-        bias[..w.out_channels].copy_from_slice(values);
-    }
-    let job = Blocked { planes: &planes, plane_w, taps: &taps, weights: &weights, bias: &bias, out_channels: w.out_channels, out_w };
-
-    // Output rows split across threads; each thread gets its rows of every output plane.
-    let threads = threads.min(out_h);
-    let rows_per = out_h.div_ceil(threads);
-    let mut parts: Vec<Vec<&mut [f32]>> = (0..threads).map(|_| Vec::with_capacity(w.out_channels)).collect();
-    for plane in out.data.chunks_exact_mut(out_h * out_w) {
-        let mut rest = plane;
-        for part in parts.iter_mut() {
-            let take = (rows_per * out_w).min(rest.len());
-            let (head, tail) = rest.split_at_mut(take);
-            part.push(head);
-            rest = tail;
+        for (g, chunk) in values.chunks(per_group).enumerate() {
+            bias[g * padded_group..g * padded_group + per_group].copy_from_slice(chunk);
         }
     }
-    let job = &job;
-    // SAFETY: `rows_fn` is the instantiation for an instruction set this CPU has (checked above), and every
-    // read stays inside `planes` by construction of `plane_w`, `plane_h` and `taps`.
-    let run = move |index: usize, outs: &mut Vec<&mut [f32]>| unsafe {
-        let y0 = index * rows_per;
-        rows_fn(job, y0, (y0 + rows_per).min(out_h), outs)
-    };
-    if threads <= 1 {
-        run(0, &mut parts[0]);
-    } else {
-        std::thread::scope(|scope| {
-            for (index, outs) in parts.iter_mut().enumerate() {
-                scope.spawn(move || run(index, outs));
+
+    // Tasks: a band of output rows of one group's output planes. Bands split each group enough for the threads.
+    let bands = parallel::parts(out_h).div_ceil(groups).min(out_h);
+    let band_rows = out_h.div_ceil(bands);
+    let mut tasks: Vec<(usize, usize, Vec<&mut [f32]>)> = Vec::with_capacity(groups * bands);
+    for (g, group_planes) in out.data.chunks_mut(per_group * out_h * out_w).enumerate() {
+        let mut bands: Vec<Vec<&mut [f32]>> = (0..out_h.div_ceil(band_rows)).map(|_| Vec::with_capacity(per_group)).collect();
+        for plane in group_planes.chunks_exact_mut(out_h * out_w) {
+            for (band, rows) in bands.iter_mut().zip(plane.chunks_mut(band_rows * out_w)) {
+                band.push(rows);
             }
-        });
+        }
+        tasks.extend(bands.into_iter().enumerate().map(|(b, outs)| (g, b * band_rows, outs)));
     }
+    let group_planes = in_per_group * s * s * plane_len;
+    let group_weights = padded_group * taps.len();
+    let work = out_h * out_w * w.out_channels * taps.len();
+    parallel::for_each(&mut tasks, work, |_, (g, y0, outs)| {
+        let g = *g;
+        let job = Blocked {
+            planes: &planes[g * group_planes..],
+            plane_w,
+            taps: &taps,
+            weights: &weights[g * group_weights..(g + 1) * group_weights],
+            bias: &bias[g * padded_group..(g + 1) * padded_group],
+            out_channels: per_group,
+            out_w,
+        };
+        let y1 = (*y0 + band_rows).min(out_h);
+        // SAFETY: `rows_fn` is the instantiation for an instruction set this CPU has (checked in
+        // `conv2d_blocked`), and every read stays inside `planes` by construction of `plane_w`, `plane_h` and `taps`.
+        unsafe { rows_fn(&job, *y0, y1, outs) }
+    });
     SCRATCH.with(|scratch| scratch.replace(planes));
     out
 }
@@ -396,30 +424,30 @@ fn fill_phase_plane(
     }
 }
 
-/// Output rows `y0..y1` of every output channel; `outs[oc]` holds those rows of channel `oc`.
+/// Output rows `y0..y1` of every output channel of `job`; `outs[oc]` holds those rows of channel `oc`. Blocks of
+/// `R` channels x `V` vectors, then single vectors for the end of each row.
 #[inline(always)]
-unsafe fn rows<L: Lanes>(job: &Blocked<'_>, y0: usize, y1: usize, outs: &mut [&mut [f32]]) {
+unsafe fn rows<L: Lanes, const R: usize, const V: usize>(job: &Blocked<'_>, y0: usize, y1: usize, outs: &mut [&mut [f32]]) {
     let k = job.taps.len();
-    let blocks = job.out_channels.div_ceil(BLOCK_CHANNELS);
+    let blocks = job.out_channels.div_ceil(R);
     for y in y0..y1 {
         let mut x = 0;
         while x < job.out_w {
             let left = job.out_w - x;
-            let vectors = left.div_ceil(L::N).min(BLOCK_VECTORS);
-            let valid = left.min(vectors * L::N);
+            let (vectors, valid) = if left >= V * L::N { (V, V * L::N) } else { (1, left.min(L::N)) };
             let base = job.planes.as_ptr().add(y * job.plane_w + x);
             let at = (y - y0) * job.out_w + x;
             for b in 0..blocks {
-                let first = b * BLOCK_CHANNELS;
-                let channels = (job.out_channels - first).min(BLOCK_CHANNELS);
-                let dst: [*mut f32; BLOCK_CHANNELS] =
+                let first = b * R;
+                let channels = (job.out_channels - first).min(R);
+                let dst: [*mut f32; R] =
                     std::array::from_fn(|r| if r < channels { outs[first + r].as_mut_ptr().add(at) } else { std::ptr::null_mut() });
-                let bias = &job.bias[first..first + BLOCK_CHANNELS];
-                let weights = job.weights.as_ptr().add(b * k * BLOCK_CHANNELS);
-                if vectors == BLOCK_VECTORS {
-                    block::<L, BLOCK_VECTORS>(base, job.taps, weights, bias, &dst, channels, valid);
+                let bias = &job.bias[first..first + R];
+                let weights = job.weights.as_ptr().add(b * k * R);
+                if vectors == V {
+                    block::<L, R, V>(base, job.taps, weights, bias, &dst, channels, valid);
                 } else {
-                    block::<L, 1>(base, job.taps, weights, bias, &dst, channels, valid);
+                    block::<L, R, 1>(base, job.taps, weights, bias, &dst, channels, valid);
                 }
             }
             x += vectors * L::N;
@@ -427,24 +455,24 @@ unsafe fn rows<L: Lanes>(job: &Blocked<'_>, y0: usize, y1: usize, outs: &mut [&m
     }
 }
 
-/// One register block: `BLOCK_CHANNELS` channels x `V` vectors of pixels starting at `base`, over every tap;
-/// stores the first `valid` pixels of the first `channels` channels.
+/// One register block: `R` channels x `V` vectors of pixels starting at `base`, over every tap; stores the first
+/// `valid` pixels of the first `channels` channels.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn block<L: Lanes, const V: usize>(
+unsafe fn block<L: Lanes, const R: usize, const V: usize>(
     base: *const f32,
     taps: &[usize],
     weights: *const f32,
     bias: &[f32],
-    dst: &[*mut f32; BLOCK_CHANNELS],
+    dst: &[*mut f32; R],
     channels: usize,
     valid: usize,
 ) {
-    let mut acc: [[L; V]; BLOCK_CHANNELS] = std::array::from_fn(|r| [L::splat(bias[r]); V]);
+    let mut acc: [[L; V]; R] = std::array::from_fn(|r| [L::splat(bias[r]); V]);
     for (t, &offset) in taps.iter().enumerate() {
         let p = base.add(offset);
         let a: [L; V] = std::array::from_fn(|v| L::load(p.add(v * L::N)));
-        let w = weights.add(t * BLOCK_CHANNELS);
+        let w = weights.add(t * R);
         for (r, row) in acc.iter_mut().enumerate() {
             let weight = L::splat(*w.add(r));
             for (sum, x) in row.iter_mut().zip(&a) {
@@ -464,36 +492,6 @@ unsafe fn block<L: Lanes, const V: usize>(
             }
         }
     }
-}
-
-/// Runs `f(index, chunk)` over `data` split into `chunk`-sized pieces, on up to `threads` threads.
-fn for_each_chunk<F: Fn(usize, &mut [f32]) + Sync>(data: &mut [f32], chunk: usize, threads: usize, f: F) {
-    let count = data.len().div_ceil(chunk.max(1));
-    let threads = threads.min(count);
-    if threads <= 1 {
-        data.chunks_mut(chunk.max(1)).enumerate().for_each(|(i, c)| f(i, c));
-        return;
-    }
-    let per = count.div_ceil(threads);
-    std::thread::scope(|scope| {
-        for (t, group) in data.chunks_mut(per * chunk).enumerate() {
-            let f = &f;
-            scope.spawn(move || group.chunks_mut(chunk).enumerate().for_each(|(i, c)| f(t * per + i, c)));
-        }
-    });
-}
-
-/// Threads for the GEMM kernel: the machine's cores natively, one in the browser (no shared-memory threads there).
-/// `VITRINE_THREADS=N` sets it natively (benchmarks at a chosen thread count).
-pub fn worker_count() -> usize {
-    if cfg!(target_arch = "wasm32") {
-        return 1;
-    }
-    static COUNT: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *COUNT.get_or_init(|| {
-        let chosen = std::env::var("VITRINE_THREADS").ok().and_then(|v| v.parse::<usize>().ok()).filter(|&n| n > 0);
-        chosen.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)).min(64)
-    })
 }
 
 #[cfg(test)]
@@ -548,6 +546,33 @@ mod tests {
         let peak = reference.data.iter().fold(0.0f32, |m, v| m.max(v.abs()));
         let worst = reference.data.iter().zip(&fast.data).fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
         assert!(worst <= 1e-5 * peak.max(1.0), "{what}: {worst} (peak {peak})");
+    }
+
+    #[test]
+    fn blocked_kernel_matches_the_direct_kernel_on_grouped_convolutions() {
+        // Depthwise (stride 1 and 2, TF's uneven "SAME" padding), groups with 2, 3, 4 and 5 outputs each.
+        let cases = [
+            (8, 8, 8, 3, 1, Padding::uniform(1), 13, 21),
+            (6, 6, 6, 3, 2, Padding { top: 0, left: 0, bottom: 1, right: 1 }, 16, 17),
+            (4, 8, 2, 3, 1, Padding::uniform(1), 9, 40),
+            (6, 9, 3, 1, 1, Padding::uniform(0), 5, 7),
+            (8, 8, 2, 3, 2, Padding::uniform(1), 11, 10),
+            (6, 10, 2, 3, 1, Padding { top: 1, left: 0, bottom: 1, right: 2 }, 7, 33),
+        ];
+        for (in_c, out_c, groups, k, stride, pad, h, w) in cases {
+            let ipg = in_c / groups;
+            let taps = ipg * k * k;
+            let quantised = values(out_c as u32 * 17 + k as u32, out_c * taps).iter().map(|v| (v * 127.0) as i8).collect();
+            let scales = values(9, out_c).iter().map(|v| 0.01 + v.abs() * 0.02).collect();
+            let weights =
+                ConvWeights { out_channels: out_c, in_per_group: ipg, kernel_h: k, kernel_w: k, quantised, scales, bias: Some(values(5, out_c)) };
+            let layer = Conv2d { weights, stride, pad, pad_mode: PadMode::Zero, groups };
+            let input = Tensor::from_vec(Shape::new(in_c, h, w), values(h as u32 * 7 + w as u32, in_c * h * w)).unwrap();
+            let direct = conv2d_direct(&input, &layer);
+            let what = format!("{in_c}->{out_c} groups {groups} k{k} s{stride} {pad:?} {h}x{w}");
+            assert_close(&direct, &conv2d_blocked(&input, &layer), &format!("blocked {what}"));
+            assert_close(&direct, &conv2d_blocked_portable(&input, &layer), &format!("blocked (portable) {what}"));
+        }
     }
 
     #[test]

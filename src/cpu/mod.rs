@@ -4,10 +4,12 @@
 mod conv;
 mod elementwise;
 mod norm;
+mod parallel;
 mod simd;
 
-pub use conv::{conv2d, conv2d_blocked, conv2d_direct, conv2d_gemm, source_index, worker_count};
+pub use conv::{conv2d, conv2d_blocked, conv2d_direct, conv2d_gemm, source_index};
 pub use elementwise::{add, channel_affine, clip, global_avg_pool, relu, sigmoid, upsample_nearest};
+pub use parallel::worker_count;
 pub use norm::{
     channel_stats, channel_stats_plain, instance_norm, instance_norm_with, instance_norm_with_plain, norm_as_affine, ChannelStats,
 };

@@ -1,5 +1,7 @@
 use crate::graph::Tensor;
 
+use super::parallel;
+
 /// Mean and population variance of one channel plane, in f64 so a whole large image sums without drift.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ChannelStats {
@@ -11,25 +13,10 @@ pub struct ChannelStats {
 /// chunks and f64 across them; planes split across threads natively. `channel_stats_plain` is its reference.
 pub fn channel_stats(x: &Tensor) -> Vec<ChannelStats> {
     let plane = x.shape.plane().max(1);
-    let mut stats = vec![ChannelStats { mean: 0.0, var: 0.0 }; x.data.len().div_ceil(plane)];
-    let threads = super::worker_count().min(stats.len()).max(1);
-    let per = stats.len().div_ceil(threads);
-    if threads <= 1 {
-        fill_stats(&x.data, plane, &mut stats);
-    } else {
-        std::thread::scope(|scope| {
-            for (values, out) in x.data.chunks(per * plane).zip(stats.chunks_mut(per)) {
-                scope.spawn(move || fill_stats(values, plane, out));
-            }
-        });
-    }
-    stats
-}
-
-fn fill_stats(values: &[f32], plane: usize, out: &mut [ChannelStats]) {
-    for (values, stats) in values.chunks(plane).zip(out) {
-        *stats = plane_stats(values);
-    }
+    let mut planes: Vec<(&[f32], ChannelStats)> =
+        x.data.chunks(plane).map(|values| (values, ChannelStats { mean: 0.0, var: 0.0 })).collect();
+    parallel::for_each(&mut planes, x.data.len(), |_, (values, stats)| *stats = plane_stats(values));
+    planes.into_iter().map(|(_, stats)| stats).collect()
 }
 
 /// Values summed in f32 before the running sums move to f64: short enough that f32 rounding stays near 1e-7
@@ -111,26 +98,12 @@ pub fn instance_norm_with(x: &mut Tensor, stats: &[ChannelStats], gamma: &[f32],
         .zip(gamma.iter().zip(beta))
         .map(|(s, (&g, &b))| (s.mean as f32, (g as f64 / (s.var + eps as f64).sqrt()) as f32, b))
         .collect();
-    let channels = x.data.len().div_ceil(plane).min(affine.len());
-    let threads = super::worker_count().min(channels).max(1);
-    let per = channels.div_ceil(threads).max(1);
-    let apply = |first: usize, values: &mut [f32]| {
-        for (c, values) in values.chunks_mut(plane).enumerate() {
-            let (mean, scale, beta) = affine[first + c];
-            values.iter_mut().for_each(|v| *v = (*v - mean) * scale + beta);
-        }
-    };
-    let data = &mut x.data[..channels * plane];
-    if threads <= 1 {
-        apply(0, data);
-    } else {
-        std::thread::scope(|scope| {
-            for (t, values) in data.chunks_mut(per * plane).enumerate() {
-                let apply = &apply;
-                scope.spawn(move || apply(t * per, values));
-            }
-        });
-    }
+    let mut planes: Vec<&mut [f32]> = x.data.chunks_mut(plane).collect();
+    let work = planes.len() * plane;
+    parallel::for_each(&mut planes, work, |c, values| {
+        let Some(&(mean, scale, beta)) = affine.get(c) else { return };
+        values.iter_mut().for_each(|v| *v = (*v - mean) * scale + beta);
+    });
 }
 
 /// The plain normalisation, in f64 per value: the reference for `instance_norm_with`.
