@@ -186,6 +186,9 @@ def main():
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--gpu", action="store_true", help="also time vitrine's GPU path (any adapter, software ones labelled)")
     parser.add_argument("--gpu-runs", type=int, default=3)
+    parser.add_argument("--gpu-software-max", type=int, default=256,
+                        help="on a software adapter (lavapipe), GPU sizes above this are skipped (minutes a run)")
+    parser.add_argument("--gpu-all", action="store_true", help="run every GPU size even on a software adapter")
     parser.add_argument("--networks", default="multistyle26,arbitrary", help="multistyle26 and/or arbitrary")
     parser.add_argument("--binary", help="the bench binary (default: build it with cargo)")
     parser.add_argument("--json", help="also write every timing to this file")
@@ -210,13 +213,19 @@ def main():
                         "vitrine": {k: v for k, v in ours.items() if k != "output"},
                         "onnxruntime": {k: v for k, v in peer.items() if k != "output"}})
 
+    software_gpu = False
+
     def gpu_row(network, size, peer, agreement):
+        nonlocal software_gpu
         if not args.gpu:
+            return
+        if software_gpu and size > args.gpu_software_max and not args.gpu_all:
             return
         gpu, error = run_vitrine(binary, network, size, "gpu", args.gpu_runs, 1, env)
         if gpu is None:
             print(f"  (no GPU run of {network} at {size}: {error})")
             return
+        software_gpu = gpu["software"]
         label = ("GPU, SOFTWARE " if gpu["software"] else "GPU ") + f"[{gpu['device']}]"
         record(network, size, label, gpu, peer, agreement(gpu["output"], peer["output"]))
 
