@@ -112,7 +112,7 @@ async fn auto_uses_the_cpu_on_a_software_adapter() {
 }
 
 async fn cpu_bindings() -> WasmStyler {
-    WasmStyler::create(vitrine::model::BUILTIN_MODEL.to_vec(), "cpu".into()).await.map_err(|e| code_of(&e)).expect("CPU bindings")
+    WasmStyler::create(vitrine::model::BUILTIN_MODEL.to_vec(), "cpu".into(), JsValue::UNDEFINED).await.map_err(|e| code_of(&e)).expect("CPU bindings")
 }
 
 async fn stylize_error(styler: &mut WasmStyler, side: u32, style: JsValue, strength: JsValue) -> String {
@@ -126,7 +126,7 @@ async fn stylize_error(styler: &mut WasmStyler, side: u32, style: JsValue, stren
 
 #[wasm_bindgen_test]
 async fn bindings_report_each_bad_input_with_its_code() {
-    let create = |bytes: Vec<u8>, backend: &str| WasmStyler::create(bytes, backend.into());
+    let create = |bytes: Vec<u8>, backend: &str| WasmStyler::create(bytes, backend.into(), JsValue::UNDEFINED);
     let model = vitrine::model::BUILTIN_MODEL.to_vec();
     assert_eq!(create(model.clone(), "gpu").await.err().map(|e| code_of(&e)).as_deref(), Some("BAD_OPTION"));
     assert_eq!(create(b"not a model".to_vec(), "cpu").await.err().map(|e| code_of(&e)).as_deref(), Some("MODEL_FORMAT"));
@@ -236,7 +236,7 @@ async fn style_vectors_through_the_bindings() {
     let rgba = test_card(width, height);
     let mut painted = Vec::new();
     for backend in ["webgpu", "cpu"] {
-        let mut styler = WasmStyler::create(vitrine::model::BUILTIN_MODEL.to_vec(), backend.into()).await.map_err(|e| code_of(&e)).expect("styler");
+        let mut styler = WasmStyler::create(vitrine::model::BUILTIN_MODEL.to_vec(), backend.into(), JsValue::UNDEFINED).await.map_err(|e| code_of(&e)).expect("styler");
         // Before the transformer is loaded a vector has nothing to paint with.
         assert_eq!(stylize_card(&mut styler, style_file(&vector, 1.0)).await.err().as_deref(), Some("STYLE_KIND"));
         styler.load_vector_model(TRANSFORM.to_vec()).await.map_err(|e| code_of(&e)).expect("transformer");
@@ -251,7 +251,7 @@ async fn style_vectors_through_the_bindings() {
     assert!(worst <= MAX_ABS_RGBA8, "vector painting differs by {worst}");
 
     // The predictor on the CPU path: a picture's vector as a style file, which paints as the same numbers do.
-    let mut styler = WasmStyler::create(vitrine::model::BUILTIN_MODEL.to_vec(), "cpu".into()).await.map_err(|e| code_of(&e)).expect("styler");
+    let mut styler = WasmStyler::create(vitrine::model::BUILTIN_MODEL.to_vec(), "cpu".into(), JsValue::UNDEFINED).await.map_err(|e| code_of(&e)).expect("styler");
     styler.load_vector_model(TRANSFORM.to_vec()).await.map_err(|e| code_of(&e)).expect("transformer");
     styler.load_predictor(PREDICTOR.to_vec()).await.map_err(|e| code_of(&e)).expect("predictor");
     let file = styler.style_vector(width, height, rgba.clone()).await.map_err(|e| code_of(&e)).expect("style vector");
@@ -267,4 +267,42 @@ async fn style_vectors_through_the_bindings() {
     let expected = direct.stylize_async(width, height, &rgba, &options).await.expect("stylize");
     let got = styler.stylize(width, height, rgba.clone(), file, JsValue::from_f64(0.5), false).await.map_err(|e| code_of(&e)).expect("stylize");
     assert_eq!(got, expected);
+}
+
+/// `tileSize` through the bindings: bad values are `BAD_OPTION`; a 256 px photo in 64 px tiles plans 16 streamed
+/// tiles; forced tiles reach both the preset model and the lazily loaded transformer, and paint what whole runs paint
+/// (on the CPU path at the test card's size: cheap, and each tile's crop with its halo is the whole card, so this
+/// checks the plumbing; tests/package/run.mjs holds a 256 px photo in 64 px tiles to the whole run).
+#[wasm_bindgen_test]
+async fn tile_size_streams_both_models_in_tiles() {
+    let create = |tile: JsValue| WasmStyler::create(vitrine::model::BUILTIN_MODEL.to_vec(), "cpu".into(), tile);
+    for bad in [JsValue::from_f64(0.0), JsValue::from_f64(-8.0), JsValue::from_f64(30.0), JsValue::from_f64(6.5), JsValue::from_str("64"), JsValue::from_f64(f64::INFINITY)] {
+        let shown = format!("{bad:?}");
+        assert_eq!(create(bad).await.err().map(|e| code_of(&e)).as_deref(), Some("BAD_OPTION"), "tileSize {shown}");
+    }
+    let plan_of = |styler: &WasmStyler, side: u32| {
+        let plan = styler.tile_plan(side, side).map_err(|e| code_of(&e)).expect("plan");
+        let get = |key: &str| js_sys::Reflect::get(&plan, &JsValue::from_str(key)).expect("field");
+        (get("mode").as_string().unwrap_or_default(), get("tiles").as_f64().unwrap_or(0.0), get("halo").as_f64().unwrap_or(0.0))
+    };
+    let mut whole = create(JsValue::UNDEFINED).await.map_err(|e| code_of(&e)).expect("styler");
+    let mut tiled = create(JsValue::from_f64(8.0)).await.map_err(|e| code_of(&e)).expect("styler with tiles");
+    assert_eq!(plan_of(&whole, 256), ("whole".into(), 1.0, 0.0));
+    let sixty_four = create(JsValue::from_f64(64.0)).await.map_err(|e| code_of(&e)).expect("styler with tiles");
+    assert_eq!(plan_of(&sixty_four, 256), ("streamed".into(), 16.0, 72.0));
+    assert_eq!(sixty_four.tile_plan(2, 2).err().map(|e| code_of(&e)).as_deref(), Some("IMAGE_TOO_SMALL"));
+    assert_eq!(sixty_four.tile_plan(4097, 8).err().map(|e| code_of(&e)).as_deref(), Some("IMAGE_TOO_LARGE"));
+
+    let vector: Vec<f32> = (0..100).map(|i| ((i * 37 % 100) as f32 / 50.0 - 1.0) * 0.8).collect();
+    for styler in [&mut whole, &mut tiled] {
+        styler.load_vector_model(TRANSFORM.to_vec()).await.map_err(|e| code_of(&e)).expect("transformer");
+    }
+    for style in [JsValue::from_f64(19.0), style_file(&vector, 1.0)] {
+        let shown = format!("{style:?}");
+        let a = stylize_card(&mut whole, style.clone()).await.expect("whole");
+        let b = stylize_card(&mut tiled, style).await.expect("tiled");
+        let worst = a.iter().zip(&b).map(|(x, y)| x.abs_diff(*y)).max().unwrap_or(0);
+        console_log!("{shown} at {WIDTH}x{HEIGHT} in 8 px tiles vs whole: max difference {worst} of 255");
+        assert!(worst <= MAX_ABS_RGBA8, "{shown}: tiles differ from the whole run by {worst}");
+    }
 }

@@ -51,7 +51,7 @@ fn message(error: &Error) -> String {
             format!("no usable WebGPU: {reason}; use backend: 'auto' (which falls back to the CPU) or backend: 'cpu'")
         }
         Error::GpuBufferLimit { needed, limit } => format!(
-            "this image needs a {needed}-byte GPU buffer, but this GPU allows {limit} bytes per buffer; pass a smaller `maxSize` or use backend: 'cpu'"
+            "this image needs a {needed}-byte GPU buffer, but this GPU allows {limit} bytes per buffer; pass a smaller `maxSize` (or `tileSize`, if you set one) or use backend: 'cpu'"
         ),
         Error::StyleVector { reason } => format!(
             "the style vector is not usable: {reason}; make one from a picture with styler.styleFromImage(picture), or pass the object it returned as it is"

@@ -6,6 +6,9 @@
 //! the arbitrary-style transformer, to which the style predictor is attached when a picture's vector is first
 //! needed. The page fetches each model only then (`styleNeeds` says which a call needs), so a page that only uses
 //! presets downloads neither.
+//!
+//! `tileSize` (a create option, for tests and tuning) makes both `Styler`s stream every image in tiles of that side
+//! (`Styler::with_forced_tiles`); without it each image runs whole, or tiled where it needs to be (see `tiling`).
 
 mod error;
 mod options;
@@ -13,9 +16,10 @@ mod options;
 use wasm_bindgen::prelude::*;
 
 use crate::style::StyleFile;
+use crate::tiling::Mode;
 use crate::{pixels, Backend, Error, Model, Options, StyleInput, Styler};
 pub use error::{code, js_error};
-use options::{backend_of, checked_strength, max_size_of, strength_of, style_choice_of, StyleChoice};
+use options::{backend_of, checked_strength, max_size_of, strength_of, style_choice_of, tile_size_of, StyleChoice};
 
 /// The size the network runs at when the caller gives no `maxSize` (as the CLI's `--max-size`).
 pub const DEFAULT_MAX_SIZE: u32 = 1024;
@@ -27,17 +31,22 @@ pub struct WasmStyler {
     /// The arbitrary-style transformer (and its predictor, once attached), loaded on first use.
     vector: Option<Styler>,
     backend: Backend,
+    /// Streamed tiles of this side for every image, in both models (`tileSize`).
+    tile_size: Option<usize>,
 }
 
 #[wasm_bindgen]
 impl WasmStyler {
-    /// Loads `model` (the bytes of a vitrine model file) onto `backend` ("auto", "webgpu" or "cpu").
-    pub async fn create(model: Vec<u8>, backend: String) -> Result<WasmStyler, JsValue> {
+    /// Loads `model` (the bytes of a vitrine model file) onto `backend` ("auto", "webgpu" or "cpu"). `tile_size`
+    /// (`undefined`, or a positive multiple of the network's stride product, 4) streams every image in tiles of that
+    /// side, even one that fits whole: for tests and tuning.
+    pub async fn create(model: Vec<u8>, backend: String, tile_size: JsValue) -> Result<WasmStyler, JsValue> {
         console_error_panic_hook::set_once();
         let backend = backend_of(&backend)?;
         let model = Model::from_bytes(&model)?;
-        let styler = Styler::new_async(model, backend).await?;
-        Ok(WasmStyler { styler, vector: None, backend })
+        let tile_size = tile_size_of(&tile_size, model.spatial_multiple)?;
+        let styler = Styler::new_async(model, backend).await?.with_forced_tiles(tile_size);
+        Ok(WasmStyler { styler, vector: None, backend, tile_size })
     }
 
     /// Which models a call with this `style` and `strength` needs, checking both first (so a bad style vector is
@@ -62,7 +71,7 @@ impl WasmStyler {
         if !matches!(model.style_input, StyleInput::Vector(_)) {
             return Err(Error::StyleKind { reason: format!("`{}` is not a style-vector model; pass arbitrary_transform.vitrine.safetensors as transformModel", model.name) }.into());
         }
-        self.vector = Some(Styler::new_async(model, self.backend).await?);
+        self.vector = Some(Styler::new_async(model, self.backend).await?.with_forced_tiles(self.tile_size));
         Ok(())
     }
 
@@ -132,6 +141,35 @@ impl WasmStyler {
             return Some(gpu.summary().name.clone());
         }
         None
+    }
+
+    /// How the preset network runs an image styled at `width x height` (after `maxSize`): `{ mode, tiles, tileSize,
+    /// halo, hostBytes, deviceBufferBytes }`, `mode` "whole", "layered" or "streamed"; `tiles` is 1 unless streamed.
+    #[wasm_bindgen(js_name = tilePlan)]
+    pub fn tile_plan(&self, width: u32, height: u32) -> Result<JsValue, JsValue> {
+        let model = self.styler.model();
+        if width < model.min_side || height < model.min_side {
+            return Err(Error::ImageTooSmall { width, height, min_side: model.min_side }.into());
+        }
+        let limits = self.styler.limits();
+        if width > limits.max_side || height > limits.max_side || u64::from(width) * u64::from(height) > limits.max_pixels {
+            return Err(Error::ImageTooLarge { width, height, max_side: limits.max_side, max_pixels: limits.max_pixels }.into());
+        }
+        let plan = self.styler.tile_plan(width, height)?;
+        let (mode, tiles, tile, halo) = match &plan.mode {
+            Mode::Whole => ("whole", 1, None, 0),
+            Mode::Layered => ("layered", 1, None, 0),
+            Mode::Streamed { tile, halo, tiles, .. } => ("streamed", tiles.len(), Some(*tile), *halo),
+        };
+        let object = js_sys::Object::new();
+        let set = |key: &str, value: JsValue| js_sys::Reflect::set(&object, &JsValue::from_str(key), &value);
+        let _ = set("mode", JsValue::from_str(mode));
+        let _ = set("tiles", JsValue::from(tiles as u32));
+        let _ = set("tileSize", tile.map_or(JsValue::NULL, |t| JsValue::from(t as u32)));
+        let _ = set("halo", JsValue::from(halo as u32));
+        let _ = set("hostBytes", JsValue::from_f64(plan.host_bytes as f64));
+        let _ = set("deviceBufferBytes", JsValue::from_f64(plan.device_buffer_bytes as f64));
+        Ok(object.into())
     }
 
     /// The smallest width and height the network accepts.

@@ -213,3 +213,18 @@ pub fn max_size_of(value: &JsValue) -> Result<Option<u32>, JsValue> {
         )),
     }
 }
+
+/// `None` lets vitrine choose (whole images, or tiles where an image needs them). Otherwise every image is styled
+/// in streamed tiles of this side, which must be a positive multiple of `multiple` (the network's stride product).
+pub fn tile_size_of(value: &JsValue, multiple: usize) -> Result<Option<usize>, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    match value.as_f64() {
+        Some(n) if n.fract() == 0.0 && (1.0..=u32::MAX as f64).contains(&n) && (n as usize).is_multiple_of(multiple) => Ok(Some(n as usize)),
+        _ => Err(js_error(
+            "BAD_OPTION",
+            &format!("tileSize must be a whole number of pixels that is a positive multiple of {multiple} (the side of the tiles every image is then styled in), or left out to let vitrine choose"),
+        )),
+    }
+}

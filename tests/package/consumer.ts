@@ -2,7 +2,7 @@
 // it, and the mistakes the declarations must reject.
 import {
   Styler, type BackendChoice, type ErrorCode, type ModelName, type ProgressEvent, type StyleFile, type StyleInfo, type StyleVector,
-  type StyleVectorMix, type VitrineError,
+  type StyleVectorMix, type TilePlan, type VitrineError,
 } from 'vitrine';
 import DefaultStyler from 'vitrine';
 
@@ -22,6 +22,11 @@ export async function shop(canvas: HTMLCanvasElement, img: HTMLImageElement, byt
     },
   });
   await DefaultStyler.create({ model: bytes });
+  // Tuning: every image in 64 px tiles, and how a photo would run.
+  const tiled = await Styler.create({ backend: 'cpu', tileSize: 64 });
+  const plan: TilePlan = await tiled.tilePlan(256, 256);
+  const streamed: boolean = plan.mode === 'streamed' && plan.tiles === 16 && plan.tileSize === 64;
+  console.log(streamed, plan.halo, plan.hostBytes, plan.deviceBufferBytes);
   const backend: 'webgpu' | 'cpu' = styler.backend;
   const reason: string | null = styler.fallbackReason;
   const styles: readonly StyleInfo[] = styler.styles;
@@ -61,6 +66,8 @@ export async function shop(canvas: HTMLCanvasElement, img: HTMLImageElement, byt
 
   // @ts-expect-error: 'gpu' is not a backend
   await Styler.create({ backend: 'gpu' });
+  // @ts-expect-error: tileSize is a number of pixels
+  await Styler.create({ tileSize: '64' });
   // @ts-expect-error: a Styler comes from Styler.create
   new Styler();
   // @ts-expect-error: a style is an index or a mix, not a name

@@ -248,6 +248,70 @@ window.vitrineTest = {
     return report;
   },
 
+  // tileSize: a 256x256 photo (the centred square of coffee.jpg, drawn on a canvas) styled whole and in 64 px tiles
+  // (16 tiles, each with its 72 px halo) by two Stylers on `backend`, for each style in `styles` (a preset index or
+  // a style vector's numbers). Reports the plans, each pair's PSNR and worst difference, and the times.
+  async tiles(backend, styles, extras) {
+    const SIDE = 256;
+    const TILE = 64;
+    const img = new Image();
+    img.src = './fixtures/coffee.jpg';
+    await img.decode();
+    const canvas = new OffscreenCanvas(SIDE, SIDE);
+    const ctx = canvas.getContext('2d');
+    const square = Math.min(img.naturalWidth, img.naturalHeight);
+    ctx.drawImage(img, (img.naturalWidth - square) / 2, (img.naturalHeight - square) / 2, square, square, 0, 0, SIDE, SIDE);
+    const photo = ctx.getImageData(0, 0, SIDE, SIDE);
+    const whole = await Styler.create({ backend });
+    const tiled = await Styler.create({ backend, tileSize: TILE });
+    const report = {
+      backend: [whole.backend, tiled.backend],
+      plans: { whole: await whole.tilePlan(SIDE, SIDE), tiled: await tiled.tilePlan(SIDE, SIDE) },
+      cases: [],
+    };
+    for (const style of styles) {
+      const option = typeof style === 'number' ? style : { format: 'vitrine-style', version: 1, model: 'arbitrary_transform', vector: style };
+      let started = performance.now();
+      const a = await whole.stylize(photo, { style: option });
+      const wholeMs = performance.now() - started;
+      started = performance.now();
+      const b = await tiled.stylize(photo, { style: option });
+      const tiledMs = performance.now() - started;
+      let sum = 0;
+      let worst = 0;
+      let alphaKept = true;
+      for (let i = 0; i < a.data.length; i += 1) {
+        if (i % 4 === 3) {
+          alphaKept &&= b.data[i] === 255;
+          continue;
+        }
+        const d = a.data[i] - b.data[i];
+        sum += d * d;
+        worst = Math.max(worst, Math.abs(d));
+      }
+      const mse = sum / (SIDE * SIDE * 3) / (255 * 255);
+      report.cases.push({
+        style: typeof style === 'number' ? `preset ${style}` : 'a style vector',
+        psnr: mse === 0 ? Infinity : 10 * Math.log10(1 / mse),
+        worst,
+        sameSize: b.width === SIDE && b.height === SIDE,
+        alphaKept,
+        wholeMs,
+        tiledMs,
+      });
+    }
+    const planTooSmall = await codeOf(tiled.tilePlan(2, 2));
+    whole.free();
+    tiled.free();
+    if (extras) {
+      report.errors = { planTooSmall };
+      for (const [name, tileSize] of Object.entries({ zero: 0, negative: -64, notMultiple: 30, fraction: 6.5, text: '64', infinity: Infinity })) {
+        report.errors[name] = await codeOf(Styler.create({ backend, tileSize }));
+      }
+    }
+    return report;
+  },
+
   // What the package fetched so far: the model files' names.
   modelsFetched() {
     return performance.getEntriesByType('resource')

@@ -25,7 +25,10 @@ const MIN_VECTOR_COSINE = 0.999;
 const VECTOR_MODELS = ['arbitrary_transform.vitrine.safetensors', 'arbitrary_predict.vitrine.safetensors'];
 // WebGPU (SwiftShader) against the CPU path after rounding to 8 bits (about 1e-5 apart before it).
 const MAX_GPU_CPU_LEVELS = 1;
-const TIMEOUT_MS = 20 * 60 * 1000;
+// tileSize: a 256x256 photo in 64 px tiles (16, with 72 px halos and whole-image norm statistics) against the whole
+// run on the same backend; they agree to float rounding (tests/tiling.rs measures 90-99 dB before 8-bit rounding).
+const MIN_TILED_PSNR_DB = 45;
+const TIMEOUT_MS = 30 * 60 * 1000;
 
 const { chromium } = createRequire(join(root, 'www', 'package.json'))('playwright-core');
 
@@ -131,6 +134,27 @@ function checkVectors(backend, report, arbitrary) {
     `cosine ${similarity.toFixed(6)} (> ${MIN_VECTOR_COSINE}), ${report.timings.styleFromImage.toFixed(0)} ms with the predictor's download`);
 }
 
+// A photo whole and in 64 px tiles on one backend (tests/package/page.js, `tiles`).
+function checkTiles(backend, report, ms) {
+  const { whole, tiled } = report.plans;
+  check(report.backend.every((b) => b === backend), `tileSize: both Stylers run on ${backend}`, report.backend.join());
+  check(whole.mode === 'whole' && whole.tiles === 1, `${backend}: without tileSize a 256x256 photo runs whole`, JSON.stringify(whole));
+  check(tiled.mode === 'streamed' && tiled.tiles === 16 && tiled.tileSize === 64 && tiled.halo >= 64,
+    `${backend}: tileSize 64 streams a 256x256 photo in 16 tiles with halos`, JSON.stringify(tiled));
+  for (const c of report.cases) {
+    check(c.sameSize && c.alphaKept, `${backend} ${c.style} in tiles: the input's size, opaque`);
+    check(c.psnr >= MIN_TILED_PSNR_DB, `${backend} ${c.style}: 256x256 in 16 tiles of 64 px vs whole`,
+      `${c.psnr === Infinity ? 'identical' : `${c.psnr.toFixed(2)} dB`} (>= ${MIN_TILED_PSNR_DB} dB), max difference ${c.worst} of 255; whole ${(c.wholeMs / 1000).toFixed(1)} s, tiled ${(c.tiledMs / 1000).toFixed(1)} s`);
+  }
+  if (report.errors) {
+    for (const [what, code] of Object.entries(report.errors)) {
+      const expected = what === 'planTooSmall' ? 'IMAGE_TOO_SMALL' : 'BAD_OPTION';
+      check(code === expected, `tileSize: ${what} is refused with code ${expected}`, code);
+    }
+  }
+  console.log(`     (${backend} tiles: ${(ms / 1000).toFixed(0)} s in all)`);
+}
+
 // PSNR (peak 1) of an RGBA8 result against the planar fp32 network output.
 function psnr(rgba, expected, width, height) {
   const plane = width * height;
@@ -179,6 +203,7 @@ function pack() {
   copyFileSync(join(here, 'page.js'), join(app, 'page.js'));
   mkdirSync(join(app, 'fixtures'));
   copyFileSync(FIXTURE, join(app, 'fixtures', 'rocket_96x96.safetensors'));
+  copyFileSync(join(root, 'www', 'samples', 'coffee.jpg'), join(app, 'fixtures', 'coffee.jpg'));
 }
 
 async function inBrowser(url, flags, body) {
@@ -282,6 +307,16 @@ async function main() {
         transformModel: 'BAD_OPTION', freed: 'FREED',
       })) {
         check(v.errors[what] === code, `bad style vector (${what}) is thrown with code ${code}`, v.messages[what] ?? v.errors[what]);
+      }
+    });
+
+    // tileSize: the same photo whole and in 16 tiles, on the CPU path (a preset and a style vector), then on WebGPU
+    // (SwiftShader, a preset: the slowest part of this test, about 8x a whole run's work at ~0.4 GFLOP/s).
+    await inBrowser(server.url, ['--enable-unsafe-webgpu'], async (page) => {
+      for (const [backend, styles] of [['cpu', [19, arbitrary.page.vector]], ['webgpu', [19]]]) {
+        const started = Date.now();
+        const report = await page.evaluate(([b, s]) => window.vitrineTest.tiles(b, s, b === 'cpu'), [backend, styles]);
+        checkTiles(backend, report, Date.now() - started);
       }
     });
 

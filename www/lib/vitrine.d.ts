@@ -57,15 +57,15 @@ export type ErrorCode =
   | 'STRENGTH'
   /** An image smaller than the network accepts (the message gives the minimum side). */
   | 'IMAGE_TOO_SMALL'
-  /** An image beyond 4096 px a side or 8 megapixels at the working size (see `maxSize`). */
+  /** An image beyond 4096 px a side or 16 megapixels at the working size (see `maxSize`). */
   | 'IMAGE_TOO_LARGE'
   /** Not an accepted image type, an image that did not load, or a cross-origin image without CORS. */
   | 'BAD_IMAGE'
-  /** An unknown backend, a bad `maxSize` or `model` option. */
+  /** An unknown backend, a bad `maxSize`, `tileSize` or `model` option. */
   | 'BAD_OPTION'
   /** `backend: 'webgpu'` where the browser offers no WebGPU adapter. */
   | 'GPU_UNAVAILABLE'
-  /** The image needs a larger buffer than this GPU allows. */
+  /** The image (or one tile of `tileSize`) needs a larger buffer than this GPU allows. */
   | 'GPU_BUFFER_LIMIT'
   /** The GPU failed or was lost during the call (the next call opens it again). */
   | 'GPU_FAILED'
@@ -105,7 +105,30 @@ export interface CreateOptions {
    * in this package (2.3 MB gzipped). Fetched by the first `styleFromImage`, or the first style vector at strength
    * below 1, not before. */
   predictorModel?: string | URL | Uint8Array | ArrayBuffer;
+  /** Tuning and testing knob: style every image in streamed tiles of this side, in pixels (a positive multiple of
+   * 4, else `BAD_OPTION`), even when it would fit whole. Leave it out: vitrine then runs an image whole, and tiles
+   * only what does not fit the GPU's buffers or the memory budget. Each tile carries a halo as wide as the network's
+   * reach (72 px for the presets) and the norms use the whole image's statistics, so the result matches the whole
+   * run to rounding, but small tiles cost several times the work (a 256 px photo in 64 px tiles: about 8x). Applies
+   * to presets and style vectors alike. */
+  tileSize?: number;
   onProgress?: (event: ProgressEvent) => void;
+}
+
+/** How an image runs (`Styler.tilePlan`): whole, layered (exact, whole tensors in memory, convolutions on the GPU in
+ * bands) or in streamed tiles with halos. */
+export interface TilePlan {
+  readonly mode: 'whole' | 'layered' | 'streamed';
+  /** Streamed tiles; 1 for whole and layered runs. */
+  readonly tiles: number;
+  /** The side of a streamed tile's kept centre, in pixels; null unless streamed. */
+  readonly tileSize: number | null;
+  /** Pixels of context each streamed tile carries on each side (0 unless streamed). */
+  readonly halo: number;
+  /** Peak bytes of tensors in wasm memory. */
+  readonly hostBytes: number;
+  /** The largest GPU buffer the run creates (0 on the CPU). */
+  readonly deviceBufferBytes: number;
 }
 
 export interface StyleInfo {
@@ -171,6 +194,11 @@ export declare class Styler {
 
   /** Releases the WebAssembly memory and GPU resources (after calls already made). Later calls throw `FREED`. */
   free(): void;
+
+  /** Tuning aid: how the preset network runs an image styled at `width` x `height` (the working size, after
+   * `maxSize`), given this Styler's backend and `tileSize`. Queued with the other calls. Rejects with
+   * `IMAGE_TOO_SMALL` or `IMAGE_TOO_LARGE` as `stylize` would. */
+  tilePlan(width: number, height: number): Promise<TilePlan>;
 
   /** Testing aid: destroys the GPU device as a driver reset would; returns false on the CPU backend. */
   simulateDeviceLoss(): boolean;

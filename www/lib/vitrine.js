@@ -188,7 +188,7 @@ export class Styler {
     })));
   }
 
-  static async create({ backend = 'auto', model, transformModel, predictorModel, onProgress } = {}) {
+  static async create({ backend = 'auto', model, transformModel, predictorModel, tileSize, onProgress } = {}) {
     const report = (event) => {
       if (typeof onProgress === 'function') {
         try {
@@ -206,7 +206,7 @@ export class Styler {
     report({ stage: 'backend' });
     let inner;
     try {
-      inner = await WasmStyler.create(bytes, String(backend));
+      inner = await WasmStyler.create(bytes, String(backend), tileSize);
     } catch (error) {
       throw coded(error);
     }
@@ -269,6 +269,21 @@ export class Styler {
     if (!inner) return;
     this.#inner = null;
     this.#queue = this.#queue.then(() => inner.free());
+  }
+
+  /** Tuning aid: how the preset network runs an image styled at `width` x `height` (the working size, after
+   * `maxSize`): `{ mode: 'whole' | 'layered' | 'streamed', tiles, tileSize, halo, hostBytes, deviceBufferBytes }`.
+   * Queued behind the calls already made, which hold the wasm side while they run. */
+  tilePlan(width, height) {
+    const run = this.#queue.then(() => {
+      try {
+        return this.#live().tilePlan(width, height);
+      } catch (error) {
+        throw coded(error);
+      }
+    });
+    this.#queue = run.catch(() => {});
+    return run;
   }
 
   /** Testing aid: destroys the GPU device, as a driver reset would; the next call recovers. False on the CPU. */
