@@ -289,6 +289,19 @@ impl Graph {
         most
     }
 
+    /// The graph cut before node `upto`, returning that node's first input: what a pass that only needs the
+    /// statistics of node `upto`'s input runs. Node indices (and so uploaded weights) stay the same.
+    pub fn prefix(&self, upto: usize) -> Result<Graph> {
+        let node = self.nodes.get(upto).ok_or_else(|| Error::graph(format!("there is no node {upto}")))?;
+        Ok(Graph {
+            input_channels: self.input_channels,
+            nodes: self.nodes[..upto].to_vec(),
+            value_count: self.value_count,
+            output: node.inputs[0],
+            style_params_len: self.style_params_len,
+        })
+    }
+
     /// For each node, the index of the last node that reads its output (or `usize::MAX` for the graph output),
     /// so executors can free or reuse a value's memory once it is dead.
     pub fn last_uses(&self) -> Vec<usize> {

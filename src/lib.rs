@@ -30,7 +30,8 @@ pub use model::{Model, StyleInput};
 pub use style::{StyleFile, StyleParams, StyleSpec};
 
 use pixels::{Finish, RGBA};
-use tiling::{Executor, Mode, TileLimits, TilePlan};
+use graph::Graph;
+use tiling::{Executor, Mode, StatsPass, TileLimits, TilePlan};
 
 /// `run_planned` is only called for tiled plans.
 fn unreachable_whole() -> Result<Tensor> {
@@ -227,7 +228,7 @@ impl Styler {
     async fn run_planned(&mut self, plan: &TilePlan, input: Tensor, params: &StyleParams) -> Result<Tensor> {
         let graph = &self.model.graph;
         #[cfg(feature = "gpu")]
-        let mut gpu = match &mut self.engine {
+        let gpu = match &mut self.engine {
             Engine::Gpu(gpu) => Some(&mut **gpu),
             Engine::Cpu => None,
         };
@@ -245,33 +246,46 @@ impl Styler {
                 .await?;
                 Ok(output)
             }
-            Mode::Streamed { stats_size, tiles, .. } => {
+            Mode::Streamed { stats: pass, tiles, .. } => {
                 let shape = input.shape;
-                let stats_input = if *stats_size == (shape.width, shape.height) {
-                    input.clone()
-                } else {
-                    tiling::downsample(&input, stats_size.0, stats_size.1)
-                };
-                let (_, stats) = tiling::run_layered(
-                    graph,
-                    stats_input,
-                    params,
-                    #[cfg(feature = "gpu")]
-                    gpu.as_deref_mut(),
-                    true,
-                )
-                .await?;
-                let (frozen, frozen_params) = tiling::freeze_norms(graph, params, &stats)?;
-                let mut output = Tensor::zeros(Shape::new(3, shape.height, shape.width));
+                // Tiles run the graph with frozen norms on an executor of their own, so its plans (cached by size)
+                // never stand in for the whole graph's.
                 #[cfg(feature = "gpu")]
                 if gpu.is_some() && self.frozen_gpu.is_none() {
-                    self.frozen_gpu = Some(Box::new(gpu::GpuExecutor::new(&frozen).await?));
+                    self.frozen_gpu = Some(Box::new(gpu::GpuExecutor::new(graph).await?));
                 }
+                #[cfg(feature = "gpu")]
+                let mut tile_gpu = self.frozen_gpu.as_deref_mut().filter(|_| gpu.is_some());
+                let stats = match pass {
+                    StatsPass::Layered => {
+                        let layered = tiling::run_layered(
+                            graph,
+                            input.clone(),
+                            params,
+                            #[cfg(feature = "gpu")]
+                            gpu,
+                            true,
+                        );
+                        layered.await?.1
+                    }
+                    StatsPass::PerNorm => {
+                        let run_prefix = async |graph: &Graph, upto: usize, tile: Tensor, params: &StyleParams| {
+                            #[cfg(feature = "gpu")]
+                            if let Some(tile_gpu) = tile_gpu.as_deref_mut() {
+                                return tile_gpu.run_prefix(graph, upto, &tile, params).await;
+                            }
+                            cpu::run(&graph.prefix(upto)?, tile, params)
+                        };
+                        tiling::per_norm_stats(graph, params, &input, tiles, run_prefix).await?
+                    }
+                };
+                let (frozen, frozen_params) = tiling::freeze_norms(graph, params, &stats)?;
+                let mut output = Tensor::zeros(Shape::new(3, shape.height, shape.width));
                 for &(crop, kept) in tiles {
                     let part = tiling::crop(&input, crop);
                     #[cfg(feature = "gpu")]
-                    let styled = match self.frozen_gpu.as_mut().filter(|_| gpu.is_some()) {
-                        Some(frozen_gpu) => frozen_gpu.run(&frozen, &part, &frozen_params).await?,
+                    let styled = match tile_gpu.as_deref_mut() {
+                        Some(tile_gpu) => tile_gpu.run(&frozen, &part, &frozen_params).await?,
                         None => cpu::run(&frozen, part, &frozen_params)?,
                     };
                     #[cfg(not(feature = "gpu"))]

@@ -8,8 +8,9 @@
 //!   norm takes its statistics over the whole tensor. Host memory holds the live whole-image tensors.
 //! - **Streamed** (bounded memory): overlapping tiles go through the whole network, each with a halo as wide as
 //!   the network's receptive field, so the kept centre of each tile is computed as in the whole image. Every
-//!   instance norm becomes a per-channel affine with statistics from one whole-image pass made beforehand: at full
-//!   resolution (exact) while that pass fits the host budget, else at a reduced resolution (approximate).
+//!   instance norm becomes a per-channel affine with the whole image's statistics, taken beforehand: by one
+//!   layered pass while the whole image's tensors fit the host budget, else by one pass of tiles per norm layer,
+//!   each running the network up to that layer with the statistics found so far (exact, at a compute cost).
 //!
 //! Whole-image runs need neither: [`Mode::Whole`].
 
@@ -60,9 +61,17 @@ pub enum Mode {
     Whole,
     /// Exact, node by node over whole tensors in host memory, convolutions on the GPU in bands.
     Layered,
-    /// Tiles through the whole network with statistics from a pass at `stats_size` (`(width, height)`; the image's
-    /// own size when exact).
-    Streamed { tile: usize, halo: usize, stats_size: (usize, usize), tiles: Vec<(Region, Region)> },
+    /// Tiles through the whole network (`(crop, kept)` regions) with statistics from `stats`.
+    Streamed { tile: usize, halo: usize, stats: StatsPass, tiles: Vec<(Region, Region)> },
+}
+
+/// How a streamed run gets the whole image's norm statistics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatsPass {
+    /// One layered pass over the whole image (its tensors fit the host budget).
+    Layered,
+    /// One pass of tiles per norm layer, up to that layer: memory of one tile, compute of about one run per layer.
+    PerNorm,
 }
 
 /// How one image will run, and what it will hold in memory.
@@ -73,8 +82,6 @@ pub struct TilePlan {
     pub host_bytes: u64,
     /// Largest single GPU buffer the run creates (0 on the CPU).
     pub device_buffer_bytes: u64,
-    /// Whether the norm statistics are the whole image's at its own size (else from a reduced-resolution pass).
-    pub exact_stats: bool,
 }
 
 
@@ -141,26 +148,6 @@ pub fn receptive_radius(graph: &Graph) -> usize {
     radius[graph.output]
 }
 
-/// The input's size at which the whole-image statistics pass fits `host_budget`: the image's own size if it
-/// fits (exact statistics), else scaled down by the smallest integer factor that fits, each side kept a
-/// multiple of `multiple`.
-fn stats_size(height: usize, width: usize, multiple: usize, host_budget: u64, whole_host: u64) -> Result<(usize, usize)> {
-    for factor in 1..=64usize {
-        let round = |v: usize| ((v / factor).max(multiple) / multiple) * multiple;
-        let (h, w) = (round(height), round(width));
-        if whole_host / (factor * factor) as u64 <= host_budget {
-            return Ok((w, h));
-        }
-    }
-    Err(Error::ImageTooLarge { width: width as u32, height: height as u32, max_side: 0, max_pixels: 0 })
-}
-
-/// Bytes of the largest tensor per input pixel: what sizes a tile against a buffer limit.
-fn largest_bytes_per_pixel(graph: &Graph, multiple: usize) -> Result<f64> {
-    let side = multiple * 16;
-    Ok(largest_tensor_bytes(graph, side, side)? as f64 / (side * side) as f64)
-}
-
 /// Decides how an image of `height x width` (already padded to `multiple`) runs on `executor` within `limits`.
 /// `force_tile` makes it stream tiles of that side even when the whole image fits (for tests and tuning).
 pub fn plan(
@@ -179,24 +166,25 @@ pub fn plan(
     let side = multiple * 16;
     let reference = (side * side) as f64;
     let whole_host = (whole_host_bytes(graph, side, side)? as f64 / reference * pixels) as u64;
-    let largest = (largest_tensor_bytes(graph, side, side)? as f64 / reference * pixels) as u64;
+    // Bytes of the largest tensor per input pixel: what sizes a tile against a buffer limit.
+    let per_pixel = largest_tensor_bytes(graph, side, side)? as f64 / reference;
+    let largest = (per_pixel * pixels) as u64;
     if force_tile.is_none() {
         match executor {
             Executor::Gpu if largest <= limits.max_buffer => {
-                return Ok(TilePlan { mode: Mode::Whole, host_bytes: image_bytes, device_buffer_bytes: largest, exact_stats: true })
+                return Ok(TilePlan { mode: Mode::Whole, host_bytes: image_bytes, device_buffer_bytes: largest })
             }
             Executor::Cpu if whole_host <= limits.host_budget => {
-                return Ok(TilePlan { mode: Mode::Whole, host_bytes: whole_host, device_buffer_bytes: 0, exact_stats: true })
+                return Ok(TilePlan { mode: Mode::Whole, host_bytes: whole_host, device_buffer_bytes: 0 })
             }
             Executor::Gpu if whole_host <= limits.host_budget => {
                 let band = layered_band_bytes(graph, height, width, limits.max_buffer)?;
-                return Ok(TilePlan { mode: Mode::Layered, host_bytes: whole_host, device_buffer_bytes: band, exact_stats: true });
+                return Ok(TilePlan { mode: Mode::Layered, host_bytes: whole_host, device_buffer_bytes: band });
             }
             _ => {}
         }
     }
     let halo = receptive_radius(graph).div_ceil(multiple) * multiple;
-    let per_pixel = largest_bytes_per_pixel(graph, multiple)?;
     let tile = match force_tile {
         Some(tile) => tile.max(multiple) / multiple * multiple,
         None => {
@@ -208,27 +196,26 @@ pub fn plan(
                 side = side.min((limits.max_buffer as f64 / per_pixel).sqrt());
             }
             let side = side as usize;
-            let budget = limits.tile_budget.min(limits.max_buffer);
             if side <= 2 * halo + multiple {
-                return Err(Error::GpuBufferLimit { needed: ((2 * halo + multiple).pow(2) as f64 * per_pixel) as u64, limit: budget });
+                // Not even a tile with its halo fits: the limits are far below what any photo needs.
+                let needed = ((2 * halo + multiple).pow(2) as f64 * per_pixel) as u64;
+                return Err(Error::GpuBufferLimit { needed, limit: limits.tile_budget.min(limits.max_buffer) });
             }
             (side - 2 * halo) / multiple * multiple
         }
     };
-    let stats = stats_size(height, width, multiple, limits.host_budget, whole_host)?;
+    let stats = if whole_host <= limits.host_budget { StatsPass::Layered } else { StatsPass::PerNorm };
     let tiles = tiles(height, width, tile, halo);
     let crop = tiles.iter().map(|(c, _)| (c.width * c.height) as u64).max().unwrap_or(0);
     let crop_side = (crop as f64).sqrt().ceil() as usize;
     let crop_side = crop_side.div_ceil(multiple) * multiple;
     let tile_host = whole_host_bytes(graph, crop_side, crop_side)?;
-    let stats_host = whole_host_bytes(graph, stats.1, stats.0)?;
+    let stats_host = if stats == StatsPass::Layered { whole_host } else { 0 };
     let (host_bytes, device) = match executor {
         Executor::Cpu => (image_bytes + tile_host.max(stats_host), 0),
         Executor::Gpu => (image_bytes + (crop * 3 * F32).max(stats_host), (crop as f64 * per_pixel) as u64),
     };
-
-    let exact_stats = stats == (width, height);
-    Ok(TilePlan { mode: Mode::Streamed { tile, halo, stats_size: stats, tiles }, host_bytes, device_buffer_bytes: device, exact_stats })
+    Ok(TilePlan { mode: Mode::Streamed { tile, halo, stats, tiles }, host_bytes, device_buffer_bytes: device })
 }
 
 /// Output tiles of `tile` pixels covering the image, each with its crop (the tile grown by `halo`, clamped to the
@@ -347,9 +334,8 @@ pub fn freeze_norms(graph: &Graph, params: &StyleParams, stats: &[Option<Vec<Cha
     let mut values = params.0.clone();
     for (index, node) in frozen.nodes.iter_mut().enumerate() {
         let Op::InstanceNorm(norm) = &node.op else { continue };
-        let Some(stats) = stats.get(index).and_then(Option::as_ref) else {
-            return Err(Error::graph(format!("{} has no statistics", node.name)));
-        };
+        // A norm without statistics yet stays as it is: a per-layer pass stops before it.
+        let Some(stats) = stats.get(index).and_then(Option::as_ref) else { continue };
         let (gamma, beta) = params.norm(norm.params_offset, norm.channels);
         let (scale, shift) = cpu::norm_as_affine(stats, gamma, beta, norm.eps);
         let (c, at) = (norm.channels, norm.params_offset);
@@ -360,26 +346,46 @@ pub fn freeze_norms(graph: &Graph, params: &StyleParams, stats: &[Option<Vec<Cha
     Ok((frozen, StyleParams(values)))
 }
 
-/// `input` averaged over `factor x factor` blocks and cut to `width x height`: the statistics pass's input when the
-/// whole image is too large for it.
-pub fn downsample(input: &Tensor, width: usize, height: usize) -> Tensor {
-    let Shape { channels, height: h, width: w } = input.shape;
-    let factor = (w / width).min(h / height).max(1);
-    let mut out = Tensor::zeros(Shape::new(channels, height, width));
-    let norm = 1.0 / (factor * factor) as f32;
-    for c in 0..channels {
-        for y in 0..height {
-            for x in 0..width {
-                let mut sum = 0.0;
-                for dy in 0..factor {
-                    let row = &input.data[(c * h + y * factor + dy) * w + x * factor..][..factor];
-                    sum += row.iter().sum::<f32>();
-                }
-                out.data[(c * height + y) * width + x] = sum * norm;
+/// Every instance norm's statistics over the whole image from tiles alone: for each norm layer in order, one pass
+/// of tiles through the network up to that layer (`run_prefix(graph, layer, tile, params)` returns the layer's
+/// input), with the layers before it frozen to the statistics already found, summing each tile's kept centre.
+pub async fn per_norm_stats(
+    graph: &Graph,
+    params: &StyleParams,
+    input: &Tensor,
+    tiles: &[(Region, Region)],
+    mut run_prefix: impl AsyncFnMut(&Graph, usize, Tensor, &StyleParams) -> Result<Tensor>,
+) -> Result<Vec<Option<Vec<ChannelStats>>>> {
+    let mut stats: Vec<Option<Vec<ChannelStats>>> = vec![None; graph.nodes.len()];
+    for (index, node) in graph.nodes.iter().enumerate() {
+        let Op::InstanceNorm(norm) = &node.op else { continue };
+        let (frozen, frozen_params) = freeze_norms(graph, params, &stats)?;
+        let (mut sum, mut squares, mut count) = (vec![0.0f64; norm.channels], vec![0.0f64; norm.channels], 0u64);
+        for &(crop_region, kept) in tiles {
+            let value = run_prefix(&frozen, index, crop(input, crop_region), &frozen_params).await?;
+            let Shape { channels, height, width } = value.shape;
+            // This layer's resolution: crops sit on the stride grid, so the scale divides every edge.
+            let scale = crop_region.width / width.max(1);
+            if channels != norm.channels || width * scale != crop_region.width || height * scale != crop_region.height {
+                return Err(Error::graph(format!("{}: a tile's {:?} does not line up with its crop", node.name, value.shape)));
             }
+            let (x0, y0) = ((kept.x - crop_region.x) / scale, (kept.y - crop_region.y) / scale);
+            let (kw, kh) = (kept.width / scale, kept.height / scale);
+            for c in 0..channels {
+                for y in y0..y0 + kh {
+                    for &v in &value.data[(c * height + y) * width + x0..][..kw] {
+                        sum[c] += f64::from(v);
+                        squares[c] += f64::from(v) * f64::from(v);
+                    }
+                }
+            }
+            count += (kw * kh) as u64;
         }
+        let n = count.max(1) as f64;
+        let layer = sum.iter().zip(&squares).map(|(s, q)| ChannelStats { mean: s / n, var: (q / n - (s / n).powi(2)).max(0.0) });
+        stats[index] = Some(layer.collect());
     }
-    out
+    Ok(stats)
 }
 
 /// The part `region` of a planar tensor.
@@ -418,8 +424,8 @@ mod tests {
         let mode = match &plan.mode {
             Mode::Whole => "whole".to_string(),
             Mode::Layered => "layered (exact)".to_string(),
-            Mode::Streamed { tile, halo, stats_size, tiles } => {
-                format!("streamed: {} tiles of {tile} px + {halo} px halo, statistics at {}x{}", tiles.len(), stats_size.0, stats_size.1)
+            Mode::Streamed { tile, halo, stats, tiles } => {
+                format!("streamed: {} tiles of {tile} px + {halo} px halo, statistics {stats:?}", tiles.len())
             }
         };
         println!("{what}: {mode}; host {} MiB, largest GPU buffer {} MiB", plan.host_bytes / MIB, plan.device_buffer_bytes / MIB);
@@ -442,7 +448,7 @@ mod tests {
         let p = plan(graph, 2048, 2048, m, Executor::Gpu, lavapipe, None).unwrap();
         print(&p, "2048x2048 GPU (lavapipe)");
         assert_eq!(p.mode, Mode::Layered);
-        assert!(p.device_buffer_bytes <= 128 * MIB && p.host_bytes <= 2048 * MIB && p.exact_stats);
+        assert!(p.device_buffer_bytes <= 128 * MIB && p.host_bytes <= 2048 * MIB);
 
         // 4096x3072 in the browser: whole tensors would need several GiB, so tiles stream within both bounds.
         let p = plan(graph, 3072, 4096, m, Executor::Gpu, browser, None).unwrap();
@@ -450,7 +456,6 @@ mod tests {
         assert!(matches!(p.mode, Mode::Streamed { .. }));
         assert!(p.device_buffer_bytes <= 1024 * MIB, "{p:?}");
         assert!(p.host_bytes <= 512 * MIB + 2 * 3 * 4096 * 3072 * 4, "{}", p.host_bytes);
-        assert!(!p.exact_stats);
 
         // 8192x8192 from the CLI on the CPU: streamed tiles; memory stays within the budgets plus the image itself.
         let p = plan(graph, 8192, 8192, m, Executor::Cpu, lavapipe, None).unwrap();

@@ -28,7 +28,6 @@ fn a_2048_photo_on_lavapipe_matches_onnxruntime_whole() {
     let plan = styler.tile_plan(width, height).unwrap();
     println!("{} on {}: {plan:?}", styler.model().name, styler.gpu().unwrap().summary().name);
     assert_ne!(plan.mode, Mode::Whole, "this GPU holds the whole image; the test needs one that cannot");
-    assert!(plan.exact_stats);
     let styled = styler.stylize(width, height, input.data(), &Options { style: StyleSpec::Preset(19), ..Options::default() }).unwrap();
 
     let plane = (width * height) as usize;

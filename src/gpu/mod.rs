@@ -52,6 +52,8 @@ const MAX_TILE_PLANS: usize = 4;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum PlanKey {
     Graph { height: usize, width: usize },
+    /// The graph cut before node `upto` (`Graph::prefix`), for per-layer statistics passes over tiles.
+    Prefix { upto: usize, height: usize, width: usize },
     ConvTile { node: usize, height: usize, width: usize },
 }
 
@@ -185,6 +187,21 @@ impl GpuExecutor {
         self.execute(slot, input, Some(params)).await
     }
 
+    /// Runs `graph` (the one given to `new`, or one with the same nodes and weights whose norms are frozen) up to,
+    /// not including, node `upto`, and returns that node's input: a statistics pass over one tile.
+    pub async fn run_prefix(&mut self, graph: &Graph, upto: usize, input: &Tensor, params: &StyleParams) -> Result<Tensor> {
+        self.ctx.health.check()?;
+        if graph.nodes.len() != self.node_count || params.0.len() != self.style_len || upto >= graph.nodes.len() {
+            return Err(Error::graph("this GPU executor was built for a different graph"));
+        }
+        if input.shape.channels != graph.input_channels || input.data.len() != input.shape.len() {
+            return Err(Error::graph(format!("the input {:?} does not fit this graph", input.shape)));
+        }
+        let key = PlanKey::Prefix { upto, height: input.shape.height, width: input.shape.width };
+        let slot = self.plan(graph, key).await?;
+        self.execute(slot, input, Some(params)).await
+    }
+
     /// Runs conv node `node` of `graph` (the one given to `new`) on `input`, a tile the caller has already padded:
     /// zero padding on every side, so the output is the valid convolution of the tile, with the weights uploaded for
     /// that node. For a tiled run that keeps whole-image tensors in host memory; one submission per call.
@@ -218,6 +235,11 @@ impl GpuExecutor {
         let mut plan = match key {
             PlanKey::Graph { height, width } => {
                 let build = || Plan::build(ctx, pipelines, &res, graph, height, width);
+                ctx.scoped("preparing buffers for this image size", build).await?
+            }
+            PlanKey::Prefix { upto, height, width } => {
+                let prefix = graph.prefix(upto)?;
+                let build = || Plan::build(ctx, pipelines, &res, &prefix, height, width);
                 ctx.scoped("preparing buffers for this image size", build).await?
             }
             PlanKey::ConvTile { node, height, width } => {
