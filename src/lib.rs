@@ -86,6 +86,7 @@ impl Default for Options {
 }
 
 /// The executor for `backend`, and why `Backend::Auto` settled on the CPU if it did.
+#[cfg_attr(not(feature = "gpu"), allow(unused_variables))]
 async fn open_engine(model: &Model, backend: Backend) -> Result<(Engine, Option<String>)> {
     Ok(match backend {
         Backend::Cpu => (Engine::Cpu, None),

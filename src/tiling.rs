@@ -264,6 +264,7 @@ fn layered_band_bytes(graph: &Graph, height: usize, width: usize, max_buffer: u6
     Ok(largest)
 }
 
+#[cfg(feature = "gpu")]
 /// Output rows `r0..r1` of `conv` need these input rows, padded as the whole image is (reflect or zero), with the
 /// side padding included: the band then runs as a convolution without padding.
 fn padded_band(input: &Tensor, conv: &crate::graph::Conv2d, r0: usize, r1: usize) -> Tensor {
@@ -296,11 +297,13 @@ pub async fn run_layered(
     #[cfg(feature = "gpu")] mut gpu: Option<&mut crate::gpu::GpuExecutor>,
     record: bool,
 ) -> Result<(Tensor, Vec<Option<Vec<ChannelStats>>>)> {
+    #[cfg(feature = "gpu")]
     let shapes = shapes(graph, input.shape.height, input.shape.width)?;
     let mut walk = Walk::new(graph, input, params)?;
     if record {
         walk.record_norm_stats();
     }
+    #[cfg_attr(not(feature = "gpu"), allow(unused_variables))]
     for (index, node) in graph.nodes.iter().enumerate() {
         #[cfg(feature = "gpu")]
         if let (Op::Conv2d(conv), Some(gpu)) = (&node.op, gpu.as_deref_mut()) {
@@ -320,7 +323,6 @@ pub async fn run_layered(
             walk.store(index, output);
             continue;
         }
-        let _ = (&shapes, node);
         walk.apply(index)?;
     }
     let stats = walk.norm_stats().map(<[_]>::to_vec).unwrap_or_default();
