@@ -1,6 +1,7 @@
 use crate::graph::{Conv2d, PadMode, Padding, Shape, Tensor};
 
 use super::parallel::{self, worker_count};
+use super::pool;
 use super::simd::Lanes;
 
 /// Index into a padded axis: reflect mirrors without repeating the edge; `None` is a zero-padded tap.
@@ -296,7 +297,9 @@ fn blocked_with(input: &Tensor, conv: &Conv2d, kernels: &Kernels) -> Tensor {
     let (ph, pw) = (height + pad.top + pad.bottom, width + pad.left + pad.right);
     let out_h = (ph - w.kernel_h) / s + 1;
     let out_w = (pw - w.kernel_w) / s + 1;
-    let mut out = Tensor::zeros(Shape::new(w.out_channels, out_h, out_w));
+    // Every output value is written below, so kept memory with old values in it will do.
+    let shape = Shape::new(w.out_channels, out_h, out_w);
+    let mut out = Tensor { shape, data: pool::take(shape.len()) };
     if out.data.is_empty() {
         return out;
     }
@@ -371,8 +374,13 @@ fn blocked_with(input: &Tensor, conv: &Conv2d, kernels: &Kernels) -> Tensor {
 thread_local! {
     /// The blocked kernel's rearranged input, kept for the next convolution on this thread: a whole network run
     /// then allocates it once (the largest layer's input, as large as that input), not once per layer, which on
-    /// large images spares the page faults of fresh memory. Released when the thread ends.
+    /// large images spares the page faults of fresh memory. Released by `cpu::release_memory` or when the thread
+    /// ends.
     static SCRATCH: std::cell::Cell<Vec<f32>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+pub(crate) fn release_scratch() {
+    SCRATCH.with(|scratch| drop(scratch.take()));
 }
 
 /// Fills one phase plane (`plane_w` wide, rows of it) from a channel: padded pixel `(i * s + py, j * s + px)`,

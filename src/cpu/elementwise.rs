@@ -1,19 +1,33 @@
 use crate::error::{Error, Result};
 use crate::graph::{Shape, Tensor};
 
+use super::parallel;
+
+/// Values per task when an elementwise op is spread over threads.
+const CHUNK: usize = 1 << 16;
+
+/// `f` on every value, in chunks spread over threads natively.
+fn each(values: &mut [f32], f: impl Fn(&mut f32) + Sync) {
+    let work = values.len();
+    let mut chunks: Vec<&mut [f32]> = values.chunks_mut(CHUNK).collect();
+    parallel::for_each(&mut chunks, work, |_, chunk| chunk.iter_mut().for_each(&f));
+}
+
 pub fn relu(x: &mut Tensor) {
-    x.data.iter_mut().for_each(|v| *v = v.max(0.0));
+    each(&mut x.data, |v| *v = v.max(0.0));
 }
 
 pub fn sigmoid(x: &mut Tensor) {
-    x.data.iter_mut().for_each(|v| *v = 1.0 / (1.0 + (-*v).exp()));
+    each(&mut x.data, |v| *v = 1.0 / (1.0 + (-*v).exp()));
 }
 
 pub fn add(a: &mut Tensor, b: &Tensor) -> Result<()> {
     if a.shape != b.shape {
         return Err(Error::graph(format!("cannot add {:?} and {:?}", a.shape, b.shape)));
     }
-    a.data.iter_mut().zip(&b.data).for_each(|(x, y)| *x += y);
+    let work = a.data.len();
+    let mut chunks: Vec<(&mut [f32], &[f32])> = a.data.chunks_mut(CHUNK).zip(b.data.chunks(CHUNK)).collect();
+    parallel::for_each(&mut chunks, work, |_, (x, y)| x.iter_mut().zip(y.iter()).for_each(|(x, y)| *x += y));
     Ok(())
 }
 
@@ -21,7 +35,9 @@ pub fn add(a: &mut Tensor, b: &Tensor) -> Result<()> {
 /// is written once and copied `factor - 1` times.
 pub fn upsample_nearest(x: &Tensor, factor: usize) -> Tensor {
     let Shape { channels, height, width } = x.shape;
-    let mut out = Tensor::zeros(Shape::new(channels, height * factor, width * factor));
+    // Every value is written below.
+    let shape = Shape::new(channels, height * factor, width * factor);
+    let mut out = Tensor { shape, data: super::pool::take(shape.len()) };
     let out_w = width * factor;
     if out.data.is_empty() {
         return out;
@@ -41,7 +57,7 @@ pub fn upsample_nearest(x: &Tensor, factor: usize) -> Tensor {
 
 /// `min(max(x, min), max)`: ReLU6 with `0, 6`.
 pub fn clip(t: &mut Tensor, min: f32, max: f32) {
-    t.data.iter_mut().for_each(|v| *v = v.clamp(min, max));
+    each(&mut t.data, |v| *v = v.clamp(min, max));
 }
 
 /// The mean of each channel plane, summed in f64: `[C, H, W] -> [C, 1, 1]`.

@@ -5,11 +5,13 @@ mod conv;
 mod elementwise;
 mod norm;
 mod parallel;
+mod pool;
 mod simd;
 
 pub use conv::{conv2d, conv2d_blocked, conv2d_direct, conv2d_gemm, source_index};
 pub use elementwise::{add, channel_affine, clip, global_avg_pool, relu, sigmoid, upsample_nearest};
 pub use parallel::worker_count;
+pub use pool::release_memory;
 pub use norm::{
     channel_stats, channel_stats_plain, instance_norm, instance_norm_with, instance_norm_with_plain, norm_as_affine, ChannelStats,
 };
@@ -81,7 +83,9 @@ impl<'g> Walk<'g> {
         let node = &self.graph.nodes[index];
         for &id in &node.inputs {
             if self.last_uses[id] == index {
-                self.values[id] = None;
+                if let Some(dead) = self.values[id].take() {
+                    pool::give(dead.data);
+                }
             }
         }
         self.values[node.output] = Some(output);
@@ -128,10 +132,15 @@ impl<'g> Walk<'g> {
                 t
             }
             Op::Add => {
-                let missing = || Error::graph(format!("{} reads a value that is not there", node.name));
-                let b = self.values[node.inputs[1]].clone().ok_or_else(missing)?;
+                let y = node.inputs[1];
                 let mut a = self.take(index, x)?;
-                add(&mut a, &b)?;
+                if y == x {
+                    let b = a.clone();
+                    add(&mut a, &b)?;
+                } else {
+                    let missing = || Error::graph(format!("{} reads a value that is not there", node.name));
+                    add(&mut a, self.values[y].as_ref().ok_or_else(missing)?)?;
+                }
                 a
             }
         };
