@@ -3,7 +3,7 @@
 // same run. For each engine: cold start (import + create + first styled image, in a fresh browser), warm median per
 // image, and the bytes its page downloaded, gzipped. Ratios are onnxruntime-web's figure over vitrine's.
 //
-//   node benches/browser/run.mjs [--runs 10] [--warmup 10] [--sizes 96,256] [--gpu-sizes 96] [--gpu-runs 3]
+//   node benches/browser/run.mjs [--runs 10] [--warmup 10] [--sizes 96,256] [--gpu-sizes 96,256] [--gpu-runs 3]
 //                                [--only vitrine-cpu,ort-wasm-1,...] [--json FILE]
 //
 // `make bench-browser` builds what it needs first (the package, Chromium, this folder's npm install) and runs this.
@@ -40,7 +40,7 @@ function option(name, fallback) {
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
 }
 const sizes = option('sizes', '96,256').split(',').map(Number);
-const gpuSizes = option('gpu-sizes', '96').split(',').map(Number);
+const gpuSizes = option('gpu-sizes', '96,256').split(',').map(Number);
 const runs = Number(option('runs', 10));
 const warmup = Number(option('warmup', 10));
 const gpuRuns = Number(option('gpu-runs', 3));
