@@ -8,7 +8,7 @@ mod parallel;
 mod pool;
 mod simd;
 
-pub use conv::{conv2d, conv2d_blocked, conv2d_direct, conv2d_gemm, source_index};
+pub use conv::{conv2d, conv2d_blocked, conv2d_direct, source_index};
 pub use elementwise::{add, channel_affine, clip, global_avg_pool, relu, sigmoid, upsample_nearest};
 pub use parallel::worker_count;
 pub use pool::release_memory;
