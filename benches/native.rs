@@ -129,7 +129,9 @@ fn run() -> Result<(), String> {
         (None, "multistyle26") => Model::builtin(),
         (None, "arbitrary_transform") => Model::builtin_arbitrary(),
         (None, "arbitrary_predict") => Model::builtin_predictor(),
-        (None, other) => return Err(format!("--network is multistyle26, arbitrary_transform or arbitrary_predict, not {other}")),
+        (None, other) => {
+            return Err(format!("--network is multistyle26, arbitrary_transform or arbitrary_predict, not {other}"))
+        }
     }
     .map_err(|e| e.to_string())?;
     let s = args.size;
@@ -138,7 +140,9 @@ fn run() -> Result<(), String> {
     if planar.len() != 3 * s * s * 4 || rgba.len() != 4 * s * s {
         return Err(format!("the input files are not {s}x{s}"));
     }
-    let floats = |bytes: &[u8]| -> Vec<f32> { bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect() };
+    let floats = |bytes: &[u8]| -> Vec<f32> {
+        bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+    };
     let input = Tensor::from_vec(Shape::new(3, s, s), floats(&planar)).map_err(|e| e.to_string())?;
     // The style each network takes: a preset, a style vector (the transformer), or none (the predictor).
     let (params, style) = match args.network.as_str() {
@@ -279,7 +283,12 @@ fn profile(graph: &vitrine::graph::Graph, input: &Tensor, params: &StyleParams, 
         }
     }
     kinds.sort_by(|a, b| b.1.total_cmp(&a.1));
-    eprintln!("CPU path, {}x{}, {} threads: {total:.1} ms in nodes (medians of {runs} walks)", input.shape.width, input.shape.height, cpu::worker_count());
+    eprintln!(
+        "CPU path, {}x{}, {} threads: {total:.1} ms in nodes (medians of {runs} walks)",
+        input.shape.width,
+        input.shape.height,
+        cpu::worker_count()
+    );
     for (kind, ms, count) in kinds {
         eprintln!("  {kind:<18} {count:>3} nodes {ms:>9.1} ms {:>5.1}%", 100.0 * ms / total);
     }

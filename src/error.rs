@@ -15,7 +15,9 @@ pub enum Error {
     ModelVersion { found: u64, supported: u64 },
 
     /// The model's graph is inconsistent: a tensor missing, a shape that does not match the op, an unknown name.
-    #[error("the model's graph is inconsistent: {reason}; the file was not produced by models/convert.py or was altered")]
+    #[error(
+        "the model's graph is inconsistent: {reason}; the file was not produced by models/convert.py or was altered"
+    )]
     ModelGraph { reason: String },
 
     /// A preset style index beyond the model's styles.
@@ -39,7 +41,9 @@ pub enum Error {
     Strength { value: f32 },
 
     /// Zero-sized or too small for the network's convolutions.
-    #[error("the image is {width}x{height}, smaller than this network allows; both sides need at least {min_side} pixels")]
+    #[error(
+        "the image is {width}x{height}, smaller than this network allows; both sides need at least {min_side} pixels"
+    )]
     ImageTooSmall { width: u32, height: u32, min_side: u32 },
 
     /// Beyond the configured limits.

@@ -143,15 +143,23 @@ pub enum Op {
     InstanceNorm(InstanceNorm),
     Relu,
     /// `min(max(x, min), max)`; ReLU6 is `Clip { min: 0, max: 6 }`.
-    Clip { min: f32, max: f32 },
+    Clip {
+        min: f32,
+        max: f32,
+    },
     Sigmoid,
     Add,
-    UpsampleNearest { factor: usize },
+    UpsampleNearest {
+        factor: usize,
+    },
     /// The mean of each channel plane: `[C, H, W] -> [C, 1, 1]`.
     GlobalAvgPool,
     /// `x * scale[c] + shift[c]`, with scale then shift at `params_offset` in the `StyleParams` buffer: an instance
     /// norm whose statistics are known in advance (tiles of one image share the whole image's statistics).
-    ChannelAffine { channels: usize, params_offset: usize },
+    ChannelAffine {
+        channels: usize,
+        params_offset: usize,
+    },
 }
 
 impl Op {
@@ -222,11 +230,7 @@ impl Graph {
                     if ph < w.kernel_h || pw < w.kernel_w {
                         return Ok(None);
                     }
-                    Shape::new(
-                        w.out_channels,
-                        (ph - w.kernel_h) / conv.stride + 1,
-                        (pw - w.kernel_w) / conv.stride + 1,
-                    )
+                    Shape::new(w.out_channels, (ph - w.kernel_h) / conv.stride + 1, (pw - w.kernel_w) / conv.stride + 1)
                 }
                 Op::InstanceNorm(norm) => {
                     if input.channels != norm.channels {
@@ -240,7 +244,10 @@ impl Graph {
                 Op::Relu | Op::Sigmoid | Op::Clip { .. } => input,
                 Op::ChannelAffine { channels, .. } => {
                     if input.channels != *channels {
-                        return Err(Error::graph(format!("{} scales {channels} channels but receives {}", node.name, input.channels)));
+                        return Err(Error::graph(format!(
+                            "{} scales {channels} channels but receives {}",
+                            node.name, input.channels
+                        )));
                     }
                     input
                 }

@@ -29,8 +29,8 @@ pub use graph::{Shape, Tensor};
 pub use model::{Model, StyleInput};
 pub use style::{StyleFile, StyleParams, StyleSpec};
 
-use pixels::{Finish, RGBA};
 use graph::Graph;
+use pixels::{Finish, RGBA};
 use tiling::{Executor, Mode, StatsPass, TileLimits, TilePlan};
 
 /// `run_planned` is only called for tiled plans.
@@ -93,7 +93,9 @@ async fn open_engine(model: &Model, backend: Backend) -> Result<(Engine, Option<
         #[cfg(feature = "gpu")]
         Backend::Gpu => (Engine::Gpu(Box::new(gpu::GpuExecutor::new(&model.graph).await?)), None),
         #[cfg(not(feature = "gpu"))]
-        Backend::Gpu => return Err(Error::GpuUnavailable { reason: "this build of vitrine has no GPU support".into() }),
+        Backend::Gpu => {
+            return Err(Error::GpuUnavailable { reason: "this build of vitrine has no GPU support".into() })
+        }
         #[cfg(feature = "gpu")]
         Backend::Auto => match gpu::GpuExecutor::new_hardware(&model.graph).await {
             Ok(executor) => (Engine::Gpu(Box::new(executor)), None),
@@ -222,7 +224,15 @@ impl Styler {
             Engine::Gpu(gpu) => (Executor::Gpu, gpu.buffer_limit()),
         };
         let limits = TileLimits { max_buffer: max_buffer.min(self.tile_limits.max_buffer), ..self.tile_limits };
-        tiling::plan(&self.model.graph, padded_h, padded_w, self.model.spatial_multiple, executor, limits, self.force_tile)
+        tiling::plan(
+            &self.model.graph,
+            padded_h,
+            padded_w,
+            self.model.spatial_multiple,
+            executor,
+            limits,
+            self.force_tile,
+        )
     }
 
     /// Runs the network on a whole prepared image as `plan` says.
@@ -344,7 +354,8 @@ impl Styler {
             return Err(Error::StyleKind { reason: "making a style vector needs the style predictor model".into() });
         };
         let input = pixels::prepare_style_picture(rgba, width as usize, height as usize, predictor.side);
-        let (vector, _) = predictor.engine.run_recovering(&predictor.model, backend, &input, &StyleParams(Vec::new())).await?;
+        let (vector, _) =
+            predictor.engine.run_recovering(&predictor.model, backend, &input, &StyleParams(Vec::new())).await?;
         Ok(vector.data)
     }
 
@@ -418,7 +429,8 @@ impl Styler {
                 Ok(())
             }
             (StyleInput::Vector(_), _) => Err(Error::StyleKind {
-                reason: "this model paints with a style vector, not a preset; pass a style vector or a style picture".into(),
+                reason: "this model paints with a style vector, not a preset; pass a style vector or a style picture"
+                    .into(),
             }),
             (StyleInput::None, _) => Err(Error::StyleKind {
                 reason: "the style predictor makes style vectors; it does not style photos".into(),
@@ -446,7 +458,9 @@ impl Styler {
                 };
                 (StyleParams::project(&self.model.graph, &vector), 1.0)
             }
-            (spec, StyleInput::Presets(count)) => (StyleParams::mix(&self.model.graph, &spec.resolve(count)?), options.strength),
+            (spec, StyleInput::Presets(count)) => {
+                (StyleParams::mix(&self.model.graph, &spec.resolve(count)?), options.strength)
+            }
             _ => return Err(Error::StyleKind { reason: "this model cannot take that style".into() }),
         };
         let (w, h) = (width as usize, height as usize);

@@ -160,7 +160,8 @@ mod tests {
     #[test]
     fn re_blending_a_full_strength_result_matches_blending_the_network_output() {
         let (w, h) = (5, 3);
-        let original: Vec<u8> = (0..w * h).flat_map(|i| [(i * 17) as u8, (i * 5) as u8, 200, if i % 4 == 0 { 0 } else { 255 }]).collect();
+        let original: Vec<u8> =
+            (0..w * h).flat_map(|i| [(i * 17) as u8, (i * 5) as u8, 200, if i % 4 == 0 { 0 } else { 255 }]).collect();
         let values: Vec<f32> = (0..3 * w * h).map(|i| (i as f32 * 0.37).sin() * 0.5 + 0.5).collect();
         let styled = Tensor::from_vec(Shape::new(3, h, w), values).unwrap();
         let full = finish(&styled, &original, w, h, Finish { strength: 1.0, preserve_color: false });

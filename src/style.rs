@@ -39,7 +39,8 @@ impl StyleSpec {
         };
         if style_count == 0 {
             return Err(Error::StyleKind {
-                reason: "this model paints with a style vector, not a preset; pass a style vector or a style picture".into(),
+                reason: "this model paints with a style vector, not a preset; pass a style vector or a style picture"
+                    .into(),
             });
         }
         let mut weights = vec![0.0f32; style_count];
@@ -67,7 +68,9 @@ impl StyleSpec {
             }
             StyleSpec::Vector(_) => {
                 return Err(Error::StyleKind {
-                    reason: "a style vector needs the arbitrary-style model; with the preset model, pick a preset or a mix".into(),
+                    reason:
+                        "a style vector needs the arbitrary-style model; with the preset model, pick a preset or a mix"
+                            .into(),
                 })
             }
         }
@@ -186,7 +189,9 @@ fn project_into(weights: &ConvWeights, vector: &[f32], out: &mut [f32]) {
 /// Checks a style vector against a model that takes vectors of `length`.
 pub fn check_vector(vector: &[f32], length: usize) -> Result<()> {
     if vector.len() != length {
-        return Err(Error::StyleVector { reason: format!("it has {} numbers, this model takes {length}", vector.len()) });
+        return Err(Error::StyleVector {
+            reason: format!("it has {} numbers, this model takes {length}", vector.len()),
+        });
     }
     if let Some(bad) = vector.iter().find(|v| !v.is_finite()) {
         return Err(Error::StyleVector { reason: format!("it holds {bad}, not a finite number") });
@@ -223,17 +228,21 @@ impl StyleFile {
     /// when it is used).
     pub fn from_json(text: &str) -> Result<Self> {
         let bad = |reason: String| Error::StyleVector { reason };
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| bad(format!("the file is not JSON ({e})")))?;
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| bad(format!("the file is not JSON ({e})")))?;
         if value.get("format").and_then(|f| f.as_str()) != Some(STYLE_FILE_FORMAT) {
             return Err(bad(format!("the file is not a `{STYLE_FILE_FORMAT}` file")));
         }
         match value.get("version").and_then(|v| v.as_u64()) {
             Some(v) if v == u64::from(STYLE_FILE_VERSION) => {}
-            Some(v) => return Err(bad(format!("the file has version {v}, this build reads version {STYLE_FILE_VERSION}"))),
+            Some(v) => {
+                return Err(bad(format!("the file has version {v}, this build reads version {STYLE_FILE_VERSION}")))
+            }
             None => return Err(bad("the file has no version".into())),
         }
         // Non-finite numbers are not JSON, so serde rejects them here with the position.
-        let file: StyleFile = serde_json::from_value(value).map_err(|e| bad(format!("the file does not parse ({e})")))?;
+        let file: StyleFile =
+            serde_json::from_value(value).map_err(|e| bad(format!("the file does not parse ({e})")))?;
         if let Some(bad_value) = file.vector.iter().find(|v| !v.is_finite()) {
             return Err(bad(format!("it holds {bad_value}, not a finite number")));
         }
@@ -247,7 +256,8 @@ pub fn blend_vectors(parts: &[(&[f32], f32)]) -> Result<Vec<f32>> {
         return Err(Error::StyleVector { reason: "the blend names no vector".into() });
     };
     let total: f32 = parts.iter().map(|(_, w)| *w).sum();
-    if parts.iter().any(|(v, w)| v.len() != first.len() || !w.is_finite() || *w < 0.0) || total.is_nan() || total <= 0.0 {
+    if parts.iter().any(|(v, w)| v.len() != first.len() || !w.is_finite() || *w < 0.0) || total.is_nan() || total <= 0.0
+    {
         return Err(Error::StyleVector {
             reason: "blended vectors need one length and non-negative weights with a positive sum".into(),
         });

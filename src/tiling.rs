@@ -84,7 +84,6 @@ pub struct TilePlan {
     pub device_buffer_bytes: u64,
 }
 
-
 const F32: u64 = 4;
 
 /// Peak bytes of live tensors when `graph` runs whole at `height x width`, values freed after their last reader.
@@ -114,7 +113,9 @@ pub fn largest_tensor_bytes(graph: &Graph, height: usize, width: usize) -> Resul
 }
 
 fn shapes(graph: &Graph, height: usize, width: usize) -> Result<Vec<Shape>> {
-    graph.infer_shapes(height, width)?.ok_or_else(|| Error::graph(format!("a {width}x{height} input is too small for this network")))
+    graph
+        .infer_shapes(height, width)?
+        .ok_or_else(|| Error::graph(format!("a {width}x{height} input is too small for this network")))
 }
 
 /// How far (in input pixels) a change to the input can travel to the output: the halo a tile needs so its kept
@@ -130,10 +131,15 @@ pub fn receptive_radius(graph: &Graph) -> usize {
             Op::Conv2d(conv) => {
                 let w = &conv.weights;
                 // Taps reach `pad` before the centre row and `kernel - 1 - pad` after it.
-                let reach = [conv.pad.top, w.kernel_h - 1 - conv.pad.top.min(w.kernel_h - 1), conv.pad.left, w.kernel_w - 1 - conv.pad.left.min(w.kernel_w - 1)]
-                    .into_iter()
-                    .max()
-                    .unwrap_or(0);
+                let reach = [
+                    conv.pad.top,
+                    w.kernel_h - 1 - conv.pad.top.min(w.kernel_h - 1),
+                    conv.pad.left,
+                    w.kernel_w - 1 - conv.pad.left.min(w.kernel_w - 1),
+                ]
+                .into_iter()
+                .max()
+                .unwrap_or(0);
                 // A strided conv also shifts where its samples fall by up to `stride - 1` input pixels of its own.
                 (s * conv.stride, r + s * (reach + conv.stride - 1))
             }
@@ -276,7 +282,9 @@ fn padded_band(input: &Tensor, conv: &crate::graph::Conv2d, r0: usize, r1: usize
     for c in 0..channels {
         let plane = &input.data[c * height * width..][..height * width];
         for r in 0..rows {
-            let Some(sy) = cpu::source_index((r0 * conv.stride + r) as isize - top, height, conv.pad_mode) else { continue };
+            let Some(sy) = cpu::source_index((r0 * conv.stride + r) as isize - top, height, conv.pad_mode) else {
+                continue;
+            };
             let dst = &mut band.data[(c * rows + r) * cols..][..cols];
             for (x, value) in dst.iter_mut().enumerate() {
                 if let Some(sx) = cpu::source_index(x as isize - left, width, conv.pad_mode) {
@@ -331,7 +339,11 @@ pub async fn run_layered(
 
 /// The graph with every instance norm turned into a per-channel affine using `stats` (per node, from a whole-image
 /// pass), and the style parameters that affine reads: tiles then all normalise with the whole image's statistics.
-pub fn freeze_norms(graph: &Graph, params: &StyleParams, stats: &[Option<Vec<ChannelStats>>]) -> Result<(Graph, StyleParams)> {
+pub fn freeze_norms(
+    graph: &Graph,
+    params: &StyleParams,
+    stats: &[Option<Vec<ChannelStats>>],
+) -> Result<(Graph, StyleParams)> {
     let mut frozen = graph.clone();
     let mut values = params.0.clone();
     for (index, node) in frozen.nodes.iter_mut().enumerate() {
@@ -369,7 +381,10 @@ pub async fn per_norm_stats(
             // This layer's resolution: crops sit on the stride grid, so the scale divides every edge.
             let scale = crop_region.width / width.max(1);
             if channels != norm.channels || width * scale != crop_region.width || height * scale != crop_region.height {
-                return Err(Error::graph(format!("{}: a tile's {:?} does not line up with its crop", node.name, value.shape)));
+                return Err(Error::graph(format!(
+                    "{}: a tile's {:?} does not line up with its crop",
+                    node.name, value.shape
+                )));
             }
             let (x0, y0) = ((kept.x - crop_region.x) / scale, (kept.y - crop_region.y) / scale);
             let (kw, kh) = (kept.width / scale, kept.height / scale);
@@ -384,7 +399,10 @@ pub async fn per_norm_stats(
             count += (kw * kh) as u64;
         }
         let n = count.max(1) as f64;
-        let layer = sum.iter().zip(&squares).map(|(s, q)| ChannelStats { mean: s / n, var: (q / n - (s / n).powi(2)).max(0.0) });
+        let layer = sum
+            .iter()
+            .zip(&squares)
+            .map(|(s, q)| ChannelStats { mean: s / n, var: (q / n - (s / n).powi(2)).max(0.0) });
         stats[index] = Some(layer.collect());
     }
     Ok(stats)
@@ -430,7 +448,11 @@ mod tests {
                 format!("streamed: {} tiles of {tile} px + {halo} px halo, statistics {stats:?}", tiles.len())
             }
         };
-        println!("{what}: {mode}; host {} MiB, largest GPU buffer {} MiB", plan.host_bytes / MIB, plan.device_buffer_bytes / MIB);
+        println!(
+            "{what}: {mode}; host {} MiB, largest GPU buffer {} MiB",
+            plan.host_bytes / MIB,
+            plan.device_buffer_bytes / MIB
+        );
     }
 
     /// The memory bound of each mode for the sizes the issue names, under lavapipe's and a browser's limits.

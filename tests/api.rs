@@ -33,7 +33,9 @@ fn the_edges_are_styled_like_the_interior() {
     // Reflect padding keeps the border free of dark or bright frames: the outermost column's mean brightness
     // stays close to its neighbour's a few pixels in.
     let (w, h) = (61, 47);
-    let out = styler().stylize(w, h, &photo(w, h, |_, _| 255), &Options { style: StyleSpec::Preset(19), ..Options::default() }).unwrap();
+    let out = styler()
+        .stylize(w, h, &photo(w, h, |_, _| 255), &Options { style: StyleSpec::Preset(19), ..Options::default() })
+        .unwrap();
     let column_mean = |x: u32| (0..h).map(|y| out[((y * w + x) * 4) as usize] as f32).sum::<f32>() / h as f32;
     for (edge, inner) in [(0, 3), (w - 1, w - 4)] {
         let gap = (column_mean(edge) - column_mean(inner)).abs();
@@ -60,7 +62,9 @@ fn a_mix_differs_from_either_style_alone() {
     let (w, h) = (20, 20);
     let rgba = photo(w, h, |_, _| 255);
     let mut styler = styler();
-    let run = |styler: &mut Styler, style: StyleSpec| styler.stylize(w, h, &rgba, &Options { style, ..Options::default() }).unwrap();
+    let run = |styler: &mut Styler, style: StyleSpec| {
+        styler.stylize(w, h, &rgba, &Options { style, ..Options::default() }).unwrap()
+    };
     let three = run(&mut styler, StyleSpec::Preset(3));
     let twelve = run(&mut styler, StyleSpec::Preset(12));
     let mix = run(&mut styler, "3:0.5,12:0.5".parse().unwrap());
@@ -75,23 +79,51 @@ fn bad_requests_get_typed_errors() {
     let ok = photo(16, 16, |_, _| 255);
     let run = |styler: &mut Styler, w: u32, h: u32, rgba: &[u8], options: Options| styler.stylize(w, h, rgba, &options);
     let style = |style: StyleSpec| Options { style, ..Options::default() };
-    assert!(matches!(run(&mut styler, 16, 16, &ok, style(StyleSpec::Preset(26))), Err(Error::StyleIndex { index: 26, count: 26 })));
+    assert!(matches!(
+        run(&mut styler, 16, 16, &ok, style(StyleSpec::Preset(26))),
+        Err(Error::StyleIndex { index: 26, count: 26 })
+    ));
     for bad in [vec![(3, f32::NAN)], vec![(3, -1.0)], vec![(3, 0.0)], vec![], vec![(2, f32::INFINITY)]] {
-        assert!(matches!(run(&mut styler, 16, 16, &ok, style(StyleSpec::Mix(bad.clone()))), Err(Error::StyleWeights { .. })), "{bad:?}");
+        assert!(
+            matches!(
+                run(&mut styler, 16, 16, &ok, style(StyleSpec::Mix(bad.clone()))),
+                Err(Error::StyleWeights { .. })
+            ),
+            "{bad:?}"
+        );
     }
-    assert!(matches!(run(&mut styler, 16, 16, &ok, style(StyleSpec::Weights(vec![1.0; 25]))), Err(Error::StyleWeights { .. })));
-    assert!(matches!(run(&mut styler, 16, 16, &ok, style(StyleSpec::Weights(vec![0.0; 26]))), Err(Error::StyleWeights { .. })));
+    assert!(matches!(
+        run(&mut styler, 16, 16, &ok, style(StyleSpec::Weights(vec![1.0; 25]))),
+        Err(Error::StyleWeights { .. })
+    ));
+    assert!(matches!(
+        run(&mut styler, 16, 16, &ok, style(StyleSpec::Weights(vec![0.0; 26]))),
+        Err(Error::StyleWeights { .. })
+    ));
     for strength in [-0.1, 1.5, f32::NAN] {
-        assert!(matches!(run(&mut styler, 16, 16, &ok, Options { strength, ..Options::default() }), Err(Error::Strength { .. })));
+        assert!(matches!(
+            run(&mut styler, 16, 16, &ok, Options { strength, ..Options::default() }),
+            Err(Error::Strength { .. })
+        ));
     }
     let min = styler.model().min_side;
-    assert!(matches!(run(&mut styler, 0, 0, &[], Options::default()), Err(Error::ImageTooSmall { min_side, .. }) if min_side == min));
+    assert!(
+        matches!(run(&mut styler, 0, 0, &[], Options::default()), Err(Error::ImageTooSmall { min_side, .. }) if min_side == min)
+    );
     assert!(matches!(run(&mut styler, min - 1, 16, &ok, Options::default()), Err(Error::ImageTooSmall { .. })));
     assert!(matches!(run(&mut styler, 16, 16, &ok[..100], Options::default()), Err(Error::PixelBuffer { .. })));
     let limits = styler.limits();
-    assert!(matches!(run(&mut styler, limits.max_side + 1, 16, &[], Options::default()), Err(Error::ImageTooLarge { .. })));
-    let mut tight = Styler::new(Model::builtin().unwrap(), Backend::Cpu).unwrap().with_limits(Limits { max_side: 64, max_pixels: 1000 });
-    assert!(matches!(tight.stylize(40, 40, &photo(40, 40, |_, _| 255), &Options::default()), Err(Error::ImageTooLarge { .. })));
+    assert!(matches!(
+        run(&mut styler, limits.max_side + 1, 16, &[], Options::default()),
+        Err(Error::ImageTooLarge { .. })
+    ));
+    let mut tight = Styler::new(Model::builtin().unwrap(), Backend::Cpu)
+        .unwrap()
+        .with_limits(Limits { max_side: 64, max_pixels: 1000 });
+    assert!(matches!(
+        tight.stylize(40, 40, &photo(40, 40, |_, _| 255), &Options::default()),
+        Err(Error::ImageTooLarge { .. })
+    ));
 }
 
 #[test]

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use safetensors::SafeTensors;
-use vitrine::{cpu, Backend, Error, Model, Options, StyleFile, StyleParams, StyleSpec, Styler, Tensor, Shape};
+use vitrine::{cpu, Backend, Error, Model, Options, Shape, StyleFile, StyleParams, StyleSpec, Styler, Tensor};
 
 const MAX_ABS_NETWORK: f32 = 1e-3;
 const MIN_PSNR_DB: f64 = 38.0;
@@ -182,7 +182,8 @@ fn a_style_file_round_trips_to_the_same_image() {
     let read = StyleFile::from_json(&text).unwrap();
     assert_eq!(read.vector, vector);
     let direct = styler.stylize(w, h, &rgba, &Options { style: StyleSpec::Vector(vector), ..Options::default() });
-    let via_file = styler.stylize(w, h, &rgba, &Options { style: StyleSpec::Vector(read.vector), ..Options::default() });
+    let via_file =
+        styler.stylize(w, h, &rgba, &Options { style: StyleSpec::Vector(read.vector), ..Options::default() });
     assert_eq!(direct.unwrap(), via_file.unwrap());
 }
 
@@ -190,13 +191,16 @@ fn a_style_file_round_trips_to_the_same_image() {
 fn bad_style_vectors_are_refused_with_a_clear_error() {
     let (w, h, rgba) = png("content_rocket_96x72.png");
     let mut styler = styler(Backend::Cpu);
-    let mut stylize = |vector: Vec<f32>| styler.stylize(w, h, &rgba, &Options { style: StyleSpec::Vector(vector), ..Options::default() });
+    let mut stylize = |vector: Vec<f32>| {
+        styler.stylize(w, h, &rgba, &Options { style: StyleSpec::Vector(vector), ..Options::default() })
+    };
     let short = stylize(vec![0.1; 99]).unwrap_err();
     assert!(matches!(short, Error::StyleVector { .. }) && short.to_string().contains("99"), "{short}");
     let mut nan = vec![0.1; 100];
     nan[7] = f32::NAN;
     assert!(matches!(stylize(nan).unwrap_err(), Error::StyleVector { .. }));
-    let preset = styler.stylize(w, h, &rgba, &Options { style: StyleSpec::Preset(3), ..Options::default() }).unwrap_err();
+    let preset =
+        styler.stylize(w, h, &rgba, &Options { style: StyleSpec::Preset(3), ..Options::default() }).unwrap_err();
     assert!(matches!(preset, Error::StyleKind { .. }), "{preset}");
 
     let file = |text: &str| StyleFile::from_json(text).unwrap_err().to_string();
@@ -206,6 +210,8 @@ fn bad_style_vectors_are_refused_with_a_clear_error() {
     assert!(file("not json").contains("not JSON"));
     // A preset model refuses a vector, naming what it takes instead.
     let mut presets = Styler::new(Model::builtin().unwrap(), Backend::Cpu).unwrap();
-    let err = presets.stylize(w, h, &rgba, &Options { style: StyleSpec::Vector(vec![0.0; 100]), ..Options::default() }).unwrap_err();
+    let err = presets
+        .stylize(w, h, &rgba, &Options { style: StyleSpec::Vector(vec![0.0; 100]), ..Options::default() })
+        .unwrap_err();
     assert!(matches!(err, Error::StyleKind { .. }), "{err}");
 }

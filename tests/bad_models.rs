@@ -92,7 +92,8 @@ fn hostile_model_files_fail_cleanly_within_their_size() {
     let tiny = Model::from_bytes(&base).unwrap();
     assert_eq!(tiny.style_count, 26);
     // The real model stays within the same budget, so the bound is not vacuous.
-    let real = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/multistyle26.vitrine.safetensors")).unwrap();
+    let real =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/multistyle26.vitrine.safetensors")).unwrap();
     let (result, peak) = load_measured(&real);
     assert!(result.is_ok());
     println!("the shipped model: {peak} bytes at peak for {} bytes", real.len());

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/www/samples");
-const STYLE_PICTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/arbitrary/style_astronaut_300x220.png");
+const STYLE_PICTURE: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/arbitrary/style_astronaut_300x220.png");
 const CONTENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/arbitrary/content_rocket_96x72.png");
 const CUP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/fixtures/cup-96x64.png");
 
@@ -46,7 +47,19 @@ fn expect_success(output: &Output) -> String {
 fn stylizes_a_photo_at_its_size_and_reports_json() {
     let dir = scratch("one");
     let out = dir.join("coffee19.png");
-    let output = vitrine(&["stylize", &sample("coffee.jpg"), "-o", path(&out), "--style", "19", "--max-size", "64", "--backend", "cpu", "--json"]);
+    let output = vitrine(&[
+        "stylize",
+        &sample("coffee.jpg"),
+        "-o",
+        path(&out),
+        "--style",
+        "19",
+        "--max-size",
+        "64",
+        "--backend",
+        "cpu",
+        "--json",
+    ]);
     expect_success(&output);
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["style"], "19");
@@ -62,7 +75,18 @@ fn stylizes_a_photo_at_its_size_and_reports_json() {
 fn rgba_input_keeps_its_alpha() {
     let dir = scratch("alpha");
     let out = dir.join("logo.png");
-    expect_success(&vitrine(&["stylize", &sample("logo.png"), "-o", path(&out), "--style", "7", "--max-size", "60", "--backend", "cpu"]));
+    expect_success(&vitrine(&[
+        "stylize",
+        &sample("logo.png"),
+        "-o",
+        path(&out),
+        "--style",
+        "7",
+        "--max-size",
+        "60",
+        "--backend",
+        "cpu",
+    ]));
     let styled = image::open(&out).unwrap().to_rgba8();
     let source = image::imageops::resize(
         &image::open(sample("logo.png")).unwrap().to_rgba8(),
@@ -84,9 +108,24 @@ fn folders_in_and_out_and_mixes_with_strength_and_colour() {
     }
     std::fs::write(input.join("notes.txt"), "not an image").unwrap();
     let out = dir.join("out");
-    let args = ["stylize", path(&input), "-o", path(&out), "--style", "3:0.5,12:0.5", "--strength", "0.8", "--preserve-color", "--max-size", "48", "--backend", "cpu"];
+    let args = [
+        "stylize",
+        path(&input),
+        "-o",
+        path(&out),
+        "--style",
+        "3:0.5,12:0.5",
+        "--strength",
+        "0.8",
+        "--preserve-color",
+        "--max-size",
+        "48",
+        "--backend",
+        "cpu",
+    ];
     expect_success(&vitrine(&args));
-    let mut written: Vec<String> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let mut written: Vec<String> =
+        std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     written.sort();
     assert_eq!(written, ["coffee_style3-0.5_12-0.5.png", "rocket_style3-0.5_12-0.5.png"]);
 }
@@ -126,7 +165,18 @@ fn stdin_to_stdout() {
 fn sheet_shows_every_style() {
     let dir = scratch("sheet");
     let out = dir.join("sheet.png");
-    expect_success(&vitrine(&["sheet", &sample("coffee.jpg"), "-o", path(&out), "--tile", "32", "--columns", "9", "--backend", "cpu"]));
+    expect_success(&vitrine(&[
+        "sheet",
+        &sample("coffee.jpg"),
+        "-o",
+        path(&out),
+        "--tile",
+        "32",
+        "--columns",
+        "9",
+        "--backend",
+        "cpu",
+    ]));
     let sheet = image::open(&out).unwrap();
     // 27 tiles (the photo and 26 styles) in rows of 9: three rows.
     assert_eq!(sheet.width(), 9 * (32 + 8) + 8);
@@ -186,12 +236,21 @@ fn bad_input_fails_clearly() {
     expect_failure(&vitrine(&["stylize", path(&tiny), "-o", o, "--backend", "cpu"]), "at least 5 pixels");
     let long = dir.join("long.png");
     image::RgbImage::new(9000, 8).save(&long).unwrap();
-    expect_failure(&vitrine(&["stylize", path(&long), "-o", o, "--max-size", "0", "--backend", "cpu"]), "beyond the limits of");
+    expect_failure(
+        &vitrine(&["stylize", path(&long), "-o", o, "--max-size", "0", "--backend", "cpu"]),
+        "beyond the limits of",
+    );
 
     let model = dir.join("broken.safetensors");
     std::fs::write(&model, b"not a model").unwrap();
-    expect_failure(&vitrine(&["stylize", &coffee, "-o", o, "--model", path(&model), "--backend", "cpu"]), "damaged or is not a vitrine model");
-    expect_failure(&vitrine(&["stylize", &coffee, "-o", o, "--model", "/no/such/model", "--backend", "cpu"]), "cannot read the model");
+    expect_failure(
+        &vitrine(&["stylize", &coffee, "-o", o, "--model", path(&model), "--backend", "cpu"]),
+        "damaged or is not a vitrine model",
+    );
+    expect_failure(
+        &vitrine(&["stylize", &coffee, "-o", o, "--model", "/no/such/model", "--backend", "cpu"]),
+        "cannot read the model",
+    );
 }
 
 #[test]
@@ -279,16 +338,46 @@ fn a_style_vector_file_paints_exactly_what_its_picture_paints() {
     let dir = scratch("round-trip");
     let (file, _) = style_file(&dir);
     let (via_file, via_picture) = (dir.join("via_file.png"), dir.join("via_picture.png"));
-    let output = vitrine(&["stylize", CONTENT, "-o", path(&via_file), "--style-vector", path(&file), "--backend", "cpu", "--json"]);
+    let output = vitrine(&[
+        "stylize",
+        CONTENT,
+        "-o",
+        path(&via_file),
+        "--style-vector",
+        path(&file),
+        "--backend",
+        "cpu",
+        "--json",
+    ]);
     expect_success(&output);
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["style"][0]["vector"], path(&file));
-    expect_success(&vitrine(&["stylize", CONTENT, "-o", path(&via_picture), "--style-image", STYLE_PICTURE, "--backend", "cpu"]));
+    expect_success(&vitrine(&[
+        "stylize",
+        CONTENT,
+        "-o",
+        path(&via_picture),
+        "--style-image",
+        STYLE_PICTURE,
+        "--backend",
+        "cpu",
+    ]));
     assert_eq!(std::fs::read(&via_file).unwrap(), std::fs::read(&via_picture).unwrap());
 
     // Strength follows Magenta (the photo's own vector blended in): unlike full strength, unlike the photo.
     let half = dir.join("half.png");
-    expect_success(&vitrine(&["stylize", CONTENT, "-o", path(&half), "--style-vector", path(&file), "--strength", "0.5", "--backend", "cpu"]));
+    expect_success(&vitrine(&[
+        "stylize",
+        CONTENT,
+        "-o",
+        path(&half),
+        "--style-vector",
+        path(&file),
+        "--strength",
+        "0.5",
+        "--backend",
+        "cpu",
+    ]));
     let (full, half, photo) = (pixels(&via_file), pixels(&half), pixels(Path::new(CONTENT)));
     let differs = |a: &[u8], b: &[u8]| a.iter().zip(b).filter(|(x, y)| x.abs_diff(**y) > 8).count() * 20 > a.len();
     assert!(differs(&half, &full), "strength 0.5 looks like strength 1");
@@ -297,7 +386,19 @@ fn a_style_vector_file_paints_exactly_what_its_picture_paints() {
     // A mix of a file and a picture, with colours kept; weights after the last `:`.
     let mixed = dir.join("mixed.png");
     let weighted = format!("{}:0.3", path(&file));
-    let args = ["stylize", CONTENT, "-o", path(&mixed), "--style-vector", &weighted, "--style-image", STYLE_PICTURE, "--preserve-color", "--backend", "cpu"];
+    let args = [
+        "stylize",
+        CONTENT,
+        "-o",
+        path(&mixed),
+        "--style-vector",
+        &weighted,
+        "--style-image",
+        STYLE_PICTURE,
+        "--preserve-color",
+        "--backend",
+        "cpu",
+    ];
     expect_success(&vitrine(&args));
     assert_eq!(image::open(&mixed).unwrap().to_rgba8().dimensions(), (96, 72));
 }
@@ -310,16 +411,39 @@ fn a_style_picture_styles_a_folder() {
     std::fs::copy(CONTENT, input.join("rocket.png")).unwrap();
     std::fs::copy(CUP, input.join("cup.png")).unwrap();
     let out = dir.join("out");
-    let output = vitrine(&["stylize", path(&input), "-o", path(&out), "--style-image", STYLE_PICTURE, "--backend", "cpu", "--json"]);
+    let output = vitrine(&[
+        "stylize",
+        path(&input),
+        "-o",
+        path(&out),
+        "--style-image",
+        STYLE_PICTURE,
+        "--backend",
+        "cpu",
+        "--json",
+    ]);
     expect_success(&output);
     assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 2);
-    let mut written: Vec<String> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let mut written: Vec<String> =
+        std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     written.sort();
     assert_eq!(written, ["cup_style-style_astronaut_300x220.png", "rocket_style-style_astronaut_300x220.png"]);
     // The folder run paints each photo as a run of its own would.
     let alone = dir.join("alone.png");
-    expect_success(&vitrine(&["stylize", CONTENT, "-o", path(&alone), "--style-image", STYLE_PICTURE, "--backend", "cpu"]));
-    assert_eq!(std::fs::read(&alone).unwrap(), std::fs::read(out.join("rocket_style-style_astronaut_300x220.png")).unwrap());
+    expect_success(&vitrine(&[
+        "stylize",
+        CONTENT,
+        "-o",
+        path(&alone),
+        "--style-image",
+        STYLE_PICTURE,
+        "--backend",
+        "cpu",
+    ]));
+    assert_eq!(
+        std::fs::read(&alone).unwrap(),
+        std::fs::read(out.join("rocket_style-style_astronaut_300x220.png")).unwrap()
+    );
 }
 
 #[test]

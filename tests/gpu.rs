@@ -231,7 +231,11 @@ fn clip_matches_cpu() {
         // The input is read again after the clip, so the clip works on a copy.
         (
             "clip -0.25..0.5 then add",
-            graph(5, vec![node("clip", Op::Clip { min: -0.25, max: 0.5 }, vec![0], 1), node("add", Op::Add, vec![1, 0], 2)], 0),
+            graph(
+                5,
+                vec![node("clip", Op::Clip { min: -0.25, max: 0.5 }, vec![0], 1), node("add", Op::Add, vec![1, 0], 2)],
+                0,
+            ),
         ),
     ];
     for (name, g) in cases {
@@ -305,7 +309,8 @@ fn channel_affine_matches_cpu() {
     }
 
     // Parameters past the end of the buffer are refused when the plan is built.
-    let g = graph(channels, vec![node("affine", Op::ChannelAffine { channels, params_offset: len - 3 }, vec![0], 1)], len);
+    let g =
+        graph(channels, vec![node("affine", Op::ChannelAffine { channels, params_offset: len - 3 }, vec![0], 1)], len);
     let Some(mut gpu) = executor(&g) else { return };
     let input = rng.tensor(Shape::new(channels, 3, 3));
     let refused = pollster::block_on(gpu.run(&g, &input, &params));
@@ -395,10 +400,19 @@ fn conv_tiles_match_the_whole_conv() {
         ConvCase { cin: 10, cout: 10, groups: 10, kernel: 3, stride: 2, pad: sides(0, 0, 1, 1), mode: Zero, height: 21, width: 18, bias: true },
         ConvCase { cin: 6, cout: 5, groups: 1, kernel: 9, stride: 1, pad: u(4), mode: Reflect, height: 17, width: 15, bias: false },
     ];
-    let nodes: Vec<Node> =
-        cases.iter().enumerate().map(|(i, c)| node("conv", Op::Conv2d(random_conv(&mut rng, c)), vec![i], i + 1)).collect();
+    let nodes: Vec<Node> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, c)| node("conv", Op::Conv2d(random_conv(&mut rng, c)), vec![i], i + 1))
+        .collect();
     // The graph is only the executor's weight store here; its values do not chain.
-    let g = Graph { input_channels: cases[0].cin, nodes, value_count: cases.len() + 1, output: cases.len(), style_params_len: 0 };
+    let g = Graph {
+        input_channels: cases[0].cin,
+        nodes,
+        value_count: cases.len() + 1,
+        output: cases.len(),
+        style_params_len: 0,
+    };
     let Some(mut gpu) = executor(&g) else { return };
     assert!(gpu.buffer_limit() >= 1 << 20);
     let tile = 8;
@@ -438,7 +452,8 @@ fn conv_tiles_match_the_whole_conv() {
                     for y in 0..got.shape.height {
                         let from = (c * got.shape.height + y) * got.shape.width;
                         let to = (c * want.shape.height + oy + y) * want.shape.width + ox;
-                        stitched.data[to..to + got.shape.width].copy_from_slice(&got.data[from..from + got.shape.width]);
+                        stitched.data[to..to + got.shape.width]
+                            .copy_from_slice(&got.data[from..from + got.shape.width]);
                     }
                 }
             }
@@ -468,7 +483,18 @@ fn conv_tiles_match_the_whole_conv() {
 fn conv_tile_past_the_buffer_limit_is_refused_before_allocating() {
     use PadMode::Zero;
     let mut rng = Rng(0x5eed_000b);
-    let case = ConvCase { cin: 1, cout: 256, groups: 1, kernel: 1, stride: 1, pad: u(0), mode: Zero, height: 0, width: 0, bias: false };
+    let case = ConvCase {
+        cin: 1,
+        cout: 256,
+        groups: 1,
+        kernel: 1,
+        stride: 1,
+        pad: u(0),
+        mode: Zero,
+        height: 0,
+        width: 0,
+        bias: false,
+    };
     let g = graph(1, vec![node("conv", Op::Conv2d(random_conv(&mut rng, &case)), vec![0], 1)], 0);
     let Some(mut gpu) = executor(&g) else { return };
     let limit = gpu.buffer_limit();
@@ -622,7 +648,13 @@ fn builtin_model_matches_cpu() {
     println!("adapter: {:?}", gpu.summary());
     let input_for = |width: u32, height: u32| {
         let (pw, ph) = model.padded_size(width, height);
-        vitrine::pixels::prepare(&synthetic_image(width as usize, height as usize), width as usize, height as usize, pw, ph)
+        vitrine::pixels::prepare(
+            &synthetic_image(width as usize, height as usize),
+            width as usize,
+            height as usize,
+            pw,
+            ph,
+        )
     };
     let params_for = |spec: &StyleSpec| match spec.resolve(model.style_count) {
         Ok(weights) => StyleParams::mix(&model.graph, &weights),

@@ -21,14 +21,21 @@ fn a_2048_photo_on_lavapipe_matches_onnxruntime_whole() {
     let tensors = SafeTensors::deserialize(&bytes).unwrap();
     let input = tensors.tensor("input").unwrap();
     let (height, width) = (input.shape()[0] as u32, input.shape()[1] as u32);
-    let expected: Vec<f32> =
-        tensors.tensor("expected").unwrap().data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+    let expected: Vec<f32> = tensors
+        .tensor("expected")
+        .unwrap()
+        .data()
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
 
     let mut styler = Styler::new(Model::builtin().unwrap(), Backend::Gpu).unwrap();
     let plan = styler.tile_plan(width, height).unwrap();
     println!("{} on {}: {plan:?}", styler.model().name, styler.gpu().unwrap().summary().name);
     assert_ne!(plan.mode, Mode::Whole, "this GPU holds the whole image; the test needs one that cannot");
-    let styled = styler.stylize(width, height, input.data(), &Options { style: StyleSpec::Preset(19), ..Options::default() }).unwrap();
+    let styled = styler
+        .stylize(width, height, input.data(), &Options { style: StyleSpec::Preset(19), ..Options::default() })
+        .unwrap();
 
     let plane = (width * height) as usize;
     let mse = (0..plane * 3)

@@ -95,7 +95,10 @@ fn per_layer_statistics_passes_match_the_whole_image() {
             let plan = streamed.tile_plan(w, h).unwrap();
             let Mode::Streamed { stats: StatsPass::PerNorm, ref tiles, .. } = plan.mode else { panic!("{plan:?}") };
             let quality = psnr(&whole, &streamed.stylize(w, h, &rgba, &options).unwrap());
-            println!("{backend:?} {name}: {} tiles, statistics from a pass per norm layer, vs whole: {quality:.1} dB", tiles.len());
+            println!(
+                "{backend:?} {name}: {} tiles, statistics from a pass per norm layer, vs whole: {quality:.1} dB",
+                tiles.len()
+            );
             assert!(quality >= MIN_PSNR_EXACT_DB, "{backend:?} {name}: {quality} dB");
         }
     }

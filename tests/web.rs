@@ -112,7 +112,10 @@ async fn auto_uses_the_cpu_on_a_software_adapter() {
 }
 
 async fn cpu_bindings() -> WasmStyler {
-    WasmStyler::create(vitrine::model::BUILTIN_MODEL.to_vec(), "cpu".into(), JsValue::UNDEFINED).await.map_err(|e| code_of(&e)).expect("CPU bindings")
+    WasmStyler::create(vitrine::model::BUILTIN_MODEL.to_vec(), "cpu".into(), JsValue::UNDEFINED)
+        .await
+        .map_err(|e| code_of(&e))
+        .expect("CPU bindings")
 }
 
 async fn stylize_error(styler: &mut WasmStyler, side: u32, style: JsValue, strength: JsValue) -> String {
@@ -129,7 +132,10 @@ async fn bindings_report_each_bad_input_with_its_code() {
     let create = |bytes: Vec<u8>, backend: &str| WasmStyler::create(bytes, backend.into(), JsValue::UNDEFINED);
     let model = vitrine::model::BUILTIN_MODEL.to_vec();
     assert_eq!(create(model.clone(), "gpu").await.err().map(|e| code_of(&e)).as_deref(), Some("BAD_OPTION"));
-    assert_eq!(create(b"not a model".to_vec(), "cpu").await.err().map(|e| code_of(&e)).as_deref(), Some("MODEL_FORMAT"));
+    assert_eq!(
+        create(b"not a model".to_vec(), "cpu").await.err().map(|e| code_of(&e)).as_deref(),
+        Some("MODEL_FORMAT")
+    );
 
     let mut styler = cpu_bindings().await;
     assert_eq!(styler.backend(), "cpu");
@@ -203,7 +209,10 @@ const PREDICTOR: &[u8] = include_bytes!("../models/arbitrary_predict.vitrine.saf
 
 /// Styles the test card at full strength, or says which code it failed with.
 async fn stylize_card(styler: &mut WasmStyler, style: JsValue) -> Result<Vec<u8>, String> {
-    styler.stylize(WIDTH, HEIGHT, test_card(WIDTH, HEIGHT), style, JsValue::UNDEFINED, false).await.map_err(|e| code_of(&e))
+    styler
+        .stylize(WIDTH, HEIGHT, test_card(WIDTH, HEIGHT), style, JsValue::UNDEFINED, false)
+        .await
+        .map_err(|e| code_of(&e))
 }
 
 /// A style file object as `styleFromImage` returns it.
@@ -222,7 +231,9 @@ fn style_file(vector: &[f32], version: f64) -> JsValue {
 /// (within one level), the picture's vector from the predictor as a style file, and each bad vector's code.
 #[wasm_bindgen_test]
 async fn style_vectors_through_the_bindings() {
-    let needs = |style: JsValue, strength: f64| WasmStyler::style_needs(style, JsValue::from_f64(strength)).map_err(|e| code_of(&e));
+    let needs = |style: JsValue, strength: f64| {
+        WasmStyler::style_needs(style, JsValue::from_f64(strength)).map_err(|e| code_of(&e))
+    };
     let vector: Vec<f32> = (0..100).map(|i| ((i * 37 % 100) as f32 / 50.0 - 1.0) * 0.8).collect();
     assert_eq!(needs(JsValue::from_f64(19.0), 0.5), Ok("presets".into()));
     assert_eq!(needs(style_file(&vector, 1.0), 1.0), Ok("vector".into()));
@@ -236,13 +247,19 @@ async fn style_vectors_through_the_bindings() {
     let rgba = test_card(width, height);
     let mut painted = Vec::new();
     for backend in ["webgpu", "cpu"] {
-        let mut styler = WasmStyler::create(vitrine::model::BUILTIN_MODEL.to_vec(), backend.into(), JsValue::UNDEFINED).await.map_err(|e| code_of(&e)).expect("styler");
+        let mut styler = WasmStyler::create(vitrine::model::BUILTIN_MODEL.to_vec(), backend.into(), JsValue::UNDEFINED)
+            .await
+            .map_err(|e| code_of(&e))
+            .expect("styler");
         // Before the transformer is loaded a vector has nothing to paint with.
         assert_eq!(stylize_card(&mut styler, style_file(&vector, 1.0)).await.err().as_deref(), Some("STYLE_KIND"));
         styler.load_vector_model(TRANSFORM.to_vec()).await.map_err(|e| code_of(&e)).expect("transformer");
         assert!(styler.has_vector_model() && !styler.has_predictor());
         painted.push(stylize_card(&mut styler, style_file(&vector, 1.0)).await.expect("a vector paints"));
-        assert_eq!(stylize_card(&mut styler, style_file(&vector[..99], 1.0)).await.err().as_deref(), Some("STYLE_VECTOR"));
+        assert_eq!(
+            stylize_card(&mut styler, style_file(&vector[..99], 1.0)).await.err().as_deref(),
+            Some("STYLE_VECTOR")
+        );
         // Presets still paint beside it.
         assert!(stylize_card(&mut styler, JsValue::from_f64(19.0)).await.is_ok());
     }
@@ -251,21 +268,34 @@ async fn style_vectors_through_the_bindings() {
     assert!(worst <= MAX_ABS_RGBA8, "vector painting differs by {worst}");
 
     // The predictor on the CPU path: a picture's vector as a style file, which paints as the same numbers do.
-    let mut styler = WasmStyler::create(vitrine::model::BUILTIN_MODEL.to_vec(), "cpu".into(), JsValue::UNDEFINED).await.map_err(|e| code_of(&e)).expect("styler");
+    let mut styler = WasmStyler::create(vitrine::model::BUILTIN_MODEL.to_vec(), "cpu".into(), JsValue::UNDEFINED)
+        .await
+        .map_err(|e| code_of(&e))
+        .expect("styler");
     styler.load_vector_model(TRANSFORM.to_vec()).await.map_err(|e| code_of(&e)).expect("transformer");
     styler.load_predictor(PREDICTOR.to_vec()).await.map_err(|e| code_of(&e)).expect("predictor");
     let file = styler.style_vector(width, height, rgba.clone()).await.map_err(|e| code_of(&e)).expect("style vector");
     let get = |key: &str| js_sys::Reflect::get(&file, &JsValue::from_str(key)).expect("field");
     assert_eq!(get("format").as_string().as_deref(), Some("vitrine-style"));
     assert_eq!(get("version").as_f64(), Some(1.0));
-    let numbers: Vec<f32> = js_sys::Array::from(&get("vector")).iter().map(|v| v.as_f64().expect("a number") as f32).collect();
+    let numbers: Vec<f32> =
+        js_sys::Array::from(&get("vector")).iter().map(|v| v.as_f64().expect("a number") as f32).collect();
     assert_eq!(numbers.len(), 100);
-    let mut direct = Styler::new_async(Model::from_bytes(TRANSFORM).expect("model"), Backend::Cpu).await.expect("styler");
+    let mut direct =
+        Styler::new_async(Model::from_bytes(TRANSFORM).expect("model"), Backend::Cpu).await.expect("styler");
     direct.attach_predictor(Model::from_bytes(PREDICTOR).expect("model")).await.expect("predictor");
-    assert_eq!(numbers, direct.style_vector_async(width, height, &rgba).await.expect("vector"), "the file's numbers read back as the same f32");
+    assert_eq!(
+        numbers,
+        direct.style_vector_async(width, height, &rgba).await.expect("vector"),
+        "the file's numbers read back as the same f32"
+    );
     let options = Options { style: StyleSpec::Vector(numbers), strength: 0.5, preserve_color: false };
     let expected = direct.stylize_async(width, height, &rgba, &options).await.expect("stylize");
-    let got = styler.stylize(width, height, rgba.clone(), file, JsValue::from_f64(0.5), false).await.map_err(|e| code_of(&e)).expect("stylize");
+    let got = styler
+        .stylize(width, height, rgba.clone(), file, JsValue::from_f64(0.5), false)
+        .await
+        .map_err(|e| code_of(&e))
+        .expect("stylize");
     assert_eq!(got, expected);
 }
 
@@ -276,14 +306,25 @@ async fn style_vectors_through_the_bindings() {
 #[wasm_bindgen_test]
 async fn tile_size_streams_both_models_in_tiles() {
     let create = |tile: JsValue| WasmStyler::create(vitrine::model::BUILTIN_MODEL.to_vec(), "cpu".into(), tile);
-    for bad in [JsValue::from_f64(0.0), JsValue::from_f64(-8.0), JsValue::from_f64(30.0), JsValue::from_f64(6.5), JsValue::from_str("64"), JsValue::from_f64(f64::INFINITY)] {
+    for bad in [
+        JsValue::from_f64(0.0),
+        JsValue::from_f64(-8.0),
+        JsValue::from_f64(30.0),
+        JsValue::from_f64(6.5),
+        JsValue::from_str("64"),
+        JsValue::from_f64(f64::INFINITY),
+    ] {
         let shown = format!("{bad:?}");
         assert_eq!(create(bad).await.err().map(|e| code_of(&e)).as_deref(), Some("BAD_OPTION"), "tileSize {shown}");
     }
     let plan_of = |styler: &WasmStyler, side: u32| {
         let plan = styler.tile_plan(side, side).map_err(|e| code_of(&e)).expect("plan");
         let get = |key: &str| js_sys::Reflect::get(&plan, &JsValue::from_str(key)).expect("field");
-        (get("mode").as_string().unwrap_or_default(), get("tiles").as_f64().unwrap_or(0.0), get("halo").as_f64().unwrap_or(0.0))
+        (
+            get("mode").as_string().unwrap_or_default(),
+            get("tiles").as_f64().unwrap_or(0.0),
+            get("halo").as_f64().unwrap_or(0.0),
+        )
     };
     let mut whole = create(JsValue::UNDEFINED).await.map_err(|e| code_of(&e)).expect("styler");
     let mut tiled = create(JsValue::from_f64(8.0)).await.map_err(|e| code_of(&e)).expect("styler with tiles");

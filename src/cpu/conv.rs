@@ -46,7 +46,9 @@ pub fn conv2d_direct(input: &Tensor, conv: &Conv2d) -> Tensor {
     let out_h = (ph - w.kernel_h) / conv.stride + 1;
     let out_w = (pw - w.kernel_w) / conv.stride + 1;
     let padded: Vec<Vec<f32>> = (0..channels)
-        .map(|c| pad_plane(&input.data[c * height * width..(c + 1) * height * width], height, width, conv.pad, conv.pad_mode))
+        .map(|c| {
+            pad_plane(&input.data[c * height * width..(c + 1) * height * width], height, width, conv.pad, conv.pad_mode)
+        })
         .collect();
     let mut out = Tensor::zeros(Shape::new(w.out_channels, out_h, out_w));
     let outs_per_group = w.out_channels / conv.groups;
@@ -133,7 +135,8 @@ pub fn conv2d_blocked(input: &Tensor, conv: &Conv2d) -> Tensor {
 }
 
 #[cfg(target_arch = "x86_64")]
-const AVX2: Kernels = Kernels { lanes: 8, wide: rows_avx2::<WIDE_CHANNELS, WIDE_VECTORS>, narrow: rows_avx2::<1, NARROW_VECTORS> };
+const AVX2: Kernels =
+    Kernels { lanes: 8, wide: rows_avx2::<WIDE_CHANNELS, WIDE_VECTORS>, narrow: rows_avx2::<1, NARROW_VECTORS> };
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
@@ -153,7 +156,12 @@ const NATIVE: Kernels = Kernels {
     narrow: rows_native::<1, NARROW_VECTORS>,
 };
 
-unsafe fn rows_native<const R: usize, const V: usize>(job: &Blocked<'_>, y0: usize, y1: usize, outs: &mut [&mut [f32]]) {
+unsafe fn rows_native<const R: usize, const V: usize>(
+    job: &Blocked<'_>,
+    y0: usize,
+    y1: usize,
+    outs: &mut [&mut [f32]],
+) {
     rows::<NativeLanes, R, V>(job, y0, y1, outs)
 }
 
@@ -170,7 +178,12 @@ fn conv2d_blocked_portable(input: &Tensor, conv: &Conv2d) -> Tensor {
 }
 
 #[cfg(test)]
-unsafe fn rows_portable<const R: usize, const V: usize>(job: &Blocked<'_>, y0: usize, y1: usize, outs: &mut [&mut [f32]]) {
+unsafe fn rows_portable<const R: usize, const V: usize>(
+    job: &Blocked<'_>,
+    y0: usize,
+    y1: usize,
+    outs: &mut [&mut [f32]],
+) {
     rows::<super::simd::Portable, R, V>(job, y0, y1, outs)
 }
 
@@ -240,7 +253,8 @@ fn blocked_with(input: &Tensor, conv: &Conv2d, kernels: &Kernels) -> Tensor {
     let band_rows = out_h.div_ceil(bands);
     let mut tasks: Vec<(usize, usize, Vec<&mut [f32]>)> = Vec::with_capacity(groups * bands);
     for (g, group_planes) in out.data.chunks_mut(per_group * out_h * out_w).enumerate() {
-        let mut bands: Vec<Vec<&mut [f32]>> = (0..out_h.div_ceil(band_rows)).map(|_| Vec::with_capacity(per_group)).collect();
+        let mut bands: Vec<Vec<&mut [f32]>> =
+            (0..out_h.div_ceil(band_rows)).map(|_| Vec::with_capacity(per_group)).collect();
         for plane in group_planes.chunks_exact_mut(out_h * out_w) {
             for (band, rows) in bands.iter_mut().zip(plane.chunks_mut(band_rows * out_w)) {
                 band.push(rows);
@@ -301,7 +315,11 @@ fn fill_phase_plane(
     // Columns j whose padded column j * s + px is inside the image: [inner_from, inner_to).
     let first_inside = pad.left.saturating_sub(px).div_ceil(s);
     let inner_from = first_inside.min(plane_w);
-    let inner_to = if pad.left + width > px { ((pad.left + width - px - 1) / s + 1).clamp(inner_from, plane_w) } else { inner_from };
+    let inner_to = if pad.left + width > px {
+        ((pad.left + width - px - 1) / s + 1).clamp(inner_from, plane_w)
+    } else {
+        inner_from
+    };
     for (i, row) in plane.chunks_exact_mut(plane_w).enumerate() {
         let r = i * s + py;
         let source_row = if r < ph { source_index(r as isize - pad.top as isize, height, mode) } else { None };
@@ -335,7 +353,12 @@ fn fill_phase_plane(
 /// Output rows `y0..y1` of every output channel of `job`; `outs[oc]` holds those rows of channel `oc`. Blocks of
 /// `R` channels x `V` vectors, then single vectors for the end of each row.
 #[inline(always)]
-unsafe fn rows<L: Lanes, const R: usize, const V: usize>(job: &Blocked<'_>, y0: usize, y1: usize, outs: &mut [&mut [f32]]) {
+unsafe fn rows<L: Lanes, const R: usize, const V: usize>(
+    job: &Blocked<'_>,
+    y0: usize,
+    y1: usize,
+    outs: &mut [&mut [f32]],
+) {
     let k = job.taps.len();
     let blocks = job.out_channels.div_ceil(R);
     for y in y0..y1 {
@@ -348,8 +371,13 @@ unsafe fn rows<L: Lanes, const R: usize, const V: usize>(job: &Blocked<'_>, y0: 
             for b in 0..blocks {
                 let first = b * R;
                 let channels = (job.out_channels - first).min(R);
-                let dst: [*mut f32; R] =
-                    std::array::from_fn(|r| if r < channels { outs[first + r].as_mut_ptr().add(at) } else { std::ptr::null_mut() });
+                let dst: [*mut f32; R] = std::array::from_fn(|r| {
+                    if r < channels {
+                        outs[first + r].as_mut_ptr().add(at)
+                    } else {
+                        std::ptr::null_mut()
+                    }
+                });
                 let bias = &job.bias[first..first + R];
                 let weights = job.weights.as_ptr().add(b * k * R);
                 if vectors == V {
@@ -425,7 +453,8 @@ mod tests {
         let quantised = values(out_c as u32 * 31 + k as u32, out_c * taps).iter().map(|v| (v * 127.0) as i8).collect();
         let scales = values(7, out_c).iter().map(|v| 0.01 + v.abs() * 0.02).collect();
         let bias = bias.then(|| values(3, out_c));
-        let weights = ConvWeights { out_channels: out_c, in_per_group: in_c, kernel_h: k, kernel_w: k, quantised, scales, bias };
+        let weights =
+            ConvWeights { out_channels: out_c, in_per_group: in_c, kernel_h: k, kernel_w: k, quantised, scales, bias };
         Conv2d { weights, stride, pad: Padding::uniform(pad), pad_mode: mode, groups: 1 }
     }
 
@@ -451,12 +480,21 @@ mod tests {
         for (in_c, out_c, groups, k, stride, pad, h, w) in cases {
             let ipg = in_c / groups;
             let taps = ipg * k * k;
-            let quantised = values(out_c as u32 * 17 + k as u32, out_c * taps).iter().map(|v| (v * 127.0) as i8).collect();
+            let quantised =
+                values(out_c as u32 * 17 + k as u32, out_c * taps).iter().map(|v| (v * 127.0) as i8).collect();
             let scales = values(9, out_c).iter().map(|v| 0.01 + v.abs() * 0.02).collect();
-            let weights =
-                ConvWeights { out_channels: out_c, in_per_group: ipg, kernel_h: k, kernel_w: k, quantised, scales, bias: Some(values(5, out_c)) };
+            let weights = ConvWeights {
+                out_channels: out_c,
+                in_per_group: ipg,
+                kernel_h: k,
+                kernel_w: k,
+                quantised,
+                scales,
+                bias: Some(values(5, out_c)),
+            };
             let layer = Conv2d { weights, stride, pad, pad_mode: PadMode::Zero, groups };
-            let input = Tensor::from_vec(Shape::new(in_c, h, w), values(h as u32 * 7 + w as u32, in_c * h * w)).unwrap();
+            let input =
+                Tensor::from_vec(Shape::new(in_c, h, w), values(h as u32 * 7 + w as u32, in_c * h * w)).unwrap();
             let direct = conv2d_direct(&input, &layer);
             let what = format!("{in_c}->{out_c} groups {groups} k{k} s{stride} {pad:?} {h}x{w}");
             assert_close(&direct, &conv2d_blocked(&input, &layer), &format!("blocked {what}"));
@@ -493,7 +531,8 @@ mod tests {
         for (in_c, out_c, k, stride, pad, mode, h, w, bias) in cases {
             let mut layer = conv(in_c, out_c, k, stride, 0, mode, bias);
             layer.pad = pad;
-            let input = Tensor::from_vec(Shape::new(in_c, h, w), values(h as u32 * 100 + w as u32, in_c * h * w)).unwrap();
+            let input =
+                Tensor::from_vec(Shape::new(in_c, h, w), values(h as u32 * 100 + w as u32, in_c * h * w)).unwrap();
             let direct = conv2d_direct(&input, &layer);
             let what = format!("{in_c}->{out_c} k{k} s{stride} {pad:?} {mode:?} {h}x{w}");
             assert_close(&direct, &conv2d_blocked(&input, &layer), &format!("blocked {what}"));

@@ -63,7 +63,8 @@ pub fn clip(t: &mut Tensor, min: f32, max: f32) {
 /// The mean of each channel plane, summed in f64: `[C, H, W] -> [C, 1, 1]`.
 pub fn global_avg_pool(t: &Tensor) -> Tensor {
     let plane = t.shape.plane().max(1);
-    let data = t.data.chunks(plane).map(|p| (p.iter().map(|&v| f64::from(v)).sum::<f64>() / plane as f64) as f32).collect();
+    let data =
+        t.data.chunks(plane).map(|p| (p.iter().map(|&v| f64::from(v)).sum::<f64>() / plane as f64) as f32).collect();
     Tensor { shape: Shape::new(t.shape.channels, 1, 1), data }
 }
 
@@ -87,7 +88,8 @@ mod tests {
         for c in 0..channels {
             for y in 0..height * factor {
                 for xo in 0..out_w {
-                    out.data[(c * height * factor + y) * out_w + xo] = x.data[(c * height + y / factor) * width + xo / factor];
+                    out.data[(c * height * factor + y) * out_w + xo] =
+                        x.data[(c * height + y / factor) * width + xo / factor];
                 }
             }
         }
@@ -96,7 +98,9 @@ mod tests {
 
     #[test]
     fn upsampling_matches_the_plain_loop() {
-        for (shape, factor) in [(Shape::new(3, 5, 7), 2), (Shape::new(2, 1, 1), 3), (Shape::new(1, 4, 3), 1), (Shape::new(4, 2, 9), 4)] {
+        for (shape, factor) in
+            [(Shape::new(3, 5, 7), 2), (Shape::new(2, 1, 1), 3), (Shape::new(1, 4, 3), 1), (Shape::new(4, 2, 9), 4)]
+        {
             let x = Tensor::from_vec(shape, (0..shape.len()).map(|i| i as f32 * 0.5 - 3.0).collect()).unwrap();
             assert_eq!(upsample_nearest(&x, factor), upsample_plain(&x, factor), "{shape:?} x{factor}");
         }

@@ -10,11 +10,12 @@ mod simd;
 
 pub use conv::{conv2d, conv2d_blocked, conv2d_direct, source_index};
 pub use elementwise::{add, channel_affine, clip, global_avg_pool, relu, sigmoid, upsample_nearest};
+pub use norm::{
+    channel_stats, channel_stats_plain, instance_norm, instance_norm_with, instance_norm_with_plain, norm_as_affine,
+    ChannelStats,
+};
 pub use parallel::worker_count;
 pub use pool::release_memory;
-pub use norm::{
-    channel_stats, channel_stats_plain, instance_norm, instance_norm_with, instance_norm_with_plain, norm_as_affine, ChannelStats,
-};
 
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Op, Tensor, INPUT_VALUE};
@@ -69,7 +70,9 @@ impl<'g> Walk<'g> {
     /// The first input of node `index`, for a caller that computes the node itself.
     pub fn input(&self, index: usize) -> Result<&Tensor> {
         let node = &self.graph.nodes[index];
-        self.values[node.inputs[0]].as_ref().ok_or_else(|| Error::graph(format!("{} reads a value that is not there", node.name)))
+        self.values[node.inputs[0]]
+            .as_ref()
+            .ok_or_else(|| Error::graph(format!("{} reads a value that is not there", node.name)))
     }
 
     /// Takes (at its last reader) or copies value `id` for an op that rewrites its input.

@@ -151,7 +151,11 @@ mod tests {
             for (fast, plain) in channel_stats(&x).iter().zip(channel_stats_plain(&x)) {
                 let scale = plain.mean.abs().max(1.0);
                 assert!((fast.mean - plain.mean).abs() <= 1e-6 * scale, "mean {fast:?} vs {plain:?} ({:?})", x.shape);
-                assert!((fast.var - plain.var).abs() <= 1e-5 * plain.var + 1e-9, "var {fast:?} vs {plain:?} ({:?})", x.shape);
+                assert!(
+                    (fast.var - plain.var).abs() <= 1e-5 * plain.var + 1e-9,
+                    "var {fast:?} vs {plain:?} ({:?})",
+                    x.shape
+                );
             }
         }
     }
@@ -166,7 +170,8 @@ mod tests {
             let (mut fast, mut plain) = (x.clone(), x.clone());
             instance_norm_with(&mut fast, &stats, &gamma, &beta, 1e-5);
             instance_norm_with_plain(&mut plain, &stats, &gamma, &beta, 1e-5);
-            let worst = fast.data.iter().zip(&plain.data).fold(0.0f32, |m, (a, b)| m.max((a - b).abs() / b.abs().max(1.0)));
+            let worst =
+                fast.data.iter().zip(&plain.data).fold(0.0f32, |m, (a, b)| m.max((a - b).abs() / b.abs().max(1.0)));
             assert!(worst <= 1e-5, "{:?}: {worst}", x.shape);
         }
     }

@@ -42,7 +42,13 @@ fn pool() -> Option<&'static rayon::ThreadPool> {
     POOL.get_or_init(|| {
         let threads = worker_count();
         (threads > 1)
-            .then(|| rayon::ThreadPoolBuilder::new().num_threads(threads).thread_name(|i| format!("vitrine-cpu-{i}")).build().ok())
+            .then(|| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .thread_name(|i| format!("vitrine-cpu-{i}"))
+                    .build()
+                    .ok()
+            })
             .flatten()
     })
     .as_ref()

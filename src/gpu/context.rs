@@ -58,10 +58,8 @@ impl Context {
             compatible_surface: None,
             apply_limit_buckets: false,
         };
-        let adapter = instance
-            .request_adapter(&options)
-            .await
-            .map_err(|e| Error::GpuUnavailable { reason: no_adapter(e) })?;
+        let adapter =
+            instance.request_adapter(&options).await.map_err(|e| Error::GpuUnavailable { reason: no_adapter(e) })?;
         let info = adapter.get_info();
         let adapter_limits = adapter.limits();
         // Ask for what the adapter offers: the default limits would cap storage bindings at 128 MiB (and buffers at
@@ -77,7 +75,9 @@ impl Context {
                 trace: wgpu::Trace::Off,
             })
             .await
-            .map_err(|e| Error::GpuUnavailable { reason: format!("the GPU adapter {} refused a device ({e})", info.name) })?;
+            .map_err(|e| Error::GpuUnavailable {
+                reason: format!("the GPU adapter {} refused a device ({e})", info.name),
+            })?;
 
         let health = Arc::new(Health::default());
         let on_error = Arc::clone(&health);

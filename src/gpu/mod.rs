@@ -51,10 +51,21 @@ const MAX_TILE_PLANS: usize = 4;
 /// What a cached plan runs: the whole graph at an input size, or one conv node on a padded tile of a size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum PlanKey {
-    Graph { height: usize, width: usize },
+    Graph {
+        height: usize,
+        width: usize,
+    },
     /// The graph cut before node `upto` (`Graph::prefix`), for per-layer statistics passes over tiles.
-    Prefix { upto: usize, height: usize, width: usize },
-    ConvTile { node: usize, height: usize, width: usize },
+    Prefix {
+        upto: usize,
+        height: usize,
+        width: usize,
+    },
+    ConvTile {
+        node: usize,
+        height: usize,
+        width: usize,
+    },
 }
 
 impl PlanKey {
@@ -93,7 +104,8 @@ impl GpuExecutor {
     async fn create(graph: &Graph, allow_software: bool) -> Result<Self> {
         let ctx = Context::new().await?;
         if ctx.summary.software && !allow_software {
-            let reason = format!("the GPU adapter ({}) is a software renderer, slower than the CPU path", ctx.summary.name);
+            let reason =
+                format!("the GPU adapter ({}) is a software renderer, slower than the CPU path", ctx.summary.name);
             return Err(Error::GpuUnavailable { reason });
         }
         let limit = ctx.max_buffer();
@@ -189,7 +201,13 @@ impl GpuExecutor {
 
     /// Runs `graph` (the one given to `new`, or one with the same nodes and weights whose norms are frozen) up to,
     /// not including, node `upto`, and returns that node's input: a statistics pass over one tile.
-    pub async fn run_prefix(&mut self, graph: &Graph, upto: usize, input: &Tensor, params: &StyleParams) -> Result<Tensor> {
+    pub async fn run_prefix(
+        &mut self,
+        graph: &Graph,
+        upto: usize,
+        input: &Tensor,
+        params: &StyleParams,
+    ) -> Result<Tensor> {
         self.ctx.health.check()?;
         if graph.nodes.len() != self.node_count || params.0.len() != self.style_len || upto >= graph.nodes.len() {
             return Err(Error::graph("this GPU executor was built for a different graph"));
@@ -255,7 +273,8 @@ impl GpuExecutor {
         };
         plan.last_used = self.clock;
         let bound = if key.is_tile() { MAX_TILE_PLANS } else { MAX_PLANS };
-        let same_kind: Vec<usize> = (0..self.plans.len()).filter(|&i| self.plans[i].0.is_tile() == key.is_tile()).collect();
+        let same_kind: Vec<usize> =
+            (0..self.plans.len()).filter(|&i| self.plans[i].0.is_tile() == key.is_tile()).collect();
         if same_kind.len() >= bound {
             if let Some(&oldest) = same_kind.iter().min_by_key(|&&i| self.plans[i].1.last_used) {
                 self.plans.swap_remove(oldest);
@@ -277,7 +296,8 @@ impl GpuExecutor {
             if let Some(params) = params.filter(|p| !p.0.is_empty()) {
                 ctx.queue.write_buffer(&self.style, 0, bytemuck::cast_slice(&params.0));
             }
-            let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("vitrine run") });
+            let mut encoder =
+                ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("vitrine run") });
             let mut steps = plan.steps.iter().peekable();
             while let Some(step) = steps.next() {
                 match step {

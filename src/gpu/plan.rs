@@ -67,7 +67,8 @@ struct Pool {
 impl Pool {
     fn take(&mut self, bytes: u64) -> usize {
         let bytes = bytes.max(4);
-        let fitting = self.free.iter().enumerate().filter(|(_, &b)| self.sizes[b] >= bytes).min_by_key(|(_, &b)| self.sizes[b]);
+        let fitting =
+            self.free.iter().enumerate().filter(|(_, &b)| self.sizes[b] >= bytes).min_by_key(|(_, &b)| self.sizes[b]);
         if let Some((slot, _)) = fitting {
             return self.free.swap_remove(slot);
         }
@@ -106,14 +107,22 @@ fn bytes_of_shape(shape: Shape) -> u64 {
 }
 
 impl Plan {
-    pub fn build(ctx: &Context, pipelines: &mut Pipelines, res: &Resources, graph: &Graph, height: usize, width: usize) -> Result<Plan> {
+    pub fn build(
+        ctx: &Context,
+        pipelines: &mut Pipelines,
+        res: &Resources,
+        graph: &Graph,
+        height: usize,
+        width: usize,
+    ) -> Result<Plan> {
         let shapes = graph
             .infer_shapes(height, width)?
             .ok_or_else(|| Error::graph(format!("a {width}x{height} input is too small for this network")))?;
         let last_uses = graph.last_uses();
         let max_groups = ctx.limits.max_compute_workgroups_per_dimension;
         let mut pool = Pool { sizes: Vec::new(), free: Vec::new() };
-        let mut uniforms = Uniforms { bytes: Vec::new(), align: u64::from(ctx.limits.min_uniform_buffer_offset_alignment).max(16) };
+        let mut uniforms =
+            Uniforms { bytes: Vec::new(), align: u64::from(ctx.limits.min_uniform_buffer_offset_alignment).max(16) };
         let mut value_buffer = vec![usize::MAX; graph.value_count];
         let mut pending = Vec::new();
         let mut stats_len = 1usize;
@@ -140,7 +149,8 @@ impl Plan {
             let output = match &node.op {
                 Op::Conv2d(conv) => {
                     let dst = pool.take(bytes_of_shape(out));
-                    let step = ConvStep { conv, node: index, pad: conv.pad, pad_mode: conv.pad_mode, input, out, source, dst };
+                    let step =
+                        ConvStep { conv, node: index, pad: conv.pad, pad_mode: conv.pad_mode, input, out, source, dst };
                     pending.push(conv_dispatch(&step, res, &mut uniforms, max_groups)?);
                     dst
                 }
@@ -169,7 +179,11 @@ impl Plan {
                     let at = uniforms.push(&params);
                     let stats_bindings = vec![at, Binding::Activation(dst), Binding::Stats];
                     let stats_grid = grid(out.channels as u64, max_groups)?;
-                    pending.push(Pending::Dispatch { kernel: Kernel::NormStats, bindings: stats_bindings, grid: stats_grid });
+                    pending.push(Pending::Dispatch {
+                        kernel: Kernel::NormStats,
+                        bindings: stats_bindings,
+                        grid: stats_grid,
+                    });
                     let bindings = vec![at, Binding::Activation(dst), Binding::Stats, Binding::Style];
                     let grid = grid_for_elements(u64::from(count), max_groups)?;
                     pending.push(Pending::Dispatch { kernel: Kernel::NormApply, bindings, grid });
@@ -183,7 +197,11 @@ impl Plan {
                         _ => (Kernel::Sigmoid, EltParams { count, ..EltParams::default() }),
                     };
                     let bindings = vec![uniforms.push(&params), Binding::Activation(dst)];
-                    pending.push(Pending::Dispatch { kernel, bindings, grid: grid_for_elements(u64::from(count), max_groups)? });
+                    pending.push(Pending::Dispatch {
+                        kernel,
+                        bindings,
+                        grid: grid_for_elements(u64::from(count), max_groups)?,
+                    });
                     dst
                 }
                 Op::ChannelAffine { channels, params_offset } => {
@@ -241,10 +259,14 @@ impl Plan {
                 }
             }
         }
-        let output = *value_buffer.get(graph.output).filter(|&&b| b != usize::MAX).ok_or_else(|| Error::graph("the graph output is never written"))?;
+        let output = *value_buffer
+            .get(graph.output)
+            .filter(|&&b| b != usize::MAX)
+            .ok_or_else(|| Error::graph("the graph output is never written"))?;
         let output_shape = shapes[graph.output];
 
-        let layout = Layout { pool, pending, uniforms, stats_len, input: value_buffer[INPUT_VALUE], output, output_shape };
+        let layout =
+            Layout { pool, pending, uniforms, stats_len, input: value_buffer[INPUT_VALUE], output, output_shape };
         layout.realise(ctx, pipelines, res)
     }
 
@@ -261,7 +283,8 @@ impl Plan {
         let out = conv_tile_shape(conv, input)?;
         let max_groups = ctx.limits.max_compute_workgroups_per_dimension;
         let mut pool = Pool { sizes: Vec::new(), free: Vec::new() };
-        let mut uniforms = Uniforms { bytes: Vec::new(), align: u64::from(ctx.limits.min_uniform_buffer_offset_alignment).max(16) };
+        let mut uniforms =
+            Uniforms { bytes: Vec::new(), align: u64::from(ctx.limits.min_uniform_buffer_offset_alignment).max(16) };
         let source = pool.take(bytes_of_shape(input));
         let dst = pool.take(bytes_of_shape(out));
         let step = ConvStep { conv, node, pad: Padding::default(), pad_mode: PadMode::Zero, input, out, source, dst };
@@ -275,7 +298,11 @@ impl Plan {
 pub fn conv_tile_shape(conv: &Conv2d, input: Shape) -> Result<Shape> {
     let w = &conv.weights;
     if input.channels != w.in_per_group * conv.groups {
-        return Err(Error::graph(format!("the conv takes {} channels, the tile has {}", w.in_per_group * conv.groups, input.channels)));
+        return Err(Error::graph(format!(
+            "the conv takes {} channels, the tile has {}",
+            w.in_per_group * conv.groups,
+            input.channels
+        )));
     }
     if input.height < w.kernel_h || input.width < w.kernel_w || conv.stride == 0 {
         return Err(Error::graph(format!(
@@ -284,7 +311,8 @@ pub fn conv_tile_shape(conv: &Conv2d, input: Shape) -> Result<Shape> {
         )));
     }
     let stride = conv.stride;
-    let out = Shape::new(w.out_channels, (input.height - w.kernel_h) / stride + 1, (input.width - w.kernel_w) / stride + 1);
+    let out =
+        Shape::new(w.out_channels, (input.height - w.kernel_h) / stride + 1, (input.width - w.kernel_w) / stride + 1);
     // The bound shape inference puts on every activation, which also keeps shader indices inside u32.
     if input.len().max(out.len()) > MAX_VALUES_PER_TENSOR {
         return Err(Error::graph(format!("a {input:?} tile or its {out:?} output is too large")));

@@ -102,10 +102,7 @@ mod tests {
         let found = module.types.iter().find(|(_, ty)| ty.name.as_deref() == Some(name));
         let Some((_, ty)) = found else { panic!("no struct {name} in the shader") };
         let naga::TypeInner::Struct { members, span } = &ty.inner else { panic!("{name} is not a struct") };
-        let members = members
-            .iter()
-            .map(|m| (m.name.clone().unwrap_or_default(), m.offset as usize))
-            .collect();
+        let members = members.iter().map(|m| (m.name.clone().unwrap_or_default(), m.offset as usize)).collect();
         (members, *span as usize)
     }
 
@@ -131,7 +128,8 @@ mod tests {
     fn every_shader_validates() {
         for kernel in Kernel::ALL {
             let source = kernel.source();
-            let module = naga::front::wgsl::parse_str(source).unwrap_or_else(|e| panic!("{}", e.emit_to_string(source)));
+            let module =
+                naga::front::wgsl::parse_str(source).unwrap_or_else(|e| panic!("{}", e.emit_to_string(source)));
             let mut validator =
                 naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty());
             if let Err(e) = validator.validate(&module) {

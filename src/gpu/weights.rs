@@ -46,9 +46,8 @@ pub fn pack_quads(w: &ConvWeights) -> Vec<u32> {
     let mut words = Vec::with_capacity(w.out_channels / 4 * taps);
     for quad in 0..w.out_channels / 4 {
         for t in 0..taps {
-            let word = (0..4).fold(0u32, |word, c| {
-                word | (u32::from(w.quantised[(quad * 4 + c) * taps + t] as u8) << (8 * c))
-            });
+            let word = (0..4)
+                .fold(0u32, |word, c| word | (u32::from(w.quantised[(quad * 4 + c) * taps + t] as u8) << (8 * c)));
             words.push(word);
         }
     }

@@ -16,7 +16,7 @@ use safetensors::{Dtype, SafeTensors};
 
 use crate::error::{Error, Result};
 use crate::graph::{
-    ConvWeights, Conv2d, Graph, InstanceNorm, Node, NormAffine, Op, PadMode, Padding, ValueId, INPUT_VALUE,
+    Conv2d, ConvWeights, Graph, InstanceNorm, Node, NormAffine, Op, PadMode, Padding, ValueId, INPUT_VALUE,
 };
 use description::{
     AffineDescription, Description, NodeDescription, PadDescription, PadModeDescription, ProjectionDescription,
@@ -129,7 +129,10 @@ impl Model {
             _ => 0,
         };
         if description.input.channels != 3 {
-            return Err(Error::graph(format!("the input has {} channels; vitrine feeds RGB", description.input.channels)));
+            return Err(Error::graph(format!(
+                "the input has {} channels; vitrine feeds RGB",
+                description.input.channels
+            )));
         }
         let reader = TensorReader { tensors };
         let mut values: HashMap<&str, ValueId> = HashMap::from([(description.input.name.as_str(), INPUT_VALUE)]);
@@ -140,7 +143,18 @@ impl Model {
         let mut style_params_len = 0usize;
         for node in &description.nodes {
             let (name, op, inputs, output) = match node {
-                NodeDescription::Conv2d { name, input, output, weight, weight_scale, bias, stride, pad, pad_mode, groups } => {
+                NodeDescription::Conv2d {
+                    name,
+                    input,
+                    output,
+                    weight,
+                    weight_scale,
+                    bias,
+                    stride,
+                    pad,
+                    pad_mode,
+                    groups,
+                } => {
                     if !(1..=MAX_STRIDE).contains(stride) {
                         return Err(Error::graph(format!("{name}: stride {stride} is outside 1..={MAX_STRIDE}")));
                     }
@@ -149,7 +163,10 @@ impl Model {
                     }
                     let weights = reader.conv_weights(name, weight, weight_scale, bias.as_deref())?;
                     if weights.out_channels % groups != 0 {
-                        return Err(Error::graph(format!("{name}: {} outputs do not split into {groups} groups", weights.out_channels)));
+                        return Err(Error::graph(format!(
+                            "{name}: {} outputs do not split into {groups} groups",
+                            weights.out_channels
+                        )));
                     }
                     let pad = match *pad {
                         PadDescription::Uniform(p) => Padding::uniform(p),
@@ -181,16 +198,24 @@ impl Model {
                             let (channels, beta_channels) = (gamma.out_channels, beta.out_channels);
                             (NormAffine::FromVector { gamma, beta }, channels, beta_channels)
                         }
-                        _ => return Err(Error::graph(format!("{name}: its parameters do not match the model's style input"))),
+                        _ => {
+                            return Err(Error::graph(format!(
+                                "{name}: its parameters do not match the model's style input"
+                            )))
+                        }
                     };
                     if beta_channels != channels {
-                        return Err(Error::graph(format!("{name}: gamma has {channels} channels, beta {beta_channels}")));
+                        return Err(Error::graph(format!(
+                            "{name}: gamma has {channels} channels, beta {beta_channels}"
+                        )));
                     }
                     let norm = InstanceNorm { channels, eps: *eps, affine, params_offset: style_params_len };
                     style_params_len += 2 * channels;
                     (name.clone(), Op::InstanceNorm(norm), vec![value_of(input, &values)?], output)
                 }
-                NodeDescription::Relu { input, output } => (format!("relu {input}"), Op::Relu, vec![value_of(input, &values)?], output),
+                NodeDescription::Relu { input, output } => {
+                    (format!("relu {input}"), Op::Relu, vec![value_of(input, &values)?], output)
+                }
                 NodeDescription::Sigmoid { input, output } => {
                     (format!("sigmoid {input}"), Op::Sigmoid, vec![value_of(input, &values)?], output)
                 }
@@ -198,7 +223,12 @@ impl Model {
                     if !(min.is_finite() && max.is_finite() && min <= max) {
                         return Err(Error::graph(format!("clip {input}: bounds {min}..{max} are not a range")));
                     }
-                    (format!("clip {input}"), Op::Clip { min: *min, max: *max }, vec![value_of(input, &values)?], output)
+                    (
+                        format!("clip {input}"),
+                        Op::Clip { min: *min, max: *max },
+                        vec![value_of(input, &values)?],
+                        output,
+                    )
                 }
                 NodeDescription::GlobalAvgPool { input, output } => {
                     (format!("global_avg_pool {input}"), Op::GlobalAvgPool, vec![value_of(input, &values)?], output)
@@ -257,7 +287,9 @@ fn smallest_side(graph: &Graph, multiple: usize) -> Result<u32> {
         let Some(shapes) = graph.infer_shapes(padded, padded)? else { continue };
         let out = shapes[graph.output];
         if out.channels != 3 || out.height != padded || out.width != padded {
-            return Err(Error::graph(format!("the output is {out:?} for a {padded}x{padded} input, not a same-size RGB image")));
+            return Err(Error::graph(format!(
+                "the output is {out:?} for a {padded}x{padded} input, not a same-size RGB image"
+            )));
         }
         return Ok(side as u32);
     }
@@ -270,7 +302,8 @@ fn predictor_side(graph: &Graph, input_size: Option<(usize, usize)>) -> Result<u
     else {
         return Err(Error::graph(format!("a style predictor must declare an input size up to {MAX_MIN_SIDE}")));
     };
-    let shapes = graph.infer_shapes(h, w)?.ok_or_else(|| Error::graph(format!("the predictor cannot run at {w}x{h}")))?;
+    let shapes =
+        graph.infer_shapes(h, w)?.ok_or_else(|| Error::graph(format!("the predictor cannot run at {w}x{h}")))?;
     let out = shapes[graph.output];
     if out.height != 1 || out.width != 1 {
         return Err(Error::graph(format!("the predictor returns {out:?}, not a vector")));

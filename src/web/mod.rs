@@ -69,7 +69,13 @@ impl WasmStyler {
     pub async fn load_vector_model(&mut self, model: Vec<u8>) -> Result<(), JsValue> {
         let model = Model::from_bytes(&model)?;
         if !matches!(model.style_input, StyleInput::Vector(_)) {
-            return Err(Error::StyleKind { reason: format!("`{}` is not a style-vector model; pass arbitrary_transform.vitrine.safetensors as transformModel", model.name) }.into());
+            return Err(Error::StyleKind {
+                reason: format!(
+                    "`{}` is not a style-vector model; pass arbitrary_transform.vitrine.safetensors as transformModel",
+                    model.name
+                ),
+            }
+            .into());
         }
         self.vector = Some(Styler::new_async(model, self.backend).await?.with_forced_tiles(self.tile_size));
         Ok(())
@@ -152,8 +158,17 @@ impl WasmStyler {
             return Err(Error::ImageTooSmall { width, height, min_side: model.min_side }.into());
         }
         let limits = self.styler.limits();
-        if width > limits.max_side || height > limits.max_side || u64::from(width) * u64::from(height) > limits.max_pixels {
-            return Err(Error::ImageTooLarge { width, height, max_side: limits.max_side, max_pixels: limits.max_pixels }.into());
+        if width > limits.max_side
+            || height > limits.max_side
+            || u64::from(width) * u64::from(height) > limits.max_pixels
+        {
+            return Err(Error::ImageTooLarge {
+                width,
+                height,
+                max_side: limits.max_side,
+                max_pixels: limits.max_pixels,
+            }
+            .into());
         }
         let plan = self.styler.tile_plan(width, height)?;
         let (mode, tiles, tile, halo) = match &plan.mode {
@@ -181,8 +196,7 @@ impl WasmStyler {
     /// `[{ id, name, thumbnail }]`, `thumbnail` a path relative to the package (null for a model of other styles).
     pub fn styles(&self) -> js_sys::Array {
         let count = self.styler.model().style_count;
-        let mut named: Vec<(String, Option<String>)> =
-            (0..count).map(|i| (format!("Style {i}"), None)).collect();
+        let mut named: Vec<(String, Option<String>)> = (0..count).map(|i| (format!("Style {i}"), None)).collect();
         // The manifest describes the built-in model's styles: a model with another count gets plain numbers.
         let presets = crate::model::builtin_styles();
         if presets.len() == count {
@@ -236,7 +250,9 @@ impl WasmStyler {
                 let name = &styler.model().name;
                 if let Some(other) = models.iter().find(|m| *m != name) {
                     return Err(Error::StyleVector {
-                        reason: format!("it was made for the model `{other}`, and vitrine paints style vectors with `{name}`"),
+                        reason: format!(
+                            "it was made for the model `{other}`, and vitrine paints style vectors with `{name}`"
+                        ),
                     }
                     .into());
                 }
@@ -285,4 +301,3 @@ impl WasmStyler {
         false
     }
 }
-

@@ -20,7 +20,10 @@ pub fn backend_of(name: &str) -> Result<Backend, JsValue> {
 pub enum StyleChoice {
     Presets(StyleSpec),
     /// The (blended) vector, and the model each style file was made for.
-    Vector { vector: Vec<f32>, models: Vec<String> },
+    Vector {
+        vector: Vec<f32>,
+        models: Vec<String>,
+    },
 }
 
 impl StyleChoice {
@@ -84,7 +87,11 @@ fn prefix(error: JsValue, text: &str) -> JsValue {
     let message = js_sys::Reflect::get(&error, &JsValue::from_str("message")).ok().and_then(|m| m.as_string());
     match message {
         Some(message) => {
-            let _ = js_sys::Reflect::set(&error, &JsValue::from_str("message"), &JsValue::from_str(&format!("{text}{message}")));
+            let _ = js_sys::Reflect::set(
+                &error,
+                &JsValue::from_str("message"),
+                &JsValue::from_str(&format!("{text}{message}")),
+            );
             error
         }
         None => error,
@@ -161,7 +168,10 @@ pub fn style_of(value: &JsValue) -> Result<StyleSpec, JsValue> {
 }
 
 fn bad_index(shown: &str) -> JsValue {
-    js_error("STYLE_INDEX", &format!("style index {shown} is not a whole number from 0; use an index from styler.styles"))
+    js_error(
+        "STYLE_INDEX",
+        &format!("style index {shown} is not a whole number from 0; use an index from styler.styles"),
+    )
 }
 
 fn index_of(number: f64, shown: &str) -> Result<usize, JsValue> {

@@ -29,13 +29,21 @@ pub enum Destination {
 
 impl Source {
     pub fn parse(text: &str) -> Self {
-        if text == "-" { Source::Stdin } else { Source::File(PathBuf::from(text)) }
+        if text == "-" {
+            Source::Stdin
+        } else {
+            Source::File(PathBuf::from(text))
+        }
     }
 }
 
 impl Destination {
     pub fn parse(text: &str) -> Self {
-        if text == "-" { Destination::Stdout } else { Destination::File(PathBuf::from(text)) }
+        if text == "-" {
+            Destination::Stdout
+        } else {
+            Destination::File(PathBuf::from(text))
+        }
     }
 }
 
@@ -94,7 +102,9 @@ pub fn plan_jobs(inputs: &[String], output: Option<&str>, label: &str) -> Result
     let mut jobs = Vec::new();
     for source in sources {
         let destination = match (output, &source) {
-            (Some("-"), _) if many => return Err(Failure("several images cannot all go to standard output; give -o a folder".into())),
+            (Some("-"), _) if many => {
+                return Err(Failure("several images cannot all go to standard output; give -o a folder".into()))
+            }
             (Some("-"), _) | (None, Source::Stdin) => Destination::Stdout,
             (Some(out), Source::File(path)) if many => {
                 std::fs::create_dir_all(out).map_err(|e| format!("cannot create the folder {out}: {e}"))?;
@@ -145,7 +155,8 @@ pub fn read(source: &Source) -> Result<RgbaImage, Failure> {
     if bytes.is_empty() {
         return Err(Failure("the file is empty; give a PNG, JPEG or WebP photo".into()));
     }
-    let unreadable = |e: image::ImageError| Failure(format!("not a readable image ({e}); give a PNG, JPEG or WebP photo"));
+    let unreadable =
+        |e: image::ImageError| Failure(format!("not a readable image ({e}); give a PNG, JPEG or WebP photo"));
     let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| e.to_string())?;
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(DECODE_MAX_SIDE);
@@ -165,7 +176,10 @@ pub fn read_capped(stream: impl Read, what: &str) -> Result<Vec<u8>, Failure> {
     let mut bytes = Vec::new();
     stream.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read {what}: {e}"))?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(Failure(format!("{what} is larger than {} MiB; that is not a photo vitrine can style", MAX_FILE_BYTES >> 20)));
+        return Err(Failure(format!(
+            "{what} is larger than {} MiB; that is not a photo vitrine can style",
+            MAX_FILE_BYTES >> 20
+        )));
     }
     Ok(bytes)
 }

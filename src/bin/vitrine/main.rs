@@ -160,7 +160,8 @@ fn main() -> ExitCode {
 fn load_model(engine: &EngineArgs, vectors: bool) -> Result<Model, Failure> {
     Ok(match &engine.model {
         Some(path) => {
-            let file = std::fs::File::open(path).map_err(|e| format!("cannot read the model {}: {e}", path.display()))?;
+            let file =
+                std::fs::File::open(path).map_err(|e| format!("cannot read the model {}: {e}", path.display()))?;
             let bytes = images::read_capped(file, &format!("the model {}", path.display()))?;
             Model::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))?
         }
@@ -236,7 +237,11 @@ impl VectorPart {
     /// How the part is named in reports and output names: the file's stem, and the weight if one was given.
     fn label(&self, mixed: bool) -> String {
         let stem = self.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        if mixed { format!("{stem}:{}", self.weight) } else { stem }
+        if mixed {
+            format!("{stem}:{}", self.weight)
+        } else {
+            stem
+        }
     }
 }
 
@@ -268,7 +273,9 @@ fn stylize(args: StylizeArgs) -> Result<ExitCode, Failure> {
         StyleChoice::Vectors(parts) => {
             vector_length(&model)?;
             if parts.iter().map(|p| p.weight).sum::<f32>() <= 0.0 {
-                return Err(Failure("the style weights add up to zero; give at least one part a positive weight".into()));
+                return Err(Failure(
+                    "the style weights add up to zero; give at least one part a positive weight".into(),
+                ));
             }
             for part in parts.iter().filter(|p| p.picture) {
                 if !part.path.is_file() {
@@ -286,9 +293,11 @@ fn stylize(args: StylizeArgs) -> Result<ExitCode, Failure> {
     };
     // Style files are read and checked before the styler starts; style pictures need it.
     let file_vectors = match &choice {
-        StyleChoice::Vectors(parts) => {
-            parts.iter().filter(|p| !p.picture).map(|p| read_style_file(&p.path, &model)).collect::<Result<Vec<_>, _>>()?
-        }
+        StyleChoice::Vectors(parts) => parts
+            .iter()
+            .filter(|p| !p.picture)
+            .map(|p| read_style_file(&p.path, &model))
+            .collect::<Result<Vec<_>, _>>()?,
         StyleChoice::Presets(_) => Vec::new(),
     };
     let jobs = images::plan_jobs(&args.inputs, args.output.as_deref(), &label)?;
@@ -310,7 +319,9 @@ fn stylize(args: StylizeArgs) -> Result<ExitCode, Failure> {
             // One part is used exactly as it is, so a file and its picture give the same image bit for bit.
             let vector = match vectors.as_slice() {
                 [(vector, _)] => vector.clone(),
-                _ => vitrine::style::blend_vectors(&vectors.iter().map(|(v, w)| (v.as_slice(), *w)).collect::<Vec<_>>())?,
+                _ => {
+                    vitrine::style::blend_vectors(&vectors.iter().map(|(v, w)| (v.as_slice(), *w)).collect::<Vec<_>>())?
+                }
             };
             StyleSpec::Vector(vector)
         }
@@ -419,7 +430,11 @@ fn style(args: StyleArgs) -> Result<ExitCode, Failure> {
             println!("{line}");
         }
     } else {
-        eprintln!("{source} -> {destination}  (style vector of {length} numbers for {}, {seconds:.3}s on {})", file.model, styler.backend_name());
+        eprintln!(
+            "{source} -> {destination}  (style vector of {length} numbers for {}, {seconds:.3}s on {})",
+            file.model,
+            styler.backend_name()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -495,7 +510,12 @@ fn sheet(args: SheetArgs) -> Result<ExitCode, Failure> {
         });
         println!("{line}");
     } else {
-        eprintln!("{source} -> {destination}  ({} styles, {:.3}s on {})", styler.model().style_count, seconds, styler.backend_name());
+        eprintln!(
+            "{source} -> {destination}  ({} styles, {:.3}s on {})",
+            styler.model().style_count,
+            seconds,
+            styler.backend_name()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -546,7 +566,10 @@ fn info(args: InfoArgs) -> Result<ExitCode, Failure> {
         Some(g) => {
             let kind = if g.software { "software renderer" } else { "hardware" };
             println!("adapter   {} ({}, {kind}){}", g.name, g.backend, if in_use { "" } else { ", not in use" });
-            println!("f16       {}", if g.shader_f16 { "offered by the adapter (vitrine computes in f32)" } else { "not offered" });
+            println!(
+                "f16       {}",
+                if g.shader_f16 { "offered by the adapter (vitrine computes in f32)" } else { "not offered" }
+            );
             println!("buffers   up to {} MiB per binding", g.max_storage_binding / (1024 * 1024));
         }
         None => println!("adapter   none found"),
@@ -563,4 +586,3 @@ fn info(args: InfoArgs) -> Result<ExitCode, Failure> {
     println!("  predictor {} (picture to vector, at {predictor_side}x{predictor_side})", predictor.name);
     Ok(ExitCode::SUCCESS)
 }
-
