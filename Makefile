@@ -80,6 +80,7 @@ large-test: system-deps venv
 	$(GPU_TEST_ENV) $(CARGO) test --test large -- --ignored --nocapture
 
 lint:
+	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 
 # Headless Chromium (with SwiftShader's WebGPU) and its driver, for the browser tests.
