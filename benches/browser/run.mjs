@@ -10,30 +10,17 @@
 // The ONNX file is copied from the Python venv (`make venv`) at bench time; it is not committed.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { launchChromium } from '../../tests/support/browser.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
 const stage = path.join(repo, 'target', 'bench-browser');
 const { serve } = await import(path.join(repo, 'www', 'serve.mjs'));
-const { chromium } = createRequire(path.join(repo, 'www', 'package.json'))('playwright-core');
 
-const ISOLATION = [
-  '--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--disable-quic', '--disable-dev-shm-usage',
-  '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
-];
-// Every configuration runs in the same kind of browser, WebGPU (SwiftShader) on, so only the engine differs.
-const WEBGPU = [
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan,CDPScreenshotNewSurface,SkipListAccountsWithoutGaiaCookies',
-  '--use-vulkan=swiftshader',
-  '--use-angle=swiftshader',
-];
 
 function option(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -93,7 +80,7 @@ function downloaded(urls) {
 }
 
 async function runConfig(server, config) {
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: [...ISOLATION, ...WEBGPU] });
+  const browser = await launchChromium({ webgpu: true });
   try {
     const context = await browser.newContext();
     const urls = [];

@@ -6,11 +6,11 @@
 // The page is served from 127.0.0.1 by www/serve.mjs. Styled pixels are read from the page's canvas and compared
 // with the native CLI's output for the same photo and style (PSNR). Screenshots land in out/e2e/.
 
-import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { launchChromium, psnrRgba } from '../support/browser.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const args = process.argv.slice(2);
@@ -22,7 +22,6 @@ const CLI = path.resolve(repo, opt('--cli', 'target/release/vitrine'));
 const ROOT = path.resolve(repo, opt('--root', 'www'));
 const OUT = path.resolve(repo, opt('--out', 'out/e2e'));
 const ONLY = opt('--only', null);
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 const FIXTURE = path.join(repo, 'tests/e2e/fixtures/cup-96x64.png');
 // A style picture no page ships: a crop of scikit-image's astronaut (tests/fixtures/arbitrary/).
@@ -36,26 +35,8 @@ const MIN_PSNR = 38;
 // SwiftShader's WebGPU runs on the CPU at about 0.4 GFLOP/s: small images, long waits.
 const STYLE_TIMEOUT = 240_000;
 
-const require = createRequire(path.join(repo, 'www/package.json'));
-const { chromium } = require('playwright-core');
 const { serve } = await import(path.join(repo, 'www/serve.mjs'));
 
-// The flags that keep Chromium off every network but 127.0.0.1.
-const ISOLATION = [
-  '--no-sandbox',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
-];
-const WEBGPU = [
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan,CDPScreenshotNewSurface,SkipListAccountsWithoutGaiaCookies',
-  '--use-vulkan=swiftshader',
-  '--use-angle=swiftshader',
-];
 
 // ---------------------------------------------------------------------------------------------------------
 
@@ -77,21 +58,7 @@ function assert(cond, message) {
   if (!cond) throw new Error(message);
 }
 
-/** PSNR over the RGB channels of two RGBA buffers of the same size. */
-function psnr(a, b) {
-  assert(a.length === b.length, `sizes differ: ${a.length} vs ${b.length} bytes`);
-  let sum = 0;
-  let n = 0;
-  for (let i = 0; i < a.length; i += 4) {
-    for (let c = 0; c < 3; c++) {
-      const d = a[i + c] - b[i + c];
-      sum += d * d;
-      n++;
-    }
-  }
-  const mse = sum / n;
-  return mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse);
-}
+const psnr = psnrRgba;
 
 /** The CLI's output for the fixture, as a PNG file. */
 async function reference(name, cliArgs) {
@@ -102,11 +69,7 @@ async function reference(name, cliArgs) {
 
 /** A browser with a page on the demo, every request and console error recorded. */
 async function open(server, { webgpu, query = '', viewport = { width: 1280, height: 800 } }) {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [...ISOLATION, ...(webgpu ? WEBGPU : [])],
-  });
+  const browser = await launchChromium({ webgpu });
   const context = await browser.newContext({ viewport, deviceScaleFactor: 1, acceptDownloads: true });
   const log = { requests: [], errors: [] };
   context.on('request', (req) => log.requests.push(req.url()));

@@ -6,10 +6,10 @@
 //   node tests/package/run.mjs      (after `make web`; `make package-test` does both)
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '../../www/serve.mjs';
+import { ISOLATION, launchChromium, psnrAgainstPlanar } from '../support/browser.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -30,14 +30,7 @@ const MAX_GPU_CPU_LEVELS = 1;
 const MIN_TILED_PSNR_DB = 45;
 const TIMEOUT_MS = 30 * 60 * 1000;
 
-const { chromium } = createRequire(join(root, 'www', 'package.json'))('playwright-core');
 
-// Chromium kept off the network: only 127.0.0.1 resolves.
-const QUIET_FLAGS = [
-  '--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--disable-quic', '--disable-dev-shm-usage',
-  '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
-];
 
 let passed = 0;
 let failed = 0;
@@ -155,18 +148,7 @@ function checkTiles(backend, report, ms) {
   console.log(`     (${backend} tiles: ${(ms / 1000).toFixed(0)} s in all)`);
 }
 
-// PSNR (peak 1) of an RGBA8 result against the planar fp32 network output.
-function psnr(rgba, expected, width, height) {
-  const plane = width * height;
-  let sum = 0;
-  for (let i = 0; i < plane; i += 1) {
-    for (let c = 0; c < 3; c += 1) {
-      const d = rgba[i * 4 + c] / 255 - Math.min(1, Math.max(0, expected[c * plane + i]));
-      sum += d * d;
-    }
-  }
-  return 10 * Math.log10(1 / (sum / (3 * plane)));
-}
+const psnr = psnrAgainstPlanar;
 
 function pack() {
   if (!existsSync(join(pkgDir, 'package.json'))) throw new Error('www/pkg is not built: run `make web` first');
@@ -207,7 +189,7 @@ function pack() {
 }
 
 async function inBrowser(url, flags, body) {
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: [...QUIET_FLAGS, ...flags] });
+  const browser = await launchChromium({ args: flags });
   try {
     const page = await browser.newPage();
     page.on('console', (message) => {
@@ -222,7 +204,15 @@ async function inBrowser(url, flags, body) {
   }
 }
 
+// The wasm tests' WebDriver configuration keeps Chromium off the network with the same flags as every other test.
+function checkWebdriverIsolation() {
+  const args = JSON.parse(readFileSync(join(root, 'www', 'webdriver.json'), 'utf8'))['goog:chromeOptions'].args;
+  const missing = ISOLATION.filter((flag) => !args.includes(flag));
+  check(missing.length === 0, 'www/webdriver.json carries every isolation flag of tests/support/browser.mjs', missing.join(' '));
+}
+
 async function main() {
+  checkWebdriverIsolation();
   const fixture = readFixture();
   const arbitrary = readArbitrary();
   pack();

@@ -1,0 +1,71 @@
+// What every headless-Chromium test and benchmark shares: the flags that keep the browser off every network but
+// 127.0.0.1, the flags for SwiftShader's WebGPU, and PSNR over 8-bit pixels. `www/webdriver.json` (the wasm tests'
+// WebDriver configuration) repeats ISOLATION, and tests/package/run.mjs checks that the two agree.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Chromium kept off the network: only 127.0.0.1 resolves, and nothing phones home at start. */
+export const ISOLATION = [
+  '--no-sandbox',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--disable-dev-shm-usage',
+  '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
+];
+
+/** WebGPU on SwiftShader, the software adapter every machine here has. */
+export const WEBGPU = [
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan,CDPScreenshotNewSurface,SkipListAccountsWithoutGaiaCookies',
+  '--use-vulkan=swiftshader',
+  '--use-angle=swiftshader',
+];
+
+/** playwright-core, pinned by www/package-lock.json. */
+export function playwright() {
+  return createRequire(path.join(repo, 'www', 'package.json'))('playwright-core');
+}
+
+/** Debian's Chromium (or $CHROMIUM), isolated, with or without WebGPU. */
+export async function launchChromium({ webgpu = false, args = [] } = {}) {
+  const { chromium } = playwright();
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: [...ISOLATION, ...(webgpu ? WEBGPU : []), ...args],
+  });
+}
+
+/** PSNR in dB over the RGB channels of two RGBA8 buffers of one size (Infinity when equal). */
+export function psnrRgba(a, b) {
+  if (a.length !== b.length) throw new Error(`sizes differ: ${a.length} vs ${b.length} bytes`);
+  let sum = 0;
+  let n = 0;
+  for (let i = 0; i < a.length; i += 4) {
+    for (let c = 0; c < 3; c += 1) {
+      const d = a[i + c] - b[i + c];
+      sum += d * d;
+      n += 1;
+    }
+  }
+  return sum === 0 ? Infinity : 10 * Math.log10((255 * 255 * n) / sum);
+}
+
+/** PSNR in dB (peak 1) of an RGBA8 result against a planar float RGB network output, clamped to 0..1. */
+export function psnrAgainstPlanar(rgba, planar, width, height) {
+  const plane = width * height;
+  let sum = 0;
+  for (let i = 0; i < plane; i += 1) {
+    for (let c = 0; c < 3; c += 1) {
+      const d = rgba[i * 4 + c] / 255 - Math.min(1, Math.max(0, planar[c * plane + i]));
+      sum += d * d;
+    }
+  }
+  return sum === 0 ? Infinity : 10 * Math.log10((3 * plane) / sum);
+}
