@@ -29,15 +29,18 @@ function base64(bytes) {
   return btoa(text);
 }
 
+// What the engine offers: navigator.gpu absent, there but null (WebKitGTK with its WebGPU preview switched on and no
+// backend built in), or there, with or without an adapter.
 async function webgpu() {
-  if (!('gpu' in navigator) || !navigator.gpu) return { present: false, adapter: null };
+  if (!('gpu' in navigator)) return { api: 'absent', adapter: null };
+  if (!navigator.gpu) return { api: String(navigator.gpu), adapter: null };
   try {
     const adapter = await navigator.gpu.requestAdapter();
-    if (!adapter) return { present: true, adapter: null };
+    if (!adapter) return { api: 'present', adapter: null };
     const info = adapter.info ?? {};
-    return { present: true, adapter: { vendor: info.vendor, architecture: info.architecture, fallback: Boolean(adapter.isFallbackAdapter ?? info.isFallbackAdapter) } };
+    return { api: 'present', adapter: { vendor: info.vendor, architecture: info.architecture, fallback: Boolean(adapter.isFallbackAdapter ?? info.isFallbackAdapter) } };
   } catch (error) {
-    return { present: true, adapter: null, error: String(error) };
+    return { api: 'present', adapter: null, error: String(error) };
   }
 }
 
