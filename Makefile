@@ -138,7 +138,7 @@ size-budget: web
 # The package's core in Firefox ESR (headless, WebDriver BiDi) and WebKitGTK (MiniBrowser under Xvfb, through
 # WebKitWebDriver), each pixel for pixel against Chromium's in the same run, and again with each engine's WebGPU
 # switched on (Firefox's finds lavapipe). Only Debian's browsers, never a download.
-engines-test: web node-deps browser-deps engines-deps engines-node-deps
+engines-test: system-deps web node-deps browser-deps engines-deps engines-node-deps
 	$(GPU_TEST_ENV) node tests/engines/run.mjs
 
 engines-deps:

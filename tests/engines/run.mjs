@@ -1,13 +1,15 @@
 // The package's core in every engine a shopper uses: Debian's Chromium (headless, the reference), Firefox ESR
 // (headless, over WebDriver BiDi with puppeteer-core) and WebKitGTK's MiniBrowser (under Xvfb, through
-// WebKitWebDriver with selenium-webdriver). Each styles the same RGBA bytes on the CPU path: preset 19 and a mix at
-// 96x96 (against onnxruntime fp32 too), preset 19 on a 600x400 photo, and a style vector at 96x72 (against
-// onnxruntime); Firefox's and WebKit's pixels must equal Chromium's from this same run, byte for byte. Then the
-// error codes and 'auto' falling back to the CPU with its reason. Where an engine offers WebGPU, the same cases run
-// on it too, within one level of its CPU path. Firefox and WebKit are sent through a dead proxy (loopback exempt)
-// that records what reaches it, so nothing leaves the machine; Chromium has tests/support/browser.mjs's isolation.
+// WebKitWebDriver with selenium-webdriver), Firefox and WebKit each as shipped and again with their WebGPU switched
+// on. Each styles the same RGBA bytes on the CPU path: preset 19 and a mix at 96x96 (against onnxruntime fp32 too),
+// a style vector at 96x72 (against onnxruntime) and preset 19 on a 600x400 photo; Firefox's and WebKit's pixels must
+// equal Chromium's from this same run, byte for byte. Then the error codes and 'auto' falling back to the CPU with
+// its reason. Where an engine offers a WebGPU adapter, the cases run on it too, within one level of its CPU path.
+// Firefox and WebKit go through a dead proxy (loopback exempt) that records what reaches it, so nothing leaves the
+// machine; Chromium has tests/support/browser.mjs's isolation.
 //
-//   node tests/engines/run.mjs [firefox firefox-webgpu webkit webkit-webgpu]   (after `make web`; `make engines-test` does both)
+//   node tests/engines/run.mjs [firefox firefox-webgpu webkit webkit-webgpu]
+//   (after `make web`; `make engines-test` does both, with lavapipe for Firefox's WebGPU)
 import { spawn } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -307,7 +309,9 @@ async function exercise(engine, cases, reference, proxy) {
   const label = engine.name;
   const env = await engine.call('environment');
   const { adapter } = env.webgpu;
-  console.log(`     ${label}: ${engine.version}; WebGPU ${adapter ? `adapter ${JSON.stringify(adapter)}` : { absent: 'not offered', present: 'offered, but no adapter' }[env.webgpu.api] ?? `not offered (navigator.gpu is ${env.webgpu.api})`}${env.webgpu.error ? ` (${env.webgpu.error})` : ''}`);
+  const offered = adapter ? `adapter ${JSON.stringify(adapter)}, so the GPU checks run`
+    : { absent: 'not offered', present: 'offered, but no adapter' }[env.webgpu.api] ?? `not offered (navigator.gpu is ${env.webgpu.api})`;
+  console.log(`     ${label}: ${engine.version}; WebGPU ${offered}${env.webgpu.error ? ` (${env.webgpu.error})` : ''}`);
   check(env.outside.startsWith('refused'), `${label}: a request for a host outside 127.0.0.1 gets no answer`, env.outside);
   if (proxy) {
     const probes = proxy.seen.filter((line) => line.includes(OUTSIDE_HOST));
