@@ -179,68 +179,127 @@ async function firefox(url, proxy, { webgpu = false } = {}) {
   await page.waitForFunction(() => window.enginesReady === true, { timeout: 60_000 });
   return {
     name: webgpu ? 'firefox, WebGPU on' : 'firefox',
+    // With a Vulkan driver named (make's lavapipe), Firefox's WebGPU must find it: the GPU checks may not go quiet.
+    expectAdapter: webgpu && Boolean(process.env.VK_ICD_FILENAMES) && existsSync(process.env.VK_ICD_FILENAMES),
     version: await browser.version(),
     messages,
     call: (method, ...args) => page.evaluate((m, a) => window.enginesTest[m](...a), method, args),
-    close: () => browser.close(),
+    close: () => within(15_000, 'closing Firefox', browser.close()).catch((error) => {
+      browser.process()?.kill('SIGKILL');
+      throw error;
+    }),
   };
 }
 
-// Starts `command` and resolves once `ready(output)` holds for its stderr+stdout so far (or rejects on exit).
-function start(command, args, { env, ready, extraFd = false }) {
-  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe', ...(extraFd ? ['pipe'] : [])] });
-  let output = '';
-  return new Promise((done, fail) => {
-    const onData = (chunk) => {
-      output += chunk.toString();
-      if (ready(output)) done({ child, output: () => output });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    if (extraFd) child.stdio[3].on('data', onData);
-    child.once('error', fail);
-    child.once('exit', (code, signal) => fail(new Error(`${command} exited (${code ?? signal}) before it was ready: ${output.trim()}`)));
-  });
+// Every process this test starts, ended when it exits however it exits (the watchdog included).
+const children = new Set();
+process.on('exit', () => children.forEach(stop));
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(1));
+
+// Each in a process group of its own, so that stopping it also stops what it started (WebKitWebDriver's browser).
+function launch(command, args, options) {
+  const child = spawn(command, args, { ...options, detached: true });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
 }
 
 function stop(child) {
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+
+// `promise`, or a rejection naming `what` after `ms`.
+function within(ms, what, promise) {
+  let timer;
+  const timeout = new Promise((_, fail) => {
+    timer = setTimeout(() => fail(new Error(`${what} took over ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+// Xvfb on a display it picks itself (-displayfd), resolved with the child and its display once it is listening.
+function xvfb() {
+  const child = launch('Xvfb', ['-displayfd', '3', '-screen', '0', '1280x800x24', '-nolisten', 'tcp'], {
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+  });
+  let written = '';
+  let said = '';
+  return new Promise((done, fail) => {
+    child.stdio[3].on('data', (chunk) => {
+      written += chunk.toString();
+      const number = written.match(/^(\d+)\n/);
+      if (number) done({ child, display: `:${number[1]}` });
+    });
+    child.stderr.on('data', (chunk) => {
+      said += chunk.toString();
+    });
+    child.once('error', fail);
+    child.once('exit', (code, signal) => fail(new Error(`Xvfb exited (${code ?? signal}) before it was ready: ${said.trim()}`)));
+  });
+}
+
+// A WebKitWebDriver session on a fresh Xvfb. Now and then, on a loaded machine, the MiniBrowser never answers its
+// driver and the new-session request hangs: after SESSION_TIMEOUT_MS both processes go and the next try starts anew.
+const SESSION_TIMEOUT_MS = 60_000;
+const SESSION_TRIES = 3;
+
+async function webkitSession(caps, proxy) {
+  const { Builder } = await import('selenium-webdriver');
+  const failures = [];
+  for (let attempt = 1; attempt <= SESSION_TRIES; attempt += 1) {
+    const screen = await xvfb();
+    const port = await freePort();
+    const proxyUrl = `http://127.0.0.1:${proxy.port}`;
+    // The session's proxy capability sends pages through the dead proxy; the environment does the same for anything
+    // else the browser's network process fetches.
+    const driverProcess = launch(WEBKIT_DRIVER, [`--port=${port}`, '--host=127.0.0.1'], {
+      env: { ...process.env, DISPLAY: screen.display, http_proxy: proxyUrl, https_proxy: proxyUrl, no_proxy: '127.0.0.1' },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    const processes = [driverProcess, screen.child];
+    try {
+      const driver = await within(SESSION_TIMEOUT_MS, 'a WebKitWebDriver session', (async () => {
+        // WebKitWebDriver says nothing when it is listening: the session request retries until it is.
+        for (let connect = 0; ; connect += 1) {
+          try {
+            return await new Builder().usingServer(`http://127.0.0.1:${port}`).withCapabilities(caps).build();
+          } catch (error) {
+            if (connect >= 40 || !/ECONNREFUSED/.test(String(error))) throw error;
+            await new Promise((done) => setTimeout(done, 250));
+          }
+        }
+      })());
+      if (attempt > 1) console.log(`     (webkit: session on try ${attempt}, after: ${failures.join('; ')})`);
+      return { driver, processes };
+    } catch (error) {
+      failures.push(error.message);
+      processes.forEach(stop);
+    }
+  }
+  throw new Error(`no WebKitWebDriver session in ${SESSION_TRIES} tries: ${failures.join('; ')}`);
 }
 
 async function webkit(url, proxy, { webgpu = false } = {}) {
-  const { Builder, Capabilities } = await import('selenium-webdriver');
-  // The MiniBrowser draws a real window: a private X server, its display number written by Xvfb itself.
-  const xvfb = await start('Xvfb', ['-displayfd', '3', '-screen', '0', '1280x800x24', '-nolisten', 'tcp'], {
-    ready: (out) => /^\d+\n/m.test(out), extraFd: true,
+  const { Capabilities } = await import('selenium-webdriver');
+  const caps = new Capabilities({
+    browserName: 'MiniBrowser',
+    // The MiniBrowser draws a real window (on Xvfb). WebKit's WebGPU is a preview feature, off by default.
+    'webkitgtk:browserOptions': { binary: MINIBROWSER, args: ['--automation', ...(webgpu ? ['--features=+WebGPU'] : [])] },
+    proxy: { proxyType: 'manual', httpProxy: `127.0.0.1:${proxy.port}`, sslProxy: `127.0.0.1:${proxy.port}`, noProxy: ['127.0.0.1'] },
   });
-  const display = `:${xvfb.output().match(/^(\d+)\n/m)[1]}`;
-  const port = await freePort();
-  const proxyUrl = `http://127.0.0.1:${proxy.port}`;
-  let driverProcess;
-  try {
-    // The session's proxy capability sends pages through the dead proxy; the environment does the same for anything
-    // else the browser's network process fetches. It says nothing when ready: the first session request retries.
-    driverProcess = spawn(WEBKIT_DRIVER, [`--port=${port}`, '--host=127.0.0.1'], {
-      env: { ...process.env, DISPLAY: display, http_proxy: proxyUrl, https_proxy: proxyUrl, no_proxy: '127.0.0.1' },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    const caps = new Capabilities({
-      browserName: 'MiniBrowser',
-      // WebKit's WebGPU is a preview feature, off by default.
-      'webkitgtk:browserOptions': { binary: MINIBROWSER, args: ['--automation', ...(webgpu ? ['--features=+WebGPU'] : [])] },
-      proxy: { proxyType: 'manual', httpProxy: `127.0.0.1:${proxy.port}`, sslProxy: `127.0.0.1:${proxy.port}`, noProxy: ['127.0.0.1'] },
-    });
-    let driver;
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        driver = await new Builder().usingServer(`http://127.0.0.1:${port}`).withCapabilities(caps).build();
-        break;
-      } catch (error) {
-        // WebKitWebDriver may not be listening yet.
-        if (attempt >= 20 || !/ECONNREFUSED/.test(String(error))) throw error;
-        await new Promise((done) => setTimeout(done, 250));
-      }
+  const { driver, processes } = await webkitSession(caps, proxy);
+  const close = async () => {
+    try {
+      await within(15_000, 'closing the WebKit session', driver.quit());
+    } finally {
+      processes.forEach(stop);
     }
+  };
+  try {
     await driver.manage().setTimeouts({ script: CALL_TIMEOUT_MS, pageLoad: 60_000 });
     await driver.get(url);
     await driver.wait(() => driver.executeScript('return window.enginesReady === true'), 60_000);
@@ -258,18 +317,10 @@ async function webkit(url, proxy, { webgpu = false } = {}) {
         if (reply.error) throw new Error(`${method} failed in WebKit: ${reply.error}`);
         return reply.value === undefined ? undefined : JSON.parse(reply.value);
       },
-      close: async () => {
-        try {
-          await driver.quit();
-        } finally {
-          stop(driverProcess);
-          stop(xvfb.child);
-        }
-      },
+      close,
     };
   } catch (error) {
-    if (driverProcess) stop(driverProcess);
-    stop(xvfb.child);
+    await close().catch(() => {});
     throw error;
   }
 }
@@ -312,6 +363,7 @@ async function exercise(engine, cases, reference, proxy) {
   const offered = adapter ? `adapter ${JSON.stringify(adapter)}, so the GPU checks run`
     : { absent: 'not offered', present: 'offered, but no adapter' }[env.webgpu.api] ?? `not offered (navigator.gpu is ${env.webgpu.api})`;
   console.log(`     ${label}: ${engine.version}; WebGPU ${offered}${env.webgpu.error ? ` (${env.webgpu.error})` : ''}`);
+  if (engine.expectAdapter) check(Boolean(adapter), `${label}: finds the Vulkan adapter of $VK_ICD_FILENAMES`, process.env.VK_ICD_FILENAMES);
   check(env.outside.startsWith('refused'), `${label}: a request for a host outside 127.0.0.1 gets no answer`, env.outside);
   if (proxy) {
     const probes = proxy.seen.filter((line) => line.includes(OUTSIDE_HOST));
