@@ -70,88 +70,137 @@ def attrs(node) -> dict:
     return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
 
 
-def recover_graph(model) -> tuple[list[dict], dict[str, np.ndarray], int]:
-    """Walk the ONNX nodes and rebuild the network as vitrine ops plus float tensors."""
-    graph = model.graph
-    consts = constant_values(graph)
-    producers = {out: node for node in graph.node for out in node.output}
-    style_count = None
+class Multistyle26Recovery:
+    """Walks multistyle26's fp32 graph (a PyTorch export) and rebuilds it as vitrine ops plus float tensors.
 
-    def pad_amount(pad_node) -> int:
-        # PyTorch's F.pad export: Concat(Constant[left, right, top, bottom], zeros) -> ... -> Pad.
-        concat = producers[pad_node.input[1]]
+    PyTorch spells a layer out as several nodes: a reflect padding as Constant, ConstantOfShape, Concat, Reshape,
+    Slice, Transpose and Cast feeding a Pad, a conditional instance norm as some twenty arithmetic nodes. Each such
+    pattern is handled at one node (its Conv, its first ReduceMean), which reads the rest of it through `producers`
+    or by name; the other nodes of a pattern emit nothing (PATTERN_PARTS). If one were skipped wrongly, self_check's
+    comparison with onnxruntime would fail.
+    """
+
+    # Op types that occur only as parts of a pattern handled at another node.
+    PATTERN_PARTS = {"Constant", "ConstantOfShape", "Concat", "Reshape", "Slice", "Transpose", "Cast", "Pad",
+                     "Unsqueeze", "Mul", "ReduceSum", "Sub", "Pow", "Sqrt", "Div"}
+
+    def __init__(self, model):
+        self.graph = model.graph
+        self.constants = constant_values(self.graph)
+        self.producers = {out: node for node in self.graph.node for out in node.output}
+        self.graph_outputs = {value.name for value in self.graph.output}
+        self.alias: dict[str, str] = {}  # ONNX value name -> vitrine value name
+        self.ops: list[dict] = []
+        self.tensors: dict[str, np.ndarray] = {}
+        self.style_count: int | None = None
+
+    def recover(self) -> tuple[list[dict], dict[str, np.ndarray], int]:
+        for node in self.graph.node:
+            if node.op_type in self.PATTERNS:
+                self.PATTERNS[node.op_type](self, node)
+            elif node.op_type not in self.PATTERN_PARTS:
+                raise SystemExit(f"{node.name}: unsupported op {node.op_type}; convert.py converts only "
+                                 f"{', '.join(self.PATTERNS)} and the parts of their patterns")
+        return self.ops, self.tensors, self.style_count
+
+    def name_of(self, value: str) -> str:
+        return self.alias.get(value, value)
+
+    def pad_amount(self, pad_node) -> int:
+        """The padding of PyTorch's F.pad export, Concat(Constant[left, right, top, bottom], zeros) -> ... -> Pad;
+        vitrine's conv2d takes one amount for all four sides."""
+        concat = self.producers[pad_node.input[1]]
         while concat.op_type != "Concat":
-            concat = producers[concat.input[0]]
-        spatial = consts[concat.input[0]]
+            concat = self.producers[concat.input[0]]
+        spatial = self.constants[concat.input[0]]
         if len(set(spatial.tolist())) != 1:
             raise SystemExit(f"asymmetric padding {spatial} in {pad_node.name}")
         return int(spatial[0])
 
-    alias: dict[str, str] = {}  # ONNX value name -> vitrine tensor name
-
-    def name_of(value: str) -> str:
-        return alias.get(value, value)
-
-    ops: list[dict] = []
-    tensors: dict[str, np.ndarray] = {}
-    for node in graph.node:
+    def reflect_padded_conv(self, node) -> None:
+        """Conv of a reflect Pad: emits conv2d named after the weight (`contract.0.w` -> `contract.0`), with the
+        float weight and bias (quantised later) and the Pad's amount."""
         a = attrs(node)
-        out = node.output[0]
-        if node.op_type == "Conv":
-            pad_node = producers[node.input[0]]
-            if pad_node.op_type != "Pad" or attrs(pad_node).get("mode") != b"reflect":
-                raise SystemExit(f"{node.name}: expected a reflect Pad before the conv")
-            layer = node.input[1].removesuffix(".w")
-            weight = consts[node.input[1]]
-            tensors[f"{layer}.weight"] = weight
-            if len(node.input) > 2 and node.input[2]:
-                tensors[f"{layer}.bias"] = consts[node.input[2]]
-            if a.get("dilations", [1, 1]) != [1, 1] or any(a.get("pads", [0, 0, 0, 0])):
-                raise SystemExit(f"{node.name}: dilation and implicit padding are not supported")
-            stride = a.get("strides", [1, 1])
-            if stride[0] != stride[1]:
-                raise SystemExit(f"{node.name}: unequal strides")
-            ops.append({
-                "op": "conv2d", "name": layer, "input": name_of(pad_node.input[0]), "output": layer,
-                "weight": f"{layer}.weight", "weight_scale": f"{layer}.weight_scale",
-                "bias": f"{layer}.bias" if f"{layer}.bias" in tensors else None,
-                "stride": int(stride[0]), "pad": pad_amount(pad_node), "pad_mode": "reflect",
-                "groups": int(a.get("group", 1)),
-            })
-            alias[out] = layer
-        elif node.op_type == "ReduceMean" and out.endswith("/norm/ReduceMean_output_0"):
-            # The first node of a spelled-out conditional instance norm; its parts are read by name below.
-            layer = out.split("/")[1]
-            gamma, beta = consts[f"{layer}.norm.gamma"], consts[f"{layer}.norm.beta"]
-            style_count = style_count or gamma.shape[0]
-            eps = float(consts[producers[f"/{layer}/norm/Add_output_0"].input[1]])
-            tensors[f"{layer}.norm.gamma"], tensors[f"{layer}.norm.beta"] = gamma, beta
-            ops.append({
-                "op": "instance_norm", "name": f"{layer}.norm", "input": name_of(node.input[0]),
-                "output": f"{layer}.norm", "eps": eps,
-                "affine": {"style_table": {"gamma": f"{layer}.norm.gamma", "beta": f"{layer}.norm.beta"}},
-            })
-            alias[f"/{layer}/norm/Add_1_output_0"] = f"{layer}.norm"
-        elif node.op_type in ("Relu", "Sigmoid"):
-            kind = node.op_type.lower()
-            src = name_of(node.input[0])
-            target = "stylized" if out in [o.name for o in graph.output] else f"{src}.{kind}"
-            ops.append({"op": kind, "input": src, "output": target})
-            alias[out] = target
-        elif node.op_type == "Add" and "/norm/" not in out:
-            target = out.strip("/").removesuffix("_output_0").lower()
-            ops.append({"op": "add", "inputs": [name_of(node.input[0]), name_of(node.input[1])], "output": target})
-            alias[out] = target
-        elif node.op_type == "Resize":
-            scales = consts[node.input[2]]
-            if a.get("mode") != b"nearest" or scales[2] != scales[3] or list(scales[:2]) != [1, 1]:
-                raise SystemExit(f"{node.name}: only nearest upsampling by an equal integer factor is supported")
-            layer = out.split("/")[1]
-            target = f"{layer}.upsample"
-            ops.append({"op": "upsample_nearest", "input": name_of(node.input[0]), "output": target,
-                        "factor": int(scales[2])})
-            alias[out] = target
-    return ops, tensors, style_count
+        pad_node = self.producers[node.input[0]]
+        if pad_node.op_type != "Pad" or attrs(pad_node).get("mode") != b"reflect":
+            raise SystemExit(f"{node.name}: expected a reflect Pad before the conv")
+        layer = node.input[1].removesuffix(".w")
+        self.tensors[f"{layer}.weight"] = self.constants[node.input[1]]
+        if len(node.input) > 2 and node.input[2]:
+            self.tensors[f"{layer}.bias"] = self.constants[node.input[2]]
+        if a.get("dilations", [1, 1]) != [1, 1] or any(a.get("pads", [0, 0, 0, 0])):
+            raise SystemExit(f"{node.name}: dilation and implicit padding are not supported")
+        stride = a.get("strides", [1, 1])
+        if stride[0] != stride[1]:
+            raise SystemExit(f"{node.name}: unequal strides")
+        self.ops.append({
+            "op": "conv2d", "name": layer, "input": self.name_of(pad_node.input[0]), "output": layer,
+            "weight": f"{layer}.weight", "weight_scale": f"{layer}.weight_scale",
+            "bias": f"{layer}.bias" if f"{layer}.bias" in self.tensors else None,
+            "stride": int(stride[0]), "pad": self.pad_amount(pad_node), "pad_mode": "reflect",
+            "groups": int(a.get("group", 1)),
+        })
+        self.alias[node.output[0]] = layer
+
+    def conditional_instance_norm(self, node) -> None:
+        """The first ReduceMean of a conditional instance norm (`/<layer>/norm/ReduceMean`): emits instance_norm
+        with the layer's gamma and beta tables [styles, channels] (`affine.style_table`) and the eps of its first
+        Add; the norm's output is its last Add. Its other ReduceMeans are parts of the pattern."""
+        if not node.output[0].endswith("/norm/ReduceMean_output_0"):
+            return
+        layer = node.output[0].split("/")[1]
+        gamma, beta = self.constants[f"{layer}.norm.gamma"], self.constants[f"{layer}.norm.beta"]
+        self.style_count = self.style_count or gamma.shape[0]
+        eps = float(self.constants[self.producers[f"/{layer}/norm/Add_output_0"].input[1]])
+        self.tensors[f"{layer}.norm.gamma"], self.tensors[f"{layer}.norm.beta"] = gamma, beta
+        self.ops.append({
+            "op": "instance_norm", "name": f"{layer}.norm", "input": self.name_of(node.input[0]),
+            "output": f"{layer}.norm", "eps": eps,
+            "affine": {"style_table": {"gamma": f"{layer}.norm.gamma", "beta": f"{layer}.norm.beta"}},
+        })
+        self.alias[f"/{layer}/norm/Add_1_output_0"] = f"{layer}.norm"
+
+    def relu_or_sigmoid(self, node) -> None:
+        """Relu or Sigmoid: emits relu or sigmoid; the graph's output is named `stylized`."""
+        kind = node.op_type.lower()
+        source = self.name_of(node.input[0])
+        output = "stylized" if node.output[0] in self.graph_outputs else f"{source}.{kind}"
+        self.ops.append({"op": kind, "input": source, "output": output})
+        self.alias[node.output[0]] = output
+
+    def residual_add(self, node) -> None:
+        """Add outside a norm (a residual connection): emits add. The Adds inside a norm are parts of it."""
+        if "/norm/" in node.output[0]:
+            return
+        output = node.output[0].strip("/").removesuffix("_output_0").lower()
+        self.ops.append({"op": "add", "inputs": [self.name_of(node.input[0]), self.name_of(node.input[1])],
+                         "output": output})
+        self.alias[node.output[0]] = output
+
+    def nearest_upsample(self, node) -> None:
+        """Resize, nearest, by the same integer factor on both spatial axes: emits upsample_nearest."""
+        scales = self.constants[node.input[2]]
+        if attrs(node).get("mode") != b"nearest" or scales[2] != scales[3] or list(scales[:2]) != [1, 1]:
+            raise SystemExit(f"{node.name}: only nearest upsampling by an equal integer factor is supported")
+        output = f"{node.output[0].split('/')[1]}.upsample"
+        self.ops.append({"op": "upsample_nearest", "input": self.name_of(node.input[0]), "output": output,
+                         "factor": int(scales[2])})
+        self.alias[node.output[0]] = output
+
+    # Op type -> the pattern handled at its nodes.
+    PATTERNS = {
+        "Conv": reflect_padded_conv,
+        "ReduceMean": conditional_instance_norm,
+        "Relu": relu_or_sigmoid,
+        "Sigmoid": relu_or_sigmoid,
+        "Add": residual_add,
+        "Resize": nearest_upsample,
+    }
+
+
+def recover_multistyle26(model) -> tuple[list[dict], dict[str, np.ndarray], int]:
+    """multistyle26's vitrine ops, float tensors and number of styles."""
+    return Multistyle26Recovery(model).recover()
 
 
 def write_model(out_path: Path, name: str, source: Path, image_input: dict, style: dict, output: str,
@@ -284,7 +333,7 @@ def self_check(model_path: Path, ops, tensors) -> None:
 def convert_multistyle26(out_path: Path) -> None:
     source = onnx_path()
     model = onnx.load(str(source))
-    ops, float_tensors, style_count = recover_graph(model)
+    ops, float_tensors, style_count = recover_multistyle26(model)
     self_check(source, ops, float_tensors)
 
     stored: dict[str, np.ndarray] = {}
