@@ -22,8 +22,10 @@ its weights and scales are kept exactly, biases are dequantised as onnxruntime's
 (float32(int32) * scale, in f32), and its int8 activations become float (models/float_activations.py removes every
 activation Q/DQ chain; that float-activation file is the reference).
 
-The graph is recovered from the ONNX node list, then checked: a NumPy run of the recovered graph with the stored
-weights must match onnxruntime on the (float-activation) ONNX file, or the conversion fails.
+The graph is recovered from the ONNX node list by one handler per ONNX pattern (Multistyle26Recovery,
+ArbitraryRecovery: a table from op type to its patterns; anything else is refused), then checked: a NumPy run of the
+recovered graph with the stored weights must match onnxruntime on the (float-activation) ONNX file, or the
+conversion fails.
 
     python models/convert.py                 # writes all three models into models/
     python models/convert.py --check         # fails unless it reproduces all three committed files byte for byte
@@ -413,7 +415,7 @@ class Dequantized:
     q: np.ndarray
     scale: np.ndarray
     axis: int
-    source: str  # the initializer's name, a TF scope such as transformer/contract/conv1/weights_quant/...
+    source: str  # the initializer's name, e.g. transformer/residual/residual1/conv1/weights: scope + tensor
     value: np.ndarray  # float32(q) * scale, as onnxruntime computes it
     kind = "dequantized constant"
 
