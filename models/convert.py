@@ -41,6 +41,7 @@ import tempfile
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import onnx
@@ -83,7 +84,7 @@ class Multistyle26Recovery:
     """
 
     # Op types that occur only as parts of a pattern handled at another node.
-    PATTERN_PARTS = {"Constant", "ConstantOfShape", "Concat", "Reshape", "Slice", "Transpose", "Cast", "Pad",
+    PATTERN_PARTS: ClassVar[set[str]] = {"Constant", "ConstantOfShape", "Concat", "Reshape", "Slice", "Transpose", "Cast", "Pad",
                      "Unsqueeze", "Mul", "ReduceSum", "Sub", "Pow", "Sqrt", "Div"}
 
     def __init__(self, model):
@@ -190,7 +191,7 @@ class Multistyle26Recovery:
         self.alias[node.output[0]] = output
 
     # Op type -> the pattern handled at its nodes.
-    PATTERNS = {
+    PATTERNS: ClassVar[dict] = {
         "Conv": reflect_padded_conv,
         "ReduceMean": conditional_instance_norm,
         "Relu": relu_or_sigmoid,
@@ -857,7 +858,7 @@ class ArbitraryRecovery:
     # Op type -> its patterns, tried in order. Where an op has a general form (Conv, GlobalAveragePool, Add) it comes
     # last and refuses what it cannot convert itself; Sub, Mul, Sqrt and Reciprocal occur only inside an instance
     # norm, so a node that is none of their norm steps is refused by `recover`. Any other op type is refused there.
-    PATTERNS = {
+    PATTERNS: ClassVar[dict] = {
         "DequantizeLinear": (dequantized_constant,),
         "Conv": (style_vector_conv, image_conv),
         "Pad": (reflect_pad,),
