@@ -68,6 +68,7 @@ wasm-target:
 # The three model files must be exactly what the converter makes from the pinned package.
 model-check: venv
 	$(PYTHON) models/convert.py --check
+	$(PYTHON) -m unittest discover -s models -p "test_*.py"
 
 cargo-test: system-deps
 	$(GPU_TEST_ENV) $(CARGO) test
