@@ -139,8 +139,8 @@ pub struct StyleParams(pub Vec<f32>);
 impl StyleParams {
     /// Mixes each norm's style table with normalised style weights (from `StyleSpec::resolve`).
     pub fn mix(graph: &Graph, weights: &[f32]) -> Self {
-        let mut params = vec![0.0f32; graph.style_params_len];
-        for node in &graph.nodes {
+        let mut params = vec![0.0f32; graph.style_params_len()];
+        for node in graph.nodes() {
             let Op::InstanceNorm(norm) = &node.op else { continue };
             let NormAffine::StyleTable { gamma, beta } = &norm.affine else { continue };
             let c = norm.channels;
@@ -157,8 +157,8 @@ impl StyleParams {
 
     /// Projects a checked style vector (see `check_vector`) through each norm's gamma and beta convolutions.
     pub fn project(graph: &Graph, vector: &[f32]) -> Self {
-        let mut params = vec![0.0f32; graph.style_params_len];
-        for node in &graph.nodes {
+        let mut params = vec![0.0f32; graph.style_params_len()];
+        for node in graph.nodes() {
             let Op::InstanceNorm(norm) = &node.op else { continue };
             let NormAffine::FromVector { gamma, beta } = &norm.affine else { continue };
             let c = norm.channels;

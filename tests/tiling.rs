@@ -48,7 +48,7 @@ fn streamed_tiles_match_the_whole_image() {
         for (name, model, style) in cases() {
             let options = Options { style, ..Options::default() };
             let whole = Styler::new(model.clone(), backend).unwrap().stylize(w, h, &rgba, &options).unwrap();
-            let mut tiled = Styler::new(model, backend).unwrap().with_forced_tiles(Some(64));
+            let mut tiled = Styler::new(model, backend).unwrap().with_tile_size(Some(64)).unwrap();
             let plan = tiled.tile_plan(w, h).unwrap();
             assert!(matches!(plan.mode, Mode::Streamed { ref tiles, .. } if tiles.len() == 16), "{plan:?}");
             let quality = psnr(&whole, &tiled.stylize(w, h, &rgba, &options).unwrap());

@@ -109,14 +109,14 @@ impl GpuExecutor {
             return Err(Error::GpuUnavailable { reason });
         }
         let limit = ctx.max_buffer();
-        let style_bytes = graph.style_params_len.max(1) as u64 * 4;
+        let style_bytes = graph.style_params_len().max(1) as u64 * 4;
         if style_bytes > limit {
             return Err(Error::GpuBufferLimit { needed: style_bytes, limit });
         }
         let mut pipelines = Pipelines::new();
         let setup = ctx.scoped("uploading the model", || {
-            let mut convs = Vec::with_capacity(graph.nodes.len());
-            for node in &graph.nodes {
+            let mut convs = Vec::with_capacity(graph.nodes().len());
+            for node in graph.nodes() {
                 convs.push(match &node.op {
                     Op::Conv2d(conv) => Some(weights::upload(&ctx.device, conv, limit)?),
                     _ => None,
@@ -140,8 +140,8 @@ impl GpuExecutor {
             pipelines,
             convs,
             style,
-            style_len: graph.style_params_len,
-            node_count: graph.nodes.len(),
+            style_len: graph.style_params_len(),
+            node_count: graph.nodes().len(),
             plans: Vec::new(),
             clock: 0,
             plain_convs: false,
@@ -188,11 +188,11 @@ impl GpuExecutor {
     /// Runs `graph` (the one given to `new`) on a planar input; one submission per call.
     pub async fn run(&mut self, graph: &Graph, input: &Tensor, params: &StyleParams) -> Result<Tensor> {
         self.ctx.health.check()?;
-        if graph.nodes.len() != self.node_count || params.0.len() != self.style_len {
-            return Err(Error::graph("this GPU executor was built for a different graph"));
+        if graph.nodes().len() != self.node_count || params.0.len() != self.style_len {
+            return Err(Error::internal("this GPU executor was built for a different graph"));
         }
-        if input.shape.channels != graph.input_channels || input.data.len() != input.shape.len() {
-            return Err(Error::graph(format!("the input {:?} does not fit this graph", input.shape)));
+        if input.shape.channels != graph.input_channels() || input.data.len() != input.shape.len() {
+            return Err(Error::internal(format!("the input {:?} does not fit this graph", input.shape)));
         }
         let key = PlanKey::Graph { height: input.shape.height, width: input.shape.width };
         let slot = self.plan(graph, key).await?;
@@ -209,11 +209,11 @@ impl GpuExecutor {
         params: &StyleParams,
     ) -> Result<Tensor> {
         self.ctx.health.check()?;
-        if graph.nodes.len() != self.node_count || params.0.len() != self.style_len || upto >= graph.nodes.len() {
-            return Err(Error::graph("this GPU executor was built for a different graph"));
+        if graph.nodes().len() != self.node_count || params.0.len() != self.style_len || upto >= graph.nodes().len() {
+            return Err(Error::internal("this GPU executor was built for a different graph"));
         }
-        if input.shape.channels != graph.input_channels || input.data.len() != input.shape.len() {
-            return Err(Error::graph(format!("the input {:?} does not fit this graph", input.shape)));
+        if input.shape.channels != graph.input_channels() || input.data.len() != input.shape.len() {
+            return Err(Error::internal(format!("the input {:?} does not fit this graph", input.shape)));
         }
         let key = PlanKey::Prefix { upto, height: input.shape.height, width: input.shape.width };
         let slot = self.plan(graph, key).await?;
@@ -225,14 +225,14 @@ impl GpuExecutor {
     /// that node. For a tiled run that keeps whole-image tensors in host memory; one submission per call.
     pub async fn run_conv_tile(&mut self, graph: &Graph, node: usize, input: &Tensor) -> Result<Tensor> {
         self.ctx.health.check()?;
-        if graph.nodes.len() != self.node_count {
-            return Err(Error::graph("this GPU executor was built for a different graph"));
+        if graph.nodes().len() != self.node_count {
+            return Err(Error::internal("this GPU executor was built for a different graph"));
         }
-        let Some(Op::Conv2d(conv)) = graph.nodes.get(node).map(|n| &n.op) else {
-            return Err(Error::graph(format!("node {node} is not a convolution")));
+        let Some(Op::Conv2d(conv)) = graph.nodes().get(node).map(|n| &n.op) else {
+            return Err(Error::internal(format!("node {node} is not a convolution")));
         };
         if input.data.len() != input.shape.len() {
-            return Err(Error::graph(format!("the tile {:?} holds {} values", input.shape, input.data.len())));
+            return Err(Error::internal(format!("the tile {:?} holds {} values", input.shape, input.data.len())));
         }
         plan::conv_tile_shape(conv, input.shape)?;
         let key = PlanKey::ConvTile { node, height: input.shape.height, width: input.shape.width };
@@ -262,8 +262,8 @@ impl GpuExecutor {
             }
             PlanKey::ConvTile { node, height, width } => {
                 let build = || {
-                    let Some(Op::Conv2d(conv)) = graph.nodes.get(node).map(|n| &n.op) else {
-                        return Err(Error::graph(format!("node {node} is not a convolution")));
+                    let Some(Op::Conv2d(conv)) = graph.nodes().get(node).map(|n| &n.op) else {
+                        return Err(Error::internal(format!("node {node} is not a convolution")));
                     };
                     let shape = Shape::new(conv.weights.in_per_group * conv.groups, height, width);
                     Plan::conv_tile(ctx, pipelines, &res, conv, node, shape)
@@ -377,7 +377,7 @@ pub async fn probe() -> Result<AdapterSummary> {
 /// The kernels a graph's ops run on, so their pipelines are built before the first image.
 fn kernels_used(graph: &Graph) -> Vec<Kernel> {
     let mut used = Vec::new();
-    for node in &graph.nodes {
+    for node in graph.nodes() {
         let kernels: &[Kernel] = match &node.op {
             Op::Conv2d(conv) => &[weights::conv_kernel(conv, false)],
             Op::InstanceNorm(_) => &[Kernel::NormStats, Kernel::NormApply],
