@@ -753,3 +753,37 @@ fn a_lost_device_is_an_error_and_the_styler_recovers_on_a_new_one() {
     assert_eq!(before, after);
     assert!(!styler.gpu().unwrap().is_lost());
 }
+
+/// A device lost in the middle of a streamed run (during the layered statistics pass, after a few conv bands) and
+/// before a style-vector run: the Styler opens a new device and the caller gets the same pixels.
+#[test]
+fn a_device_lost_mid_run_recovers_with_the_same_pixels() {
+    if executor(&Model::builtin().unwrap().graph).is_none() {
+        return;
+    }
+    let (w, h) = (96u32, 72u32);
+    let rgba = synthetic_image(w as usize, h as usize);
+    let options = vitrine::Options { style: StyleSpec::Preset(19), ..vitrine::Options::default() };
+    let mut tiled = vitrine::Styler::new(Model::builtin().unwrap(), vitrine::Backend::Gpu)
+        .unwrap()
+        .with_tile_size(Some(64))
+        .unwrap();
+    assert!(matches!(tiled.tile_plan(w, h).unwrap().mode, vitrine::tiling::Mode::Streamed { .. }));
+    let before = tiled.stylize(w, h, &rgba, &options).unwrap();
+    tiled.gpu().unwrap().lose_device_after(3);
+    let after = tiled.stylize(w, h, &rgba, &options).unwrap();
+    assert_eq!(before, after, "a streamed run after a loss mid-run");
+    assert!(!tiled.gpu().unwrap().is_lost());
+
+    let transformer = Model::builtin_arbitrary().unwrap();
+    let mut styler = vitrine::Styler::new(transformer, vitrine::Backend::Gpu)
+        .unwrap()
+        .with_predictor(Model::builtin_predictor().unwrap())
+        .unwrap();
+    let vector = styler.style_vector(w, h, &rgba).unwrap();
+    let options = vitrine::Options { style: StyleSpec::Vector(vector), strength: 0.6, ..vitrine::Options::default() };
+    let before = styler.stylize(w, h, &rgba, &options).unwrap();
+    styler.gpu().unwrap().lose_device_after(0);
+    let after = styler.stylize(w, h, &rgba, &options).unwrap();
+    assert_eq!(before, after, "a style-vector run after a loss");
+}
