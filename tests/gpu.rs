@@ -11,30 +11,8 @@ use vitrine::gpu::GpuExecutor;
 use vitrine::graph::{Conv2d, ConvWeights, Graph, InstanceNorm, Node, NormAffine, Op, PadMode, Padding, Shape, Tensor};
 use vitrine::{Error, Model, StyleParams, StyleSpec};
 
-/// xorshift64*: enough randomness for weights and inputs, and the same every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    /// Uniform in -1..1.
-    fn f32(&mut self) -> f32 {
-        (self.next() >> 40) as f32 / (1u64 << 23) as f32 - 1.0
-    }
-
-    fn i8(&mut self) -> i8 {
-        (self.next() >> 56) as u8 as i8
-    }
-
-    fn tensor(&mut self, shape: Shape) -> Tensor {
-        Tensor { shape, data: (0..shape.len()).map(|_| self.f32()).collect() }
-    }
-}
+mod common;
+use common::Rng;
 
 fn executor(graph: &Graph) -> Option<GpuExecutor> {
     match pollster::block_on(GpuExecutor::new(graph)) {
@@ -65,12 +43,7 @@ fn max_abs(t: &Tensor) -> f32 {
 
 /// PSNR for values in 0..1.
 fn psnr(a: &Tensor, b: &Tensor) -> f64 {
-    let mse = a.data.iter().zip(&b.data).map(|(x, y)| f64::from(x - y).powi(2)).sum::<f64>() / a.data.len() as f64;
-    if mse == 0.0 {
-        f64::INFINITY
-    } else {
-        10.0 * (1.0 / mse).log10()
-    }
+    common::psnr_unit(&a.data, &b.data)
 }
 
 fn node(name: &str, op: Op, inputs: Vec<usize>, output: usize) -> Node {
