@@ -11,30 +11,8 @@ use vitrine::gpu::GpuExecutor;
 use vitrine::graph::{Conv2d, ConvWeights, Graph, InstanceNorm, Node, NormAffine, Op, PadMode, Padding, Shape, Tensor};
 use vitrine::{Error, Model, StyleParams, StyleSpec};
 
-/// xorshift64*: enough randomness for weights and inputs, and the same every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    /// Uniform in -1..1.
-    fn f32(&mut self) -> f32 {
-        (self.next() >> 40) as f32 / (1u64 << 23) as f32 - 1.0
-    }
-
-    fn i8(&mut self) -> i8 {
-        (self.next() >> 56) as u8 as i8
-    }
-
-    fn tensor(&mut self, shape: Shape) -> Tensor {
-        Tensor { shape, data: (0..shape.len()).map(|_| self.f32()).collect() }
-    }
-}
+mod common;
+use common::Rng;
 
 fn executor(graph: &Graph) -> Option<GpuExecutor> {
     match pollster::block_on(GpuExecutor::new(graph)) {
@@ -65,12 +43,7 @@ fn max_abs(t: &Tensor) -> f32 {
 
 /// PSNR for values in 0..1.
 fn psnr(a: &Tensor, b: &Tensor) -> f64 {
-    let mse = a.data.iter().zip(&b.data).map(|(x, y)| f64::from(x - y).powi(2)).sum::<f64>() / a.data.len() as f64;
-    if mse == 0.0 {
-        f64::INFINITY
-    } else {
-        10.0 * (1.0 / mse).log10()
-    }
+    common::psnr_unit(&a.data, &b.data)
 }
 
 fn node(name: &str, op: Op, inputs: Vec<usize>, output: usize) -> Node {
@@ -752,4 +725,38 @@ fn a_lost_device_is_an_error_and_the_styler_recovers_on_a_new_one() {
     let after = styler.stylize(24, 20, &rgba, &options).unwrap();
     assert_eq!(before, after);
     assert!(!styler.gpu().unwrap().is_lost());
+}
+
+/// A device lost in the middle of a streamed run (during the layered statistics pass, after a few conv bands) and
+/// before a style-vector run: the Styler opens a new device and the caller gets the same pixels.
+#[test]
+fn a_device_lost_mid_run_recovers_with_the_same_pixels() {
+    if executor(&Model::builtin().unwrap().graph).is_none() {
+        return;
+    }
+    let (w, h) = (96u32, 72u32);
+    let rgba = synthetic_image(w as usize, h as usize);
+    let options = vitrine::Options { style: StyleSpec::Preset(19), ..vitrine::Options::default() };
+    let mut tiled = vitrine::Styler::new(Model::builtin().unwrap(), vitrine::Backend::Gpu)
+        .unwrap()
+        .with_tile_size(Some(64))
+        .unwrap();
+    assert!(matches!(tiled.tile_plan(w, h).unwrap().mode, vitrine::tiling::Mode::Streamed { .. }));
+    let before = tiled.stylize(w, h, &rgba, &options).unwrap();
+    tiled.gpu().unwrap().lose_device_after(3);
+    let after = tiled.stylize(w, h, &rgba, &options).unwrap();
+    assert_eq!(before, after, "a streamed run after a loss mid-run");
+    assert!(!tiled.gpu().unwrap().is_lost());
+
+    let transformer = Model::builtin_arbitrary().unwrap();
+    let mut styler = vitrine::Styler::new(transformer, vitrine::Backend::Gpu)
+        .unwrap()
+        .with_predictor(Model::builtin_predictor().unwrap())
+        .unwrap();
+    let vector = styler.style_vector(w, h, &rgba).unwrap();
+    let options = vitrine::Options { style: StyleSpec::Vector(vector), strength: 0.6, ..vitrine::Options::default() };
+    let before = styler.stylize(w, h, &rgba, &options).unwrap();
+    styler.gpu().unwrap().lose_device_after(0);
+    let after = styler.stylize(w, h, &rgba, &options).unwrap();
+    assert_eq!(before, after, "a style-vector run after a loss");
 }

@@ -18,6 +18,8 @@ mod weights;
 
 pub use kernels::WORKGROUP_SIZE;
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use context::Context;
 use kernels::{Kernel, Pipelines};
 use plan::{Plan, Resources, Step};
@@ -87,7 +89,11 @@ pub struct GpuExecutor {
     /// Every conv the flat-packed weights allow on the plain `conv2d` kernel: the reference the faster kernels are
     /// tested against.
     plain_convs: bool,
+    /// Submissions left before the device is destroyed, for tests of a loss in the middle of a run (`NO_FAULT`: never).
+    lose_after: AtomicU32,
 }
+
+const NO_FAULT: u32 = u32::MAX;
 
 impl GpuExecutor {
     /// Creates a device on any adapter, software renderers included, uploads `graph`'s weights and builds the
@@ -145,6 +151,7 @@ impl GpuExecutor {
             plans: Vec::new(),
             clock: 0,
             plain_convs: false,
+            lose_after: AtomicU32::new(NO_FAULT),
         })
     }
 
@@ -162,6 +169,13 @@ impl GpuExecutor {
     pub fn lose_device(&self) {
         self.ctx.device.destroy();
         self.ctx.health.mark_lost("destroyed on request".into());
+    }
+
+    /// Destroys the device when `submissions` more submissions have gone out (0: at the next one), as a driver reset
+    /// in the middle of a tiled run would. For tests of what happens next.
+    #[doc(hidden)]
+    pub fn lose_device_after(&self, submissions: u32) {
+        self.lose_after.store(submissions, Ordering::Relaxed);
     }
 
     /// Plans cached: whole-graph plans per input size and conv-tile plans per (node, tile size).
@@ -289,6 +303,14 @@ impl GpuExecutor {
     async fn execute(&self, slot: usize, input: &Tensor, params: Option<&StyleParams>) -> Result<Tensor> {
         let plan = &self.plans[slot].1;
         let ctx = &self.ctx;
+        let left = self.lose_after.load(Ordering::Relaxed);
+        if left != NO_FAULT {
+            self.lose_after.store(left.saturating_sub(1), Ordering::Relaxed);
+            if left == 0 {
+                self.lose_after.store(NO_FAULT, Ordering::Relaxed);
+                self.lose_device();
+            }
+        }
 
         let (sender, receiver) = oneshot::channel();
         let submitted = ctx.scoped("running the network", || {

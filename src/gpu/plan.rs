@@ -8,7 +8,7 @@ use bytemuck::Pod;
 use wgpu::util::DeviceExt;
 
 use super::context::Context;
-use super::kernels::{grid, grid_for_elements, Kernel, Pipelines};
+use super::kernels::{grid, grid_for_elements, Kernel, Pipelines, DEPTHWISE_PIXELS, OC4_PIXELS};
 use super::uniforms::{ConvParams, EltParams, NormParams, PoolParams, UpsampleParams};
 use super::weights::{conv_kernel, ConvBuffers};
 use crate::error::{Error, Result};
@@ -358,8 +358,8 @@ fn conv_dispatch(step: &ConvStep, res: &Resources, uniforms: &mut Uniforms, max_
     let kernel = conv_kernel(conv, res.plain_convs);
     // Invocations: one per 4 pixels of a row for 4 channels, per 8 pixels of a row for one channel, or per value.
     let work = match kernel {
-        Kernel::Conv2dOc4 => (out.channels / 4 * out.height * out.width.div_ceil(4)) as u64,
-        Kernel::Conv2dDepthwise => (out.channels * out.height * out.width.div_ceil(8)) as u64,
+        Kernel::Conv2dOc4 => (out.channels / 4 * out.height * out.width.div_ceil(OC4_PIXELS as usize)) as u64,
+        Kernel::Conv2dDepthwise => (out.channels * out.height * out.width.div_ceil(DEPTHWISE_PIXELS as usize)) as u64,
         _ => out.len() as u64,
     };
     if res.convs.get(node).and_then(Option::as_ref).is_none() {

@@ -403,3 +403,22 @@ mod tests {
         println!("min side {}", model.min_side);
     }
 }
+
+#[cfg(test)]
+mod format_tests {
+    use super::{FORMAT_NAME, FORMAT_VERSION, METADATA_KEY};
+
+    /// The converter writes what this loader reads: its format name, version and metadata key are copies of these
+    /// constants (Python cannot import them), held equal here.
+    #[test]
+    fn the_converter_writes_the_format_this_build_reads() {
+        let converter = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/models/convert.py")).unwrap();
+        let value_of = |name: &str| {
+            let line = converter.lines().find(|line| line.starts_with(&format!("{name} = "))).unwrap_or_default();
+            line.split_once(" = ").map(|(_, v)| v.trim().trim_matches('"').to_string()).unwrap_or_default()
+        };
+        assert_eq!(value_of("FORMAT_NAME"), FORMAT_NAME, "models/convert.py's FORMAT_NAME");
+        assert_eq!(value_of("FORMAT_VERSION"), FORMAT_VERSION.to_string(), "models/convert.py's FORMAT_VERSION");
+        assert!(converter.contains(&format!("\"{METADATA_KEY}\"")), "models/convert.py's metadata key");
+    }
+}

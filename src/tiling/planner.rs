@@ -189,6 +189,11 @@ pub fn plan(
             (side - 2 * halo) / multiple * multiple
         }
     };
+    let count = height.div_ceil(tile) as u64 * width.div_ceil(tile) as u64;
+    if count > MAX_TILES {
+        // Only an image far beyond every limit, or a tiny forced tile on a large one, comes here.
+        return Err(untileable(height, width, (MAX_TILES as f64 * tile as f64 * tile as f64) as u64));
+    }
     let stats = if whole_host <= limits.host_budget { StatsPass::Layered } else { StatsPass::PerNorm };
     let tiles = tiles(height, width, tile, halo);
     let crop = tiles.iter().map(|(c, _)| c.width as u64 * c.height as u64).max().unwrap_or(0);
@@ -204,6 +209,9 @@ pub fn plan(
     };
     Ok(TilePlan { mode: Mode::Streamed { tile, halo, stats, tiles }, host_bytes, device_buffer_bytes: device })
 }
+
+/// The most tiles one plan lists: 8192x8192 in the browser's budget takes about 100.
+const MAX_TILES: u64 = 1 << 16;
 
 /// The widest halo a tile may carry: far beyond the 72 px of the shipped networks, and small enough that a tile's
 /// sides cannot overflow.

@@ -19,7 +19,10 @@ use crate::style::StyleFile;
 use crate::tiling::Mode;
 use crate::{pixels, Backend, Error, Model, Options, StyleInput, Styler};
 pub use error::{code, js_error};
-use options::{backend_of, checked_strength, max_size_of, strength_of, style_request_of, tile_size_of, StyleRequest};
+use options::{
+    backend_of, checked_strength, max_size_of, pixel_count_of, strength_of, style_request_of, tile_size_of,
+    StyleRequest,
+};
 
 /// The size the network runs at when the caller gives no `maxSize` (as the CLI's `--max-size`).
 pub const DEFAULT_MAX_SIZE: u32 = 1024;
@@ -152,24 +155,9 @@ impl WasmStyler {
     /// How the preset network runs an image styled at `width x height` (after `maxSize`): `{ mode, tiles, tileSize,
     /// halo, hostBytes, deviceBufferBytes }`, `mode` "whole", "layered" or "streamed"; `tiles` is 1 unless streamed.
     #[wasm_bindgen(js_name = tilePlan)]
-    pub fn tile_plan(&self, width: u32, height: u32) -> Result<JsValue, JsValue> {
-        let model = self.styler.model();
-        if width < model.min_side || height < model.min_side {
-            return Err(Error::ImageTooSmall { width, height, min_side: model.min_side }.into());
-        }
-        let limits = self.styler.limits();
-        if width > limits.max_side
-            || height > limits.max_side
-            || u64::from(width) * u64::from(height) > limits.max_pixels
-        {
-            return Err(Error::ImageTooLarge {
-                width,
-                height,
-                max_side: limits.max_side,
-                max_pixels: limits.max_pixels,
-            }
-            .into());
-        }
+    pub fn tile_plan(&self, width: f64, height: f64) -> Result<JsValue, JsValue> {
+        // JS numbers, checked here: wasm-bindgen would wrap 2**32 + 8 to 8 and -1 to 4294967295.
+        let (width, height) = (pixel_count_of(width, "width")?, pixel_count_of(height, "height")?);
         let plan = self.styler.tile_plan(width, height)?;
         let (mode, tiles, tile, halo) = match &plan.mode {
             Mode::Whole => ("whole", 1, None, 0),

@@ -224,6 +224,15 @@ pub fn max_size_of(value: &JsValue) -> Result<Option<u32>, JsValue> {
     }
 }
 
+/// A width or height given as a JS number: a whole number of pixels that fits a u32 (the size checks against the
+/// network and the limits come after).
+pub fn pixel_count_of(value: f64, what: &str) -> Result<u32, JsValue> {
+    if value.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&value) {
+        return Ok(value as u32);
+    }
+    Err(js_error("BAD_OPTION", &format!("{what} must be a whole number of pixels, not {value}")))
+}
+
 /// `None` lets vitrine choose (whole images, or tiles where an image needs them). Otherwise every image is styled
 /// in streamed tiles of this side, which must be a positive multiple of `multiple` (the network's stride product).
 pub fn tile_size_of(value: &JsValue, multiple: usize) -> Result<Option<usize>, JsValue> {
