@@ -88,9 +88,9 @@ impl StyleSpec {
 /// any number of them stays far inside f64.
 pub const MAX_STYLE_WEIGHT: f32 = 1e6;
 
-/// The largest magnitude of a style vector's component. A picture's vector stays within about 10; far beyond, the
+/// The largest magnitude of a style vector's component. A picture's vector stays within about 3; far beyond, the
 /// norm parameters it projects to overflow and the image comes out black.
-pub const MAX_VECTOR_COMPONENT: f32 = 1000.0;
+pub const MAX_VECTOR_COMPONENT: f32 = 100.0;
 
 /// Checks one weight of a mix or blend: a finite number from 0 to `MAX_STYLE_WEIGHT`.
 pub fn check_weight(weight: f32) -> Result<()> {
@@ -333,7 +333,7 @@ mod tests {
         vector[7] = 1e30;
         let message = check_vector(&vector, 100).unwrap_err().to_string();
         assert!(message.contains("number 7 is 1000000000000000000000000000000"), "{message}");
-        assert!(message.contains("beyond the range -1000 to 1000"), "{message}");
+        assert!(message.contains("beyond the range -100 to 100"), "{message}");
         assert!(check_vector(&[3e38; 100], 100).is_err());
         assert!(check_vector(&[-MAX_VECTOR_COMPONENT; 100], 100).is_ok());
     }
@@ -346,7 +346,7 @@ mod tests {
         assert!(message.contains("beyond the range 0 to 1000000"), "{message}");
         let huge = vec![1e30f32; 4];
         let message = blend_vectors(&[(&a, 1.0), (&huge, 1.0)]).unwrap_err().to_string();
-        assert!(message.contains("beyond the range -1000 to 1000"), "{message}");
+        assert!(message.contains("beyond the range -100 to 100"), "{message}");
         assert!(blend_vectors(&[(&a, 0.0), (&b, 0.0)]).unwrap_err().to_string().contains("add up to zero"));
     }
 }

@@ -198,7 +198,7 @@ fn decode_jpeg(bytes: &[u8], budget: DecodeBudget) -> Result<(DynamicImage, Orie
 fn decode_other(bytes: Vec<u8>, budget: DecodeBudget) -> Result<(DynamicImage, Orientation), Failure> {
     let reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(unreadable)?;
     if !matches!(reader.format(), Some(ImageFormat::Png | ImageFormat::WebP)) {
-        return Err(Failure::input("not a PNG, JPEG or WebP image; give a photo in one of those formats"));
+        return Err(unreadable("not a PNG, JPEG or WebP file"));
     }
     let mut decoder = reader.into_decoder().map_err(unreadable)?;
     let (width, height) = decoder.dimensions();

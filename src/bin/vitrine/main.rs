@@ -444,7 +444,8 @@ fn stylize(args: StylizeArgs, reporter: &mut Reporter) -> Result<u8, Failure> {
             let mut vectors = Vec::with_capacity(parts.len());
             for part in &parts {
                 let vector = match part.picture {
-                    true => picture_vector(&mut styler, &Source::File(part.path.clone())).map_err(Failure::as_usage)?,
+                    true => picture_vector(&mut styler, &Source::File(part.path.clone()))
+                        .map_err(|e| e.as_usage().within(format!("the style picture {}", part.path.display())))?,
                     false => file_vectors.next().ok_or_else(|| Failure::usage("a style vector file went missing"))?,
                 };
                 vectors.push((vector, part.weight));
@@ -552,11 +553,10 @@ fn read_style_file(path: &Path, model: &Model) -> Result<Vec<f32>, Failure> {
 
 /// The style vector of a picture, read within the style picture's budget as the centred square it is used as.
 fn picture_vector(styler: &mut Styler, source: &Source) -> Result<Vec<f32>, Failure> {
-    let context = format!("the style picture {source}");
-    let picture = guarded(|| images::read(source, DecodeBudget::STYLE_PICTURE)).map_err(|e| e.within(&context))?;
+    let picture = guarded(|| images::read(source, DecodeBudget::STYLE_PICTURE))?;
     let picture = images::style_square(picture, styler.limits());
     let (width, height) = picture.dimensions();
-    styler.style_vector(width, height, picture.as_raw()).map_err(|e| Failure::from(e).within(&context))
+    Ok(styler.style_vector(width, height, picture.as_raw())?)
 }
 
 fn style(args: StyleArgs, reporter: &mut Reporter) -> Result<u8, Failure> {
