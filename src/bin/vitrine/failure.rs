@@ -56,8 +56,8 @@ impl Failure {
         }
     }
 
-    /// A failure of this kind, with any message: an input's failure while reading a style picture is a usage error.
-    pub fn as_usage(self) -> Self {
+    /// An input's failure as a usage error: a style picture that cannot be read is a bad argument, not a bad photo.
+    pub fn into_usage(self) -> Self {
         match self {
             Failure::Input(m) => Failure::Usage(m),
             other => other,

@@ -445,7 +445,7 @@ fn stylize(args: StylizeArgs, reporter: &mut Reporter) -> Result<u8, Failure> {
             for part in &parts {
                 let vector = match part.picture {
                     true => picture_vector(&mut styler, &Source::File(part.path.clone()))
-                        .map_err(|e| e.as_usage().within(format!("the style picture {}", part.path.display())))?,
+                        .map_err(|e| e.into_usage().within(format!("the style picture {}", part.path.display())))?,
                     false => file_vectors.next().ok_or_else(|| Failure::usage("a style vector file went missing"))?,
                 };
                 vectors.push((vector, part.weight));
