@@ -332,3 +332,42 @@ pub fn style_square(picture: RgbaImage, limits: vitrine::Limits) -> RgbaImage {
     }
     fit(square, target)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_counts_stored_and_converted_pixels() {
+        let photo = DecodeBudget::PHOTO;
+        // The grayscale bomb: 900 MB stored, 3.6 GB as RGBA.
+        let message = photo.check(29_999, 29_999, 1, false).unwrap_err().to_string();
+        assert!(message.contains("29999x29999") && message.contains("4292 MiB"), "{message}");
+        // 16-bit RGBA: 8 bytes stored and 4 converted a pixel.
+        assert!(photo.check(9_000, 9_000, 8, false).is_ok());
+        assert!(photo.check(9_500, 9_500, 8, false).is_err());
+        // A 12-megapixel photo, RGB and RGBA8 as stored.
+        assert!(photo.check(4_000, 3_000, 3, false).is_ok());
+        assert!(photo.check(4_000, 3_000, 4, true).is_ok());
+        assert!(photo.check(30_001, 10, 1, false).unwrap_err().to_string().contains("30000 pixels a side"));
+        // A style picture is used at 256 px: a quarter of that.
+        assert!(DecodeBudget::STYLE_PICTURE.check(6_500, 6_500, 3, false).is_err());
+        assert!(DecodeBudget::STYLE_PICTURE.check(4_000, 3_000, 3, false).is_ok());
+    }
+
+    #[test]
+    fn sixteen_bit_and_grayscale_pictures_decode_within_the_budget() {
+        let dir = std::env::temp_dir().join(format!("vitrine-images-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let deep = dir.join("deep.png");
+        image::ImageBuffer::<image::Luma<u16>, _>::from_fn(40, 30, |x, _| image::Luma([(x * 1600) as u16]))
+            .save(&deep)
+            .unwrap();
+        let picture = read(&Source::File(deep.clone()), DecodeBudget::PHOTO).unwrap();
+        assert_eq!(picture.dimensions(), (40, 30));
+        assert_eq!(picture.get_pixel(39, 0).0, [243, 243, 243, 255]);
+        let tight = DecodeBudget { bytes: 40 * 30 * 6 - 1 };
+        assert!(read(&Source::File(deep), tight).unwrap_err().to_string().contains("40x30"));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

@@ -230,9 +230,15 @@ fn main() -> ExitCode {
         Err(error) => {
             let usage = error.use_stderr();
             if usage && std::env::args().any(|a| a == "--json") {
+                // The message up to clap's tip and usage lines, on one line.
                 let rendered = error.render().to_string();
-                let message = rendered.lines().next().unwrap_or_default().trim_start_matches("error: ");
-                println!("{}", json!({ "summary": { "exit_code": failure::EXIT_USAGE, "error": message } }));
+                let message: Vec<&str> = rendered.lines().map(str::trim).take_while(|l| !l.is_empty()).collect();
+                let message = message.join(" ");
+                let summary = json!({
+                    "inputs": 0, "written": 0, "skipped": 0, "failed": 0, "exit_code": failure::EXIT_USAGE,
+                    "error": message.trim_start_matches("error: "),
+                });
+                println!("{}", json!({ "summary": summary }));
             }
             let _ = error.print();
             return ExitCode::from(if usage { failure::EXIT_USAGE } else { 0 });
