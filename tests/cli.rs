@@ -812,8 +812,20 @@ fn every_output_format_reads_back() {
         assert_eq!(read.width(), 48);
         assert_eq!(read.pixels().any(|p| p[3] == 0), alpha, "{name}: alpha kept {alpha}");
     }
-    // Lossless WebP: the same pixels as the PNG.
+    // Lossless WebP: the same pixels as the PNG. Lossy WebP at --quality: alpha kept, close, and smaller.
     assert_eq!(pixels(&dir.join("logo.webp")), pixels(&dir.join("logo.png")));
+    let lossy = dir.join("lossy.webp");
+    let output =
+        cpu(&["stylize", &logo, "-o", path(&lossy), "--style", "7", "--max-size", "48", "--quality", "80", "--json"]);
+    expect_success(&output);
+    assert_eq!(records(&output.stdout).0[0]["quality"], 80);
+    let (lossy_pixels, exact) = (pixels(&lossy), pixels(&dir.join("logo.png")));
+    assert_ne!(lossy_pixels, exact);
+    let mean_error =
+        lossy_pixels.iter().zip(&exact).map(|(a, b)| a.abs_diff(*b) as f64).sum::<f64>() / exact.len() as f64;
+    assert!(mean_error < 12.0, "lossy WebP is {mean_error} levels off on average");
+    assert!(image::open(&lossy).unwrap().to_rgba8().pixels().any(|p| p[3] == 0), "lossy WebP lost the alpha");
+    assert!(std::fs::metadata(&lossy).unwrap().len() < std::fs::metadata(dir.join("logo.webp")).unwrap().len());
     // --format for a folder run, --quality for JPEG.
     let input = dir.join("in");
     std::fs::create_dir_all(&input).unwrap();
@@ -837,10 +849,10 @@ fn every_output_format_reads_back() {
     let webp = std::fs::read(webp_folder.join("c_style0.webp")).unwrap();
     assert_eq!(image::guess_format(&webp).unwrap(), image::ImageFormat::WebP);
     // Disagreements are usage errors.
-    let (x_jpg, x_webp) = (dir.join("x.jpg"), dir.join("x.webp"));
+    let (x_jpg, x_png) = (dir.join("x.jpg"), dir.join("x.png"));
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["-o", path(&x_jpg), "--format", "png"], "make them agree"),
-        (vec!["-o", path(&x_webp), "--quality", "50"], "JPEG output only"),
+        (vec!["-o", path(&x_png), "--quality", "50"], "PNG is lossless"),
         (vec!["-o", path(&x_jpg), "--quality", "0"], "1..=100"),
     ];
     for (extra, needle) in cases {

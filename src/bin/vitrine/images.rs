@@ -107,7 +107,7 @@ pub enum OutputFormat {
     Png,
     /// JPEG, flattened onto white (JPEG has no alpha), at --quality (default 90).
     Jpg,
-    /// Lossless WebP, with the alpha channel kept.
+    /// WebP with the alpha channel kept: lossless, or lossy at --quality.
     Webp,
 }
 
@@ -241,23 +241,33 @@ pub fn fit(photo: RgbaImage, max_size: u32) -> RgbaImage {
     image::imageops::resize(&photo, w, h, image::imageops::FilterType::Lanczos3)
 }
 
-/// How an image is encoded: the format, and the quality for JPEG.
+/// How an image is encoded: the format, and the quality asked for (JPEG: default 90; WebP: lossy if given).
 #[derive(Clone, Copy)]
 pub struct Encoding {
     pub format: OutputFormat,
-    pub quality: u8,
+    pub quality: Option<u8>,
 }
 
-/// Encodes to PNG or lossless WebP (both keep alpha) or JPEG (onto white), and writes it.
+/// Encodes to PNG or WebP (both keep alpha) or JPEG (onto white), and writes it.
 pub fn write(image: &RgbaImage, destination: &Destination, encoding: Encoding) -> Result<(), Failure> {
+    let failed = |e: &dyn fmt::Display| Failure::input(format!("cannot encode the result: {e}"));
     let mut encoded = Cursor::new(Vec::new());
-    let result = match encoding.format {
-        OutputFormat::Png => image.write_to(&mut encoded, ImageFormat::Png),
-        OutputFormat::Webp => image.write_with_encoder(image::codecs::webp::WebPEncoder::new_lossless(&mut encoded)),
-        OutputFormat::Jpg => flatten_onto_white(image)
-            .write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(&mut encoded, encoding.quality)),
+    let result = match (encoding.format, encoding.quality) {
+        (OutputFormat::Png, _) => image.write_to(&mut encoded, ImageFormat::Png),
+        (OutputFormat::Webp, None) => {
+            image.write_with_encoder(image::codecs::webp::WebPEncoder::new_lossless(&mut encoded))
+        }
+        (OutputFormat::Webp, Some(quality)) => {
+            let webp = webp::Encoder::from_rgba(image.as_raw(), image.width(), image.height())
+                .encode_simple(false, f32::from(quality))
+                .map_err(|e| failed(&format!("{e:?}")))?;
+            return write_bytes(&webp, destination);
+        }
+        (OutputFormat::Jpg, quality) => flatten_onto_white(image).write_with_encoder(
+            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut encoded, quality.unwrap_or(DEFAULT_JPEG_QUALITY)),
+        ),
     };
-    result.map_err(|e| Failure::input(format!("cannot encode the result: {e}")))?;
+    result.map_err(|e| failed(&e))?;
     write_bytes(&encoded.into_inner(), destination)
 }
 

@@ -80,7 +80,7 @@ struct StylizeArgs {
     /// The output format; default: from the -o file's extension, else PNG.
     #[arg(long, value_enum, value_name = "FORMAT")]
     format: Option<OutputFormat>,
-    /// JPEG quality, 1 to 100 (default 90). WebP is written lossless, so it takes no quality.
+    /// JPEG quality, 1 to 100 (default 90); for WebP, lossy at this quality (without it, WebP is lossless).
     #[arg(long, value_name = "1-100", value_parser = clap::value_parser!(u8).range(1..=100))]
     quality: Option<u8>,
     /// Walk subfolders of input folders too, mirroring them under -o (without it they are listed and skipped).
@@ -393,12 +393,11 @@ fn stylize(args: StylizeArgs, reporter: &mut Reporter) -> Result<u8, Failure> {
     };
     let plan = plan::plan(&request)?;
     let formats = plan.jobs.iter().map(|job| request.format_for(&job.destination)).collect::<Result<Vec<_>, _>>()?;
-    if args.quality.is_some() && formats.iter().any(|f| *f != OutputFormat::Jpg) {
+    if args.quality.is_some() && formats.contains(&OutputFormat::Png) {
         return Err(Failure::usage(
-            "--quality applies to JPEG output only (PNG and WebP are written lossless); drop it or write .jpg",
+            "--quality applies to JPEG and WebP output (PNG is lossless); drop it or write .jpg or .webp",
         ));
     }
-    let quality = args.quality.unwrap_or(images::DEFAULT_JPEG_QUALITY);
     let to_stdout = plan.jobs.iter().any(|job| matches!(job.destination, Destination::Stdout));
     reporter.set_total(plan.jobs.len(), to_stdout);
     for folder in &plan.skipped_folders {
@@ -478,7 +477,7 @@ fn stylize(args: StylizeArgs, reporter: &mut Reporter) -> Result<u8, Failure> {
             }
         }
         let started = Instant::now();
-        let encoding = Encoding { format, quality };
+        let encoding = Encoding { format, quality: args.quality };
         let result =
             guarded(|| stylize_one(&mut styler, reporter, source, destination, &options, args.max_size, encoding));
         match result {
@@ -497,8 +496,13 @@ fn stylize(args: StylizeArgs, reporter: &mut Reporter) -> Result<u8, Failure> {
                     "backend": backend,
                     "seconds": seconds(elapsed),
                 });
-                if format == OutputFormat::Jpg {
-                    record["quality"] = json!(quality);
+                match (format, args.quality) {
+                    (OutputFormat::Jpg, quality) => {
+                        record["quality"] = json!(quality.unwrap_or(images::DEFAULT_JPEG_QUALITY))
+                    }
+                    (OutputFormat::Webp, Some(quality)) => record["quality"] = json!(quality),
+                    (OutputFormat::Webp, None) => record["lossless"] = json!(true),
+                    (OutputFormat::Png, _) => {}
                 }
                 let line = format!(
                     "{source} -> {destination}  ({width}x{height}, {:.3}s on {backend})",
@@ -668,7 +672,7 @@ fn sheet(args: SheetArgs, reporter: &mut Reporter) -> Result<u8, Failure> {
     }
     let mut styler = open_styler(load_model(&args.engine, false)?, &args.engine, true)?;
     let started = Instant::now();
-    let encoding = Encoding { format, quality: images::DEFAULT_JPEG_QUALITY };
+    let encoding = Encoding { format, quality: None };
     let result = guarded(|| {
         let photo = images::fit(images::read(&source, DecodeBudget::PHOTO)?, args.tile);
         let sheet = sheet::render(&mut styler, &photo, args.columns)?;
