@@ -1119,6 +1119,7 @@ fn a_decompression_bomb_is_refused_and_the_run_goes_on() {
     let output = cpu(&["style", path(&bomb), "-o", path(&dir.join("bomb.json"))]);
     expect_failure(&output, "29999x29999");
     assert!(!dir.join("bomb.json").exists());
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
