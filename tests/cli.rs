@@ -1116,6 +1116,10 @@ fn a_decompression_bomb_is_refused_and_the_run_goes_on() {
     expect_failure(&output, "the style picture");
     assert!(String::from_utf8_lossy(&output.stderr).contains("29999x29999"));
     assert_eq!(code(&output), 2);
+    let styled = dir.join("styled");
+    let output = cpu(&["stylize", path(&input), "-o", path(&styled), "--style-image", path(&bomb)]);
+    assert_eq!(code(&output), 2);
+    assert!(!styled.exists(), "a refused run made its output folder");
     let output = cpu(&["style", path(&bomb), "-o", path(&dir.join("bomb.json"))]);
     expect_failure(&output, "29999x29999");
     assert!(!dir.join("bomb.json").exists());

@@ -438,7 +438,6 @@ fn stylize(args: StylizeArgs, reporter: &mut Reporter) -> Result<u8, Failure> {
             .collect::<Result<Vec<_>, _>>()?,
         StyleChoice::Presets(_) => Vec::new(),
     };
-    prepare_folders(&plan.folders)?;
     let mut styler = open_styler(model, &args.engine, true)?;
     let style = match choice {
         StyleChoice::Presets(spec) => spec,
@@ -465,6 +464,8 @@ fn stylize(args: StylizeArgs, reporter: &mut Reporter) -> Result<u8, Failure> {
             StyleSpec::Vector(vector)
         }
     };
+    // The output folders are made once everything else has been checked, before the first image.
+    prepare_folders(&plan.folders)?;
     let options = Options { style, strength: args.strength, preserve_color: args.preserve_color };
     for (job, format) in plan.jobs.iter().zip(formats) {
         let (source, destination) = (&job.source, &job.destination);
