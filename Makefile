@@ -23,7 +23,8 @@ ifeq ($(XDG_RUNTIME_DIR),)
 export XDG_RUNTIME_DIR := $(shell mktemp -d)
 endif
 
-.PHONY: demo serve e2e test build system-deps venv wasm-target model-check cargo-test large-test lint browser-deps node-deps clean \
+# limits-test: see below
+.PHONY: limits-test demo serve e2e test build system-deps venv wasm-target model-check cargo-test large-test lint browser-deps node-deps clean \
 	web wasm-bindgen-cli browser-test web-test package-test size-budget wasm-lint
 
 demo: build
@@ -46,7 +47,7 @@ serve: web
 build: system-deps
 	$(CARGO) build --release
 
-test: system-deps venv wasm-target model-check cargo-test large-test lint browser-test e2e
+test: system-deps venv wasm-target model-check cargo-test large-test limits-test lint browser-test e2e
 
 # apt only runs when a package is missing, so a second run neither needs the network nor root.
 system-deps:
@@ -79,6 +80,10 @@ LARGE_REFERENCE := target/large-reference/coffee_2048_style19.safetensors
 large-test: system-deps venv
 	@[ -f $(LARGE_REFERENCE) ] || $(PYTHON) models/large_reference.py $(LARGE_REFERENCE)
 	$(GPU_TEST_ENV) $(CARGO) test --test large -- --ignored --nocapture
+
+# A 768 px photo under `ulimit -v` too small for its whole run: styled in tiles within the limit, as the whole run.
+limits-test: build venv
+	bash tests/limits.sh
 
 lint:
 	$(CARGO) fmt --check

@@ -26,7 +26,8 @@ mod linux {
         let meminfo = fs::read_to_string("/proc/meminfo").unwrap_or_default();
         let cgroup = fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
         [
-            headroom(soft_limit(&limits, "Max address space"), kib_field(&status, "VmSize:")),
+            headroom(soft_limit(&limits, "Max address space"), kib_field(&status, "VmSize:"))
+                .map(|left| left.saturating_sub(thread_arenas())),
             headroom(soft_limit(&limits, "Max data size"), kib_field(&status, "VmData:")),
             cgroup_headroom(&cgroup, Path::new("/sys/fs/cgroup")),
             kib_field(&meminfo, "MemAvailable:"),
@@ -34,6 +35,14 @@ mod linux {
         .into_iter()
         .flatten()
         .min()
+    }
+
+    /// Address space the allocator will reserve as the worker threads start: glibc gives each thread that
+    /// allocates an arena of up to 64 MiB of address space, which counts against `ulimit -v` long before it is
+    /// touched. Other allocators reserve less, so this errs towards smaller tiles.
+    fn thread_arenas() -> u64 {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+        threads * (64 << 20)
     }
 
     /// What is left under `limit` after `used` (nothing when over it); no limit, no bound.
