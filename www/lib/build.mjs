@@ -23,6 +23,8 @@ mkdirSync(out, { recursive: true });
 for (const file of ['vitrine_wasm.js', 'vitrine_wasm_bg.wasm']) copyFileSync(join(bindgen, file), join(out, file));
 // vitrine.js (the main entry) and presets.js (no arbitrary-style files) share the engine in core.js.
 const libFiles = ['core.js', 'vitrine.js', 'vitrine.d.ts', 'presets.js', 'presets.d.ts', 'README.md'];
+// <vitrine-styler>: its small eager script, the UI it imports when styling is wanted, its module worker, declarations.
+libFiles.push('element.js', 'element-ui.js', 'element-worker.js', 'element.d.ts');
 for (const file of libFiles) copyFileSync(join(lib, file), join(out, file));
 copyFileSync(join(root, 'models', manifest.model), join(out, manifest.model));
 // The arbitrary-style transformer and its style predictor: vitrine.js fetches them next to itself on first use.
@@ -56,6 +58,7 @@ const pkg = {
   exports: {
     '.': { types: './vitrine.d.ts', default: './vitrine.js' },
     './presets': { types: './presets.d.ts', default: './presets.js' },
+    './element': { types: './element.d.ts', default: './element.js' },
     [`./${manifest.model}`]: `./${manifest.model}`,
     ...Object.fromEntries(vectorModels.map((file) => [`./${file}`, `./${file}`])),
     './vitrine_wasm_bg.wasm': './vitrine_wasm_bg.wasm',
