@@ -9,7 +9,7 @@ const VECTOR_DEBOUNCE_MS = 250; // a style vector's strength paints again: wait 
 const THUMB_SIDE = 96;
 const DB_NAME = 'vitrine-styler';
 
-const CSS = `
+const SHEET = `
 .panel { margin-top: 12px; display: grid; gap: 14px; }
 .vh { position: absolute !important; width: 1px; height: 1px; margin: -1px; padding: 0; border: 0; overflow: hidden;
   clip-path: inset(50%); white-space: nowrap; }
@@ -355,7 +355,7 @@ export class Controller {
   #build() {
     const s = this.#s;
     const root = this.#host.shadowRoot;
-    root.append(el('style', { textContent: CSS }));
+    root.append(el('style', { textContent: SHEET }));
     const ui = this.#ui;
     // The before/after slider lies over the frame.
     ui.compare = el('input', { type: 'range', className: 'compare', min: 0, max: 100, step: 1, value: 50, part: 'compare', hidden: true });

@@ -75,7 +75,7 @@ export function rememberLook(value) {
   }
 }
 
-const CSS = `
+const SHEET = `
 :host { display: block; position: relative; font: var(--vitrine-font, 15px/1.5 system-ui, sans-serif);
   color: var(--vitrine-ink, #231d18); contain: layout; }
 :host([hidden]) { display: none; }
@@ -129,7 +129,7 @@ export class VitrineStyler extends Base {
   constructor() {
     super();
     const root = this.attachShadow({ mode: 'open', delegatesFocus: false });
-    root.innerHTML = `<style>${CSS}</style>
+    root.innerHTML = `<style>${SHEET}</style>
 <div class="frame" part="frame"><slot></slot>
 <canvas part="canvas" hidden></canvas><div class="divider" part="divider" hidden></div>
 <span class="tag before" part="tag" hidden></span><span class="tag after" part="tag" hidden></span>
