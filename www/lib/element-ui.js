@@ -15,7 +15,7 @@ const SHEET = `
   clip-path: inset(50%); white-space: nowrap; }
 fieldset { border: 0; margin: 0; padding: 0; min-width: 0; }
 legend { padding: 0; margin-bottom: 6px; font-weight: 600; font-size: 14px; }
-.tiles { display: grid; grid-auto-flow: column; grid-template-rows: repeat(var(--vitrine-gallery-rows, 2), auto);
+.tiles { display: grid; grid-auto-flow: column; grid-template-rows: repeat(var(--vitrine-gallery-rows, 2), 118px);
   grid-auto-columns: 84px; gap: 8px; overflow-x: auto; overscroll-behavior-x: contain; padding: 4px 4px 8px;
   scroll-padding: 4px; }
 @media (max-width: 600px) { .tiles { --vitrine-gallery-rows: 1; } }
@@ -35,6 +35,8 @@ input:disabled + .thumb { opacity: .5; }
 .remove { position: absolute; right: -4px; top: -4px; min-height: 0; width: 26px; height: 26px; padding: 0;
   border-radius: 50%; font-size: 15px; line-height: 1; }
 .hint, .engine { margin: 4px 0 0; font-size: 13px; color: var(--vitrine-muted, #6f665d); }
+.engine { min-height: 4.5em; }
+.name { overflow: hidden; display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical; }
 .controls { display: grid; grid-template-columns: repeat(auto-fit, minmax(190px, 1fr)); gap: 10px 18px; }
 .control { display: grid; gap: 4px; font-size: 14px; }
 .row { display: flex; justify-content: space-between; gap: 8px; }
@@ -214,6 +216,7 @@ export function formatLook({ base, second, mix }) {
 export class Controller {
   loaded = false;
   busy = false;
+  focusOnLoad = false; // the shopper pressed the button from the keyboard: go on in the gallery
   shownLook = null;
   #host;
   #p; // the eager part's elements
@@ -276,6 +279,7 @@ export class Controller {
       this.#lookChanged('remembered');
     }
     this.#sync();
+    if (this.focusOnLoad) this.focusGallery();
     host.dispatchEvent(new CustomEvent('load', { detail: { backend: info.backend, fallbackReason: info.fallbackReason } }));
     try {
       await photo;
@@ -304,6 +308,8 @@ export class Controller {
     try {
       await img.decode();
     } catch (cause) {
+      // The last photo that could be read stays on show (the poster now points at what could not be).
+      if (this.#engine.photo && key === this.#photoKey) this.#showLastPhoto();
       throw Object.assign(coded('BAD_IMAGE', `${src} could not be decoded as an image (${cause.message})`), { cause });
     }
     const bitmap = await createImageBitmap(img, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
@@ -726,9 +732,22 @@ export class Controller {
     this.#host.dispatchEvent(new CustomEvent('stylize', { detail: { ...detail, ms: result.ms, cached: result.cached, width: image.width, height: image.height } }));
   }
 
+  #showLastPhoto() {
+    const { bitmap } = this.#engine.photo;
+    const canvas = this.#p.canvas;
+    canvas.width = bitmap.width;
+    canvas.height = bitmap.height;
+    canvas.getContext('2d').drawImage(bitmap, 0, 0);
+    canvas.classList.add('whole');
+    canvas.setAttribute('role', 'img');
+    canvas.setAttribute('aria-label', this.#host.alt || this.#s.photo);
+    canvas.hidden = false;
+  }
+
   /** The styled image over the photo (a look), or the photo alone (null). */
   #shown(look) {
     this.shownLook = look;
+    this.#p.canvas.classList.remove('whole');
     const on = look !== null;
     this.#p.canvas.hidden = !on;
     this.#p.divider.hidden = !on;
@@ -884,6 +903,12 @@ export class Controller {
     a.click();
     a.remove();
     setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  }
+
+  /** Focus on the gallery's chosen tile (the one a keyboard user continues from). */
+  focusGallery() {
+    const input = this.#ui.tiles.querySelector('input[name="look"]:checked') ?? this.#ui.tiles.querySelector('input');
+    input?.focus();
   }
 
   async simulateDeviceLoss() {

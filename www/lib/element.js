@@ -86,6 +86,7 @@ const SHEET = `
 .frame.sized ::slotted(img) { height: 100%; object-fit: contain; }
 canvas { position: absolute; inset: 0; width: 100%; height: 100%; object-fit: contain;
   clip-path: inset(0 0 0 var(--pos, 50%)); }
+canvas.whole { clip-path: none; }
 .divider { position: absolute; top: 0; bottom: 0; left: var(--pos, 50%); width: 2px; margin-left: -1px;
   background: var(--vitrine-surface, #fff); box-shadow: 0 0 0 1px rgb(0 0 0 / .2); pointer-events: none; }
 .tag { position: absolute; bottom: 8px; padding: 1px 8px; border-radius: 999px; font-size: 12px;
@@ -107,7 +108,8 @@ button.primary { background: var(--vitrine-accent, #9c4a26); border-color: trans
   color: var(--vitrine-accent-ink, #fff); }
 button:disabled { opacity: .55; cursor: default; }
 :focus-visible, .focus { outline: 3px solid var(--vitrine-focus, #1f5fbf); outline-offset: 2px; }
-.status { margin: 0; font-size: 13px; color: var(--vitrine-muted, #6f665d); flex: 1 1 16em; }
+.status { margin: 0; font-size: 13px; color: var(--vitrine-muted, #6f665d); flex: 1 1 10em; min-width: 0;
+  white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 @media (prefers-reduced-motion: reduce) { *, *::before, *::after { animation: none !important; transition: none !important; } }
 `;
 
@@ -209,11 +211,14 @@ export class VitrineStyler extends Base {
   start() {
     this.#observer?.disconnect();
     this.#starting ??= (async () => {
+      // A keyboard user who pressed the button goes on in the gallery, not on a button that is gone.
+      const hadFocus = this.shadowRoot.activeElement === this.parts.reveal;
       this.parts.reveal.hidden = true;
       this.showProgress({ stage: 'module' });
       try {
         const { Controller } = await import('./element-ui.js');
         this.#ui = new Controller(this);
+        this.#ui.focusOnLoad = hadFocus;
         await this.#ui.ready;
       } catch (error) {
         this.showError(error);
