@@ -323,12 +323,17 @@ async function main() {
   const react = join(work, 'react');
   mkdirSync(join(react, 'public'), { recursive: true });
   copyFileSync(PHOTO, join(react, 'public', 'mug.jpg'));
+  // The README's React recipe is type-checked with the app.
+  const recipe = readmeBlocks().find((block) => block.lang === 'tsx');
+  check(Boolean(recipe), 'the README has a React + TypeScript recipe');
+  if (recipe) writeFileSync(join(react, 'readme-example.tsx'), recipe.code);
   const tsc = join(root, 'www', 'node_modules', 'typescript', 'bin', 'tsc');
+  const what = "React + TypeScript: the app and the README's recipe type-check under strict with the package's JSX types";
   try {
     execFileSync(process.execPath, [tsc, '-p', join(react, 'tsconfig.json')], { cwd: react, encoding: 'utf8' });
-    check(true, "React + TypeScript: <vitrine-styler> type-checks under strict with the package's JSX types");
+    check(true, what);
   } catch (error) {
-    check(false, "React + TypeScript: <vitrine-styler> type-checks under strict with the package's JSX types", `${error.stdout ?? ''}${error.stderr ?? ''}`);
+    check(false, what, `${error.stdout ?? ''}${error.stderr ?? ''}`);
   }
   const reactDist = await build('react', { oxc: { jsx: { runtime: 'automatic', importSource: 'react' } } });
   await driveElement(reactDist, 'React app (Vite)');
