@@ -394,50 +394,57 @@ const refOwnHalf = await reference('own_style_s50', ['--style-vector', cliStyle,
 
 let gpuPixels = null;
 
-await test('WebGPU (SwiftShader), by mouse: only the poster and the small script before interaction; one style and a mix match the CLI; a lost GPU recovers; download', async () => {
-  const { page, log, close } = await open(server, { webgpu: true, query: '?backend=webgpu' });
+for (const webgpu of [true, false]) {
+  const where = webgpu ? 'webgpu' : 'cpu';
+  await test(`${webgpu ? 'WebGPU (SwiftShader)' : 'no WebGPU (the CPU path)'}, by mouse: only the poster and the small script before interaction; one style and a mix (set by the page) match the CLI; ${webgpu ? 'a lost GPU recovers; ' : ''}download`, async () => {
+  const { page, log, close } = await open(server, webgpu ? { webgpu: true, query: '?backend=webgpu' } : { webgpu: false });
   try {
-    await checkEagerRequests(page, log, server, 'webgpu');
+    await checkEagerRequests(page, log, server, where);
     await revealByMouse(page);
-    assert((await page.getAttribute('html', 'data-backend')) === 'webgpu', 'the element did not start on WebGPU');
+    assert((await page.getAttribute('html', 'data-backend')) === where, `the element did not start on ${where}`);
     await uploadFixture(page);
     await chooseByMouse(page, String(STYLE));
-    gpuPixels = await canvasPixels(page);
-    comparePixels(gpuPixels, await decodeInPage(page, refStyle), `webgpu style ${STYLE}`);
+    const pixels = await canvasPixels(page);
+    if (webgpu) gpuPixels = pixels;
+    comparePixels(pixels, await decodeInPage(page, refStyle), `${where} style ${STYLE}`);
     const engine = await page.textContent('#styler >> [part="engine"]');
     console.log(`     the element says: ${engine}`);
-    assert(/WebGPU/.test(engine), `the element does not say it uses WebGPU: "${engine}"`);
+    assert(webgpu ? /WebGPU/.test(engine) : /processor/.test(engine), `the element does not say what it styles on: "${engine}"`);
 
     // The GPU device is lost (as a driver reset would); the next styling opens it again.
-    assert(await page.evaluate(() => document.getElementById('styler').simulateDeviceLoss()), 'no GPU device to lose');
+    if (webgpu) assert(await page.evaluate(() => document.getElementById('styler').simulateDeviceLoss()), 'no GPU device to lose');
     // A look set by the page, through the attribute: one mix, one run of the network.
     await page.evaluate((look) => { document.getElementById('styler').look = look; }, `${MIX[0]}:0.5,${MIX[1]}:0.5`);
     await settled(page, `${MIX[0]}:0.50,${MIX[1]}:0.50`);
-    comparePixels(await canvasPixels(page), await decodeInPage(page, refMix), `webgpu mix ${MIX.join('+')} after a lost device`);
-    assert((await page.getAttribute('html', 'data-backend')) === 'webgpu', 'the backend changed');
-    assert(await page.isHidden('#styler >> [part="error"]'), 'an error is shown after the device loss');
+    comparePixels(await canvasPixels(page), await decodeInPage(page, refMix), `${where} mix ${MIX.join('+')}${webgpu ? ' after a lost device' : ''}`);
+    assert((await page.getAttribute('html', 'data-backend')) === where, 'the backend changed');
+    assert(await page.isHidden('#styler >> [part="error"]'), 'an error is shown');
 
-    await checkDownload(page, () => page.click('#styler >> [part="download"]'), 'webgpu');
-    checkRequests(log, 'webgpu');
-    checkNoErrors(log, 'webgpu');
+    await checkDownload(page, () => page.click('#styler >> [part="download"]'), `mouse-${where}`);
+    checkRequests(log, where);
+    checkNoErrors(log, where);
   } finally {
     await close();
   }
-});
+  });
+}
 
-await test('no WebGPU, keyboard only: the CPU path, the same image; strength, true colours, a mix, before/after, download, bad input, a worker crash; axe-core', async () => {
-  const { page, log, close } = await open(server, { webgpu: false });
+for (const webgpu of [false, true]) {
+  const where = webgpu ? 'webgpu' : 'cpu';
+  await test(`${webgpu ? 'WebGPU (SwiftShader)' : 'no WebGPU (the CPU path)'}, keyboard only: the same image; strength, true colours, a mix, before/after, download, bad input, a worker crash; axe-core`, async () => {
+  const { page, log, close } = await open(server, webgpu ? { webgpu: true, query: '?backend=webgpu' } : { webgpu: false });
   try {
-    await checkEagerRequests(page, log, server, 'cpu');
-    await checkAxe(page, 'cpu, the poster before interaction');
+    await checkEagerRequests(page, log, server, where);
+    await checkAxe(page, `${where}, the poster before interaction`);
     // Tab to the element's button and press it.
     await tabTo(page, (f) => f.part === 'reveal', 'the reveal button');
     await page.keyboard.press('Enter');
     await loaded(page);
-    assert((await page.getAttribute('html', 'data-backend')) === 'cpu', 'the element did not fall back to the CPU path');
+    assert((await page.getAttribute('html', 'data-backend')) === where, `the element did not start on ${where}`);
     const engine = await page.textContent('#styler >> [part="engine"]');
     console.log(`     the element says: ${engine}`);
-    assert(/processor/.test(engine) && /never leaves/.test(engine), `the element does not say it styles on the processor: "${engine}"`);
+    const says = webgpu ? /WebGPU/.test(engine) : /processor/.test(engine);
+    assert(says && /never leaves/.test(engine), `the element does not say what it styles on: "${engine}"`);
     const focus = await deepFocus(page);
     assert(focus?.name === 'look', `after the button the focus is not in the gallery: ${JSON.stringify(focus)}`);
 
@@ -452,8 +459,8 @@ await test('no WebGPU, keyboard only: the CPU path, the same image; strength, tr
     console.log(`     ${26 - STYLE} arrow presses through the gallery painted ${shown.length} look(s): ${shown.join(', ')}`);
     assert(shown.at(-1) === String(STYLE) && shown.length < 26 - STYLE, `every look on the way was painted: ${shown.join(', ')}`);
     const cpu = await canvasPixels(page);
-    comparePixels(cpu, await decodeInPage(page, refStyle), `cpu style ${STYLE}`);
-    if (gpuPixels) {
+    comparePixels(cpu, await decodeInPage(page, refStyle), `${where} style ${STYLE}`);
+    if (gpuPixels && !webgpu) {
       const db = psnr(cpu.data, gpuPixels.data);
       console.log(`     cpu vs webgpu in the browser: PSNR ${fmtDb(db)} dB`);
       assert(db >= MIN_PSNR, `the CPU and WebGPU elements differ: ${db.toFixed(2)} dB`);
@@ -470,7 +477,7 @@ await test('no WebGPU, keyboard only: the CPU path, the same image; strength, tr
     await page.keyboard.press('Space');
     await settled(page, String(STYLE), 20_000);
     assert(await page.evaluate(() => document.getElementById('styler').preserveColor), 'keep-colours did not reach the attribute');
-    comparePixels(await canvasPixels(page), await decodeInPage(page, refFinish), `cpu style ${STYLE} at 60% with true colours`);
+    comparePixels(await canvasPixels(page), await decodeInPage(page, refFinish), `${where} style ${STYLE} at 60% with true colours`);
 
     // Strength 0 is the photo itself.
     await tabTo(page, (f) => f.part === 'strength', 'the strength slider', { back: true });
@@ -494,7 +501,7 @@ await test('no WebGPU, keyboard only: the CPU path, the same image; strength, tr
     await settled(page, mixLook);
     assert((await page.inputValue('#styler >> [part="mix"]')) === '50', 'the mix should start at 50%');
     assert((await page.evaluate(() => document.getElementById('styler').look)) === mixLook, 'the look attribute does not follow the mix');
-    comparePixels(await canvasPixels(page), await decodeInPage(page, refMix), `cpu mix ${MIX.join('+')} 50/50`);
+    comparePixels(await canvasPixels(page), await decodeInPage(page, refMix), `${where} mix ${MIX.join('+')} 50/50`);
 
     // The before/after slider moves with the keyboard.
     await tabTo(page, (f) => f.part === 'compare', 'the before/after slider', { back: true });
@@ -504,13 +511,13 @@ await test('no WebGPU, keyboard only: the CPU path, the same image; strength, tr
 
     // The download, by keyboard, is a PNG of the pixels shown.
     await tabTo(page, (f) => f.part === 'download', 'the download button');
-    await checkDownload(page, () => page.keyboard.press('Enter'), 'cpu');
-    await checkAxe(page, 'cpu, styled');
+    await checkDownload(page, () => page.keyboard.press('Enter'), `keyboard-${where}`);
+    await checkAxe(page, `${where}, styled`);
 
     // A pasted photo replaces the dropped one and is painted in the same look.
     await giveFixture(page, 'paste');
     await settled(page, mixLook);
-    comparePixels(await canvasPixels(page), await decodeInPage(page, refMix), 'cpu pasted photo, same mix');
+    comparePixels(await canvasPixels(page), await decodeInPage(page, refMix), `${where} pasted photo, same mix`);
 
     // The worker dies (as a crash would) during a styling call: a new one takes the photo and paints on.
     const wasmLoads = () => log.requests.filter((u) => u.endsWith('.wasm')).length;
@@ -523,7 +530,7 @@ await test('no WebGPU, keyboard only: the CPU path, the same image; strength, tr
     await page.waitForTimeout(200);
     await page.evaluate(() => { document.getElementById('styler').look = String(19); });
     await settled(page, String(STYLE));
-    comparePixels(await canvasPixels(page), await decodeInPage(page, refStyle), `cpu style ${STYLE} after the worker died`);
+    comparePixels(await canvasPixels(page), await decodeInPage(page, refStyle), `${where} style ${STYLE} after the worker died`);
     assert(await page.isHidden('#styler >> [part="error"]'), 'an error is shown after the worker was replaced');
     assert(wasmLoads() === wasmBefore + 1, `no new worker started after the crash (${wasmLoads() - wasmBefore} wasm loads)`);
 
@@ -550,14 +557,15 @@ await test('no WebGPU, keyboard only: the CPU path, the same image; strength, tr
     });
     await page.waitForFunction(() => document.getElementById('styler').error?.code === 'IMAGE_TOO_SMALL', null, { timeout: 30_000 });
     console.log(`     a 2x2 photo: "${await page.textContent('#styler >> [part="error"]')}"`);
-    await page.screenshot({ path: path.join(OUT, 'error-1280x800.png') });
+    await page.screenshot({ path: path.join(OUT, `error-${where}-1280x800.png`) });
 
-    checkRequests(log, 'cpu');
-    checkNoErrors(log, 'cpu');
+    checkRequests(log, where);
+    checkNoErrors(log, where);
   } finally {
     await close();
   }
-});
+  });
+}
 
 await test('your own style: a dropped picture paints the photo, strength blends vectors, kept after a reload, removable; the house style', async () => {
   const { page, log, close, context } = await open(server, { webgpu: false });
