@@ -1,6 +1,7 @@
 // The packed package in the apps a shop builds: `npm pack` www/pkg, install the tarball, and with Vite and React
 // from tests/ecosystem/package.json (pinned by its lock):
-// - a Vite build of the Styler API: every preset thumbnail is emitted and loads as an image, a photo styles;
+// - a Vite build of the Styler API: every preset thumbnail is emitted and loads as an image, a photo styles; the
+//   same app on Vite's dev server;
 // - a Vite build from `vitrine/presets`: no arbitrary-style file in the build, presets paint, a vector says why not;
 // - a Vite build of the package README's five-line HTML, exactly as written, and of a React + TypeScript app (tsc
 //   strict against the package's JSX types first): in headless Chromium the element paints the photo (its PNG
@@ -278,6 +279,25 @@ async function main() {
       });
     } finally {
       await server.close();
+    }
+  }
+
+  // The same app on Vite's dev server (dependency pre-bundling on, as a shop runs it): thumbnails are images, not
+  // the app's HTML fallback.
+  {
+    const { createServer: viteServer } = await vite();
+    const dev = await viteServer({ root: join(work, 'styler'), configFile: false, logLevel: 'warn', server: { host: '127.0.0.1', port: 0 } });
+    await dev.listen();
+    try {
+      await inBrowser(async (page, problems) => {
+        const { report } = await runShop(dev.resolvedUrls.local[0], 'dev server', problems, page);
+        const types = report.ok ? await page.evaluate(async (urls) => Promise.all(urls.map(async (u) => (await fetch(u)).headers.get('content-type'))), report.thumbnails.map((t) => t.url)) : [];
+        const loaded = report.ok ? report.thumbnails.filter((t) => t.width > 0).length : 0;
+        check(report.ok && loaded === PRESET_COUNT && types.every((t) => t === 'image/jpeg'), 'Vite dev server: create and stylize, every thumbnail an image/jpeg that loads',
+          report.ok ? `${loaded} of ${PRESET_COUNT}; ${[...new Set(types)].join(', ')}` : `${report.code}: ${report.message}`);
+      });
+    } finally {
+      await dev.close();
     }
   }
 
