@@ -402,6 +402,15 @@ for (const webgpu of [true, false]) {
     await checkEagerRequests(page, log, server, where);
     await revealByMouse(page);
     assert((await page.getAttribute('html', 'data-backend')) === where, `the element did not start on ${where}`);
+    // `looks` picks the gallery's looks and their order (a shop style's id among the presets).
+    const order = await page.evaluate(() => {
+      const el = document.getElementById('styler');
+      el.looks = '4,atelier-glaze,0';
+      const chosen = el.gallery.map((g) => g.look).join();
+      el.removeAttribute('looks');
+      return { chosen, all: el.gallery.length };
+    });
+    assert(order.chosen === '4,atelier-glaze,0' && order.all === PRESETS, `looks="4,atelier-glaze,0" gave ${JSON.stringify(order)}`);
     await uploadFixture(page);
     await chooseByMouse(page, String(STYLE));
     const pixels = await canvasPixels(page);
@@ -557,6 +566,7 @@ for (const webgpu of [false, true]) {
     });
     await page.waitForFunction(() => document.getElementById('styler').error?.code === 'IMAGE_TOO_SMALL', null, { timeout: 30_000 });
     console.log(`     a 2x2 photo: "${await page.textContent('#styler >> [part="error"]')}"`);
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: path.join(OUT, `error-${where}-1280x800.png`) });
 
     checkRequests(log, where);
@@ -725,6 +735,53 @@ await test('remember: the last look is offered first on the next product page, k
     checkNoErrors(next.log, 'remember, next page');
   } finally {
     await browser.close();
+  }
+});
+
+await test('loading="lazy" starts the engine only near the viewport, reveal="auto" at once; progress events, strings', async () => {
+  const { page, log, close } = await open(server, { webgpu: false });
+  try {
+    const engineFetched = () => log.requests.some((u) => u.endsWith('.wasm'));
+    const progress = [];
+    await page.exposeFunction('__progress', (d) => progress.push(d));
+    await page.evaluate(() => {
+      const spacer = document.createElement('div');
+      spacer.style.height = '4000px';
+      const el = document.createElement('vitrine-styler');
+      el.id = 'lazy';
+      el.setAttribute('loading', 'lazy');
+      el.setAttribute('src', 'samples/logo.png');
+      el.setAttribute('alt', 'The logo');
+      el.strings = { reveal: 'Essayer un style' };
+      el.addEventListener('progress', (e) => window.__progress({ loaded: e.detail.loaded, total: e.detail.total, model: e.detail.model ?? null }));
+      document.body.append(spacer, el);
+    });
+    await page.waitForTimeout(1000);
+    assert(!engineFetched(), 'loading="lazy" fetched the engine while far from the viewport');
+    assert((await page.textContent('#lazy >> [part="reveal"]')).trim() === 'Essayer un style', 'the reveal string was not replaced');
+    await page.evaluate(() => document.getElementById('lazy').scrollIntoView());
+    await page.waitForFunction(() => document.getElementById('lazy').loaded, null, { timeout: 60_000 });
+    assert(engineFetched(), 'the engine did not load near the viewport');
+    const model = progress.filter((p) => p.model === 'presets');
+    console.log(`     lazy: ${progress.length} progress events, the preset model's last ${JSON.stringify(model.at(-1))}`);
+    assert(model.length > 0 && model.at(-1).total > 0 && model.at(-1).loaded === model.at(-1).total, 'no progress event reached the whole preset model');
+    // reveal="auto": loaded and styled without any interaction.
+    await page.evaluate(() => {
+      const el = document.createElement('vitrine-styler');
+      el.id = 'auto';
+      el.setAttribute('reveal', 'auto');
+      el.setAttribute('look', '7');
+      el.innerHTML = '<img src="samples/rocket.jpg" alt="A rocket launch" width="600" height="400">';
+      document.body.prepend(el);
+    });
+    await page.waitForFunction(() => {
+      const el = document.getElementById('auto');
+      return el.loaded && el.shownLook === '7' && !el.busy;
+    }, null, { timeout: 60_000 });
+    checkRequests(log, 'lazy and auto');
+    checkNoErrors(log, 'lazy and auto');
+  } finally {
+    await close();
   }
 });
 

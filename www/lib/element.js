@@ -367,6 +367,7 @@ export class VitrineStyler extends Base {
     p.textContent = short;
     p.title = message;
     p.hidden = false;
+    this.status('');
     this.showProgress(null);
     console.warn(`<${TAG}>: ${code}: ${message}`);
     this.dispatchEvent(new CustomEvent('error', { detail: { code, message } }));
