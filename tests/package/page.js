@@ -262,8 +262,9 @@ window.vitrineTest = {
     const square = Math.min(img.naturalWidth, img.naturalHeight);
     ctx.drawImage(img, (img.naturalWidth - square) / 2, (img.naturalHeight - square) / 2, square, square, 0, 0, SIDE, SIDE);
     const photo = ctx.getImageData(0, 0, SIDE, SIDE);
-    const whole = await Styler.create({ backend });
-    const tiled = await Styler.create({ backend, tileSize: TILE });
+    // SwiftShader paints 16 haloed tiles for minutes, past the default gpuTimeout meant for hardware GPUs.
+    const whole = await Styler.create({ backend, gpuTimeout: Infinity });
+    const tiled = await Styler.create({ backend, tileSize: TILE, gpuTimeout: Infinity });
     const report = {
       backend: [whole.backend, tiled.backend],
       plans: { whole: await whole.tilePlan(SIDE, SIDE), tiled: await tiled.tilePlan(SIDE, SIDE) },

@@ -121,9 +121,10 @@ export interface CreateOptions {
    * to presets and style vectors alike. */
   tileSize?: number;
   /** How long, in milliseconds, one GPU call (opening WebGPU, a styling, a style vector) may take before vitrine
-   * gives up on it with `GPU_FAILED` instead of leaving the page waiting. Default 120000 (two minutes); `Infinity`
-   * for no limit. After a call that timed out, the next call opens the GPU again (under `'auto'`: styles on the CPU,
-   * and `fallbackReason` says why). Not applied on the CPU path. */
+   * gives up on it with `GPU_FAILED` instead of leaving the page waiting. Default 120000 (two minutes, meant for
+   * hardware GPUs; a software adapter may need more for a large or tiled photo); `Infinity` for no limit. After a
+   * call that timed out, the next call opens the GPU again (under `'auto'`: styles on the CPU, and `fallbackReason`
+   * says why). Not applied on the CPU path. */
   gpuTimeout?: number;
   onProgress?: (event: ProgressEvent) => void;
 }
