@@ -46,7 +46,7 @@ export interface VitrineErrorDetail {
   message: string;
 }
 
-export interface VitrineStylerEventMap extends HTMLElementEventMap {
+export interface VitrineStylerEventMap extends Omit<HTMLElementEventMap, 'load' | 'progress' | 'error'> {
   load: CustomEvent<VitrineLoadDetail>;
   progress: CustomEvent<VitrineProgressDetail>;
   stylize: CustomEvent<VitrineStylizeDetail>;
