@@ -451,7 +451,9 @@ export class Controller {
     const vectors = [...this.#vectors.values()].map((v) => ({ look: v.id, name: v.name, thumbnail: v.thumbnail, kind: v.kind }));
     const shop = vectors.filter((v) => v.kind === 'shop');
     const own = vectors.filter((v) => v.kind === 'own');
-    const wanted = this.#host.looks.split(',').map((x) => x.trim()).filter(Boolean);
+    const configured = this.#host.config.looks;
+    const list = this.#host.looks || (Array.isArray(configured) ? configured.join(',') : '');
+    const wanted = list.split(',').map((x) => x.trim()).filter(Boolean);
     if (wanted.length === 0) return [...shop, ...own, ...presets];
     const all = new Map([...shop, ...presets].map((e) => [e.look, e]));
     return [...wanted.map((look) => all.get(look)).filter(Boolean), ...own];

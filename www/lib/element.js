@@ -269,10 +269,8 @@ export class VitrineStyler extends Base {
 
   /** The shop's configuration: the JSON child script `{ styles: [...], strings: {...} }`. */
   get config() {
-    return this.#config ?? this.#readConfig();
+    return this.#readConfig(); // read again: the script may have been parsed after the element was connected
   }
-
-  #config = null;
 
   #readConfig() {
     const script = this.querySelector(':scope > script[type="application/json"]');
@@ -284,7 +282,6 @@ export class VitrineStyler extends Base {
         console.warn(`<${TAG}>: the JSON configuration could not be read (${error.message}); it is left out`);
       }
     }
-    this.#config = config;
     if (config.strings) this.#strings = { ...this.#strings, ...config.strings };
     return config;
   }
