@@ -122,6 +122,7 @@ export class VitrineStyler extends Base {
   #starting = null;
   #observer = null;
   #strings = { ...STRINGS };
+  #ownStrings = {}; // assigned through the property: they win over the JSON configuration's
   #internal = false; // set while the element writes its own attributes (a shopper's choice)
   /** 'auto' (default), 'webgpu' or 'cpu': what Styler.create gets; set before styling starts. */
   backend = 'auto';
@@ -151,7 +152,8 @@ export class VitrineStyler extends Base {
   }
 
   connectedCallback() {
-    this.#readConfig();
+    const { strings } = this.#readConfig();
+    if (strings) this.#strings = { ...STRINGS, ...strings, ...this.#ownStrings };
     this.#ensurePoster();
     this.#label();
     if (this.reveal === 'auto' && this.loading !== 'lazy') this.start();
@@ -202,6 +204,7 @@ export class VitrineStyler extends Base {
   }
 
   set strings(value) {
+    this.#ownStrings = { ...this.#ownStrings, ...(value ?? {}) };
     this.#strings = { ...this.#strings, ...(value ?? {}) };
     this.#label();
     this.#ui?.relabel();
@@ -282,7 +285,6 @@ export class VitrineStyler extends Base {
         console.warn(`<${TAG}>: the JSON configuration could not be read (${error.message}); it is left out`);
       }
     }
-    if (config.strings) this.#strings = { ...this.#strings, ...config.strings };
     return config;
   }
 
