@@ -227,9 +227,13 @@ function checkNodeImport(installed) {
         results[entry] = { error: String(error) };
       }
     }
-    console.log(JSON.stringify({ results, touched }));`;
+    // Creating a Styler on the server says where vitrine runs.
+    const { Styler } = await import('vitrine');
+    const created = await Styler.create().then(() => ({ code: 'no error' }), (error) => ({ code: error.code, message: error.message }));
+    console.log(JSON.stringify({ results, touched, created }));`;
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: work, encoding: 'utf8' });
-  const { results, touched } = JSON.parse(out.trim().split('\n').pop());
+  const { results, touched, created } = JSON.parse(out.trim().split('\n').pop());
+  check(created.code === 'WASM_LOAD' && /runs in a browser/.test(created.message), 'Styler.create in Node rejects WASM_LOAD saying vitrine runs in a browser', `${created.code}: ${created.message}`);
   for (const entry of entries) {
     check(!results[entry].error, `Node imports ${entry} without throwing`, results[entry].error ?? results[entry].exports.join(', '));
   }

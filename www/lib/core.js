@@ -83,8 +83,15 @@ async function watchingPolicy(work) {
 const CSP_HINT = "see the package README's Content Security Policy section";
 const isPolicyMessage = (cause) => /Content Security Policy|unsafe-eval|\bCSP\b/i.test(String(cause?.message ?? cause));
 
+// A page or a worker; not Node, Bun or Deno running server-side code, where the files cannot be fetched as a
+// browser does and there is no WebGPU or canvas.
+const inBrowser = () => typeof document !== 'undefined' || typeof WorkerGlobalScope !== 'undefined';
+
 let wasmReady = null;
 function loadWasm() {
+  if (!inBrowser()) {
+    return Promise.reject(codedError('WASM_LOAD', 'vitrine runs in a browser (a page or a module worker), not on a server; importing it during server-side rendering is fine, but create the Styler in the browser'));
+  }
   if (!wasmReady) {
     wasmReady = watchingPolicy(() => init({ module_or_path: WASM_URL })).then(({ value, cause, violations }) => {
       if (cause === undefined) return value;
