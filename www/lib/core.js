@@ -44,7 +44,9 @@ export class VitrineError extends Error {
 /** True for a VitrineError, and for an Error with one of vitrine's codes that crossed a realm (an iframe, a
  * worker's message rebuilt as an Error). */
 export function isVitrineError(value) {
-  return value instanceof VitrineError || (value instanceof Error && CODES.has(value.code));
+  if (value instanceof VitrineError) return true;
+  const isError = value instanceof Error || Object.prototype.toString.call(value) === '[object Error]';
+  return isError && CODES.has(value.code);
 }
 
 function codedError(code, message, cause) {
