@@ -2,7 +2,7 @@
 // the shopper's own styles (IndexedDB), the remembered look, downloads, and the client of the module worker
 // (element-worker.js), which it restarts if it dies. element.js imports this module on first interaction, near the
 // viewport (loading="lazy") or at once (reveal="auto").
-import { rememberedLook, rememberLook } from './element.js';
+import { adoptStyles, rememberedLook, rememberLook } from './element.js';
 
 const DEBOUNCE_MS = 60;
 const VECTOR_DEBOUNCE_MS = 250; // a style vector's strength paints again: wait for the slider to pause
@@ -361,7 +361,7 @@ export class Controller {
   #build() {
     const s = this.#s;
     const root = this.#host.shadowRoot;
-    root.append(el('style', { textContent: SHEET }));
+    adoptStyles(root, SHEET);
     const ui = this.#ui;
     // The before/after slider lies over the frame.
     ui.compare = el('input', { type: 'range', className: 'compare', min: 0, max: 100, step: 1, value: 50, part: 'compare', hidden: true });

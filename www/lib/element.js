@@ -113,6 +113,20 @@ button:disabled { opacity: .55; cursor: default; }
 @media (prefers-reduced-motion: reduce) { *, *::before, *::after { animation: none !important; transition: none !important; } }
 `;
 
+/** Styles for a shadow root as a constructed sheet, which a Content Security Policy's `style-src 'self'` allows
+ * (an inline <style> would need 'unsafe-inline'); a <style> only where constructed sheets are missing. */
+export function adoptStyles(root, css) {
+  if (typeof CSSStyleSheet === 'function' && 'adoptedStyleSheets' in root && 'replaceSync' in CSSStyleSheet.prototype) {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(css);
+    root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
+  } else {
+    const style = document.createElement('style');
+    style.textContent = css;
+    root.append(style);
+  }
+}
+
 const Base = typeof HTMLElement === 'undefined' ? class {} : HTMLElement;
 
 export class VitrineStyler extends Base {
@@ -132,8 +146,8 @@ export class VitrineStyler extends Base {
   constructor() {
     super();
     const root = this.attachShadow({ mode: 'open', delegatesFocus: false });
-    root.innerHTML = `<style>${SHEET}</style>
-<div class="frame" part="frame"><slot></slot>
+    adoptStyles(root, SHEET);
+    root.innerHTML = `<div class="frame" part="frame"><slot></slot>
 <canvas part="canvas" hidden></canvas><div class="divider" part="divider" hidden></div>
 <span class="tag before" part="tag" hidden></span><span class="tag after" part="tag" hidden></span>
 <div class="progress unknown" part="progress" role="progressbar" hidden><span></span></div>
