@@ -461,8 +461,12 @@ for (const webgpu of [false, true]) {
     // The gallery is a radio group: the arrow keys move and choose. From the photo itself ("Original"), Left wraps
     // to the last preset, then on down to STYLE; every step asks for a look and only the latest is painted.
     const shown = [];
-    await page.exposeFunction('__stylized', (look) => shown.push(look));
-    await page.evaluate(() => document.getElementById('styler').addEventListener('stylize', (e) => window.__stylized(e.detail.look)));
+    const events = [];
+    await page.exposeFunction('__stylized', (look, cached) => {
+      shown.push(look);
+      events.push({ look, cached });
+    });
+    await page.evaluate(() => document.getElementById('styler').addEventListener('stylize', (e) => window.__stylized(e.detail.look, e.detail.cached)));
     for (let i = 25; i >= STYLE; i--) await page.keyboard.press('ArrowLeft');
     await settled(page, String(STYLE));
     console.log(`     ${26 - STYLE} arrow presses through the gallery painted ${shown.length} look(s): ${shown.join(', ')}`);
@@ -486,6 +490,9 @@ for (const webgpu of [false, true]) {
     await page.keyboard.press('Space');
     await settled(page, String(STYLE), 20_000);
     assert(await page.evaluate(() => document.getElementById('styler').preserveColor), 'keep-colours did not reach the attribute');
+    const reblends = events.slice(events.findIndex((e) => e.look === String(STYLE)) + 1);
+    assert(reblends.length > 0 && reblends.every((e) => e.cached), `strength or keep-colours ran the network again: ${JSON.stringify(reblends)}`);
+    console.log(`     strength and keep-colours: ${reblends.length} re-blends of the cached output, no network run`);
     comparePixels(await canvasPixels(page), await decodeInPage(page, refFinish), `${where} style ${STYLE} at 60% with true colours`);
 
     // Strength 0 is the photo itself.
