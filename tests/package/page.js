@@ -410,6 +410,44 @@ window.vitrineTest = {
       GPUBuffer.prototype.mapAsync = mapAsync;
     }
     report.timeout.afterFree = (await outcome(doomed.stylize(image))).code;
+    // Under 'auto' a hung GPU call sends the next one to the CPU. 'auto' passes over SwiftShader, so the adapter
+    // is presented as a hardware one (isFallbackAdapter false) while the Styler is created.
+    const cpu = await Styler.create({ backend: 'cpu' });
+    const cpuReference = await cpu.stylize(image, { style: 19 });
+    cpu.free();
+    const classes = [GPUAdapter, globalThis.GPUAdapterInfo].filter(Boolean);
+    const fallbacks = classes.map((c) => Object.getOwnPropertyDescriptor(c.prototype, 'isFallbackAdapter'));
+    for (const c of classes) Object.defineProperty(c.prototype, 'isFallbackAdapter', { configurable: true, get: () => false });
+    let auto;
+    try {
+      auto = await Styler.create({ backend: 'auto', gpuTimeout });
+    } finally {
+      classes.forEach((c, i) => {
+        if (fallbacks[i]) Object.defineProperty(c.prototype, 'isFallbackAdapter', fallbacks[i]);
+        else delete c.prototype.isFallbackAdapter;
+      });
+    }
+    const startedOn = auto.backend;
+    await auto.stylize(image, { style: 19 });
+    GPUBuffer.prototype.mapAsync = function neverSettles() {
+      return new Promise(() => {});
+    };
+    let hungAuto;
+    try {
+      hungAuto = await outcome(auto.stylize(image, { style: 19 }));
+    } finally {
+      GPUBuffer.prototype.mapAsync = mapAsync;
+    }
+    const next = await outcome(auto.stylize(image, { style: 19 }));
+    report.auto = {
+      startedOn,
+      code: hungAuto.code,
+      message: hungAuto.message,
+      backend: auto.backend,
+      fallbackReason: auto.fallbackReason,
+      sameAsCpu: next.value ? same(next.value, cpuReference) : next,
+    };
+    auto.free();
     const options = {};
     for (const [name, value] of Object.entries({ zero: 0, negative: -5, text: '100', nan: NaN })) {
       options[name] = (await outcome(Styler.create({ backend: 'cpu', gpuTimeout: value }))).code;

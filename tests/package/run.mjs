@@ -359,6 +359,11 @@ async function main() {
         check(t.recovered === true && t.backend === 'webgpu', 'webgpu: once the GPU answers again, the next call paints the same image on a new device', JSON.stringify(t.recovered));
         check(t.freeDuringHang === 'no error' && t.hungThenFreed === 'GPU_FAILED' && t.afterFree === 'FREED',
           'webgpu: free() during a hung call throws nothing; the call ends GPU_FAILED, the next says FREED', JSON.stringify({ free: t.freeDuringHang, call: t.hungThenFreed, after: t.afterFree }));
+        const auto = faults.auto;
+        check(auto.startedOn === 'webgpu' && auto.code === 'GPU_FAILED' && /styles on the CPU/.test(auto.message ?? ''),
+          "'auto' on a GPU taken for hardware: a hung call ends GPU_FAILED, saying the next styles on the CPU", `${auto.startedOn}: ${auto.code}: ${auto.message}`);
+        check(auto.backend === 'cpu' && /gpuTimeout/.test(auto.fallbackReason ?? '') && auto.sameAsCpu === true,
+          "'auto': the next call runs on the CPU, fallbackReason says why, and the image is the CPU path's", `${auto.backend}: ${auto.fallbackReason}; ${JSON.stringify(auto.sameAsCpu)}`);
         check(Object.values(t.options).every((c) => c === 'BAD_OPTION'), 'gpuTimeout: zero, negative, text and NaN are refused with BAD_OPTION', JSON.stringify(t.options));
       }
 
