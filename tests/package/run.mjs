@@ -225,7 +225,7 @@ function checkReadmeTypeScript(app, tsc) {
   blocks.filter((code) => !workerBlocks.includes(code)).forEach((code, i) => writeFileSync(join(dir, 'page', `example${i}.ts`), `${code}export {};\n`));
   workerBlocks.forEach((code, i) => writeFileSync(join(dir, 'worker', `example${i}.ts`), `${code}export {};\n`));
   const configs = {
-    page: ['--lib', 'es2022,dom'],
+    page: ['--lib', 'es2022,dom,dom.iterable'],
     worker: ['--lib', 'es2022,webworker'],
   };
   for (const [name, lib] of Object.entries(configs)) {
