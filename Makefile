@@ -24,7 +24,7 @@ export XDG_RUNTIME_DIR := $(shell mktemp -d)
 endif
 
 .PHONY: limits-test demo serve e2e test build system-deps venv wasm-target model-check cargo-test large-test lint browser-deps node-deps clean \
-	web wasm-bindgen-cli browser-test web-test package-test size-budget wasm-lint
+	web wasm-bindgen-cli browser-test web-test package-test size-budget wasm-lint ecosystem-deps ecosystem-test
 
 demo: build
 	@mkdir -p out
@@ -123,8 +123,9 @@ web: wasm-target wasm-bindgen-cli node-deps
 	node www/lib/build.mjs $(BINDGEN_DIR) www/pkg
 
 # Browser tests: clippy on the wasm build, the crate's wasm tests in headless Chromium (GPU on SwiftShader against
-# the CPU path), the packed package in a scratch app against onnxruntime, and the size budgets.
-browser-test: wasm-lint web-test package-test size-budget
+# the CPU path), the packed package in a scratch app against onnxruntime, the package built by Vite (plain HTML,
+# React) and run under a Content Security Policy, and the size budgets.
+browser-test: wasm-lint web-test package-test ecosystem-test size-budget
 
 wasm-lint: wasm-target
 	$(CARGO) clippy --lib --target wasm32-unknown-unknown --no-default-features --features gpu -- -D warnings
@@ -136,6 +137,17 @@ web-test: wasm-target wasm-bindgen-cli browser-deps
 
 package-test: web browser-deps
 	node tests/package/run.mjs
+
+# Vite, React and their types, pinned by tests/ecosystem/package-lock.json and kept out of www's dependencies.
+ecosystem-deps: tests/ecosystem/node_modules/.package-lock.json
+
+tests/ecosystem/node_modules/.package-lock.json: tests/ecosystem/package.json tests/ecosystem/package-lock.json
+	cd tests/ecosystem && npm ci --no-audit --no-fund
+
+# The packed package in a Vite build of the Styler API, of vitrine/presets, of the README's five-line page and of a
+# React + TypeScript app, in headless Chromium under the README's Content Security Policy; imported in Node.
+ecosystem-test: web node-deps browser-deps ecosystem-deps
+	node tests/ecosystem/run.mjs
 
 size-budget: web
 	node www/size-budget.mjs www/pkg
