@@ -18,6 +18,26 @@ const cargo = readFileSync(join(root, 'Cargo.toml'), 'utf8');
 const field = (name) => cargo.match(new RegExp(`^${name} = "([^"]*)"`, 'm'))?.[1];
 const manifest = JSON.parse(readFileSync(join(root, 'models', 'manifest.json'), 'utf8'));
 
+// Numbers and names the JS shares with Rust stay copies where the JS must not load anything to know them (the
+// element's eager script, bundlers' `new URL` literals); each copy is held to its Rust source here, so the build
+// fails when one drifts.
+function rustConst(file, name) {
+  const found = readFileSync(join(root, file), 'utf8').match(new RegExp(`pub const ${name}: [^=]+= ([^;]+);`));
+  if (!found) throw new Error(`build.mjs: ${file} no longer defines ${name}`);
+  return found[1].trim();
+}
+function holdCopy(file, pattern, want, what) {
+  const text = readFileSync(join(lib, file), 'utf8');
+  const found = text.match(pattern);
+  if (!found || found[1] !== String(want)) {
+    throw new Error(`build.mjs: ${file} has ${what} ${found ? found[1] : '(none)'}, but Rust says ${want}`);
+  }
+}
+const defaultMaxSize = Number(rustConst('src/web/mod.rs', 'DEFAULT_MAX_SIZE'));
+const styleFileFormat = JSON.parse(rustConst('src/style.rs', 'STYLE_FILE_FORMAT'));
+holdCopy('element.js', /'max-size': (\d+)/, defaultMaxSize, 'the default max-size');
+holdCopy('element-ui.js', /format !== '([^']+)'/, styleFileFormat, 'the style-file format');
+
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 for (const file of ['vitrine_wasm.js', 'vitrine_wasm_bg.wasm']) copyFileSync(join(bindgen, file), join(out, file));
@@ -30,6 +50,12 @@ copyFileSync(join(root, 'models', manifest.model), join(out, manifest.model));
 // The arbitrary-style transformer and its style predictor: vitrine.js fetches them next to itself on first use.
 const vectorModels = ['arbitrary_transform.vitrine.safetensors', 'arbitrary_predict.vitrine.safetensors'];
 for (const file of vectorModels) copyFileSync(join(root, 'models', file), join(out, file));
+// Each model the package ships is fetched through a literal `new URL` (what bundlers follow), written by hand.
+for (const [file, entry] of [[manifest.model, 'core.js'], ...vectorModels.map((f) => [f, 'vitrine.js'])]) {
+  if (!readFileSync(join(lib, entry), 'utf8').includes(`new URL('./${file}', import.meta.url)`)) {
+    throw new Error(`build.mjs: ${entry} does not fetch ${file} through new URL('./${file}', import.meta.url)`);
+  }
+}
 cpSync(join(root, 'models', 'thumbnails'), join(out, 'thumbnails'), { recursive: true });
 const thumbnails = readdirSync(join(out, 'thumbnails')).filter((file) => file.endsWith('.jpg')).sort();
 writeFileSync(join(out, 'thumbnails.js'), `// Written by build.mjs: each preset's thumbnail as a literal \`new URL\`, so bundlers emit the files.
