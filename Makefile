@@ -24,7 +24,7 @@ export XDG_RUNTIME_DIR := $(shell mktemp -d)
 endif
 
 .PHONY: demo serve e2e test build system-deps venv wasm-target model-check cargo-test large-test lint browser-deps node-deps clean \
-	web wasm-bindgen-cli browser-test web-test package-test size-budget wasm-lint
+	web wasm-bindgen-cli browser-test web-test package-test size-budget wasm-lint server-test
 
 demo: build
 	@mkdir -p out
@@ -46,7 +46,7 @@ serve: web
 build: system-deps
 	$(CARGO) build --release
 
-test: system-deps venv wasm-target model-check cargo-test large-test lint browser-test e2e
+test: system-deps venv wasm-target model-check cargo-test large-test lint server-test browser-test e2e
 
 # apt only runs when a package is missing, so a second run neither needs the network nor root.
 system-deps:
@@ -82,6 +82,11 @@ large-test: system-deps venv
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
+
+# The demo server against symlinks out of its root, unreadable and vanishing files, FIFOs, descriptor exhaustion
+# (a child under a low ulimit -n) and abandoned downloads (its descriptors counted in /proc).
+server-test:
+	node --test tests/server/
 
 # Headless Chromium (with SwiftShader's WebGPU) and its driver, for the browser tests.
 browser-deps:
