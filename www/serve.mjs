@@ -70,7 +70,7 @@ export async function serve({ root, port = 0, quiet = true } = {}) {
   /**
    * The file a request names, opened: its real path must lie inside the root, and the descriptor's own stat (not
    * the path's, which may change under us) says what it is. A directory is redirected to its slash or opened at
-   * its index page (`index` is set for that page, which must be a file). Resolves to { handle, stat } or
+   * its index page (`index` is set for that page, which must be a file). Resolves to { handle, stat, file } or
    * { redirect } or throws a file-system error (or one with `status`).
    */
   async function open(requested, pathname, index = false) {
@@ -79,7 +79,7 @@ export async function serve({ root, port = 0, quiet = true } = {}) {
     const handle = await fs.open(real, OPEN_FLAGS);
     try {
       const stat = await handle.stat();
-      if (stat.isFile()) return { handle, stat };
+      if (stat.isFile()) return { handle, stat, file: real };
       if (index || !stat.isDirectory()) throw Object.assign(new Error('not a file'), { code: 'ENOENT' });
       await handle.close();
       if (!pathname.endsWith('/')) return { redirect: true };
@@ -132,10 +132,10 @@ export async function serve({ root, port = 0, quiet = true } = {}) {
         res.writeHead(status, { Location: url.pathname + '/' + url.search }).end();
         return;
       }
-      const { handle, stat } = opened;
+      const { handle, stat, file } = opened;
       status = 200;
       res.writeHead(status, {
-        'Content-Type': MIME[path.extname(requested).toLowerCase()] ?? 'application/octet-stream',
+        'Content-Type': MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
         'Content-Length': stat.size,
         'Cache-Control': 'no-cache',
         'X-Content-Type-Options': 'nosniff',

@@ -211,7 +211,9 @@ test('a directory without an index page is a 404; a directory URL without its sl
   const redirect = await request(server, '/site');
   assert.equal(redirect.status, 301);
   assert.equal(redirect.headers.location, '/site/');
-  assert.equal((await request(server, '/site/')).body.toString(), 'site');
+  const index = await request(server, '/site/');
+  assert.equal(index.body.toString(), 'site');
+  assert.equal(index.headers['content-type'], 'text/html; charset=utf-8', 'the index page is served as HTML');
   assert.equal((await request(server, '/docs/readme.txt')).body.toString(), 'hello');
   assert.ok(server.alive());
 });
