@@ -20,6 +20,8 @@ cargo fuzz build >/dev/null
 status=0
 for target in "${targets[@]}"; do
   corpus=fuzz/corpus/$target
+  # Only this run's findings in artifacts/: kept ones live in regressions/.
+  rm -rf "fuzz/artifacts/$target"
   mkdir -p "$corpus" "fuzz/artifacts/$target" "fuzz/regressions/$target" "fuzz/seeds/$target"
   dirs=("$corpus" "fuzz/regressions/$target" "fuzz/seeds/$target")
   # Model files: the hostile files of tests/bad/ and the two smaller shipped models (the predictor's 2.4 MB would
@@ -34,7 +36,9 @@ for target in "${targets[@]}"; do
     result=FAILED
     status=1
   fi
-  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
+  # Final stats on a clean run; on a finding, the last progress line's count.
+  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' ||
+    grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#' || true)
   coverage=$(grep -o 'cov: [0-9]*' "$log" | tail -1 || true)
   echo "fuzz $target: $result, $runs executions in ${seconds} s, ${coverage:-cov: ?} (log: $log)"
   if [ $result = FAILED ]; then
