@@ -47,7 +47,7 @@ serve: web
 build: system-deps
 	$(CARGO) build --release
 
-test: system-deps venv wasm-target model-check cargo-test large-test lint server-test fuzz-test browser-test soak-test e2e
+test: system-deps venv wasm-target model-check cargo-test large-test lint server-test browser-test soak-test e2e fuzz-test
 
 # apt only runs when a package is missing, so a second run neither needs the network nor root.
 system-deps:
@@ -91,7 +91,8 @@ server-test:
 
 # Coverage-guided fuzzing (cargo-fuzz's libFuzzer on the stable toolchain, fuzz/run.sh): model files, style files
 # and specs, PNG/JPEG/WebP/GIF images, the tile planner. fuzz-test replays every kept crash and seed and fuzzes each
-# target for FUZZ_TEST_SECONDS; `make fuzz` for FUZZ_SECONDS each.
+# target for FUZZ_TEST_SECONDS (last in `make test`: a kept crash that still fails lets the other tests run first);
+# `make fuzz` for FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 300
 FUZZ_TEST_SECONDS ?= 20
 CARGO_FUZZ_VERSION := 0.13.2
