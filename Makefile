@@ -24,7 +24,8 @@ export XDG_RUNTIME_DIR := $(shell mktemp -d)
 endif
 
 .PHONY: limits-test demo serve e2e test build system-deps venv wasm-target model-check cargo-test large-test lint browser-deps node-deps clean \
-	web wasm-bindgen-cli browser-test web-test package-test size-budget wasm-lint ecosystem-deps ecosystem-test
+	web wasm-bindgen-cli browser-test web-test package-test size-budget wasm-lint ecosystem-deps ecosystem-test server-test \
+	cargo-fuzz fuzz-test fuzz soak-test soak
 
 demo: build
 	@mkdir -p out
@@ -46,7 +47,7 @@ serve: web
 build: system-deps
 	$(CARGO) build --release
 
-test: system-deps venv wasm-target model-check cargo-test large-test limits-test lint browser-test e2e
+test: system-deps venv wasm-target model-check cargo-test large-test limits-test lint server-test browser-test soak-test e2e fuzz-test
 
 # apt only runs when a package is missing, so a second run neither needs the network nor root.
 system-deps:
@@ -87,6 +88,41 @@ limits-test: build venv
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
+
+# The demo server against symlinks out of its root, unreadable and vanishing files, FIFOs, descriptor exhaustion
+# (a child under a low ulimit -n) and abandoned downloads (its descriptors counted in /proc).
+server-test:
+	node --test tests/server/
+
+# Coverage-guided fuzzing (cargo-fuzz's libFuzzer on the stable toolchain, fuzz/run.sh): model files, style files
+# and specs, PNG/JPEG/WebP/GIF images, the tile planner. fuzz-test replays every kept crash and seed and fuzzes each
+# target for FUZZ_TEST_SECONDS (last in `make test`: a kept crash that still fails lets the other tests run first);
+# `make fuzz` for FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 300
+FUZZ_TEST_SECONDS ?= 20
+CARGO_FUZZ_VERSION := 0.13.2
+
+cargo-fuzz:
+	@if [ "$$(cargo fuzz --version 2>/dev/null)" != "cargo-fuzz $(CARGO_FUZZ_VERSION)" ]; then \
+		$(CARGO) install cargo-fuzz --locked --version =$(CARGO_FUZZ_VERSION); \
+	fi
+
+fuzz-test: cargo-fuzz
+	fuzz/run.sh $(FUZZ_TEST_SECONDS)
+
+fuzz: cargo-fuzz
+	fuzz/run.sh $(FUZZ_SECONDS)
+
+# Soak: 1000 calls natively (resident memory) and in headless Chromium through the packed package on the CPU path
+# and SwiftShader's WebGPU (wasm memory, JS heap, live GPU buffers), each asserted flat after 50 calls of warm-up.
+# `make soak` runs longer with larger images (SOAK_CALLS, SOAK_SIDE).
+soak-test: web node-deps browser-deps
+	$(CARGO) test --test soak -- --ignored --nocapture
+	node tests/soak/run.mjs
+
+soak: web node-deps browser-deps
+	SOAK_CALLS=$${SOAK_CALLS:-5000} SOAK_SIDE=$${SOAK_SIDE:-64} $(CARGO) test --release --test soak -- --ignored --nocapture
+	SOAK_CALLS=$${SOAK_CALLS:-3000} SOAK_SIDE=$${SOAK_SIDE:-48} node tests/soak/run.mjs
 
 # Headless Chromium (with SwiftShader's WebGPU) and its driver, for the browser tests.
 browser-deps:
