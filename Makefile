@@ -23,7 +23,7 @@ ifeq ($(XDG_RUNTIME_DIR),)
 export XDG_RUNTIME_DIR := $(shell mktemp -d)
 endif
 
-.PHONY: limits-test demo serve e2e test build system-deps venv wasm-target model-check cargo-test large-test lint browser-deps node-deps clean \
+.PHONY: js-lint limits-test demo serve e2e test build system-deps venv wasm-target model-check cargo-test large-test lint browser-deps node-deps clean \
 	web wasm-bindgen-cli browser-test web-test package-test size-budget wasm-lint ecosystem-deps ecosystem-test server-test \
 	cargo-fuzz fuzz-test fuzz soak-test soak
 
@@ -47,7 +47,7 @@ serve: web
 build: system-deps
 	$(CARGO) build --release
 
-test: system-deps venv wasm-target model-check cargo-test large-test limits-test lint server-test browser-test soak-test e2e fuzz-test
+test: system-deps venv wasm-target model-check cargo-test large-test limits-test lint js-lint server-test browser-test soak-test e2e fuzz-test
 
 # apt only runs when a package is missing, so a second run neither needs the network nor root.
 system-deps:
@@ -84,6 +84,10 @@ large-test: system-deps venv
 # A 768 px photo under `ulimit -v` too small for its whole run: styled in tiles within the limit, as the whole run.
 limits-test: build venv
 	bash tests/limits.sh
+
+# The package's JavaScript type-checked against the DOM and its own declarations (TypeScript's checkJs).
+js-lint: node-deps
+	cd www && node_modules/.bin/tsc -p jsconfig.check.json
 
 lint:
 	$(CARGO) fmt --check

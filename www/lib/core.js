@@ -9,7 +9,10 @@
 // The preset model loads with the Styler. The arbitrary-style pair loads on first use: the transformer (about
 // 180 KB gzipped) with the first style vector, the style predictor (about 2.3 MB) only for styleFromImage or a
 // style vector at strength below 1. A page that only uses presets downloads neither.
+// Both written at build time (wasm-bindgen, build.mjs), so the type check of www/lib does not see them.
+// @ts-ignore
 import init, { WasmStyler } from './vitrine_wasm.js';
+// @ts-ignore
 import { THUMBNAILS } from './thumbnails.js';
 
 const MODEL_URL = new URL('./multistyle26.vitrine.safetensors', import.meta.url);
@@ -57,7 +60,7 @@ function codedError(code, message, cause) {
 // API failing, a panic) gets a code too.
 function coded(error) {
   if (error instanceof VitrineError) return error;
-  if (error instanceof Error && CODES.has(error.code)) return codedError(error.code, error.message);
+  if (error instanceof Error && CODES.has(error['code'])) return codedError(error['code'], error.message);
   if (error instanceof WebAssembly.RuntimeError) {
     return codedError('INTERNAL', `vitrine stopped on an internal error (${error.message}); the details are in the console; create a new Styler`, error);
   }
@@ -87,7 +90,7 @@ const isPolicyMessage = (cause) => /Content Security Policy|unsafe-eval|\bCSP\b/
 
 // A page or a worker; not Node, Bun or Deno running server-side code, where the files cannot be fetched as a
 // browser does and there is no WebGPU or canvas.
-const inBrowser = () => typeof document !== 'undefined' || typeof WorkerGlobalScope !== 'undefined';
+const inBrowser = () => typeof document !== 'undefined' || typeof globalThis['WorkerGlobalScope'] !== 'undefined';
 
 let wasmReady = null;
 function loadWasm() {
@@ -300,6 +303,7 @@ export class Styler {
     })));
   }
 
+  /** @param {import('./vitrine.js').CreateOptions} [options] */
   static async create({ backend = 'auto', model, transformModel, predictorModel, tileSize, gpuTimeout, onProgress } = {}) {
     const report = (event) => {
       if (typeof onProgress === 'function') {
@@ -509,6 +513,10 @@ export class Styler {
     }
   }
 
+  /**
+   * @param {import('./vitrine.js').ImageInput} image
+   * @param {import('./vitrine.js').StylizeOptions} [options]
+   */
   async #stylize(image, { style, strength, preserveColor = false, maxSize } = {}) {
     const inner = await this.#current();
     try {

@@ -2,6 +2,8 @@
 // the shopper's own styles (IndexedDB), the remembered look, downloads, and the client of the module worker
 // (element-worker.js), which it restarts if it dies. element.js imports this module on first interaction, near the
 // viewport (loading="lazy") or at once (reveal="auto").
+// Helpers element.js shares with this file only, so its public declarations leave them out.
+// @ts-ignore
 import { adoptStyles, rememberedLook, rememberLook } from './element.js';
 
 const DEBOUNCE_MS = 60;

@@ -133,7 +133,7 @@ self.onmessage = async ({ data }) => {
     const handler = Object.hasOwn(handlers, type) ? handlers[type] : null;
     if (!handler) throw coded('BAD_MESSAGE', `Unknown request '${type}'.`);
     const result = await handler(data);
-    self.postMessage({ id, ...result }, result.image ? [result.image.data.buffer] : []);
+    /** @type {{ postMessage(message: unknown, transfer: Transferable[]): void }} */ (/** @type {unknown} */ (self)).postMessage({ id, ...result }, result.image ? [result.image.data.buffer] : []);
   } catch (error) {
     self.postMessage({ id, error: { code: error?.code ?? 'INTERNAL', message: error?.message ?? String(error) } });
   }

@@ -127,7 +127,8 @@ export function adoptStyles(root, css) {
   }
 }
 
-const Base = typeof HTMLElement === 'undefined' ? class {} : HTMLElement;
+// Outside a browser (server-side rendering) there is no HTMLElement to extend; the class is then never defined.
+const Base = /** @type {typeof HTMLElement} */ (typeof HTMLElement === 'undefined' ? class {} : HTMLElement);
 
 export class VitrineStyler extends Base {
   static observedAttributes = ATTRIBUTES;
@@ -157,7 +158,7 @@ export class VitrineStyler extends Base {
 <p class="status" part="status" role="status" aria-live="polite"></p></div>
 <div part="panel" class="panel" hidden></div>`;
     this.parts = Object.fromEntries(
-      [...root.querySelectorAll('[part]')].map((el) => [el.dataset.id ?? el.getAttribute('part').split(' ')[0], el]),
+      [...root.querySelectorAll('[part]')].map((/** @type {HTMLElement} */ el) => [el.dataset.id ?? el.getAttribute('part').split(' ')[0], el]),
     );
     this.parts.before = root.querySelector('.tag.before');
     this.parts.after = root.querySelector('.tag.after');
@@ -170,8 +171,8 @@ export class VitrineStyler extends Base {
     if (strings) this.#strings = { ...STRINGS, ...strings, ...this.#ownStrings };
     this.#ensurePoster();
     this.#label();
-    if (this.reveal === 'auto' && this.loading !== 'lazy') this.start();
-    else if (this.loading === 'lazy' && !this.#ui && typeof IntersectionObserver === 'function') {
+    if (this['reveal'] === 'auto' && this['loading'] !== 'lazy') this.start();
+    else if (this['loading'] === 'lazy' && !this.#ui && typeof IntersectionObserver === 'function') {
       this.#observer = new IntersectionObserver((entries) => {
         if (entries.some((e) => e.isIntersecting)) this.start();
       }, { rootMargin: '200px' });
@@ -303,6 +304,7 @@ export class VitrineStyler extends Base {
   }
 
   /** The poster: the light-DOM <img> (or <picture>), made from `src` and `alt` when the page gave none. */
+  /** @returns {HTMLImageElement | null} */
   get poster() {
     return this.querySelector(':scope > img, :scope > picture > img');
   }
@@ -338,7 +340,7 @@ export class VitrineStyler extends Base {
   }
 
   #label() {
-    const remembered = this.remember && rememberedLook();
+    const remembered = this['remember'] && rememberedLook();
     this.parts.forget.textContent = this.#strings.forget;
     this.parts.forget.hidden = !remembered;
     const slot = this.parts.reveal.querySelector('slot');
