@@ -23,8 +23,9 @@ ifeq ($(XDG_RUNTIME_DIR),)
 export XDG_RUNTIME_DIR := $(shell mktemp -d)
 endif
 
-.PHONY: demo serve e2e test build system-deps venv wasm-target model-check cargo-test large-test lint browser-deps node-deps clean \
-	web wasm-bindgen-cli browser-test web-test package-test size-budget wasm-lint engines-test engines-deps engines-node-deps
+.PHONY: js-lint limits-test demo serve e2e test build system-deps venv wasm-target model-check cargo-test large-test lint browser-deps node-deps clean \
+	web wasm-bindgen-cli browser-test web-test package-test size-budget wasm-lint ecosystem-deps ecosystem-test server-test \
+	cargo-fuzz fuzz-test fuzz soak-test soak engines-test engines-deps engines-node-deps
 
 demo: build
 	@mkdir -p out
@@ -46,7 +47,7 @@ serve: web
 build: system-deps
 	$(CARGO) build --release
 
-test: system-deps venv wasm-target model-check cargo-test large-test lint browser-test engines-test e2e
+test: system-deps venv wasm-target model-check cargo-test large-test limits-test lint js-lint server-test browser-test engines-test soak-test e2e fuzz-test
 
 # apt only runs when a package is missing, so a second run neither needs the network nor root.
 system-deps:
@@ -68,6 +69,7 @@ wasm-target:
 # The three model files must be exactly what the converter makes from the pinned package.
 model-check: venv
 	$(PYTHON) models/convert.py --check
+	$(PYTHON) -m unittest discover -s models -p "test_*.py"
 
 cargo-test: system-deps
 	$(GPU_TEST_ENV) $(CARGO) test
@@ -79,9 +81,52 @@ large-test: system-deps venv
 	@[ -f $(LARGE_REFERENCE) ] || $(PYTHON) models/large_reference.py $(LARGE_REFERENCE)
 	$(GPU_TEST_ENV) $(CARGO) test --test large -- --ignored --nocapture
 
+# A 768 px photo under `ulimit -v` too small for its whole run: styled in tiles within the limit, as the whole run.
+limits-test: build venv
+	bash tests/limits.sh
+
+# The package's JavaScript type-checked against the DOM and its own declarations (TypeScript's checkJs).
+js-lint: node-deps
+	cd www && node_modules/.bin/tsc -p jsconfig.check.json
+
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
+
+# The demo server against symlinks out of its root, unreadable and vanishing files, FIFOs, descriptor exhaustion
+# (a child under a low ulimit -n) and abandoned downloads (its descriptors counted in /proc).
+server-test:
+	node --test tests/server/
+
+# Coverage-guided fuzzing (cargo-fuzz's libFuzzer on the stable toolchain, fuzz/run.sh): model files, style files
+# and specs, PNG/JPEG/WebP/GIF images, the tile planner. fuzz-test replays every kept crash and seed and fuzzes each
+# target for FUZZ_TEST_SECONDS (last in `make test`: a kept crash that still fails lets the other tests run first);
+# `make fuzz` for FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 300
+FUZZ_TEST_SECONDS ?= 20
+CARGO_FUZZ_VERSION := 0.13.2
+
+cargo-fuzz:
+	@if [ "$$(cargo fuzz --version 2>/dev/null)" != "cargo-fuzz $(CARGO_FUZZ_VERSION)" ]; then \
+		$(CARGO) install cargo-fuzz --locked --version =$(CARGO_FUZZ_VERSION); \
+	fi
+
+fuzz-test: cargo-fuzz
+	fuzz/run.sh $(FUZZ_TEST_SECONDS)
+
+fuzz: cargo-fuzz
+	fuzz/run.sh $(FUZZ_SECONDS)
+
+# Soak: 1000 calls natively (resident memory) and in headless Chromium through the packed package on the CPU path
+# and SwiftShader's WebGPU (wasm memory, JS heap, live GPU buffers), each asserted flat after 50 calls of warm-up.
+# `make soak` runs longer with larger images (SOAK_CALLS, SOAK_SIDE).
+soak-test: web node-deps browser-deps
+	$(CARGO) test --test soak -- --ignored --nocapture
+	node tests/soak/run.mjs
+
+soak: web node-deps browser-deps
+	SOAK_CALLS=$${SOAK_CALLS:-5000} SOAK_SIDE=$${SOAK_SIDE:-64} $(CARGO) test --release --test soak -- --ignored --nocapture
+	SOAK_CALLS=$${SOAK_CALLS:-3000} SOAK_SIDE=$${SOAK_SIDE:-48} node tests/soak/run.mjs
 
 # Headless Chromium (with SwiftShader's WebGPU) and its driver, for the browser tests.
 browser-deps:
@@ -118,8 +163,9 @@ web: wasm-target wasm-bindgen-cli node-deps
 	node www/lib/build.mjs $(BINDGEN_DIR) www/pkg
 
 # Browser tests: clippy on the wasm build, the crate's wasm tests in headless Chromium (GPU on SwiftShader against
-# the CPU path), the packed package in a scratch app against onnxruntime, and the size budgets.
-browser-test: wasm-lint web-test package-test size-budget
+# the CPU path), the packed package in a scratch app against onnxruntime, the package built by Vite (plain HTML,
+# React) and run under a Content Security Policy, and the size budgets.
+browser-test: wasm-lint web-test package-test ecosystem-test size-budget
 
 wasm-lint: wasm-target
 	$(CARGO) clippy --lib --target wasm32-unknown-unknown --no-default-features --features gpu -- -D warnings
@@ -131,6 +177,17 @@ web-test: wasm-target wasm-bindgen-cli browser-deps
 
 package-test: web browser-deps
 	node tests/package/run.mjs
+
+# Vite, React and their types, pinned by tests/ecosystem/package-lock.json and kept out of www's dependencies.
+ecosystem-deps: tests/ecosystem/node_modules/.package-lock.json
+
+tests/ecosystem/node_modules/.package-lock.json: tests/ecosystem/package.json tests/ecosystem/package-lock.json
+	cd tests/ecosystem && npm ci --no-audit --no-fund
+
+# The packed package in a Vite build of the Styler API, of vitrine/presets, of the README's five-line page and of a
+# React + TypeScript app, in headless Chromium under the README's Content Security Policy; imported in Node.
+ecosystem-test: web node-deps browser-deps ecosystem-deps
+	node tests/ecosystem/run.mjs
 
 size-budget: web
 	node www/size-budget.mjs www/pkg

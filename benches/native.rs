@@ -259,7 +259,7 @@ fn run() -> Result<(), String> {
 
 /// Times each node of the CPU path over `runs` walks and prints the median per node and per op kind.
 fn profile(graph: &vitrine::graph::Graph, input: &Tensor, params: &StyleParams, runs: usize) -> Result<(), String> {
-    let mut per_node = vec![Vec::with_capacity(runs); graph.nodes.len()];
+    let mut per_node = vec![Vec::with_capacity(runs); graph.nodes().len()];
     for _ in 0..runs + 1 {
         let mut walk = cpu::Walk::new(graph, input.clone(), params).map_err(|e| e.to_string())?;
         for (index, times) in per_node.iter_mut().enumerate() {
@@ -273,7 +273,7 @@ fn profile(graph: &vitrine::graph::Graph, input: &Tensor, params: &StyleParams, 
     let medians: Vec<f64> = per_node.iter().map(|t| median(&t[1..])).collect();
     let total: f64 = medians.iter().sum();
     let mut kinds: Vec<(&str, f64, usize)> = Vec::new();
-    for (node, &ms) in graph.nodes.iter().zip(&medians) {
+    for (node, &ms) in graph.nodes().iter().zip(&medians) {
         match kinds.iter_mut().find(|(k, _, _)| *k == node.op.kind()) {
             Some(entry) => {
                 entry.1 += ms;
@@ -292,7 +292,7 @@ fn profile(graph: &vitrine::graph::Graph, input: &Tensor, params: &StyleParams, 
     for (kind, ms, count) in kinds {
         eprintln!("  {kind:<18} {count:>3} nodes {ms:>9.1} ms {:>5.1}%", 100.0 * ms / total);
     }
-    for (node, ms) in graph.nodes.iter().zip(&medians) {
+    for (node, ms) in graph.nodes().iter().zip(&medians) {
         eprintln!("    {:<28} {:<18} {ms:>9.2} ms", node.name, node.op.kind());
     }
     Ok(())

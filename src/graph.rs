@@ -1,7 +1,10 @@
 //! The network as both executors see it: ops over numbered values, and shape inference.
 //!
-//! Nothing here knows a particular network. The model file lists the nodes; `model` turns them into this form and
-//! checks them; the CPU and GPU executors walk `Graph::nodes` in order.
+//! Nothing here knows a particular network. Each op's rules live with it in `impl Op`: how many inputs it reads
+//! (`arity`), its output shape (`output_shape`) and how it maps pixels (`spatial`: stride, upsampling, reach), so
+//! shape inference, the stride product images are padded to, and tile halos all follow from one place. The model
+//! file lists the nodes; `model` turns them into this form and `Graph::new` checks them; the CPU and GPU executors
+//! walk `Graph::nodes` in order.
 
 use crate::error::{Error, Result};
 
@@ -51,7 +54,11 @@ impl Tensor {
 
     pub fn from_vec(shape: Shape, data: Vec<f32>) -> Result<Self> {
         if data.len() != shape.len() {
-            return Err(Error::graph(format!("a {shape:?} tensor needs {} values, got {}", shape.len(), data.len())));
+            return Err(Error::internal(format!(
+                "a {shape:?} tensor needs {} values, got {}",
+                shape.len(),
+                data.len()
+            )));
         }
         Ok(Tensor { shape, data })
     }
@@ -162,6 +169,28 @@ pub enum Op {
     },
 }
 
+/// How an op maps its input's pixels to its output's: the one place that says how each op changes resolution and
+/// how far its outputs reach, so padding to the stride product and tile halos cannot miss an op.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Spatial {
+    /// Each output pixel depends on the input pixel at the same place (elementwise ops, norms applied per pixel).
+    Pointwise,
+    /// A window of the input: output pixel `i` reads input pixels at most `reach` away from `i * stride`.
+    Window { stride: usize, reach: usize },
+    /// Nearest upsampling: each input pixel becomes `factor x factor` output pixels.
+    Upsample { factor: usize },
+    /// A whole-plane reduction: every output depends on every input pixel.
+    Global,
+}
+
+/// How far a change to the input can travel to the output, in input pixels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reach {
+    Pixels(usize),
+    /// Through a whole-plane reduction: everywhere. Such a graph (the style predictor) cannot be tiled.
+    Global,
+}
+
 impl Op {
     pub fn kind(&self) -> &'static str {
         match self {
@@ -176,6 +205,100 @@ impl Op {
             Op::UpsampleNearest { .. } => "upsample_nearest",
         }
     }
+
+    /// How many values the op reads.
+    pub fn arity(&self) -> usize {
+        match self {
+            Op::Add => 2,
+            Op::Conv2d(_)
+            | Op::InstanceNorm(_)
+            | Op::Relu
+            | Op::Clip { .. }
+            | Op::Sigmoid
+            | Op::UpsampleNearest { .. }
+            | Op::GlobalAvgPool
+            | Op::ChannelAffine { .. } => 1,
+        }
+    }
+
+    /// How the op maps pixels (see [`Spatial`]).
+    pub fn spatial(&self) -> Spatial {
+        match self {
+            Op::Conv2d(conv) => {
+                let (w, pad) = (&conv.weights, conv.pad);
+                // Taps reach `pad` before the centre row and `kernel - 1 - pad` after it.
+                let reach = [
+                    pad.top,
+                    w.kernel_h - 1 - pad.top.min(w.kernel_h - 1),
+                    pad.left,
+                    w.kernel_w - 1 - pad.left.min(w.kernel_w - 1),
+                ]
+                .into_iter()
+                .max()
+                .unwrap_or(0);
+                Spatial::Window { stride: conv.stride, reach }
+            }
+            Op::UpsampleNearest { factor } => Spatial::Upsample { factor: *factor },
+            Op::GlobalAvgPool => Spatial::Global,
+            Op::InstanceNorm(_) | Op::Relu | Op::Clip { .. } | Op::Sigmoid | Op::Add | Op::ChannelAffine { .. } => {
+                Spatial::Pointwise
+            }
+        }
+    }
+
+    /// The op's output shape for its inputs' shapes: `Ok(None)` when the input is too small for it, an error when
+    /// the graph is inconsistent (`name` says which node).
+    pub fn output_shape(&self, name: &str, inputs: &[Shape]) -> Result<Option<Shape>> {
+        let input = inputs[0];
+        let out = match self {
+            Op::Conv2d(conv) => {
+                let w = &conv.weights;
+                if input.channels != w.in_per_group * conv.groups {
+                    return Err(Error::graph(format!(
+                        "{name} expects {} input channels but receives {}",
+                        w.in_per_group * conv.groups,
+                        input.channels
+                    )));
+                }
+                // Reflect padding can mirror at most size-1 pixels; zero padding has no such bound.
+                let p = conv.pad;
+                if conv.pad_mode == PadMode::Reflect
+                    && (p.top.max(p.bottom) >= input.height || p.left.max(p.right) >= input.width)
+                {
+                    return Ok(None);
+                }
+                let (ph, pw) = (input.height + p.top + p.bottom, input.width + p.left + p.right);
+                if ph < w.kernel_h || pw < w.kernel_w {
+                    return Ok(None);
+                }
+                Shape::new(w.out_channels, (ph - w.kernel_h) / conv.stride + 1, (pw - w.kernel_w) / conv.stride + 1)
+            }
+            Op::InstanceNorm(InstanceNorm { channels, .. }) | Op::ChannelAffine { channels, .. } => {
+                if input.channels != *channels {
+                    return Err(Error::graph(format!(
+                        "{name} normalises {channels} channels but receives {}",
+                        input.channels
+                    )));
+                }
+                input
+            }
+            Op::Relu | Op::Sigmoid | Op::Clip { .. } => input,
+            Op::GlobalAvgPool => Shape::new(input.channels, 1, 1),
+            Op::Add => {
+                let other = inputs[1];
+                if other != input {
+                    return Err(Error::graph(format!("{name} adds {input:?} to {other:?}")));
+                }
+                input
+            }
+            Op::UpsampleNearest { factor } => Shape::new(
+                input.channels,
+                input.height.checked_mul(*factor).ok_or_else(|| Error::graph("upsampled size overflows"))?,
+                input.width.checked_mul(*factor).ok_or_else(|| Error::graph("upsampled size overflows"))?,
+            ),
+        };
+        Ok(Some(out))
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -186,85 +309,106 @@ pub struct Node {
     pub output: ValueId,
 }
 
-/// A checked graph: every node reads values defined before it, and writes a fresh one.
+/// A checked graph: every node reads values defined before it, and writes a fresh one. Built only by
+/// [`Graph::new`], which holds it to that, so executors may index values without checking again.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Graph {
-    pub input_channels: usize,
-    pub nodes: Vec<Node>,
-    pub value_count: usize,
-    pub output: ValueId,
+    input_channels: usize,
+    nodes: Vec<Node>,
+    value_count: usize,
+    output: ValueId,
     /// Length of a `StyleParams` buffer: every norm's gamma and beta.
-    pub style_params_len: usize,
+    style_params_len: usize,
 }
 
 /// The largest number of f32 values any one activation may hold; bounds what a hostile graph can make us allocate.
 pub const MAX_VALUES_PER_TENSOR: usize = 1 << 30;
 
 impl Graph {
+    /// Checks and builds a graph over `input_channels` input channels. Value 0 is the input, node `i` writes value
+    /// `i + 1`; every node reads values written before it with as many inputs as its op takes, and `output` is a
+    /// value some node writes. Norms' `params_offset`s must lie within `style_params_len`.
+    pub fn new(input_channels: usize, nodes: Vec<Node>, output: ValueId, style_params_len: usize) -> Result<Graph> {
+        if input_channels == 0 {
+            return Err(Error::graph("the graph takes no input channels"));
+        }
+        for (index, node) in nodes.iter().enumerate() {
+            if node.output != index + 1 {
+                return Err(Error::graph(format!("{} writes value {}, not {}", node.name, node.output, index + 1)));
+            }
+            if node.inputs.len() != node.op.arity() {
+                return Err(Error::graph(format!(
+                    "{} reads {} values; {} takes {}",
+                    node.name,
+                    node.inputs.len(),
+                    node.op.kind(),
+                    node.op.arity()
+                )));
+            }
+            if let Some(&late) = node.inputs.iter().find(|&&id| id > index) {
+                return Err(Error::graph(format!("{} reads value {late} before it is written", node.name)));
+            }
+            let params = match &node.op {
+                Op::InstanceNorm(InstanceNorm { channels, params_offset, .. })
+                | Op::ChannelAffine { channels, params_offset } => Some((*params_offset, *channels)),
+                _ => None,
+            };
+            if let Some((offset, channels)) = params {
+                if offset.checked_add(2 * channels).is_none_or(|end| end > style_params_len) {
+                    return Err(Error::graph(format!("{} reads style parameters past their end", node.name)));
+                }
+            }
+        }
+        let value_count = nodes.len() + 1;
+        if output == INPUT_VALUE || output >= value_count {
+            return Err(Error::graph("the graph output is never written"));
+        }
+        Ok(Graph { input_channels, nodes, value_count, output, style_params_len })
+    }
+
+    pub fn input_channels(&self) -> usize {
+        self.input_channels
+    }
+
+    /// The nodes in the order they run.
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// Values in all: the input and one per node.
+    pub fn value_count(&self) -> usize {
+        self.value_count
+    }
+
+    pub fn output(&self) -> ValueId {
+        self.output
+    }
+
+    /// Length of a `StyleParams` buffer: every norm's gamma and beta.
+    pub fn style_params_len(&self) -> usize {
+        self.style_params_len
+    }
+
+    /// The same graph with the ops `replace` returns a new op for swapped in, checked as `new` checks (tiles
+    /// freeze each norm into a `ChannelAffine` this way).
+    pub fn with_ops(&self, mut replace: impl FnMut(usize, &Op) -> Option<Op>) -> Result<Graph> {
+        let mut nodes = self.nodes.clone();
+        for (index, node) in nodes.iter_mut().enumerate() {
+            if let Some(op) = replace(index, &node.op) {
+                node.op = op;
+            }
+        }
+        Graph::new(self.input_channels, nodes, self.output, self.style_params_len)
+    }
+
     /// Shapes of every value for an input of `height x width`, or why that size cannot run.
     /// An `Err(ModelGraph)` means the graph is broken; `Ok(None)` means this size is too small for the network.
     pub fn infer_shapes(&self, height: usize, width: usize) -> Result<Option<Vec<Shape>>> {
         let mut shapes = vec![Shape::new(0, 0, 0); self.value_count];
         shapes[INPUT_VALUE] = Shape::new(self.input_channels, height, width);
         for node in &self.nodes {
-            let input = shapes[node.inputs[0]];
-            let out = match &node.op {
-                Op::Conv2d(conv) => {
-                    let w = &conv.weights;
-                    if input.channels != w.in_per_group * conv.groups {
-                        return Err(Error::graph(format!(
-                            "{} expects {} input channels but receives {}",
-                            node.name,
-                            w.in_per_group * conv.groups,
-                            input.channels
-                        )));
-                    }
-                    // Reflect padding can mirror at most size-1 pixels; zero padding has no such bound.
-                    let p = conv.pad;
-                    if conv.pad_mode == PadMode::Reflect
-                        && (p.top.max(p.bottom) >= input.height || p.left.max(p.right) >= input.width)
-                    {
-                        return Ok(None);
-                    }
-                    let (ph, pw) = (input.height + p.top + p.bottom, input.width + p.left + p.right);
-                    if ph < w.kernel_h || pw < w.kernel_w {
-                        return Ok(None);
-                    }
-                    Shape::new(w.out_channels, (ph - w.kernel_h) / conv.stride + 1, (pw - w.kernel_w) / conv.stride + 1)
-                }
-                Op::InstanceNorm(norm) => {
-                    if input.channels != norm.channels {
-                        return Err(Error::graph(format!(
-                            "{} normalises {} channels but receives {}",
-                            node.name, norm.channels, input.channels
-                        )));
-                    }
-                    input
-                }
-                Op::Relu | Op::Sigmoid | Op::Clip { .. } => input,
-                Op::ChannelAffine { channels, .. } => {
-                    if input.channels != *channels {
-                        return Err(Error::graph(format!(
-                            "{} scales {channels} channels but receives {}",
-                            node.name, input.channels
-                        )));
-                    }
-                    input
-                }
-                Op::GlobalAvgPool => Shape::new(input.channels, 1, 1),
-                Op::Add => {
-                    let other = shapes[node.inputs[1]];
-                    if other != input {
-                        return Err(Error::graph(format!("{} adds {input:?} to {other:?}", node.name)));
-                    }
-                    input
-                }
-                Op::UpsampleNearest { factor } => Shape::new(
-                    input.channels,
-                    input.height.checked_mul(*factor).ok_or_else(|| Error::graph("upsampled size overflows"))?,
-                    input.width.checked_mul(*factor).ok_or_else(|| Error::graph("upsampled size overflows"))?,
-                ),
-            };
+            let inputs: Vec<Shape> = node.inputs.iter().map(|&id| shapes[id]).collect();
+            let Some(out) = node.op.output_shape(&node.name, &inputs)? else { return Ok(None) };
             let len = out
                 .channels
                 .checked_mul(out.height)
@@ -286,20 +430,45 @@ impl Graph {
         let mut most = 1;
         for node in &self.nodes {
             let s = scale[node.inputs[0]];
-            scale[node.output] = match &node.op {
-                Op::Conv2d(conv) => s.saturating_mul(conv.stride),
-                Op::UpsampleNearest { factor } => (s / factor).max(1),
-                _ => s,
+            scale[node.output] = match node.op.spatial() {
+                Spatial::Window { stride, .. } => s.saturating_mul(stride),
+                Spatial::Upsample { factor } => (s / factor).max(1),
+                Spatial::Pointwise | Spatial::Global => s,
             };
             most = most.max(scale[node.output]);
         }
         most
     }
 
+    /// How far (in input pixels) a change to the input can travel to the output: the halo a tile needs so its kept
+    /// centre is computed exactly as in the whole image.
+    pub fn receptive_reach(&self) -> Reach {
+        // Per value: its scale relative to the input (input pixels per value pixel) and reach in input pixels.
+        let mut scale = vec![1usize; self.value_count];
+        let mut reach = vec![Some(0usize); self.value_count];
+        for node in &self.nodes {
+            let s = scale[node.inputs[0]];
+            let r = node.inputs.iter().map(|&i| reach[i]).try_fold(0, |most, r| r.map(|r| most.max(r)));
+            let (out_scale, out_reach) = match node.op.spatial() {
+                Spatial::Pointwise => (s, r),
+                // A strided window also shifts where its samples fall by up to `stride - 1` input pixels of its own.
+                Spatial::Window { stride, reach } => (
+                    s.saturating_mul(stride),
+                    r.and_then(|r| r.checked_add(s.checked_mul(reach.checked_add(stride - 1)?)?)),
+                ),
+                Spatial::Upsample { factor } => ((s / factor).max(1), r.and_then(|r| r.checked_add(s))),
+                Spatial::Global => (s, None),
+            };
+            scale[node.output] = out_scale;
+            reach[node.output] = out_reach;
+        }
+        reach[self.output].map_or(Reach::Global, Reach::Pixels)
+    }
+
     /// The graph cut before node `upto`, returning that node's first input: what a pass that only needs the
     /// statistics of node `upto`'s input runs. Node indices (and so uploaded weights) stay the same.
     pub fn prefix(&self, upto: usize) -> Result<Graph> {
-        let node = self.nodes.get(upto).ok_or_else(|| Error::graph(format!("there is no node {upto}")))?;
+        let node = self.nodes.get(upto).ok_or_else(|| Error::internal(format!("there is no node {upto}")))?;
         Ok(Graph {
             input_channels: self.input_channels,
             nodes: self.nodes[..upto].to_vec(),

@@ -13,10 +13,12 @@
 //! See ARCHITECTURE.md for how the parts fit together.
 
 pub mod cpu;
+mod engine;
 mod error;
 #[cfg(feature = "gpu")]
 pub mod gpu;
 pub mod graph;
+pub mod memory;
 pub mod model;
 pub mod pixels;
 pub mod style;
@@ -24,19 +26,14 @@ pub mod tiling;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
-pub use error::{Error, Result};
+pub use error::{Error, Result, Surface};
 pub use graph::{Shape, Tensor};
 pub use model::{Model, StyleInput};
 pub use style::{StyleFile, StyleParams, StyleSpec};
 
-use graph::Graph;
+use engine::Engine;
 use pixels::{Finish, RGBA};
-use tiling::{Executor, Mode, StatsPass, TileLimits, TilePlan};
-
-/// `run_planned` is only called for tiled plans.
-fn unreachable_whole() -> Result<Tensor> {
-    Err(Error::graph("a whole-image plan runs through the engine, not the tiler"))
-}
+use tiling::{ExecutorKind, TileLimits, TilePlan, TileRunner};
 
 /// Which executor runs the network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -85,98 +82,28 @@ impl Default for Options {
     }
 }
 
-/// The executor for `backend`, and why `Backend::Auto` settled on the CPU if it did.
-#[cfg_attr(not(feature = "gpu"), allow(unused_variables))]
-async fn open_engine(model: &Model, backend: Backend) -> Result<(Engine, Option<String>)> {
-    Ok(match backend {
-        Backend::Cpu => (Engine::Cpu, None),
-        #[cfg(feature = "gpu")]
-        Backend::Gpu => (Engine::Gpu(Box::new(gpu::GpuExecutor::new(&model.graph).await?)), None),
-        #[cfg(not(feature = "gpu"))]
-        Backend::Gpu => {
-            return Err(Error::GpuUnavailable { reason: "this build of vitrine has no GPU support".into() })
-        }
-        #[cfg(feature = "gpu")]
-        Backend::Auto => match gpu::GpuExecutor::new_hardware(&model.graph).await {
-            Ok(executor) => (Engine::Gpu(Box::new(executor)), None),
-            Err(Error::GpuUnavailable { reason }) => (Engine::Cpu, Some(reason)),
-            Err(e) => (Engine::Cpu, Some(e.to_string())),
-        },
-        #[cfg(not(feature = "gpu"))]
-        Backend::Auto => (Engine::Cpu, Some("this build of vitrine has no GPU support".into())),
-    })
-}
-
-enum Engine {
-    Cpu,
-    #[cfg(feature = "gpu")]
-    Gpu(Box<gpu::GpuExecutor>),
-}
-
-impl Engine {
-    async fn run(&mut self, model: &Model, input: &Tensor, params: &StyleParams) -> Result<Tensor> {
-        match self {
-            Engine::Cpu => cpu::run(&model.graph, input.clone(), params),
-            #[cfg(feature = "gpu")]
-            Engine::Gpu(executor) => executor.run(&model.graph, input, params).await,
-        }
-    }
-
-    fn lost(&self) -> bool {
-        match self {
-            Engine::Cpu => false,
-            #[cfg(feature = "gpu")]
-            Engine::Gpu(executor) => executor.is_lost(),
-        }
-    }
-
-    /// Runs `model`, recovering from what a GPU can run into: a lost device never comes back, but a new one may be
-    /// had (after a driver reset, say), so the backend is opened again and the input run once more, and the caller
-    /// loses nothing; an input too large for the GPU's buffers runs on the CPU under `Backend::Auto`.
-    async fn run_recovering(
-        &mut self,
-        model: &Model,
-        backend: Backend,
-        input: &Tensor,
-        params: &StyleParams,
-    ) -> Result<(Tensor, Option<Option<String>>)> {
-        match self.run(model, input, params).await {
-            Err(Error::GpuFailed { .. }) if self.lost() => {
-                let (engine, fallback_reason) = open_engine(model, backend).await?;
-                *self = engine;
-                Ok((self.run(model, input, params).await?, Some(fallback_reason)))
-            }
-            Err(Error::GpuBufferLimit { .. }) if backend == Backend::Auto => {
-                Ok((cpu::run(&model.graph, input.clone(), params)?, None))
-            }
-            result => Ok((result?, None)),
-        }
-    }
-}
-
-/// The style predictor bound to its own executor: pictures in, style vectors out.
+/// The style predictor bound to its own engine: pictures in, style vectors out.
 struct Predictor {
     model: Model,
     engine: Engine,
     side: usize,
 }
 
-/// A model bound to an executor. Keep one per page or process: the GPU executor caches pipelines and buffers.
+/// A model bound to an engine. Keep one per page or process: the GPU executor caches pipelines and buffers.
+///
+/// The parts it ties together: request checks and style mixing here, the backend and its recovery in
+/// `engine::Engine`, how an image of a size runs in `tiling` (the planner, and the runner that carries a plan out).
 pub struct Styler {
     model: Model,
     limits: Limits,
     backend: Backend,
     engine: Engine,
-    /// Why `Backend::Auto` settled on the CPU, if it did.
-    fallback_reason: Option<String>,
     /// For a style-vector model: makes vectors from pictures, and the photo's own vector for strength.
     predictor: Option<Predictor>,
     tile_limits: TileLimits,
-    /// Streams tiles of this side even when the whole image fits (tests, tuning).
-    force_tile: Option<usize>,
-    /// The model with its norms frozen to given statistics, on the GPU, for streamed tiles (made on first use).
-    #[cfg(feature = "gpu")]
-    frozen_gpu: Option<Box<gpu::GpuExecutor>>,
+    /// Streams tiles of this side even when the whole image fits (the browser's `tileSize`; tests, tuning).
+    tile_size: Option<usize>,
+    tiles: TileRunner,
 }
 
 impl Styler {
@@ -188,18 +115,16 @@ impl Styler {
 
     /// Binds `model` to `backend` without blocking (the browser's way).
     pub async fn new_async(model: Model, backend: Backend) -> Result<Self> {
-        let (engine, fallback_reason) = open_engine(&model, backend).await?;
+        let engine = Engine::open(&model.graph, backend).await?;
         Ok(Styler {
             model,
             limits: Limits::default(),
             backend,
             engine,
-            fallback_reason,
             predictor: None,
             tile_limits: TileLimits::default(),
-            force_tile: None,
-            #[cfg(feature = "gpu")]
-            frozen_gpu: None,
+            tile_size: None,
+            tiles: TileRunner::default(),
         })
     }
 
@@ -209,103 +134,21 @@ impl Styler {
         self
     }
 
-    /// Styles every image in streamed tiles of `side` pixels, even when it fits whole: for tests and tuning.
-    pub fn with_forced_tiles(mut self, side: Option<usize>) -> Self {
-        self.force_tile = side;
-        self
-    }
-
-    /// How an image of this size would run: whole, layered or in streamed tiles, and its memory bounds.
-    pub fn tile_plan(&self, width: u32, height: u32) -> Result<TilePlan> {
-        let (padded_w, padded_h) = self.model.padded_size(width, height);
-        let (executor, max_buffer) = match &self.engine {
-            Engine::Cpu => (Executor::Cpu, u64::MAX),
-            #[cfg(feature = "gpu")]
-            Engine::Gpu(gpu) => (Executor::Gpu, gpu.buffer_limit()),
-        };
-        let limits = TileLimits { max_buffer: max_buffer.min(self.tile_limits.max_buffer), ..self.tile_limits };
-        tiling::plan(
-            &self.model.graph,
-            padded_h,
-            padded_w,
-            self.model.spatial_multiple,
-            executor,
-            limits,
-            self.force_tile,
-        )
-    }
-
-    /// Runs the network on a whole prepared image as `plan` says.
-    async fn run_planned(&mut self, plan: &TilePlan, input: Tensor, params: &StyleParams) -> Result<Tensor> {
-        let graph = &self.model.graph;
-        #[cfg(feature = "gpu")]
-        let gpu = match &mut self.engine {
-            Engine::Gpu(gpu) => Some(&mut **gpu),
-            Engine::Cpu => None,
-        };
-        match &plan.mode {
-            Mode::Whole => unreachable_whole(),
-            Mode::Layered => {
-                let (output, _) = tiling::run_layered(
-                    graph,
-                    input,
-                    params,
-                    #[cfg(feature = "gpu")]
-                    gpu,
-                    false,
-                )
-                .await?;
-                Ok(output)
-            }
-            Mode::Streamed { stats: pass, tiles, .. } => {
-                let shape = input.shape;
-                // Tiles run the graph with frozen norms on an executor of their own, so its plans (cached by size)
-                // never stand in for the whole graph's.
-                #[cfg(feature = "gpu")]
-                if gpu.is_some() && self.frozen_gpu.is_none() {
-                    self.frozen_gpu = Some(Box::new(gpu::GpuExecutor::new(graph).await?));
-                }
-                #[cfg(feature = "gpu")]
-                let mut tile_gpu = self.frozen_gpu.as_deref_mut().filter(|_| gpu.is_some());
-                let stats = match pass {
-                    StatsPass::Layered => {
-                        let layered = tiling::run_layered(
-                            graph,
-                            input.clone(),
-                            params,
-                            #[cfg(feature = "gpu")]
-                            gpu,
-                            true,
-                        );
-                        layered.await?.1
-                    }
-                    StatsPass::PerNorm => {
-                        let run_prefix = async |graph: &Graph, upto: usize, tile: Tensor, params: &StyleParams| {
-                            #[cfg(feature = "gpu")]
-                            if let Some(tile_gpu) = tile_gpu.as_deref_mut() {
-                                return tile_gpu.run_prefix(graph, upto, &tile, params).await;
-                            }
-                            cpu::run(&graph.prefix(upto)?, tile, params)
-                        };
-                        tiling::per_norm_stats(graph, params, &input, tiles, run_prefix).await?
-                    }
-                };
-                let (frozen, frozen_params) = tiling::freeze_norms(graph, params, &stats)?;
-                let mut output = Tensor::zeros(Shape::new(3, shape.height, shape.width));
-                for &(crop, kept) in tiles {
-                    let part = tiling::crop(&input, crop);
-                    #[cfg(feature = "gpu")]
-                    let styled = match tile_gpu.as_deref_mut() {
-                        Some(tile_gpu) => tile_gpu.run(&frozen, &part, &frozen_params).await?,
-                        None => cpu::run(&frozen, part, &frozen_params)?,
-                    };
-                    #[cfg(not(feature = "gpu"))]
-                    let styled = cpu::run(&frozen, part, &frozen_params)?;
-                    tiling::paste(&mut output, &styled, crop, kept);
-                }
-                Ok(output)
-            }
+    /// Styles every image in streamed tiles of `side` pixels, even when it fits whole (the browser's `tileSize`:
+    /// for tests and tuning). `side` must be a positive multiple of the model's spatial multiple.
+    pub fn with_tile_size(mut self, side: Option<usize>) -> Result<Self> {
+        if let Some(side) = side {
+            tiling::check_tile_size(side, self.model.spatial_multiple)?;
         }
+        self.tile_size = side;
+        Ok(self)
+    }
+
+    /// How an image of this size would run: whole, layered or in streamed tiles, and its memory bounds. The size
+    /// is checked against the network and the limits first.
+    pub fn tile_plan(&self, width: u32, height: u32) -> Result<TilePlan> {
+        self.check_size(width, height, self.model.min_side)?;
+        plan_image(&self.model, self.tile_limits, self.tile_size, self.engine.executor(), width, height)
     }
 
     /// Adds the style predictor to a style-vector model's styler (natively this blocks while a device is created).
@@ -325,13 +168,13 @@ impl Styler {
             Some((h, w)) if h == w && predictor.style_input == StyleInput::None => h,
             _ => return Err(Error::StyleKind { reason: format!("`{}` is not a style predictor", predictor.name) }),
         };
-        let out = predictor.graph.infer_shapes(side, side)?.map(|shapes| shapes[predictor.graph.output].channels);
+        let out = predictor.graph.infer_shapes(side, side)?.map(|shapes| shapes[predictor.graph.output()].channels);
         if out != Some(length) {
             return Err(Error::StyleKind {
                 reason: format!("the predictor makes vectors of {out:?} numbers, the model takes {length}"),
             });
         }
-        let (engine, _) = open_engine(&predictor, self.backend).await?;
+        let engine = Engine::open(&predictor.graph, self.backend).await?;
         self.predictor = Some(Predictor { model: predictor, engine, side });
         Ok(())
     }
@@ -349,13 +192,12 @@ impl Styler {
     /// The style vector of a picture, without blocking.
     pub async fn style_vector_async(&mut self, width: u32, height: u32, rgba: &[u8]) -> Result<Vec<f32>> {
         self.check_image(width, height, rgba, 1)?;
-        let backend = self.backend;
         let Some(predictor) = self.predictor.as_mut() else {
             return Err(Error::StyleKind { reason: "making a style vector needs the style predictor model".into() });
         };
         let input = pixels::prepare_style_picture(rgba, width as usize, height as usize, predictor.side);
-        let (vector, _) =
-            predictor.engine.run_recovering(&predictor.model, backend, &input, &StyleParams(Vec::new())).await?;
+        let (graph, no_style) = (&predictor.model.graph, StyleParams(Vec::new()));
+        let vector = predictor.engine.run(graph, async |executor| executor.run(graph, &input, &no_style).await).await?;
         Ok(vector.data)
     }
 
@@ -374,36 +216,43 @@ impl Styler {
 
     /// "gpu" or "cpu".
     pub fn backend_name(&self) -> &'static str {
-        match self.engine {
-            Engine::Cpu => "cpu",
-            #[cfg(feature = "gpu")]
-            Engine::Gpu(_) => "gpu",
+        match self.engine.executor().kind() {
+            ExecutorKind::Cpu => "cpu",
+            ExecutorKind::Gpu => "gpu",
         }
     }
 
     /// Why the GPU was not used under `Backend::Auto`.
     pub fn fallback_reason(&self) -> Option<&str> {
-        self.fallback_reason.as_deref()
+        self.engine.fallback_reason()
     }
 
     #[cfg(feature = "gpu")]
     pub fn gpu(&self) -> Option<&gpu::GpuExecutor> {
-        match &self.engine {
-            Engine::Gpu(executor) => Some(executor),
-            Engine::Cpu => None,
-        }
+        self.engine.executor().gpu()
     }
 
-    /// Checks an image's size against a smallest side and the limits, and its pixel buffer's length.
-    fn check_image(&self, width: u32, height: u32, rgba: &[u8], min_side: u32) -> Result<()> {
+    /// Checks an image's size against a smallest side and the limits.
+    fn check_size(&self, width: u32, height: u32, min_side: u32) -> Result<()> {
         if width < min_side || height < min_side {
             return Err(Error::ImageTooSmall { width, height, min_side });
         }
         let Limits { max_side, max_pixels } = self.limits;
-        if width > max_side || height > max_side || width as u64 * height as u64 > max_pixels {
+        if width > max_side || height > max_side || u64::from(width) * u64::from(height) > max_pixels {
             return Err(Error::ImageTooLarge { width, height, max_side, max_pixels });
         }
-        let expected = width as usize * height as usize * RGBA;
+        Ok(())
+    }
+
+    /// Checks an image's size as `check_size` does, and its pixel buffer's length.
+    fn check_image(&self, width: u32, height: u32, rgba: &[u8], min_side: u32) -> Result<()> {
+        self.check_size(width, height, min_side)?;
+        // Limits may be raised past what this machine can address: such an image is too large, whatever they say.
+        let Some(expected) = (width as usize).checked_mul(height as usize).and_then(|n| n.checked_mul(RGBA)) else {
+            let Limits { max_side, .. } = self.limits;
+            let max_pixels = (usize::MAX / RGBA) as u64;
+            return Err(Error::ImageTooLarge { width, height, max_side, max_pixels });
+        };
         if rgba.len() != expected {
             return Err(Error::PixelBuffer { width, height, expected, got: rgba.len() });
         }
@@ -466,31 +315,28 @@ impl Styler {
         let (w, h) = (width as usize, height as usize);
         let (padded_w, padded_h) = self.model.padded_size(width, height);
         let input = pixels::prepare(rgba, w, h, padded_w, padded_h);
-        let plan = self.tile_plan(width, height)?;
-        let stylized = if plan.mode == Mode::Whole {
-            let (stylized, reopened) = self.engine.run_recovering(&self.model, self.backend, &input, &params).await?;
-            if let Some(fallback_reason) = reopened {
-                self.fallback_reason = fallback_reason;
-            }
-            stylized
-        } else {
-            match self.run_planned(&plan, input.clone(), &params).await {
-                // As for whole images: a lost device is reopened and the image run once more.
-                Err(Error::GpuFailed { .. }) if self.engine.lost() => {
-                    let (engine, fallback_reason) = open_engine(&self.model, self.backend).await?;
-                    self.engine = engine;
-                    self.fallback_reason = fallback_reason;
-                    #[cfg(feature = "gpu")]
-                    {
-                        self.frozen_gpu = None;
-                    }
-                    let plan = self.tile_plan(width, height)?;
-                    self.run_planned(&plan, input, &params).await?
-                }
-                result => result?,
-            }
+        let Styler { model, engine, tiles, tile_limits, tile_size, .. } = self;
+        let graph = &model.graph;
+        let job = async |executor: &mut engine::Executor| {
+            let plan = plan_image(model, *tile_limits, *tile_size, executor, width, height)?;
+            tiles.run(&plan, executor, graph, &input, &params).await
         };
+        let stylized = engine.run(graph, job).await?;
         let finish = Finish { strength: pixel_strength, preserve_color: options.preserve_color };
         Ok(pixels::finish(&stylized, rgba, w, h, finish))
     }
+}
+
+/// How `model` runs an image of `width x height` on `executor` (a checked size) within `tile_limits`.
+fn plan_image(
+    model: &Model,
+    tile_limits: TileLimits,
+    tile_size: Option<usize>,
+    executor: &engine::Executor,
+    width: u32,
+    height: u32,
+) -> Result<TilePlan> {
+    let (padded_w, padded_h) = model.padded_size(width, height);
+    let limits = TileLimits { max_buffer: executor.buffer_limit().min(tile_limits.max_buffer), ..tile_limits };
+    tiling::plan(&model.graph, padded_h, padded_w, model.spatial_multiple, executor.kind(), limits, tile_size)
 }

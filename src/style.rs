@@ -74,21 +74,36 @@ impl StyleSpec {
                 })
             }
         }
-        let total: f32 = weights.iter().sum();
-        if !(total > 0.0 && total.is_finite()) {
+        // In f64: weights in range cannot overflow it, and adding them in f32 could lose small ones.
+        let total: f64 = weights.iter().map(|&w| f64::from(w)).sum();
+        if total <= 0.0 {
             return Err(Error::StyleWeights { reason: "the weights add up to zero".into() });
         }
-        weights.iter_mut().for_each(|w| *w /= total);
+        weights.iter_mut().for_each(|w| *w = (f64::from(*w) / total) as f32);
         Ok(weights)
     }
 }
 
-fn check_weight(weight: f32) -> Result<()> {
+/// The largest weight in a mix or blend. Weights are relative, so this leaves every useful ratio, and a sum of
+/// any number of them stays far inside f64.
+pub const MAX_STYLE_WEIGHT: f32 = 1e6;
+
+/// The largest magnitude of a style vector's component. A picture's vector stays within about 3; far beyond, the
+/// norm parameters it projects to overflow and the image comes out black.
+pub const MAX_VECTOR_COMPONENT: f32 = 100.0;
+
+/// Checks one weight of a mix or blend: a finite number from 0 to `MAX_STYLE_WEIGHT`.
+pub fn check_weight(weight: f32) -> Result<()> {
     if !weight.is_finite() {
         return Err(Error::StyleWeights { reason: format!("weight {weight} is not a number") });
     }
     if weight < 0.0 {
         return Err(Error::StyleWeights { reason: format!("weight {weight} is negative") });
+    }
+    if weight > MAX_STYLE_WEIGHT {
+        return Err(Error::StyleWeights {
+            reason: format!("weight {weight} is beyond the range 0 to {MAX_STYLE_WEIGHT}"),
+        });
     }
     Ok(())
 }
@@ -139,8 +154,8 @@ pub struct StyleParams(pub Vec<f32>);
 impl StyleParams {
     /// Mixes each norm's style table with normalised style weights (from `StyleSpec::resolve`).
     pub fn mix(graph: &Graph, weights: &[f32]) -> Self {
-        let mut params = vec![0.0f32; graph.style_params_len];
-        for node in &graph.nodes {
+        let mut params = vec![0.0f32; graph.style_params_len()];
+        for node in graph.nodes() {
             let Op::InstanceNorm(norm) = &node.op else { continue };
             let NormAffine::StyleTable { gamma, beta } = &norm.affine else { continue };
             let c = norm.channels;
@@ -157,8 +172,8 @@ impl StyleParams {
 
     /// Projects a checked style vector (see `check_vector`) through each norm's gamma and beta convolutions.
     pub fn project(graph: &Graph, vector: &[f32]) -> Self {
-        let mut params = vec![0.0f32; graph.style_params_len];
-        for node in &graph.nodes {
+        let mut params = vec![0.0f32; graph.style_params_len()];
+        for node in graph.nodes() {
             let Op::InstanceNorm(norm) = &node.op else { continue };
             let NormAffine::FromVector { gamma, beta } = &norm.affine else { continue };
             let c = norm.channels;
@@ -195,6 +210,13 @@ pub fn check_vector(vector: &[f32], length: usize) -> Result<()> {
     }
     if let Some(bad) = vector.iter().find(|v| !v.is_finite()) {
         return Err(Error::StyleVector { reason: format!("it holds {bad}, not a finite number") });
+    }
+    if let Some((index, bad)) = vector.iter().enumerate().find(|(_, v)| v.abs() > MAX_VECTOR_COMPONENT) {
+        return Err(Error::StyleVector {
+            reason: format!(
+                "number {index} is {bad}, beyond the range -{MAX_VECTOR_COMPONENT} to {MAX_VECTOR_COMPONENT}"
+            ),
+        });
     }
     Ok(())
 }
@@ -255,23 +277,76 @@ pub fn blend_vectors(parts: &[(&[f32], f32)]) -> Result<Vec<f32>> {
     let Some(((first, _), _)) = parts.split_first() else {
         return Err(Error::StyleVector { reason: "the blend names no vector".into() });
     };
-    let total: f32 = parts.iter().map(|(_, w)| *w).sum();
-    if parts.iter().any(|(v, w)| v.len() != first.len() || !w.is_finite() || *w < 0.0) || total.is_nan() || total <= 0.0
-    {
-        return Err(Error::StyleVector {
-            reason: "blended vectors need one length and non-negative weights with a positive sum".into(),
-        });
+    if parts.iter().any(|(v, _)| v.len() != first.len()) {
+        return Err(Error::StyleVector { reason: "blended vectors need one length".into() });
     }
-    let mut out = vec![0.0f32; first.len()];
+    for (vector, weight) in parts {
+        check_weight(*weight).map_err(|e| match e {
+            Error::StyleWeights { reason } => Error::StyleVector { reason },
+            other => other,
+        })?;
+        check_vector(vector, first.len())?;
+    }
+    // In f64, so large weights neither overflow the sum nor swamp small ones.
+    let total: f64 = parts.iter().map(|(_, w)| f64::from(*w)).sum();
+    if total <= 0.0 {
+        return Err(Error::StyleVector { reason: "the blend's weights add up to zero".into() });
+    }
+    let mut out = vec![0.0f64; first.len()];
     for (vector, weight) in parts {
         for (o, v) in out.iter_mut().zip(vector.iter()) {
-            *o += v * weight / total;
+            *o += f64::from(*v) * f64::from(*weight) / total;
         }
     }
-    Ok(out)
+    Ok(out.into_iter().map(|v| v as f32).collect())
 }
 
 /// Magenta's strength: `strength * style + (1 - strength) * own`, where `own` is the photo's own style vector.
 pub fn interpolate_vectors(style: &[f32], own: &[f32], strength: f32) -> Vec<f32> {
     style.iter().zip(own).map(|(s, o)| strength * s + (1.0 - strength) * o).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn huge_weights_are_refused_naming_the_range_not_summed_to_zero() {
+        let spec: StyleSpec = "0:3e38,1:3e38".parse().unwrap();
+        let message = spec.resolve(26).unwrap_err().to_string();
+        assert!(message.contains("beyond the range 0 to 1000000"), "{message}");
+        assert!(!message.contains("add up to zero"), "{message}");
+    }
+
+    #[test]
+    fn weights_in_range_sum_in_f64() {
+        let weights = StyleSpec::Mix(vec![(0, 1e6), (1, 1e6), (2, 1e-6)]).resolve(26).unwrap();
+        assert!((weights[0] - 0.5).abs() < 1e-6 && (weights[1] - 0.5).abs() < 1e-6, "{weights:?}");
+        assert!(weights[2] > 0.0, "a small weight beside large ones was lost");
+        assert!(StyleSpec::Weights(vec![MAX_STYLE_WEIGHT; 26]).resolve(26).is_ok());
+    }
+
+    #[test]
+    fn vector_components_beyond_the_range_are_refused() {
+        let mut vector = vec![0.5f32; 100];
+        assert!(check_vector(&vector, 100).is_ok());
+        vector[7] = 1e30;
+        let message = check_vector(&vector, 100).unwrap_err().to_string();
+        assert!(message.contains("number 7 is 1000000000000000000000000000000"), "{message}");
+        assert!(message.contains("beyond the range -100 to 100"), "{message}");
+        assert!(check_vector(&[3e38; 100], 100).is_err());
+        assert!(check_vector(&[-MAX_VECTOR_COMPONENT; 100], 100).is_ok());
+    }
+
+    #[test]
+    fn blends_check_weights_and_vectors_and_sum_in_f64() {
+        let (a, b) = (vec![1.0f32; 4], vec![3.0f32; 4]);
+        assert_eq!(blend_vectors(&[(&a, 1e6), (&b, 1e6)]).unwrap(), vec![2.0; 4]);
+        let message = blend_vectors(&[(&a, 3e38), (&b, 3e38)]).unwrap_err().to_string();
+        assert!(message.contains("beyond the range 0 to 1000000"), "{message}");
+        let huge = vec![1e30f32; 4];
+        let message = blend_vectors(&[(&a, 1.0), (&huge, 1.0)]).unwrap_err().to_string();
+        assert!(message.contains("beyond the range -100 to 100"), "{message}");
+        assert!(blend_vectors(&[(&a, 0.0), (&b, 0.0)]).unwrap_err().to_string().contains("add up to zero"));
+    }
 }

@@ -1,5 +1,6 @@
 //! The public Rust API on the CPU backend: sizes, alpha, strength, and every bad input a caller can pass.
 
+use vitrine::tiling::TileLimits;
 use vitrine::{Backend, Error, Limits, Model, Options, StyleSpec, Styler};
 
 fn styler() -> Styler {
@@ -141,4 +142,56 @@ fn error_messages_say_what_to_do() {
     assert!(message.contains("at least 5 pixels"), "{message}");
     let message = Error::StyleIndex { index: 40, count: 26 }.to_string();
     assert!(message.contains("0 to 25"), "{message}");
+}
+
+/// Sizes at the edges of the public API are refused with an error, never an overflow (tests run as a debug build,
+/// where an overflow panics) nor a wrapped size planned as if it were small.
+#[test]
+fn sizes_at_the_edges_are_refused_without_overflow() {
+    let models = [Model::builtin().unwrap(), Model::builtin_arbitrary().unwrap(), Model::builtin_predictor().unwrap()];
+    for model in models {
+        let name = model.name.clone();
+        let styler = Styler::new(model.clone(), Backend::Cpu).unwrap();
+        for (w, h) in [(u32::MAX, u32::MAX), (u32::MAX, 300), (100_000, 100_000), (65_535, 65_535), (8193, 8193)] {
+            let plan = styler.tile_plan(w, h);
+            assert!(matches!(plan, Err(Error::ImageTooLarge { .. })), "{name} {w}x{h}: {plan:?}");
+        }
+        // Limits raised to the top: the planner itself must then cope with any size.
+        let unlimited =
+            Styler::new(model, Backend::Cpu).unwrap().with_limits(Limits { max_side: u32::MAX, max_pixels: u64::MAX });
+        for (w, h) in [(u32::MAX, u32::MAX), (u32::MAX, 300), (1 << 20, 1 << 20)] {
+            let plan = unlimited.tile_plan(w, h);
+            assert!(matches!(plan, Err(Error::ImageTooLarge { .. })), "{name} unlimited {w}x{h}: {plan:?}");
+        }
+    }
+    // The style predictor pools whole planes, so a photo too large to run whole cannot be cut into tiles.
+    let predictor = Styler::new(Model::builtin_predictor().unwrap(), Backend::Cpu).unwrap();
+    let plan = predictor.tile_plan(8192, 8192);
+    assert!(matches!(plan, Err(Error::ImageTooLarge { .. })), "{plan:?}");
+    assert!(predictor.tile_plan(256, 256).is_ok());
+
+    // Zero limits: no tile fits, which is an error, not a division by zero or an endless plan.
+    let starved = styler().with_tile_limits(TileLimits { max_buffer: 0, host_budget: 0, tile_budget: 0 });
+    for (w, h) in [(512, 512), (8192, 8192), (16, 16)] {
+        assert!(starved.tile_plan(w, h).is_err(), "{w}x{h} with zero limits");
+    }
+
+    // An empty buffer for the largest size the limits allow, with limits at the top.
+    let mut unlimited = styler().with_limits(Limits { max_side: u32::MAX, max_pixels: u64::MAX });
+    let styled = unlimited.stylize(u32::MAX, u32::MAX, &[], &Options::default());
+    assert!(matches!(styled, Err(Error::ImageTooLarge { .. } | Error::PixelBuffer { .. })), "{styled:?}");
+}
+
+#[test]
+fn a_forced_tile_side_must_suit_the_network() {
+    for side in [0, 1, 3, 6, 65] {
+        let refused = styler().with_tile_size(Some(side));
+        assert!(matches!(refused, Err(Error::TileSize { multiple: 4, .. })), "tile side {side}");
+    }
+    let tiled = styler().with_tile_size(Some(64)).unwrap();
+    let plan = tiled.tile_plan(256, 256).unwrap();
+    assert!(matches!(plan.mode, vitrine::tiling::Mode::Streamed { tile: 64, .. }), "{plan:?}");
+    // A 4 px tile on a large photo would list millions of tiles: refused instead.
+    let tiny = styler().with_tile_size(Some(4)).unwrap();
+    assert!(tiny.tile_plan(8192, 8192).is_err());
 }

@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 use safetensors::SafeTensors;
 use vitrine::{cpu, Backend, Error, Model, Options, Shape, StyleFile, StyleParams, StyleSpec, Styler, Tensor};
 
+mod common;
+use common::{backends, gpu_wanted, psnr_unit as psnr};
+
 const MAX_ABS_NETWORK: f32 = 1e-3;
 const MIN_PSNR_DB: f64 = 38.0;
 
@@ -34,11 +37,6 @@ fn png(name: &str) -> (u32, u32, Vec<u8>) {
     (image.width(), image.height(), image.into_raw())
 }
 
-fn psnr(a: &[f32], b: &[f32]) -> f64 {
-    let mse = a.iter().zip(b).map(|(x, y)| ((x - y) as f64).powi(2)).sum::<f64>() / a.len() as f64;
-    10.0 * (1.0 / mse).log10()
-}
-
 fn max_abs(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
     a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
@@ -60,18 +58,6 @@ fn cosine(a: &[f32], b: &[f32]) -> f64 {
     let dot: f64 = a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum();
     let norm = |v: &[f32]| v.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
     dot / (norm(a) * norm(b))
-}
-
-fn gpu_wanted() -> bool {
-    std::env::var("VITRINE_SKIP_GPU_TESTS").as_deref() != Ok("1")
-}
-
-fn backends() -> Vec<Backend> {
-    if gpu_wanted() {
-        vec![Backend::Cpu, Backend::Gpu]
-    } else {
-        vec![Backend::Cpu]
-    }
 }
 
 fn styler(backend: Backend) -> Styler {

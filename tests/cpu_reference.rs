@@ -10,17 +10,15 @@ use std::path::Path;
 use safetensors::SafeTensors;
 use vitrine::{cpu, pixels, Model, StyleParams};
 
+mod common;
+use common::psnr_unit as psnr;
+
 const MAX_ABS_VS_INT8_REFERENCE: f32 = 1e-3;
 const MIN_PSNR_VS_FP32_DB: f64 = 44.0;
 
 fn f32s(tensors: &SafeTensors, name: &str) -> Vec<f32> {
     let view = tensors.tensor(name).unwrap();
     view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
-}
-
-pub fn psnr(a: &[f32], b: &[f32]) -> f64 {
-    let mse = a.iter().zip(b).map(|(x, y)| ((x - y) as f64).powi(2)).sum::<f64>() / a.len() as f64;
-    10.0 * (1.0 / mse).log10()
 }
 
 #[test]

@@ -11,6 +11,8 @@ use safetensors::SafeTensors;
 use vitrine::tiling::Mode;
 use vitrine::{Backend, Model, Options, StyleSpec, Styler};
 
+mod common;
+
 const MIN_PSNR_DB: f64 = 38.0;
 
 #[test]
@@ -38,14 +40,8 @@ fn a_2048_photo_on_lavapipe_matches_onnxruntime_whole() {
         .unwrap();
 
     let plane = (width * height) as usize;
-    let mse = (0..plane * 3)
-        .map(|i| {
-            let (c, p) = (i / plane, i % plane);
-            (styled[p * 4 + c] as f64 / 255.0 - expected[i] as f64).powi(2)
-        })
-        .sum::<f64>()
-        / (plane * 3) as f64;
-    let psnr = 10.0 * (1.0 / mse).log10();
+    let styled_planar: Vec<f32> = (0..plane * 3).map(|i| styled[(i % plane) * 4 + i / plane] as f32 / 255.0).collect();
+    let psnr = common::psnr_unit(&styled_planar, &expected);
     println!("2048x2048 preset 19, tiled on the GPU vs onnxruntime whole: {psnr:.2} dB");
     assert!(psnr >= MIN_PSNR_DB, "{psnr} dB");
 }

@@ -7,29 +7,15 @@
 use vitrine::tiling::{Mode, StatsPass, TileLimits};
 use vitrine::{Backend, Model, Options, StyleSpec, Styler};
 
+mod common;
+use common::{backends, psnr_u8 as psnr};
+
 const MIN_PSNR_EXACT_DB: f64 = 45.0;
 
 fn photo(width: u32, height: u32) -> Vec<u8> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/www/samples/coffee.jpg");
     let image = image::open(path).unwrap().resize_exact(width, height, image::imageops::FilterType::Triangle);
     image.to_rgba8().into_raw()
-}
-
-fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    let mse = a.iter().zip(b).map(|(x, y)| (*x as f64 - *y as f64).powi(2)).sum::<f64>() / a.len() as f64;
-    if mse == 0.0 {
-        f64::INFINITY
-    } else {
-        10.0 * (255.0f64.powi(2) / mse).log10()
-    }
-}
-
-fn backends() -> Vec<Backend> {
-    if std::env::var("VITRINE_SKIP_GPU_TESTS").as_deref() == Ok("1") {
-        vec![Backend::Cpu]
-    } else {
-        vec![Backend::Cpu, Backend::Gpu]
-    }
 }
 
 fn cases() -> Vec<(&'static str, Model, StyleSpec)> {
@@ -48,7 +34,7 @@ fn streamed_tiles_match_the_whole_image() {
         for (name, model, style) in cases() {
             let options = Options { style, ..Options::default() };
             let whole = Styler::new(model.clone(), backend).unwrap().stylize(w, h, &rgba, &options).unwrap();
-            let mut tiled = Styler::new(model, backend).unwrap().with_forced_tiles(Some(64));
+            let mut tiled = Styler::new(model, backend).unwrap().with_tile_size(Some(64)).unwrap();
             let plan = tiled.tile_plan(w, h).unwrap();
             assert!(matches!(plan.mode, Mode::Streamed { ref tiles, .. } if tiles.len() == 16), "{plan:?}");
             let quality = psnr(&whole, &tiled.stylize(w, h, &rgba, &options).unwrap());

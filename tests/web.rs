@@ -318,7 +318,7 @@ async fn tile_size_streams_both_models_in_tiles() {
         assert_eq!(create(bad).await.err().map(|e| code_of(&e)).as_deref(), Some("BAD_OPTION"), "tileSize {shown}");
     }
     let plan_of = |styler: &WasmStyler, side: u32| {
-        let plan = styler.tile_plan(side, side).map_err(|e| code_of(&e)).expect("plan");
+        let plan = styler.tile_plan(side.into(), side.into()).map_err(|e| code_of(&e)).expect("plan");
         let get = |key: &str| js_sys::Reflect::get(&plan, &JsValue::from_str(key)).expect("field");
         (
             get("mode").as_string().unwrap_or_default(),
@@ -331,8 +331,15 @@ async fn tile_size_streams_both_models_in_tiles() {
     assert_eq!(plan_of(&whole, 256), ("whole".into(), 1.0, 0.0));
     let sixty_four = create(JsValue::from_f64(64.0)).await.map_err(|e| code_of(&e)).expect("styler with tiles");
     assert_eq!(plan_of(&sixty_four, 256), ("streamed".into(), 16.0, 72.0));
-    assert_eq!(sixty_four.tile_plan(2, 2).err().map(|e| code_of(&e)).as_deref(), Some("IMAGE_TOO_SMALL"));
-    assert_eq!(sixty_four.tile_plan(4097, 8).err().map(|e| code_of(&e)).as_deref(), Some("IMAGE_TOO_LARGE"));
+    let plan_code = |w: f64, h: f64| sixty_four.tile_plan(w, h).err().map(|e| code_of(&e));
+    assert_eq!(plan_code(2.0, 2.0).as_deref(), Some("IMAGE_TOO_SMALL"));
+    assert_eq!(plan_code(4097.0, 8.0).as_deref(), Some("IMAGE_TOO_LARGE"));
+    // JS numbers are checked, never wrapped into another size: 2**32 + 8 is not 8, -1 is not 4294967295.
+    assert_eq!(plan_code(4_294_967_304.0, 8.0).as_deref(), Some("BAD_OPTION"));
+    assert_eq!(plan_code(-1.0, -1.0).as_deref(), Some("BAD_OPTION"));
+    assert_eq!(plan_code(64.5, 64.0).as_deref(), Some("BAD_OPTION"));
+    assert_eq!(plan_code(f64::NAN, 64.0).as_deref(), Some("BAD_OPTION"));
+    assert_eq!(plan_code(4_294_967_295.0, 4_294_967_295.0).as_deref(), Some("IMAGE_TOO_LARGE"));
 
     let vector: Vec<f32> = (0..100).map(|i| ((i * 37 % 100) as f32 / 50.0 - 1.0) * 0.8).collect();
     for styler in [&mut whole, &mut tiled] {

@@ -8,8 +8,9 @@
 // SharedArrayBuffer where it wants to.
 
 import { createServer } from 'node:http';
-import { createReadStream, promises as fs } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
+import { pipeline } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 const HOST = '127.0.0.1';
@@ -36,16 +37,69 @@ const MIME = {
   '.ico': 'image/x-icon',
 };
 
+// Non-blocking, so a FIFO in the tree cannot hold a libuv thread forever (reads of regular files ignore the flag);
+// no O_NOFOLLOW: links are resolved with realpath first and only followed when they stay in the root.
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
+
+/** The answer to a file-system error: what the client may know, never the server's paths. */
+function failure(err) {
+  switch (err?.code) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+    case 'ELOOP':
+    case 'ENAMETOOLONG':
+    case 'ENXIO':
+      return [404, 'Not found'];
+    case 'EACCES':
+    case 'EPERM':
+      return [403, 'Forbidden'];
+    case 'EMFILE':
+    case 'ENFILE':
+      return [503, 'Too busy, try again'];
+    default:
+      return [500, 'Internal error'];
+  }
+}
+
 /** Start serving `root` on 127.0.0.1:`port` (0 picks a free port). Resolves to { server, url }. */
-export function serve({ root, port = 0, quiet = true } = {}) {
-  const base = path.resolve(root);
+export async function serve({ root, port = 0, quiet = true } = {}) {
+  // The root's own real path: everything served must resolve inside it, through whatever links.
+  const base = await fs.realpath(path.resolve(root));
+  const inside = (file) => file === base || file.startsWith(base + path.sep);
+
+  /**
+   * The file a request names, opened: its real path must lie inside the root, and the descriptor's own stat (not
+   * the path's, which may change under us) says what it is. A directory is redirected to its slash or opened at
+   * its index page (`index` is set for that page, which must be a file). Resolves to { handle, stat, file } or
+   * { redirect } or throws a file-system error (or one with `status`).
+   */
+  async function open(requested, pathname, index = false) {
+    const real = await fs.realpath(requested);
+    if (!inside(real)) throw Object.assign(new Error('outside the root'), { status: 403 });
+    const handle = await fs.open(real, OPEN_FLAGS);
+    try {
+      const stat = await handle.stat();
+      if (stat.isFile()) return { handle, stat, file: real };
+      if (index || !stat.isDirectory()) throw Object.assign(new Error('not a file'), { code: 'ENOENT' });
+      await handle.close();
+      if (!pathname.endsWith('/')) return { redirect: true };
+      return open(path.join(real, 'index.html'), pathname, true);
+    } catch (err) {
+      await handle.close().catch(() => {});
+      throw err;
+    }
+  }
+
   const server = createServer(async (req, res) => {
     const started = Date.now();
     let status = 500;
+    const answer = (code, text, headers = {}) => {
+      status = code;
+      res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', ...headers }).end(text);
+    };
     try {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
-        status = 405;
-        res.writeHead(status, { Allow: 'GET, HEAD' }).end();
+        answer(405, 'Method not allowed', { Allow: 'GET, HEAD' });
         return;
       }
       const url = new URL(req.url, `http://${HOST}`);
@@ -53,31 +107,32 @@ export function serve({ root, port = 0, quiet = true } = {}) {
       try {
         rel = decodeURIComponent(url.pathname);
       } catch {
-        status = 400;
-        res.writeHead(status).end('Bad path');
+        answer(400, 'Bad path');
         return;
       }
-      let file = path.join(base, path.normalize(rel));
-      if (file !== base && !file.startsWith(base + path.sep)) {
-        status = 403;
-        res.writeHead(status).end('Forbidden');
+      if (rel.includes('\0')) {
+        answer(400, 'Bad path');
         return;
       }
-      let stat = await fs.stat(file).catch(() => null);
-      if (stat?.isDirectory()) {
-        if (!url.pathname.endsWith('/')) {
-          status = 301;
-          res.writeHead(status, { Location: url.pathname + '/' + url.search }).end();
-          return;
-        }
-        file = path.join(file, 'index.html');
-        stat = await fs.stat(file).catch(() => null);
-      }
-      if (!stat?.isFile()) {
-        status = 404;
-        res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not found');
+      const requested = path.join(base, path.normalize(rel));
+      if (!inside(requested)) {
+        answer(403, 'Forbidden');
         return;
       }
+      let opened;
+      try {
+        opened = await open(requested, url.pathname);
+      } catch (err) {
+        const [code, text] = err.status ? [err.status, 'Forbidden'] : failure(err);
+        answer(code, text, code === 503 ? { 'Retry-After': '1' } : {});
+        return;
+      }
+      if (opened.redirect) {
+        status = 301;
+        res.writeHead(status, { Location: url.pathname + '/' + url.search }).end();
+        return;
+      }
+      const { handle, stat, file } = opened;
       status = 200;
       res.writeHead(status, {
         'Content-Type': MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
@@ -88,21 +143,38 @@ export function serve({ root, port = 0, quiet = true } = {}) {
         'Cross-Origin-Embedder-Policy': 'require-corp',
         'Cross-Origin-Resource-Policy': 'same-origin',
       });
-      if (req.method === 'HEAD') {
+      if (req.method === 'HEAD' || stat.size === 0) {
+        await handle.close();
         res.end();
         return;
       }
-      createReadStream(file).pipe(res);
+      // pipeline destroys the file stream (closing its descriptor) when the client goes away or a read fails; the
+      // length sent is the one promised, even if the file grows meanwhile.
+      const body = handle.createReadStream({ start: 0, end: stat.size - 1 });
+      pipeline(body, res, (err) => {
+        if (err && !quiet && err.code !== 'ERR_STREAM_PREMATURE_CLOSE') console.error(`${req.url}: ${err.message}`);
+      });
     } catch (err) {
-      if (!res.headersSent) res.writeHead(500).end(String(err));
+      if (!res.headersSent) answer(...failure(err));
+      else res.destroy();
+      if (!quiet) console.error(`${req.url}: ${err.message}`);
     } finally {
       if (!quiet) console.log(`${status} ${req.method} ${req.url} ${Date.now() - started} ms`);
     }
+  });
+  // A malformed request or a connection reset before the answer is that client's problem, never the server's.
+  server.on('clientError', (err, socket) => {
+    if (socket.writable && err.code !== 'ECONNRESET') socket.end('HTTP/1.1 400 Bad Request\r\n\r\n');
+    else socket.destroy();
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, HOST, () => {
       server.off('error', reject);
+      // Past listening, an accept that fails (EMFILE) must not end the process: log it and keep serving.
+      server.on('error', (err) => {
+        if (!quiet) console.error(`server: ${err.message}`);
+      });
       resolve({ server, url: `http://${HOST}:${server.address().port}/` });
     });
   });

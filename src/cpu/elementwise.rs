@@ -23,7 +23,7 @@ pub fn sigmoid(x: &mut Tensor) {
 
 pub fn add(a: &mut Tensor, b: &Tensor) -> Result<()> {
     if a.shape != b.shape {
-        return Err(Error::graph(format!("cannot add {:?} and {:?}", a.shape, b.shape)));
+        return Err(Error::internal(format!("cannot add {:?} and {:?}", a.shape, b.shape)));
     }
     let work = a.data.len();
     let mut chunks: Vec<(&mut [f32], &[f32])> = a.data.chunks_mut(CHUNK).zip(b.data.chunks(CHUNK)).collect();

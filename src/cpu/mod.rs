@@ -24,7 +24,7 @@ use crate::style::StyleParams;
 /// Runs `graph` on a planar RGB input (already padded to the network's multiple) with mixed style parameters.
 pub fn run(graph: &Graph, input: Tensor, params: &StyleParams) -> Result<Tensor> {
     let mut walk = Walk::new(graph, input, params)?;
-    for index in 0..graph.nodes.len() {
+    for index in 0..graph.nodes().len() {
         walk.apply(index)?;
     }
     walk.finish()
@@ -43,23 +43,24 @@ pub struct Walk<'g> {
 
 impl<'g> Walk<'g> {
     pub fn new(graph: &'g Graph, input: Tensor, params: &'g StyleParams) -> Result<Self> {
-        if input.shape.channels != graph.input_channels {
-            return Err(Error::graph(format!(
+        if input.shape.channels != graph.input_channels() {
+            return Err(Error::internal(format!(
                 "the input has {} channels, the graph wants {}",
-                input.shape.channels, graph.input_channels
+                input.shape.channels,
+                graph.input_channels()
             )));
         }
-        if params.0.len() != graph.style_params_len {
-            return Err(Error::graph("style parameters do not match this graph"));
+        if params.0.len() != graph.style_params_len() {
+            return Err(Error::internal("style parameters do not match this graph"));
         }
-        let mut values: Vec<Option<Tensor>> = vec![None; graph.value_count];
+        let mut values: Vec<Option<Tensor>> = vec![None; graph.value_count()];
         values[INPUT_VALUE] = Some(input);
         Ok(Walk { graph, params, values, last_uses: graph.last_uses(), recorded: None })
     }
 
     /// Keeps every instance norm's statistics, for `norm_stats`.
     pub fn record_norm_stats(&mut self) {
-        self.recorded = Some(vec![None; self.graph.nodes.len()]);
+        self.recorded = Some(vec![None; self.graph.nodes().len()]);
     }
 
     /// The statistics each node's instance norm used (`None` for other nodes), if recorded.
@@ -69,21 +70,23 @@ impl<'g> Walk<'g> {
 
     /// The first input of node `index`, for a caller that computes the node itself.
     pub fn input(&self, index: usize) -> Result<&Tensor> {
-        let node = &self.graph.nodes[index];
+        let node = &self.graph.nodes()[index];
         self.values[node.inputs[0]]
             .as_ref()
-            .ok_or_else(|| Error::graph(format!("{} reads a value that is not there", node.name)))
+            .ok_or_else(|| Error::internal(format!("{} reads a value that is not there", node.name)))
     }
 
     /// Takes (at its last reader) or copies value `id` for an op that rewrites its input.
     fn take(&mut self, index: usize, id: usize) -> Result<Tensor> {
         let value = if self.last_uses[id] == index { self.values[id].take() } else { self.values[id].clone() };
-        value.ok_or_else(|| Error::graph(format!("{} reads a value that is not there", self.graph.nodes[index].name)))
+        value.ok_or_else(|| {
+            Error::internal(format!("{} reads a value that is not there", self.graph.nodes()[index].name))
+        })
     }
 
     /// Stores node `index`'s output and frees the inputs it was the last to read.
     pub fn store(&mut self, index: usize, output: Tensor) {
-        let node = &self.graph.nodes[index];
+        let node = &self.graph.nodes()[index];
         for &id in &node.inputs {
             if self.last_uses[id] == index {
                 if let Some(dead) = self.values[id].take() {
@@ -97,7 +100,7 @@ impl<'g> Walk<'g> {
     /// Runs node `index` with the CPU kernels.
     pub fn apply(&mut self, index: usize) -> Result<()> {
         let graph = self.graph;
-        let node = &graph.nodes[index];
+        let node = &graph.nodes()[index];
         let x = node.inputs[0];
         let output = match &node.op {
             Op::Conv2d(conv) => conv2d(self.input(index)?, conv),
@@ -141,7 +144,7 @@ impl<'g> Walk<'g> {
                     let b = a.clone();
                     add(&mut a, &b)?;
                 } else {
-                    let missing = || Error::graph(format!("{} reads a value that is not there", node.name));
+                    let missing = || Error::internal(format!("{} reads a value that is not there", node.name));
                     add(&mut a, self.values[y].as_ref().ok_or_else(missing)?)?;
                 }
                 a
@@ -153,6 +156,6 @@ impl<'g> Walk<'g> {
 
     /// The graph's output, once every node has run.
     pub fn finish(mut self) -> Result<Tensor> {
-        self.values[self.graph.output].take().ok_or_else(|| Error::graph("the graph output was never written"))
+        self.values[self.graph.output()].take().ok_or_else(|| Error::internal("the graph output was never written"))
     }
 }

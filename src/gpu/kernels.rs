@@ -9,8 +9,29 @@ use crate::error::{Error, Result};
 /// invocations WebGPU guarantees, and keeps the norm reduction's shared memory small.
 pub const WORKGROUP_SIZE: u32 = 64;
 
-// The norm and pool reductions halve the workgroup each step into a 256-slot shared array.
-const _: () = assert!(WORKGROUP_SIZE.is_power_of_two() && WORKGROUP_SIZE <= 256);
+/// Shared-memory slots of the norm and pool reductions, which halve the workgroup each step.
+pub const REDUCTION_CAPACITY: u32 = 256;
+const _: () = assert!(WORKGROUP_SIZE.is_power_of_two() && WORKGROUP_SIZE <= REDUCTION_CAPACITY);
+
+/// `conv2d_oc4`: neighbouring pixels of a row per invocation (for 4 output channels, one `vec4` each). The shader
+/// keeps one accumulator per pixel by name, so this cannot change without it.
+pub const OC4_PIXELS: u32 = 4;
+/// `conv2d_depthwise`: neighbouring pixels of a row per invocation (two `vec4` accumulators).
+pub const DEPTHWISE_PIXELS: u32 = 8;
+
+/// What every shader shares with Rust, prepended to each shader file by the loader, so no number or index rule is
+/// written twice: the workgroup size (an override, set again at pipeline creation), the reduction capacity, the
+/// conv kernels' block widths, and the linear index of a 2-D folded grid (see `grid`).
+pub fn prelude() -> String {
+    format!(
+        "// Prepended by gpu::kernels::prelude(): shared with the Rust side.\n\
+         override WG: u32 = {WORKGROUP_SIZE}u;\n\
+         const REDUCTION_CAPACITY: u32 = {REDUCTION_CAPACITY}u;\n\
+         const OC4_PIXELS: u32 = {OC4_PIXELS}u;\n\
+         const DEPTHWISE_PIXELS: u32 = {DEPTHWISE_PIXELS}u;\n\
+         fn linear_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {{\n    return gid.y * groups.x * WG + gid.x;\n}}\n\n"
+    )
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kernel {
@@ -45,7 +66,13 @@ impl Kernel {
         Kernel::GlobalAvgPool,
     ];
 
-    pub fn source(self) -> &'static str {
+    /// The shader as compiled: the prelude, then the kernel family's file.
+    pub fn source(self) -> String {
+        prelude() + self.file()
+    }
+
+    /// The kernel family's own WGSL file (several kernels share one).
+    pub fn file(self) -> &'static str {
         match self {
             Kernel::Conv2d | Kernel::Conv2dOc4 | Kernel::Conv2dDepthwise => include_str!("shaders/conv2d.wgsl"),
             Kernel::NormStats | Kernel::NormApply => include_str!("shaders/norm.wgsl"),
@@ -105,13 +132,12 @@ impl Pipelines {
     }
 
     pub fn get(&mut self, device: &wgpu::Device, kernel: Kernel) -> &wgpu::ComputePipeline {
-        let source = kernel.source();
         let modules = &mut self.modules;
         self.pipelines.entry(kernel).or_insert_with(|| {
-            let module = modules.entry(source).or_insert_with(|| {
+            let module = modules.entry(kernel.file()).or_insert_with(|| {
                 device.create_shader_module(wgpu::ShaderModuleDescriptor {
                     label: Some(kernel.entry()),
-                    source: wgpu::ShaderSource::Wgsl(source.into()),
+                    source: wgpu::ShaderSource::Wgsl(kernel.source().into()),
                 })
             });
             device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {

@@ -18,6 +18,8 @@ mod weights;
 
 pub use kernels::WORKGROUP_SIZE;
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use context::Context;
 use kernels::{Kernel, Pipelines};
 use plan::{Plan, Resources, Step};
@@ -87,7 +89,11 @@ pub struct GpuExecutor {
     /// Every conv the flat-packed weights allow on the plain `conv2d` kernel: the reference the faster kernels are
     /// tested against.
     plain_convs: bool,
+    /// Submissions left before the device is destroyed, for tests of a loss in the middle of a run (`NO_FAULT`: never).
+    lose_after: AtomicU32,
 }
+
+const NO_FAULT: u32 = u32::MAX;
 
 impl GpuExecutor {
     /// Creates a device on any adapter, software renderers included, uploads `graph`'s weights and builds the
@@ -109,14 +115,14 @@ impl GpuExecutor {
             return Err(Error::GpuUnavailable { reason });
         }
         let limit = ctx.max_buffer();
-        let style_bytes = graph.style_params_len.max(1) as u64 * 4;
+        let style_bytes = graph.style_params_len().max(1) as u64 * 4;
         if style_bytes > limit {
             return Err(Error::GpuBufferLimit { needed: style_bytes, limit });
         }
         let mut pipelines = Pipelines::new();
         let setup = ctx.scoped("uploading the model", || {
-            let mut convs = Vec::with_capacity(graph.nodes.len());
-            for node in &graph.nodes {
+            let mut convs = Vec::with_capacity(graph.nodes().len());
+            for node in graph.nodes() {
                 convs.push(match &node.op {
                     Op::Conv2d(conv) => Some(weights::upload(&ctx.device, conv, limit)?),
                     _ => None,
@@ -140,11 +146,12 @@ impl GpuExecutor {
             pipelines,
             convs,
             style,
-            style_len: graph.style_params_len,
-            node_count: graph.nodes.len(),
+            style_len: graph.style_params_len(),
+            node_count: graph.nodes().len(),
             plans: Vec::new(),
             clock: 0,
             plain_convs: false,
+            lose_after: AtomicU32::new(NO_FAULT),
         })
     }
 
@@ -162,6 +169,13 @@ impl GpuExecutor {
     pub fn lose_device(&self) {
         self.ctx.device.destroy();
         self.ctx.health.mark_lost("destroyed on request".into());
+    }
+
+    /// Destroys the device when `submissions` more submissions have gone out (0: at the next one), as a driver reset
+    /// in the middle of a tiled run would. For tests of what happens next.
+    #[doc(hidden)]
+    pub fn lose_device_after(&self, submissions: u32) {
+        self.lose_after.store(submissions, Ordering::Relaxed);
     }
 
     /// Plans cached: whole-graph plans per input size and conv-tile plans per (node, tile size).
@@ -188,11 +202,11 @@ impl GpuExecutor {
     /// Runs `graph` (the one given to `new`) on a planar input; one submission per call.
     pub async fn run(&mut self, graph: &Graph, input: &Tensor, params: &StyleParams) -> Result<Tensor> {
         self.ctx.health.check()?;
-        if graph.nodes.len() != self.node_count || params.0.len() != self.style_len {
-            return Err(Error::graph("this GPU executor was built for a different graph"));
+        if graph.nodes().len() != self.node_count || params.0.len() != self.style_len {
+            return Err(Error::internal("this GPU executor was built for a different graph"));
         }
-        if input.shape.channels != graph.input_channels || input.data.len() != input.shape.len() {
-            return Err(Error::graph(format!("the input {:?} does not fit this graph", input.shape)));
+        if input.shape.channels != graph.input_channels() || input.data.len() != input.shape.len() {
+            return Err(Error::internal(format!("the input {:?} does not fit this graph", input.shape)));
         }
         let key = PlanKey::Graph { height: input.shape.height, width: input.shape.width };
         let slot = self.plan(graph, key).await?;
@@ -209,11 +223,11 @@ impl GpuExecutor {
         params: &StyleParams,
     ) -> Result<Tensor> {
         self.ctx.health.check()?;
-        if graph.nodes.len() != self.node_count || params.0.len() != self.style_len || upto >= graph.nodes.len() {
-            return Err(Error::graph("this GPU executor was built for a different graph"));
+        if graph.nodes().len() != self.node_count || params.0.len() != self.style_len || upto >= graph.nodes().len() {
+            return Err(Error::internal("this GPU executor was built for a different graph"));
         }
-        if input.shape.channels != graph.input_channels || input.data.len() != input.shape.len() {
-            return Err(Error::graph(format!("the input {:?} does not fit this graph", input.shape)));
+        if input.shape.channels != graph.input_channels() || input.data.len() != input.shape.len() {
+            return Err(Error::internal(format!("the input {:?} does not fit this graph", input.shape)));
         }
         let key = PlanKey::Prefix { upto, height: input.shape.height, width: input.shape.width };
         let slot = self.plan(graph, key).await?;
@@ -225,14 +239,14 @@ impl GpuExecutor {
     /// that node. For a tiled run that keeps whole-image tensors in host memory; one submission per call.
     pub async fn run_conv_tile(&mut self, graph: &Graph, node: usize, input: &Tensor) -> Result<Tensor> {
         self.ctx.health.check()?;
-        if graph.nodes.len() != self.node_count {
-            return Err(Error::graph("this GPU executor was built for a different graph"));
+        if graph.nodes().len() != self.node_count {
+            return Err(Error::internal("this GPU executor was built for a different graph"));
         }
-        let Some(Op::Conv2d(conv)) = graph.nodes.get(node).map(|n| &n.op) else {
-            return Err(Error::graph(format!("node {node} is not a convolution")));
+        let Some(Op::Conv2d(conv)) = graph.nodes().get(node).map(|n| &n.op) else {
+            return Err(Error::internal(format!("node {node} is not a convolution")));
         };
         if input.data.len() != input.shape.len() {
-            return Err(Error::graph(format!("the tile {:?} holds {} values", input.shape, input.data.len())));
+            return Err(Error::internal(format!("the tile {:?} holds {} values", input.shape, input.data.len())));
         }
         plan::conv_tile_shape(conv, input.shape)?;
         let key = PlanKey::ConvTile { node, height: input.shape.height, width: input.shape.width };
@@ -262,8 +276,8 @@ impl GpuExecutor {
             }
             PlanKey::ConvTile { node, height, width } => {
                 let build = || {
-                    let Some(Op::Conv2d(conv)) = graph.nodes.get(node).map(|n| &n.op) else {
-                        return Err(Error::graph(format!("node {node} is not a convolution")));
+                    let Some(Op::Conv2d(conv)) = graph.nodes().get(node).map(|n| &n.op) else {
+                        return Err(Error::internal(format!("node {node} is not a convolution")));
                     };
                     let shape = Shape::new(conv.weights.in_per_group * conv.groups, height, width);
                     Plan::conv_tile(ctx, pipelines, &res, conv, node, shape)
@@ -289,6 +303,14 @@ impl GpuExecutor {
     async fn execute(&self, slot: usize, input: &Tensor, params: Option<&StyleParams>) -> Result<Tensor> {
         let plan = &self.plans[slot].1;
         let ctx = &self.ctx;
+        let left = self.lose_after.load(Ordering::Relaxed);
+        if left != NO_FAULT {
+            self.lose_after.store(left.saturating_sub(1), Ordering::Relaxed);
+            if left == 0 {
+                self.lose_after.store(NO_FAULT, Ordering::Relaxed);
+                self.lose_device();
+            }
+        }
 
         let (sender, receiver) = oneshot::channel();
         let submitted = ctx.scoped("running the network", || {
@@ -377,7 +399,7 @@ pub async fn probe() -> Result<AdapterSummary> {
 /// The kernels a graph's ops run on, so their pipelines are built before the first image.
 fn kernels_used(graph: &Graph) -> Vec<Kernel> {
     let mut used = Vec::new();
-    for node in &graph.nodes {
+    for node in graph.nodes() {
         let kernels: &[Kernel] = match &node.op {
             Op::Conv2d(conv) => &[weights::conv_kernel(conv, false)],
             Op::InstanceNorm(_) => &[Kernel::NormStats, Kernel::NormApply],

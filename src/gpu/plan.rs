@@ -8,7 +8,7 @@ use bytemuck::Pod;
 use wgpu::util::DeviceExt;
 
 use super::context::Context;
-use super::kernels::{grid, grid_for_elements, Kernel, Pipelines};
+use super::kernels::{grid, grid_for_elements, Kernel, Pipelines, DEPTHWISE_PIXELS, OC4_PIXELS};
 use super::uniforms::{ConvParams, EltParams, NormParams, PoolParams, UpsampleParams};
 use super::weights::{conv_kernel, ConvBuffers};
 use crate::error::{Error, Result};
@@ -99,7 +99,7 @@ impl Uniforms {
 }
 
 fn u32_of(value: usize, what: &str) -> Result<u32> {
-    u32::try_from(value).map_err(|_| Error::graph(format!("{what} ({value}) does not fit a GPU index")))
+    u32::try_from(value).map_err(|_| Error::internal(format!("{what} ({value}) does not fit a GPU index")))
 }
 
 fn bytes_of_shape(shape: Shape) -> u64 {
@@ -117,22 +117,22 @@ impl Plan {
     ) -> Result<Plan> {
         let shapes = graph
             .infer_shapes(height, width)?
-            .ok_or_else(|| Error::graph(format!("a {width}x{height} input is too small for this network")))?;
+            .ok_or_else(|| Error::internal(format!("a {width}x{height} input is too small for this network")))?;
         let last_uses = graph.last_uses();
         let max_groups = ctx.limits.max_compute_workgroups_per_dimension;
         let mut pool = Pool { sizes: Vec::new(), free: Vec::new() };
         let mut uniforms =
             Uniforms { bytes: Vec::new(), align: u64::from(ctx.limits.min_uniform_buffer_offset_alignment).max(16) };
-        let mut value_buffer = vec![usize::MAX; graph.value_count];
+        let mut value_buffer = vec![usize::MAX; graph.value_count()];
         let mut pending = Vec::new();
         let mut stats_len = 1usize;
 
         value_buffer[INPUT_VALUE] = pool.take(bytes_of_shape(shapes[INPUT_VALUE]));
-        for (index, node) in graph.nodes.iter().enumerate() {
+        for (index, node) in graph.nodes().iter().enumerate() {
             let x = node.inputs[0];
             let (input, out) = (shapes[x], shapes[node.output]);
             let count = u32_of(out.len(), "an activation's length")?;
-            let missing = || Error::graph(format!("{} reads a value that is not there", node.name));
+            let missing = || Error::internal(format!("{} reads a value that is not there", node.name));
             let source = *value_buffer.get(x).filter(|&&b| b != usize::MAX).ok_or_else(missing)?;
             // In-place ops reuse their input's buffer when this is its last reader; otherwise they work on a copy.
             let mut moved = false;
@@ -206,8 +206,8 @@ impl Plan {
                 }
                 Op::ChannelAffine { channels, params_offset } => {
                     // The kernel reads scale and shift unchecked: keep them inside the parameters.
-                    if params_offset.checked_add(2 * channels).is_none_or(|end| end > graph.style_params_len) {
-                        return Err(Error::graph(format!("{} reads style parameters past their end", node.name)));
+                    if params_offset.checked_add(2 * channels).is_none_or(|end| end > graph.style_params_len()) {
+                        return Err(Error::internal(format!("{} reads style parameters past their end", node.name)));
                     }
                     let dst = in_place(&mut pool, &mut pending, true);
                     let params = EltParams {
@@ -254,16 +254,16 @@ impl Plan {
             let mut inputs = node.inputs.clone();
             inputs.dedup();
             for id in inputs {
-                if last_uses[id] == index && !(moved && id == x) && id != graph.output {
+                if last_uses[id] == index && !(moved && id == x) && id != graph.output() {
                     pool.free.push(value_buffer[id]);
                 }
             }
         }
         let output = *value_buffer
-            .get(graph.output)
+            .get(graph.output())
             .filter(|&&b| b != usize::MAX)
-            .ok_or_else(|| Error::graph("the graph output is never written"))?;
-        let output_shape = shapes[graph.output];
+            .ok_or_else(|| Error::internal("the graph output is never written"))?;
+        let output_shape = shapes[graph.output()];
 
         let layout =
             Layout { pool, pending, uniforms, stats_len, input: value_buffer[INPUT_VALUE], output, output_shape };
@@ -298,14 +298,14 @@ impl Plan {
 pub fn conv_tile_shape(conv: &Conv2d, input: Shape) -> Result<Shape> {
     let w = &conv.weights;
     if input.channels != w.in_per_group * conv.groups {
-        return Err(Error::graph(format!(
+        return Err(Error::internal(format!(
             "the conv takes {} channels, the tile has {}",
             w.in_per_group * conv.groups,
             input.channels
         )));
     }
     if input.height < w.kernel_h || input.width < w.kernel_w || conv.stride == 0 {
-        return Err(Error::graph(format!(
+        return Err(Error::internal(format!(
             "a {}x{} tile is smaller than the {}x{} kernel",
             input.width, input.height, w.kernel_w, w.kernel_h
         )));
@@ -315,7 +315,7 @@ pub fn conv_tile_shape(conv: &Conv2d, input: Shape) -> Result<Shape> {
         Shape::new(w.out_channels, (input.height - w.kernel_h) / stride + 1, (input.width - w.kernel_w) / stride + 1);
     // The bound shape inference puts on every activation, which also keeps shader indices inside u32.
     if input.len().max(out.len()) > MAX_VALUES_PER_TENSOR {
-        return Err(Error::graph(format!("a {input:?} tile or its {out:?} output is too large")));
+        return Err(Error::internal(format!("a {input:?} tile or its {out:?} output is too large")));
     }
     Ok(out)
 }
@@ -358,12 +358,12 @@ fn conv_dispatch(step: &ConvStep, res: &Resources, uniforms: &mut Uniforms, max_
     let kernel = conv_kernel(conv, res.plain_convs);
     // Invocations: one per 4 pixels of a row for 4 channels, per 8 pixels of a row for one channel, or per value.
     let work = match kernel {
-        Kernel::Conv2dOc4 => (out.channels / 4 * out.height * out.width.div_ceil(4)) as u64,
-        Kernel::Conv2dDepthwise => (out.channels * out.height * out.width.div_ceil(8)) as u64,
+        Kernel::Conv2dOc4 => (out.channels / 4 * out.height * out.width.div_ceil(OC4_PIXELS as usize)) as u64,
+        Kernel::Conv2dDepthwise => (out.channels * out.height * out.width.div_ceil(DEPTHWISE_PIXELS as usize)) as u64,
         _ => out.len() as u64,
     };
     if res.convs.get(node).and_then(Option::as_ref).is_none() {
-        return Err(Error::graph(format!("conv node {node} has no uploaded weights")));
+        return Err(Error::internal(format!("conv node {node} has no uploaded weights")));
     }
     let bindings = vec![
         uniforms.push(&params),
@@ -448,7 +448,7 @@ impl Layout {
                                 Binding::Activation(b) => buffers[b].as_entire_binding(),
                                 Binding::Weights(node) | Binding::ScaleBias(node) => {
                                     let Some(conv) = res.convs.get(node).and_then(Option::as_ref) else {
-                                        return Err(Error::graph("a conv has no uploaded weights"));
+                                        return Err(Error::internal("a conv has no uploaded weights"));
                                     };
                                     match binding {
                                         Binding::Weights(_) => conv.weights.as_entire_binding(),

@@ -116,18 +116,36 @@ mod tests {
     #[test]
     fn wgsl_structs_match() {
         let size = std::mem::size_of::<ConvParams>();
-        check(Kernel::Conv2d.source(), "ConvParams", ConvParams::MEMBERS, size);
-        check(Kernel::NormStats.source(), "NormParams", NormParams::MEMBERS, std::mem::size_of::<NormParams>());
-        check(Kernel::Relu.source(), "EltParams", EltParams::MEMBERS, std::mem::size_of::<EltParams>());
+        check(&Kernel::Conv2d.source(), "ConvParams", ConvParams::MEMBERS, size);
+        check(&Kernel::NormStats.source(), "NormParams", NormParams::MEMBERS, std::mem::size_of::<NormParams>());
+        check(&Kernel::Relu.source(), "EltParams", EltParams::MEMBERS, std::mem::size_of::<EltParams>());
         let size = std::mem::size_of::<UpsampleParams>();
-        check(Kernel::Upsample.source(), "UpsampleParams", UpsampleParams::MEMBERS, size);
-        check(Kernel::GlobalAvgPool.source(), "PoolParams", PoolParams::MEMBERS, std::mem::size_of::<PoolParams>());
+        check(&Kernel::Upsample.source(), "UpsampleParams", UpsampleParams::MEMBERS, size);
+        check(&Kernel::GlobalAvgPool.source(), "PoolParams", PoolParams::MEMBERS, std::mem::size_of::<PoolParams>());
+    }
+
+    /// What the prelude defines is defined nowhere else: a shader that declared its own copy would drift from Rust.
+    #[test]
+    fn shaders_take_shared_constants_from_the_prelude_only() {
+        for kernel in Kernel::ALL {
+            let file = kernel.file();
+            for shared in [
+                "override WG",
+                "REDUCTION_CAPACITY: u32",
+                "OC4_PIXELS: u32",
+                "DEPTHWISE_PIXELS: u32",
+                "fn linear_index",
+            ] {
+                assert!(!file.contains(shared), "{kernel:?}'s shader declares `{shared}`, which the prelude owns");
+            }
+            assert!(!file.contains("groups.x * WG"), "{kernel:?}'s shader rebuilds the linear index by hand");
+        }
     }
 
     #[test]
     fn every_shader_validates() {
         for kernel in Kernel::ALL {
-            let source = kernel.source();
+            let source = &kernel.source();
             let module =
                 naga::front::wgsl::parse_str(source).unwrap_or_else(|e| panic!("{}", e.emit_to_string(source)));
             let mut validator =

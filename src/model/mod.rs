@@ -251,7 +251,7 @@ impl Model {
             nodes.push(Node { name, op, inputs, output: id });
         }
         let output = value_of(&description.output, &values)?;
-        let graph = Graph { input_channels: 3, value_count: values.len(), nodes, output, style_params_len };
+        let graph = Graph::new(3, nodes, output, style_params_len)?;
         let spatial_multiple = graph.spatial_multiple();
         let input_size = description.input.size.map(|[h, w]| (h, w));
         let min_side = match style_input {
@@ -285,7 +285,7 @@ fn smallest_side(graph: &Graph, multiple: usize) -> Result<u32> {
             continue;
         }
         let Some(shapes) = graph.infer_shapes(padded, padded)? else { continue };
-        let out = shapes[graph.output];
+        let out = shapes[graph.output()];
         if out.channels != 3 || out.height != padded || out.width != padded {
             return Err(Error::graph(format!(
                 "the output is {out:?} for a {padded}x{padded} input, not a same-size RGB image"
@@ -304,7 +304,7 @@ fn predictor_side(graph: &Graph, input_size: Option<(usize, usize)>) -> Result<u
     };
     let shapes =
         graph.infer_shapes(h, w)?.ok_or_else(|| Error::graph(format!("the predictor cannot run at {w}x{h}")))?;
-    let out = shapes[graph.output];
+    let out = shapes[graph.output()];
     if out.height != 1 || out.width != 1 {
         return Err(Error::graph(format!("the predictor returns {out:?}, not a vector")));
     }
@@ -393,7 +393,7 @@ mod tests {
         let model = Model::builtin().unwrap();
         assert_eq!(model.style_count, 26);
         assert_eq!(model.spatial_multiple, 4);
-        let convs = model.graph.nodes.iter().filter(|n| matches!(n.op, Op::Conv2d(_))).count();
+        let convs = model.graph.nodes().iter().filter(|n| matches!(n.op, Op::Conv2d(_))).count();
         assert_eq!(convs, 18);
         // 331x257 runs at 332x260, the multiple of 4 at or above it.
         assert_eq!(model.padded_size(331, 257), (332, 260));
@@ -401,5 +401,24 @@ mod tests {
         assert_eq!(names.len(), model.style_count, "every style has a name in models/manifest.json");
         assert!(names.iter().all(|n| !n.trim().is_empty()));
         println!("min side {}", model.min_side);
+    }
+}
+
+#[cfg(test)]
+mod format_tests {
+    use super::{FORMAT_NAME, FORMAT_VERSION, METADATA_KEY};
+
+    /// The converter writes what this loader reads: its format name, version and metadata key are copies of these
+    /// constants (Python cannot import them), held equal here.
+    #[test]
+    fn the_converter_writes_the_format_this_build_reads() {
+        let converter = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/models/convert.py")).unwrap();
+        let value_of = |name: &str| {
+            let line = converter.lines().find(|line| line.starts_with(&format!("{name} = "))).unwrap_or_default();
+            line.split_once(" = ").map(|(_, v)| v.trim().trim_matches('"').to_string()).unwrap_or_default()
+        };
+        assert_eq!(value_of("FORMAT_NAME"), FORMAT_NAME, "models/convert.py's FORMAT_NAME");
+        assert_eq!(value_of("FORMAT_VERSION"), FORMAT_VERSION.to_string(), "models/convert.py's FORMAT_VERSION");
+        assert!(converter.contains(&format!("\"{METADATA_KEY}\"")), "models/convert.py's metadata key");
     }
 }

@@ -8,7 +8,7 @@
 //! presets downloads neither.
 //!
 //! `tileSize` (a create option, for tests and tuning) makes both `Styler`s stream every image in tiles of that side
-//! (`Styler::with_forced_tiles`); without it each image runs whole, or tiled where it needs to be (see `tiling`).
+//! (`Styler::with_tile_size`); without it each image runs whole, or tiled where it needs to be (see `tiling`).
 
 mod error;
 mod options;
@@ -19,7 +19,10 @@ use crate::style::StyleFile;
 use crate::tiling::Mode;
 use crate::{pixels, Backend, Error, Model, Options, StyleInput, Styler};
 pub use error::{code, js_error};
-use options::{backend_of, checked_strength, max_size_of, strength_of, style_choice_of, tile_size_of, StyleChoice};
+use options::{
+    backend_of, checked_strength, max_size_of, pixel_count_of, strength_of, style_request_of, tile_size_of,
+    StyleRequest,
+};
 
 /// The size the network runs at when the caller gives no `maxSize` (as the CLI's `--max-size`).
 pub const DEFAULT_MAX_SIZE: u32 = 1024;
@@ -45,7 +48,7 @@ impl WasmStyler {
         let backend = backend_of(&backend)?;
         let model = Model::from_bytes(&model)?;
         let tile_size = tile_size_of(&tile_size, model.spatial_multiple)?;
-        let styler = Styler::new_async(model, backend).await?.with_forced_tiles(tile_size);
+        let styler = Styler::new_async(model, backend).await?.with_tile_size(tile_size)?;
         Ok(WasmStyler { styler, vector: None, backend, tile_size })
     }
 
@@ -55,10 +58,10 @@ impl WasmStyler {
     #[wasm_bindgen(js_name = styleNeeds)]
     pub fn style_needs(style: JsValue, strength: JsValue) -> Result<String, JsValue> {
         let strength = checked_strength(&strength)?;
-        Ok(match style_choice_of(&style)? {
-            StyleChoice::Presets(_) => "presets",
-            StyleChoice::Vector { .. } if strength < 1.0 => "predictor",
-            StyleChoice::Vector { .. } => "vector",
+        Ok(match style_request_of(&style)? {
+            StyleRequest::Presets(_) => "presets",
+            StyleRequest::Vector { .. } if strength < 1.0 => "predictor",
+            StyleRequest::Vector { .. } => "vector",
         }
         .into())
     }
@@ -77,7 +80,7 @@ impl WasmStyler {
             }
             .into());
         }
-        self.vector = Some(Styler::new_async(model, self.backend).await?.with_forced_tiles(self.tile_size));
+        self.vector = Some(Styler::new_async(model, self.backend).await?.with_tile_size(self.tile_size)?);
         Ok(())
     }
 
@@ -152,24 +155,9 @@ impl WasmStyler {
     /// How the preset network runs an image styled at `width x height` (after `maxSize`): `{ mode, tiles, tileSize,
     /// halo, hostBytes, deviceBufferBytes }`, `mode` "whole", "layered" or "streamed"; `tiles` is 1 unless streamed.
     #[wasm_bindgen(js_name = tilePlan)]
-    pub fn tile_plan(&self, width: u32, height: u32) -> Result<JsValue, JsValue> {
-        let model = self.styler.model();
-        if width < model.min_side || height < model.min_side {
-            return Err(Error::ImageTooSmall { width, height, min_side: model.min_side }.into());
-        }
-        let limits = self.styler.limits();
-        if width > limits.max_side
-            || height > limits.max_side
-            || u64::from(width) * u64::from(height) > limits.max_pixels
-        {
-            return Err(Error::ImageTooLarge {
-                width,
-                height,
-                max_side: limits.max_side,
-                max_pixels: limits.max_pixels,
-            }
-            .into());
-        }
+    pub fn tile_plan(&self, width: f64, height: f64) -> Result<JsValue, JsValue> {
+        // JS numbers, checked here: wasm-bindgen would wrap 2**32 + 8 to 8 and -1 to 4294967295.
+        let (width, height) = (pixel_count_of(width, "width")?, pixel_count_of(height, "height")?);
         let plan = self.styler.tile_plan(width, height)?;
         let (mode, tiles, tile, halo) = match &plan.mode {
             Mode::Whole => ("whole", 1, None, 0),
@@ -241,11 +229,11 @@ impl WasmStyler {
         strength: JsValue,
         preserve_color: bool,
     ) -> Result<Vec<u8>, JsValue> {
-        let choice = style_choice_of(&style)?;
+        let choice = style_request_of(&style)?;
         let strength = strength_of(&strength)?;
         let styler = match &choice {
-            StyleChoice::Presets(_) => &mut self.styler,
-            StyleChoice::Vector { models, .. } => {
+            StyleRequest::Presets(_) => &mut self.styler,
+            StyleRequest::Vector { models, .. } => {
                 let styler = self.vector_styler()?;
                 let name = &styler.model().name;
                 if let Some(other) = models.iter().find(|m| *m != name) {

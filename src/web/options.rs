@@ -17,7 +17,7 @@ pub fn backend_of(name: &str) -> Result<Backend, JsValue> {
 }
 
 /// What a `style` option asks for: the preset model's styles, or a style vector for the arbitrary-style model.
-pub enum StyleChoice {
+pub enum StyleRequest {
     Presets(StyleSpec),
     /// The (blended) vector, and the model each style file was made for.
     Vector {
@@ -26,12 +26,12 @@ pub enum StyleChoice {
     },
 }
 
-impl StyleChoice {
+impl StyleRequest {
     /// The `StyleSpec` the `Styler` takes.
     pub fn into_spec(self) -> StyleSpec {
         match self {
-            StyleChoice::Presets(spec) => spec,
-            StyleChoice::Vector { vector, .. } => StyleSpec::Vector(vector),
+            StyleRequest::Presets(spec) => spec,
+            StyleRequest::Vector { vector, .. } => StyleSpec::Vector(vector),
         }
     }
 }
@@ -50,7 +50,7 @@ fn has(object: &JsValue, key: &str) -> bool {
 
 /// Any `style` option: a style file object (`{ format: 'vitrine-style', version: 1, model, vector }`), a blend of
 /// style files (`{ vectors: [{ style, weight }] }`), or a preset style as `style_of` reads it.
-pub fn style_choice_of(value: &JsValue) -> Result<StyleChoice, JsValue> {
+pub fn style_request_of(value: &JsValue) -> Result<StyleRequest, JsValue> {
     let plain_object = value.is_object() && !value.is_function() && !js_sys::Array::is_array(value);
     if plain_object && has(value, "vectors") {
         let parts = get(value, "vectors");
@@ -73,13 +73,13 @@ pub fn style_choice_of(value: &JsValue) -> Result<StyleChoice, JsValue> {
         }
         let blend: Vec<(&[f32], f32)> = files.iter().map(|(f, w)| (f.vector.as_slice(), *w)).collect();
         let vector = blend_vectors(&blend)?;
-        return Ok(StyleChoice::Vector { vector, models: files.into_iter().map(|(f, _)| f.model).collect() });
+        return Ok(StyleRequest::Vector { vector, models: files.into_iter().map(|(f, _)| f.model).collect() });
     }
     if plain_object && ["format", "version", "model", "vector"].iter().any(|key| has(value, key)) {
         let file = style_file_of(value)?;
-        return Ok(StyleChoice::Vector { vector: file.vector, models: vec![file.model] });
+        return Ok(StyleRequest::Vector { vector: file.vector, models: vec![file.model] });
     }
-    style_of(value).map(StyleChoice::Presets)
+    style_of(value).map(StyleRequest::Presets)
 }
 
 /// Prefixes the message of a coded JS error (to say which part of a blend it came from).
@@ -222,6 +222,15 @@ pub fn max_size_of(value: &JsValue) -> Result<Option<u32>, JsValue> {
             "maxSize must be a whole number of pixels (the longer side the image is styled at), or 0 for the full size",
         )),
     }
+}
+
+/// A width or height given as a JS number: a whole number of pixels that fits a u32 (the size checks against the
+/// network and the limits come after).
+pub fn pixel_count_of(value: f64, what: &str) -> Result<u32, JsValue> {
+    if value.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&value) {
+        return Ok(value as u32);
+    }
+    Err(js_error("BAD_OPTION", &format!("{what} must be a whole number of pixels, not {value}")))
 }
 
 /// `None` lets vitrine choose (whole images, or tiles where an image needs them). Otherwise every image is styled

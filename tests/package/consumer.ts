@@ -4,7 +4,8 @@ import {
   Styler, type BackendChoice, type ErrorCode, type ModelName, type ProgressEvent, type StyleFile, type StyleInfo, type StyleVector,
   type StyleVectorMix, type TilePlan, type VitrineError,
 } from 'vitrine';
-import DefaultStyler from 'vitrine';
+import DefaultStyler, { VitrineError as ErrorClass, isVitrineError } from 'vitrine';
+import { Styler as PresetStyler } from 'vitrine/presets';
 
 export async function shop(canvas: HTMLCanvasElement, img: HTMLImageElement, bytes: Uint8Array): Promise<ImageData> {
   const choice: BackendChoice = 'auto';
@@ -61,11 +62,23 @@ export async function shop(canvas: HTMLCanvasElement, img: HTMLImageElement, byt
   } catch (e) {
     if ((e as VitrineError).code === 'STYLE_VECTOR') console.log((e as VitrineError).message);
   }
+  // catch (e) narrows through the class or the guard (e is unknown under strict).
+  try {
+    await styler.stylize(result, { style: 3 });
+  } catch (e) {
+    if (e instanceof ErrorClass) console.log(e.code satisfies ErrorCode, e.name);
+    if (isVitrineError(e)) console.log(e.code satisfies ErrorCode);
+  }
+  const presets: PresetStyler = await PresetStyler.create({ gpuTimeout: 30_000 });
+  await presets.stylize(result, { style: 4 });
+  await Styler.create({ gpuTimeout: Infinity });
   styler.simulateDeviceLoss();
   styler.free();
 
   // @ts-expect-error: 'gpu' is not a backend
   await Styler.create({ backend: 'gpu' });
+  // @ts-expect-error: gpuTimeout is a number of milliseconds
+  await Styler.create({ gpuTimeout: '30s' });
   // @ts-expect-error: tileSize is a number of pixels
   await Styler.create({ tileSize: '64' });
   // @ts-expect-error: a Styler comes from Styler.create

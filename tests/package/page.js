@@ -1,6 +1,6 @@
 // Runs in the scratch app's page: imports Styler from the installed package (through the import map the test
 // writes from the package's `exports`) and reports plain data back to tests/package/run.mjs.
-import { Styler } from 'vitrine';
+import { Styler, VitrineError, isVitrineError } from 'vitrine';
 
 async function fixture() {
   const bytes = new Uint8Array(await (await fetch('./fixtures/rocket_96x96.safetensors')).arrayBuffer());
@@ -262,8 +262,9 @@ window.vitrineTest = {
     const square = Math.min(img.naturalWidth, img.naturalHeight);
     ctx.drawImage(img, (img.naturalWidth - square) / 2, (img.naturalHeight - square) / 2, square, square, 0, 0, SIDE, SIDE);
     const photo = ctx.getImageData(0, 0, SIDE, SIDE);
-    const whole = await Styler.create({ backend });
-    const tiled = await Styler.create({ backend, tileSize: TILE });
+    // SwiftShader paints 16 haloed tiles for minutes, past the default gpuTimeout meant for hardware GPUs.
+    const whole = await Styler.create({ backend, gpuTimeout: Infinity });
+    const tiled = await Styler.create({ backend, tileSize: TILE, gpuTimeout: Infinity });
     const report = {
       backend: [whole.backend, tiled.backend],
       plans: { whole: await whole.tilePlan(SIDE, SIDE), tiled: await tiled.tilePlan(SIDE, SIDE) },
@@ -309,6 +310,150 @@ window.vitrineTest = {
         report.errors[name] = await codeOf(Styler.create({ backend, tileSize }));
       }
     }
+    return report;
+  },
+
+  // Faults on `backend`: free() while calls are in flight and queued, and (on WebGPU) a GPU call that never
+  // settles: GPUBuffer.mapAsync, which every readback awaits, made to return a promise that never resolves, so the
+  // package's own timeout is what ends the call.
+  async faults(backend, timeoutMs) {
+    const { width, height, input } = await fixture();
+    const image = new ImageData(new Uint8ClampedArray(input), width, height);
+    const same = (a, b) => a.data.every((v, i) => v === b.data[i]);
+    const outcome = async (promise) => {
+      try {
+        return { value: await promise };
+      } catch (error) {
+        return { code: error?.code, message: error?.message, isVitrineError: isVitrineError(error), instance: error instanceof VitrineError };
+      }
+    };
+    const syncCode = (work) => {
+      try {
+        work();
+        return 'no error';
+      } catch (error) {
+        return error?.code;
+      }
+    };
+    const report = { backend };
+    const styler = await Styler.create({ backend });
+    report.createdOn = styler.backend;
+    const reference = await styler.stylize(image, { style: 19 });
+    const warmStarted = performance.now();
+    const mix = await styler.stylize(image, { style: { 3: 1, 12: 1 } });
+    report.warmMs = performance.now() - warmStarted;
+    // Two calls made, the first in flight; free() now, and again; then a call after it.
+    const first = styler.stylize(image, { style: 19 });
+    const second = styler.stylize(image, { style: { 3: 1, 12: 1 } });
+    await Promise.resolve();
+    styler.free();
+    styler.free();
+    const late = await outcome(styler.stylize(image, { style: 19 }));
+    const [a, b] = [await outcome(first), await outcome(second)];
+    report.free = {
+      first: a.value ? same(a.value, reference) : a,
+      second: b.value ? same(b.value, mix) : b,
+      late: late.code,
+      lateIsVitrineError: late.isVitrineError && late.instance,
+      tilePlan: (await outcome(styler.tilePlan(96, 96))).code,
+      styleFromImage: (await outcome(styler.styleFromImage(image))).code,
+      finish: syncCode(() => styler.finish(image, reference)),
+      simulateDeviceLoss: syncCode(() => styler.simulateDeviceLoss()),
+    };
+    const fresh = await Styler.create({ backend });
+    report.free.freshStylerSame = same(await fresh.stylize(image, { style: 19 }), reference);
+    fresh.free();
+    if (backend !== 'webgpu') return report;
+
+    // The timeout stays well above what a warm call takes on this machine, so only the hung call can reach it.
+    const gpuTimeout = Math.max(timeoutMs, 5 * report.warmMs);
+    report.gpuTimeout = gpuTimeout;
+    const gpu = await Styler.create({ backend: 'webgpu', gpuTimeout });
+    const before = await gpu.stylize(image, { style: 19 });
+    const mapAsync = GPUBuffer.prototype.mapAsync;
+    GPUBuffer.prototype.mapAsync = function neverSettles() {
+      return new Promise(() => {});
+    };
+    let hung;
+    let hungAgain;
+    const started = performance.now();
+    try {
+      hung = await outcome(gpu.stylize(image, { style: 19 }));
+      hung.ms = performance.now() - started;
+      // The next call opens a new device; with the GPU still not answering, it times out too.
+      hungAgain = await outcome(gpu.stylize(image, { style: 19 }));
+    } finally {
+      GPUBuffer.prototype.mapAsync = mapAsync;
+    }
+    const after = await outcome(gpu.stylize(image, { style: 19 }));
+    report.timeout = {
+      code: hung.code,
+      message: hung.message,
+      isVitrineError: hung.isVitrineError,
+      ms: hung.ms,
+      againCode: hungAgain.code,
+      recovered: after.value ? same(after.value, before) : after,
+      backend: gpu.backend,
+    };
+    // A hung call, then free(): no error, and the call after free() says FREED.
+    const doomed = await Styler.create({ backend: 'webgpu', gpuTimeout });
+    await doomed.stylize(image, { style: 2 });
+    GPUBuffer.prototype.mapAsync = function neverSettles() {
+      return new Promise(() => {});
+    };
+    try {
+      const pending = doomed.stylize(image, { style: 2 });
+      await Promise.resolve();
+      report.timeout.freeDuringHang = syncCode(() => doomed.free());
+      report.timeout.hungThenFreed = (await outcome(pending)).code;
+    } finally {
+      GPUBuffer.prototype.mapAsync = mapAsync;
+    }
+    report.timeout.afterFree = (await outcome(doomed.stylize(image))).code;
+    // Under 'auto' a hung GPU call sends the next one to the CPU. 'auto' passes over SwiftShader, so the adapter
+    // is presented as a hardware one (isFallbackAdapter false) while the Styler is created.
+    const cpu = await Styler.create({ backend: 'cpu' });
+    const cpuReference = await cpu.stylize(image, { style: 19 });
+    cpu.free();
+    const classes = [GPUAdapter, globalThis.GPUAdapterInfo].filter(Boolean);
+    const fallbacks = classes.map((c) => Object.getOwnPropertyDescriptor(c.prototype, 'isFallbackAdapter'));
+    for (const c of classes) Object.defineProperty(c.prototype, 'isFallbackAdapter', { configurable: true, get: () => false });
+    let auto;
+    try {
+      auto = await Styler.create({ backend: 'auto', gpuTimeout });
+    } finally {
+      classes.forEach((c, i) => {
+        if (fallbacks[i]) Object.defineProperty(c.prototype, 'isFallbackAdapter', fallbacks[i]);
+        else delete c.prototype.isFallbackAdapter;
+      });
+    }
+    const startedOn = auto.backend;
+    await auto.stylize(image, { style: 19 });
+    GPUBuffer.prototype.mapAsync = function neverSettles() {
+      return new Promise(() => {});
+    };
+    let hungAuto;
+    try {
+      hungAuto = await outcome(auto.stylize(image, { style: 19 }));
+    } finally {
+      GPUBuffer.prototype.mapAsync = mapAsync;
+    }
+    const next = await outcome(auto.stylize(image, { style: 19 }));
+    report.auto = {
+      startedOn,
+      code: hungAuto.code,
+      message: hungAuto.message,
+      backend: auto.backend,
+      fallbackReason: auto.fallbackReason,
+      sameAsCpu: next.value ? same(next.value, cpuReference) : next,
+    };
+    auto.free();
+    const options = {};
+    for (const [name, value] of Object.entries({ zero: 0, negative: -5, text: '100', nan: NaN })) {
+      options[name] = (await outcome(Styler.create({ backend: 'cpu', gpuTimeout: value }))).code;
+    }
+    report.timeout.options = options;
+    gpu.free();
     return report;
   },
 

@@ -5,7 +5,7 @@
 //
 //   node tests/package/run.mjs      (after `make web`; `make package-test` does both)
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '../../www/serve.mjs';
@@ -29,6 +29,11 @@ const MAX_GPU_CPU_LEVELS = 1;
 // run on the same backend; they agree to float rounding (tests/tiling.rs measures 90-99 dB before 8-bit rounding).
 const MIN_TILED_PSNR_DB = 45;
 const TIMEOUT_MS = 30 * 60 * 1000;
+// gpuTimeout for the never-settling GPU call (the package's default is two minutes): at least this, and at least 5x
+// what a warm 96x96 call takes on SwiftShader in the same page (about 2 s on a loaded 2-core machine); and how much
+// later than it the call may end (timers and the page's event loop).
+const GPU_TIMEOUT_MS = 8000;
+const MAX_TIMEOUT_LATENESS_MS = 15_000;
 
 
 
@@ -173,6 +178,8 @@ function pack() {
   } catch (error) {
     check(false, 'the TypeScript declarations type-check a strict consumer (tsc)', `${error.stdout ?? ''}${error.stderr ?? ''}`);
   }
+  checkReadmeTypeScript(app, tsc);
+  checkManifest(installed);
   // The page imports the bare name, resolved as a bundler would: through the package's exports map.
   const importMap = { imports: { vitrine: `./node_modules/vitrine/${entry.replace(/^\.\//, '')}` } };
   writeFileSync(join(app, 'index.html'), `<!doctype html>
@@ -186,6 +193,67 @@ function pack() {
   mkdirSync(join(app, 'fixtures'));
   copyFileSync(FIXTURE, join(app, 'fixtures', 'rocket_96x96.safetensors'));
   copyFileSync(join(root, 'www', 'samples', 'coffee.jpg'), join(app, 'fixtures', 'coffee.jpg'));
+}
+
+// The package README's JavaScript examples, each compiled as its own TypeScript module under --strict against the
+// installed declarations: in a page (lib DOM), and the worker example (its first line `// worker.js`) in a module
+// worker's configuration (lib WebWorker, no DOM). What the snippets take as given is declared in
+// readme-globals.d.ts.
+const README_GLOBALS = `import type { Styler } from 'vitrine';
+declare global {
+  const styler: Styler;
+  const imageData: ImageData;
+  const photo: ImageData;
+  const ctx: CanvasRenderingContext2D;
+  const img: HTMLImageElement;
+  const artworkImg: HTMLImageElement;
+  function showHint(message: string): void;
+}
+export {};
+`;
+
+function checkReadmeTypeScript(app, tsc) {
+  const readme = readFileSync(join(app, 'node_modules', 'vitrine', 'README.md'), 'utf8');
+  const blocks = [...readme.matchAll(/^```(js|ts)\n([\s\S]*?)^```$/gm)].map(([, , code]) => code);
+  const workerBlocks = blocks.filter((code) => code.startsWith('// worker.js'));
+  check(blocks.length >= 5 && workerBlocks.length >= 1, 'the package README has JavaScript examples, one of them for a worker', `${blocks.length} blocks, ${workerBlocks.length} for a worker`);
+  const dir = join(app, 'readme');
+  mkdirSync(join(dir, 'page'), { recursive: true });
+  mkdirSync(join(dir, 'worker'), { recursive: true });
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
+  writeFileSync(join(dir, 'page', 'readme-globals.d.ts'), README_GLOBALS);
+  blocks.filter((code) => !workerBlocks.includes(code)).forEach((code, i) => writeFileSync(join(dir, 'page', `example${i}.ts`), `${code}export {};\n`));
+  workerBlocks.forEach((code, i) => writeFileSync(join(dir, 'worker', `example${i}.ts`), `${code}export {};\n`));
+  const configs = {
+    page: ['--lib', 'es2022,dom,dom.iterable'],
+    worker: ['--lib', 'es2022,webworker'],
+  };
+  for (const [name, lib] of Object.entries(configs)) {
+    const files = readdirSync(join(dir, name)).map((f) => join(name, f));
+    try {
+      execFileSync(process.execPath, [tsc, '--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext',
+        '--moduleResolution', 'nodenext', ...lib, ...files], { cwd: dir, encoding: 'utf8' });
+      check(true, `the README's examples compile under strict TypeScript in a ${name} configuration (${lib[1]})`, `${files.length} files`);
+    } catch (error) {
+      check(false, `the README's examples compile under strict TypeScript in a ${name} configuration (${lib[1]})`, `${error.stdout ?? ''}${error.stderr ?? ''}`);
+    }
+  }
+}
+
+// package.json as a registry and a bundler read it, and the error codes the Rust side makes, each declared.
+function checkManifest(installed) {
+  for (const field of ['repository', 'homepage', 'bugs', 'keywords', 'sideEffects']) {
+    check(installed[field] !== undefined, `package.json has ${field}`, JSON.stringify(installed[field]));
+  }
+  check(Array.isArray(installed.sideEffects) && installed.sideEffects.every((f) => /element\.js$/.test(f)),
+    'package.json: only the element entry has side effects', JSON.stringify(installed.sideEffects));
+  check(installed.exports?.['./presets']?.default === './presets.js', 'the exports map has the presets-only entry');
+  const declarations = readFileSync(join(pkgDir, 'vitrine.d.ts'), 'utf8');
+  const rust = ['error.rs', 'options.rs'].map((f) => readFileSync(join(root, 'src', 'web', f), 'utf8')).join('\n');
+  const codes = [...new Set([...rust.matchAll(/"([A-Z][A-Z_]{3,})"/g)].map(([, code]) => code))];
+  const undeclared = codes.filter((code) => !declarations.includes(`| '${code}'`));
+  check(codes.length >= 10 && undeclared.length === 0, 'every error code of the bindings is in the declared ErrorCode', `${codes.length} codes; undeclared: ${undeclared.join(' ')}`);
+  return codes;
 }
 
 async function inBrowser(url, flags, body) {
@@ -272,6 +340,32 @@ async function main() {
       const presetsOnly = await page.evaluate(() => window.vitrineTest.modelsFetched());
       check(presetsOnly.length > 0 && presetsOnly.every((name) => !VECTOR_MODELS.includes(name)),
         'a presets-only session fetches neither arbitrary-style model', [...new Set(presetsOnly)].join());
+
+      // free() during calls, on both backends; a GPU call that never settles, on WebGPU.
+      for (const backend of ['cpu', 'webgpu']) {
+        const faults = await page.evaluate(([b, ms]) => window.vitrineTest.faults(b, ms), [backend, GPU_TIMEOUT_MS]);
+        const f = faults.free;
+        check(faults.createdOn === backend && f.first === true && f.second === true,
+          `${backend}: calls made before free() finish with their images`, JSON.stringify({ first: f.first, second: f.second }));
+        check(f.late === 'FREED' && f.lateIsVitrineError, `${backend}: a call after free() rejects with a FREED VitrineError`, f.late);
+        check([f.tilePlan, f.styleFromImage, f.finish, f.simulateDeviceLoss].every((c) => c === 'FREED'),
+          `${backend}: tilePlan, styleFromImage, finish and simulateDeviceLoss after free() say FREED`, JSON.stringify(f));
+        check(f.freshStylerSame, `${backend}: a new Styler after a freed one paints the same image`);
+        if (backend !== 'webgpu') continue;
+        const t = faults.timeout;
+        check(t.code === 'GPU_FAILED' && t.isVitrineError && /gpuTimeout/.test(t.message) && t.ms >= faults.gpuTimeout && t.ms < faults.gpuTimeout + MAX_TIMEOUT_LATENESS_MS,
+          `webgpu: a GPU readback that never settles ends with GPU_FAILED after gpuTimeout (${faults.gpuTimeout?.toFixed(0)} ms)`, `${t.code} after ${t.ms?.toFixed(0)} ms (a warm call: ${faults.warmMs?.toFixed(0)} ms): ${t.message}`);
+        check(t.againCode === 'GPU_FAILED', 'webgpu: the next call opens a new device, and times out too while the GPU still does not answer', t.againCode);
+        check(t.recovered === true && t.backend === 'webgpu', 'webgpu: once the GPU answers again, the next call paints the same image on a new device', JSON.stringify(t.recovered));
+        check(t.freeDuringHang === 'no error' && t.hungThenFreed === 'GPU_FAILED' && t.afterFree === 'FREED',
+          'webgpu: free() during a hung call throws nothing; the call ends GPU_FAILED, the next says FREED', JSON.stringify({ free: t.freeDuringHang, call: t.hungThenFreed, after: t.afterFree }));
+        const auto = faults.auto;
+        check(auto.startedOn === 'webgpu' && auto.code === 'GPU_FAILED' && /styles on the CPU/.test(auto.message ?? ''),
+          "'auto' on a GPU taken for hardware: a hung call ends GPU_FAILED, saying the next styles on the CPU", `${auto.startedOn}: ${auto.code}: ${auto.message}`);
+        check(auto.backend === 'cpu' && /gpuTimeout/.test(auto.fallbackReason ?? '') && auto.sameAsCpu === true,
+          "'auto': the next call runs on the CPU, fallbackReason says why, and the image is the CPU path's", `${auto.backend}: ${auto.fallbackReason}; ${JSON.stringify(auto.sameAsCpu)}`);
+        check(Object.values(t.options).every((c) => c === 'BAD_OPTION'), 'gpuTimeout: zero, negative, text and NaN are refused with BAD_OPTION', JSON.stringify(t.options));
+      }
 
       // Style vectors: the CPU path with every API check, then WebGPU (SwiftShader), pixel for pixel against it.
       const vectors = {};

@@ -1,6 +1,8 @@
 // Assembles the npm package in www/pkg from wasm-bindgen's output (already through wasm-opt), the JS wrapper and
-// its declarations, the preset model and its thumbnails, and the arbitrary-style pair (fetched only when used). Usage: node www/lib/build.mjs <bindgen-dir> <out-dir>
-import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// its declarations, the preset model and its thumbnails, and the arbitrary-style pair (fetched only when used).
+// It writes thumbnails.js, one `new URL('./thumbnails/NN.jpg', import.meta.url)` per file, so that bundlers (Vite,
+// webpack, Rollup) see and emit every thumbnail. Usage: node www/lib/build.mjs <bindgen-dir> <out-dir>
+import { copyFileSync, cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,38 +18,83 @@ const cargo = readFileSync(join(root, 'Cargo.toml'), 'utf8');
 const field = (name) => cargo.match(new RegExp(`^${name} = "([^"]*)"`, 'm'))?.[1];
 const manifest = JSON.parse(readFileSync(join(root, 'models', 'manifest.json'), 'utf8'));
 
+// Numbers and names the JS shares with Rust stay copies where the JS must not load anything to know them (the
+// element's eager script, bundlers' `new URL` literals); each copy is held to its Rust source here, so the build
+// fails when one drifts.
+function rustConst(file, name) {
+  const found = readFileSync(join(root, file), 'utf8').match(new RegExp(`pub const ${name}: [^=]+= ([^;]+);`));
+  if (!found) throw new Error(`build.mjs: ${file} no longer defines ${name}`);
+  return found[1].trim();
+}
+function holdCopy(file, pattern, want, what) {
+  const text = readFileSync(join(lib, file), 'utf8');
+  const found = text.match(pattern);
+  if (!found || found[1] !== String(want)) {
+    throw new Error(`build.mjs: ${file} has ${what} ${found ? found[1] : '(none)'}, but Rust says ${want}`);
+  }
+}
+const defaultMaxSize = Number(rustConst('src/web/mod.rs', 'DEFAULT_MAX_SIZE'));
+const styleFileFormat = JSON.parse(rustConst('src/style.rs', 'STYLE_FILE_FORMAT'));
+holdCopy('element.js', /'max-size': (\d+)/, defaultMaxSize, 'the default max-size');
+holdCopy('element-ui.js', /format !== '([^']+)'/, styleFileFormat, 'the style-file format');
+
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 for (const file of ['vitrine_wasm.js', 'vitrine_wasm_bg.wasm']) copyFileSync(join(bindgen, file), join(out, file));
-for (const file of ['vitrine.js', 'vitrine.d.ts', 'README.md']) copyFileSync(join(lib, file), join(out, file));
+// vitrine.js (the main entry) and presets.js (no arbitrary-style files) share the engine in core.js.
+const libFiles = ['core.js', 'vitrine.js', 'vitrine.d.ts', 'presets.js', 'presets.d.ts', 'README.md'];
+// <vitrine-styler>: its small eager script, the UI it imports when styling is wanted, its module worker, declarations.
+libFiles.push('element.js', 'element-ui.js', 'element-worker.js', 'element.d.ts');
+for (const file of libFiles) copyFileSync(join(lib, file), join(out, file));
 copyFileSync(join(root, 'models', manifest.model), join(out, manifest.model));
 // The arbitrary-style transformer and its style predictor: vitrine.js fetches them next to itself on first use.
 const vectorModels = ['arbitrary_transform.vitrine.safetensors', 'arbitrary_predict.vitrine.safetensors'];
 for (const file of vectorModels) copyFileSync(join(root, 'models', file), join(out, file));
+// Each model the package ships is fetched through a literal `new URL` (what bundlers follow), written by hand.
+for (const [file, entry] of [[manifest.model, 'core.js'], ...vectorModels.map((f) => [f, 'vitrine.js'])]) {
+  if (!readFileSync(join(lib, entry), 'utf8').includes(`new URL('./${file}', import.meta.url)`)) {
+    throw new Error(`build.mjs: ${entry} does not fetch ${file} through new URL('./${file}', import.meta.url)`);
+  }
+}
 cpSync(join(root, 'models', 'thumbnails'), join(out, 'thumbnails'), { recursive: true });
+const thumbnails = readdirSync(join(out, 'thumbnails')).filter((file) => file.endsWith('.jpg')).sort();
+writeFileSync(join(out, 'thumbnails.js'), `// Written by build.mjs: each preset's thumbnail as a literal \`new URL\`, so bundlers emit the files.
+export const THUMBNAILS = {
+${thumbnails.map((file) => `  'thumbnails/${file}': new URL('./thumbnails/${file}', import.meta.url),`).join('\n')}
+};
+`);
 copyFileSync(join(root, 'models', 'NOTICE'), join(out, 'NOTICE'));
 copyFileSync(join(root, 'models', 'LICENSE-weights'), join(out, 'LICENSE-weights'));
 
+// Cargo.toml's `repository` and `homepage` when it has them.
+const repository = field('repository') ?? 'https://github.com/vitrine-project/vitrine';
+const homepage = field('homepage') ?? `${repository}#readme`;
 const pkg = {
   name: 'vitrine',
   version: field('version'),
-  description: field('description'),
+  description: `${field('description')}; browser only (WebGPU or WebAssembly)`,
   license: field('license'),
+  repository: { type: 'git', url: `git+${repository}.git` },
+  homepage,
+  bugs: { url: `${repository}/issues` },
   type: 'module',
   main: './vitrine.js',
   module: './vitrine.js',
   types: './vitrine.d.ts',
   exports: {
     '.': { types: './vitrine.d.ts', default: './vitrine.js' },
+    './presets': { types: './presets.d.ts', default: './presets.js' },
+    './element': { types: './element.d.ts', default: './element.js' },
     [`./${manifest.model}`]: `./${manifest.model}`,
     ...Object.fromEntries(vectorModels.map((file) => [`./${file}`, `./${file}`])),
     './vitrine_wasm_bg.wasm': './vitrine_wasm_bg.wasm',
     './thumbnails/*': './thumbnails/*',
     './package.json': './package.json',
   },
-  files: ['vitrine.js', 'vitrine.d.ts', 'vitrine_wasm.js', 'vitrine_wasm_bg.wasm', manifest.model, ...vectorModels, 'thumbnails/', 'README.md', 'NOTICE', 'LICENSE-weights'],
-  sideEffects: false,
-  keywords: ['style-transfer', 'webgpu', 'wasm', 'image', 'product-photos'],
+  files: [...libFiles.filter((file) => file !== 'README.md'), 'thumbnails.js', 'vitrine_wasm.js', 'vitrine_wasm_bg.wasm', manifest.model, ...vectorModels, 'thumbnails/', 'README.md', 'NOTICE', 'LICENSE-weights'],
+  // The engine's modules only declare; the element's entry defines <vitrine-styler> (customElements.define).
+  sideEffects: ['./element.js'],
+  keywords: ['style-transfer', 'neural-style', 'webgpu', 'wasm', 'webassembly', 'image', 'image-processing', 'product-photos', 'e-commerce', 'browser'],
 };
 writeFileSync(join(out, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
 console.log(`www/pkg: vitrine ${pkg.version} assembled in ${out}`);

@@ -1,4 +1,6 @@
 // vitrine: painted looks for product photos, on WebGPU or on the CPU (WebAssembly), in the browser.
+// These declarations need only `lib: ["ES2022", "WebWorker"]` (a module worker) or `["ES2022", "DOM"]` (a page):
+// the DOM-only image types are resolved through `typeof globalThis`, and are `never` where the DOM library is absent.
 
 /** Where the network runs. */
 export type Backend = 'webgpu' | 'cpu';
@@ -74,10 +76,16 @@ export type ErrorCode =
   /** A bug in vitrine; the details are in the console. */
   | 'INTERNAL';
 
-/** The `Error`s vitrine throws: `message` says what to do, `code` is stable. */
-export interface VitrineError extends Error {
-  code: ErrorCode;
+/** Every error vitrine throws or rejects with: `message` says what to do, `code` is stable. `catch (e)` narrows
+ * with `e instanceof VitrineError` or `isVitrineError(e)`. */
+export declare class VitrineError extends Error {
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions);
+  name: 'VitrineError';
+  readonly code: ErrorCode;
 }
+
+/** True for a `VitrineError`, and for an `Error` carrying one of vitrine's codes that crossed a realm. */
+export declare function isVitrineError(value: unknown): value is VitrineError;
 
 /** Which model a `'model'` progress event is about: the preset model (while `Styler.create` works), or the
  * arbitrary-style transformer and style predictor (when first used). */
@@ -112,6 +120,12 @@ export interface CreateOptions {
    * run to rounding, but small tiles cost several times the work (a 256 px photo in 64 px tiles: about 8x). Applies
    * to presets and style vectors alike. */
   tileSize?: number;
+  /** How long, in milliseconds, one GPU call (opening WebGPU, a styling, a style vector) may take before vitrine
+   * gives up on it with `GPU_FAILED` instead of leaving the page waiting. Default 120000 (two minutes, meant for
+   * hardware GPUs; a software adapter may need more for a large or tiled photo); `Infinity` for no limit. After a
+   * call that timed out, the next call opens the GPU again (under `'auto'`: styles on the CPU, and `fallbackReason`
+   * says why). Not applied on the CPU path. */
+  gpuTimeout?: number;
   onProgress?: (event: ProgressEvent) => void;
 }
 
@@ -152,13 +166,18 @@ export interface StylizeOptions {
   maxSize?: number;
 }
 
-/** What `stylize` accepts. */
+/** A type of the DOM library by its global name, or `never` where the program has no DOM (a worker's
+ * `lib: ["ES2022", "WebWorker"]`), so these declarations compile either way. */
+type DomOnly<Name extends string> = typeof globalThis extends { [K in Name]: { prototype: infer T } } ? T : never;
+
+/** What `stylize` accepts: in a worker, `ImageData`, `ImageBitmap` and `OffscreenCanvas`; in a page also a
+ * `<canvas>` and a loaded `<img>`. */
 export type ImageInput =
   | ImageData
   | ImageBitmap
-  | HTMLCanvasElement
   | OffscreenCanvas
-  | HTMLImageElement;
+  | DomOnly<'HTMLCanvasElement'>
+  | DomOnly<'HTMLImageElement'>;
 
 export declare class Styler {
   private constructor();

@@ -1,21 +1,56 @@
-//! Reading and writing photos for the CLI: files, folders and standard streams, with decoder limits, EXIF
-//! orientation, downscaling, and writes that never leave a half-written file behind.
+//! Reading and writing photos for the CLI: files and standard streams, with the decoded size checked before any
+//! decoder allocates, truncated and corrupt files refused, EXIF orientation, downscaling, and writes through a
+//! temporary file of the CLI's own (made by `tempfile` beside the target) that is renamed into place when complete
+//! and removed on every failure.
 
 use std::fmt;
 use std::io::{Cursor, Read, Write};
 use std::path::{Path, PathBuf};
 
+use clap::ValueEnum;
+use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbaImage};
 
-use crate::Failure;
+use crate::failure::Failure;
 
-/// Decoding stops beyond these, before the decoder allocates: far above any photo, far below a decompression bomb.
+/// No side beyond this is decoded: far above any photo, and it keeps the size arithmetic small.
 const DECODE_MAX_SIDE: u32 = 30_000;
-const DECODE_MAX_BYTES: u64 = 1 << 30;
 /// The largest photo file read, from disk or standard input.
 pub const MAX_FILE_BYTES: u64 = 256 << 20;
-/// Image files a folder run picks up.
-const EXTENSIONS: [&str; 4] = ["png", "jpg", "jpeg", "webp"];
+
+/// How much memory decoding one picture may take: its pixels as the file stores them (grayscale, 16-bit, ...) and
+/// their RGBA8 copy, checked against the header before the decoder allocates anything.
+#[derive(Clone, Copy)]
+pub struct DecodeBudget {
+    pub bytes: u64,
+}
+
+impl DecodeBudget {
+    /// A photo: 1 GiB, about 150 megapixels of RGB.
+    pub const PHOTO: DecodeBudget = DecodeBudget { bytes: 1 << 30 };
+    /// A style picture is used as a 256 px square, so a quarter of that: about 38 megapixels of RGB.
+    pub const STYLE_PICTURE: DecodeBudget = DecodeBudget { bytes: 256 << 20 };
+
+    /// Refuses a picture of `width` x `height` stored at `stored_bytes_per_pixel` that would not fit.
+    fn check(self, width: u32, height: u32, stored_bytes_per_pixel: u64, stored_as_rgba8: bool) -> Result<(), Failure> {
+        if width > DECODE_MAX_SIDE || height > DECODE_MAX_SIDE {
+            return Err(Failure::input(format!(
+                "the image is {width}x{height}, beyond the {DECODE_MAX_SIDE} pixels a side vitrine decodes; scale it down first"
+            )));
+        }
+        let pixels = u64::from(width) * u64::from(height);
+        let converted = if stored_as_rgba8 { 0 } else { pixels * 4 };
+        let needed = pixels * stored_bytes_per_pixel + converted;
+        if needed > self.bytes {
+            return Err(Failure::input(format!(
+                "the image is {width}x{height}; decoding it would take {} MiB, beyond the {} MiB vitrine allows for one picture; scale it down first",
+                needed.div_ceil(1 << 20),
+                self.bytes >> 20
+            )));
+        }
+        Ok(())
+    }
+}
 
 pub enum Source {
     Stdin,
@@ -65,77 +100,46 @@ impl fmt::Display for Destination {
     }
 }
 
-/// Pairs every input image with where its result goes. `label` names the style in default output names
-/// (`NAME_style{label}.png`).
-pub fn plan_jobs(inputs: &[String], output: Option<&str>, label: &str) -> Result<Vec<(Source, Destination)>, Failure> {
-    let mut sources = Vec::new();
-    let mut from_folder = false;
-    for input in inputs {
-        if input == "-" {
-            sources.push(Source::Stdin);
-            continue;
-        }
-        let path = Path::new(input);
-        if path.is_dir() {
-            from_folder = true;
-            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
-                .map_err(|e| format!("cannot list {input}: {e}"))?
-                .filter_map(|entry| entry.ok().map(|e| e.path()))
-                .filter(|p| p.is_file() && has_image_extension(p))
-                .collect();
-            found.sort();
-            if found.is_empty() {
-                return Err(Failure(format!("{input} holds no PNG, JPEG or WebP images")));
-            }
-            sources.extend(found.into_iter().map(Source::File));
-        } else if path.is_file() {
-            sources.push(Source::File(path.to_path_buf()));
-        } else {
-            return Err(Failure(format!("{input} does not exist")));
-        }
-    }
-    if sources.iter().filter(|s| matches!(s, Source::Stdin)).count() > 1 {
-        return Err(Failure("standard input (-) can be read only once".into()));
-    }
-    let many = sources.len() > 1 || from_folder;
-    let suffix = format!("_style{}", label.replace(':', "-").replace(',', "_"));
-    let mut jobs = Vec::new();
-    for source in sources {
-        let destination = match (output, &source) {
-            (Some("-"), _) if many => {
-                return Err(Failure("several images cannot all go to standard output; give -o a folder".into()))
-            }
-            (Some("-"), _) | (None, Source::Stdin) => Destination::Stdout,
-            (Some(out), Source::File(path)) if many => {
-                std::fs::create_dir_all(out).map_err(|e| format!("cannot create the folder {out}: {e}"))?;
-                let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-                Destination::File(Path::new(out).join(format!("{name}{suffix}.png")))
-            }
-            (Some(out), Source::Stdin) if many => Destination::File(Path::new(out).join(format!("stdin{suffix}.png"))),
-            (Some(out), _) => Destination::File(PathBuf::from(out)),
-            (None, Source::File(path)) => {
-                let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-                Destination::File(path.with_file_name(format!("{name}{suffix}.png")))
-            }
-        };
-        if let (Source::File(input), Destination::File(output)) = (&source, &destination) {
-            if same_file(input, output) {
-                return Err(Failure(format!("{} would overwrite its own input; choose another -o", input.display())));
-            }
-            if output.is_dir() {
-                return Err(Failure(format!("{} is a folder; give a file name, or several inputs", output.display())));
-            }
-            format_for(output)?;
-        }
-        jobs.push((source, destination));
-    }
-    Ok(jobs)
+/// The image formats vitrine writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// PNG, with the alpha channel kept.
+    Png,
+    /// JPEG, flattened onto white (JPEG has no alpha), at --quality (default 90).
+    Jpg,
+    /// WebP with the alpha channel kept: lossless, or lossy at --quality.
+    Webp,
 }
 
-fn has_image_extension(path: &Path) -> bool {
-    path.extension().and_then(|e| e.to_str()).is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+/// JPEG quality when --quality is not given.
+pub const DEFAULT_JPEG_QUALITY: u8 = 90;
+
+impl OutputFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            OutputFormat::Png => "png",
+            OutputFormat::Jpg => "jpg",
+            OutputFormat::Webp => "webp",
+        }
+    }
+
+    /// The format a file name asks for, if it names one vitrine writes.
+    pub fn from_path(path: &Path) -> Option<Self> {
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "png" => Some(OutputFormat::Png),
+            "jpg" | "jpeg" => Some(OutputFormat::Jpg),
+            "webp" => Some(OutputFormat::Webp),
+            _ => None,
+        }
+    }
 }
 
+/// Image files a folder run picks up.
+pub fn has_image_extension(path: &Path) -> bool {
+    OutputFormat::from_path(path).is_some()
+}
+
+/// Whether two paths name one existing file.
 pub fn same_file(a: &Path, b: &Path) -> bool {
     match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
@@ -143,40 +147,83 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Decodes a photo, applies its EXIF orientation, and returns RGBA8.
-pub fn read(source: &Source) -> Result<RgbaImage, Failure> {
+/// Decodes a picture within `budget`, applies its EXIF orientation, and returns RGBA8. Every failure is the input's.
+pub fn read(source: &Source, budget: DecodeBudget) -> Result<RgbaImage, Failure> {
     let bytes = match source {
         Source::Stdin => read_capped(std::io::stdin().lock(), "standard input")?,
         Source::File(path) => {
-            let file = std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let file = std::fs::File::open(path)
+                .map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display())))?;
             read_capped(file, &path.display().to_string())?
         }
     };
     if bytes.is_empty() {
-        return Err(Failure("the file is empty; give a PNG, JPEG or WebP photo".into()));
+        return Err(Failure::input("the file is empty; give a PNG, JPEG or WebP photo"));
     }
-    let unreadable =
-        |e: image::ImageError| Failure(format!("not a readable image ({e}); give a PNG, JPEG or WebP photo"));
-    let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| e.to_string())?;
+    let (mut picture, orientation) = match image::guess_format(&bytes) {
+        Ok(ImageFormat::Jpeg) => decode_jpeg(&bytes, budget)?,
+        _ => decode_other(bytes, budget)?,
+    };
+    picture.apply_orientation(orientation);
+    Ok(picture.into_rgba8())
+}
+
+fn unreadable(reason: impl fmt::Display) -> Failure {
+    Failure::input(format!("not a readable image ({reason}); give a complete PNG, JPEG or WebP photo"))
+}
+
+/// JPEG through zune-jpeg in strict mode: a truncated or corrupt stream is an error, not a picture padded with grey.
+fn decode_jpeg(bytes: &[u8], budget: DecodeBudget) -> Result<(DynamicImage, Orientation), Failure> {
+    use zune_core::{bytestream::ZCursor, colorspace::ColorSpace, options::DecoderOptions};
+    let options = DecoderOptions::default()
+        .set_strict_mode(true)
+        .set_max_width(DECODE_MAX_SIDE as usize)
+        .set_max_height(DECODE_MAX_SIDE as usize)
+        .jpeg_set_out_colorspace(ColorSpace::RGBA);
+    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options);
+    decoder.decode_headers().map_err(|e| unreadable(format!("JPEG: {e}")))?;
+    let (width, height) = decoder.dimensions().ok_or_else(|| unreadable("JPEG: no frame header"))?;
+    let (width, height) = (width as u32, height as u32);
+    // A progressive JPEG keeps every component's coefficients (16 bits each) beside the RGBA output.
+    let components = decoder.input_colorspace().map_or(4, |c| c.num_components()) as u64;
+    budget.check(width, height, 2 * components, false)?;
+    let orientation =
+        decoder.exif().and_then(|exif| Orientation::from_exif_chunk(exif)).unwrap_or(Orientation::NoTransforms);
+    let pixels = decoder.decode().map_err(|e| unreadable(format!("JPEG: {e}")))?;
+    let picture = RgbaImage::from_raw(width, height, pixels).ok_or_else(|| unreadable("JPEG: a short frame"))?;
+    Ok((DynamicImage::ImageRgba8(picture), orientation))
+}
+
+/// PNG and WebP through `image`, with the decoded size checked against the header first.
+fn decode_other(bytes: Vec<u8>, budget: DecodeBudget) -> Result<(DynamicImage, Orientation), Failure> {
+    let reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(unreadable)?;
+    if !matches!(reader.format(), Some(ImageFormat::Png | ImageFormat::WebP)) {
+        return Err(unreadable("not a PNG, JPEG or WebP file"));
+    }
+    let mut decoder = reader.into_decoder().map_err(unreadable)?;
+    let (width, height) = decoder.dimensions();
+    let color = decoder.color_type();
+    budget.check(width, height, u64::from(color.bytes_per_pixel()), color == image::ColorType::Rgba8)?;
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(DECODE_MAX_SIDE);
     limits.max_image_height = Some(DECODE_MAX_SIDE);
-    limits.max_alloc = Some(DECODE_MAX_BYTES);
-    reader.limits(limits);
-    let mut decoder = reader.into_decoder().map_err(unreadable)?;
+    limits.max_alloc = Some(budget.bytes);
+    decoder.set_limits(limits).map_err(unreadable)?;
     let orientation = decoder.orientation().map_err(unreadable)?;
-    let mut photo = DynamicImage::from_decoder(decoder).map_err(unreadable)?;
-    photo.apply_orientation(orientation);
-    Ok(photo.into_rgba8())
+    let picture = DynamicImage::from_decoder(decoder).map_err(unreadable)?;
+    Ok((picture, orientation))
 }
 
 /// Reads a whole stream, but no more than `MAX_FILE_BYTES`: a photo never needs more, and a runaway stream must
 /// not exhaust memory.
 pub fn read_capped(stream: impl Read, what: &str) -> Result<Vec<u8>, Failure> {
     let mut bytes = Vec::new();
-    stream.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read {what}: {e}"))?;
+    stream
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure::input(format!("cannot read {what}: {e}")))?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(Failure(format!(
+        return Err(Failure::input(format!(
             "{what} is larger than {} MiB; that is not a photo vitrine can style",
             MAX_FILE_BYTES >> 20
         )));
@@ -194,46 +241,80 @@ pub fn fit(photo: RgbaImage, max_size: u32) -> RgbaImage {
     image::imageops::resize(&photo, w, h, image::imageops::FilterType::Lanczos3)
 }
 
-fn format_for(path: &Path) -> Result<ImageFormat, Failure> {
-    match ImageFormat::from_path(path) {
-        Ok(format @ (ImageFormat::Png | ImageFormat::Jpeg)) => Ok(format),
-        _ => Err(Failure(format!("cannot write {}: name the output .png or .jpg", path.display()))),
-    }
+/// How an image is encoded: the format, and the quality asked for (JPEG: default 90; WebP: lossy if given).
+#[derive(Clone, Copy)]
+pub struct Encoding {
+    pub format: OutputFormat,
+    pub quality: Option<u8>,
 }
 
-/// Encodes to PNG (keeps alpha) or JPEG (onto white), into a temporary file renamed into place when complete.
-pub fn write(image: &RgbaImage, destination: &Destination) -> Result<(), Failure> {
-    let format = match destination {
-        Destination::Stdout => ImageFormat::Png,
-        Destination::File(path) => format_for(path)?,
-    };
+/// Encodes to PNG or WebP (both keep alpha) or JPEG (onto white), and writes it.
+pub fn write(image: &RgbaImage, destination: &Destination, encoding: Encoding) -> Result<(), Failure> {
+    let failed = |e: &dyn fmt::Display| Failure::input(format!("cannot encode the result: {e}"));
     let mut encoded = Cursor::new(Vec::new());
-    let result = if format == ImageFormat::Jpeg {
-        DynamicImage::ImageRgb8(flatten_onto_white(image)).write_to(&mut encoded, format)
-    } else {
-        image.write_to(&mut encoded, format)
+    let result = match (encoding.format, encoding.quality) {
+        (OutputFormat::Png, _) => image.write_to(&mut encoded, ImageFormat::Png),
+        (OutputFormat::Webp, None) => {
+            image.write_with_encoder(image::codecs::webp::WebPEncoder::new_lossless(&mut encoded))
+        }
+        (OutputFormat::Webp, Some(quality)) => {
+            let webp = webp::Encoder::from_rgba(image.as_raw(), image.width(), image.height())
+                .encode_simple(false, f32::from(quality))
+                .map_err(|e| failed(&format!("{e:?}")))?;
+            return write_bytes(&webp, destination);
+        }
+        (OutputFormat::Jpg, quality) => flatten_onto_white(image).write_with_encoder(
+            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut encoded, quality.unwrap_or(DEFAULT_JPEG_QUALITY)),
+        ),
     };
-    result.map_err(|e| format!("cannot encode the result: {e}"))?;
+    result.map_err(|e| failed(&e))?;
     write_bytes(&encoded.into_inner(), destination)
 }
 
-/// Writes finished bytes to standard output, or to a temporary name renamed into place when complete.
+/// Writes finished bytes to standard output, or to a temporary file beside the target that is renamed over it when
+/// complete. The temporary file has a fresh random name (never one a user's file could have) and is removed when
+/// anything fails, a full disk included.
 pub fn write_bytes(bytes: &[u8], destination: &Destination) -> Result<(), Failure> {
     match destination {
         Destination::Stdout => {
             let mut out = std::io::stdout().lock();
-            out.write_all(bytes).and_then(|_| out.flush()).map_err(|e| format!("cannot write standard output: {e}"))?;
+            out.write_all(bytes)
+                .and_then(|_| out.flush())
+                .map_err(|e| Failure::input(format!("cannot write standard output: {e}")))?;
         }
         Destination::File(path) => {
-            let partial = path.with_extension("partial");
-            std::fs::write(&partial, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-            std::fs::rename(&partial, path).map_err(|e| {
-                let _ = std::fs::remove_file(&partial);
-                format!("cannot write {}: {e}", path.display())
-            })?;
+            let failed = |e: std::io::Error| {
+                Failure::input(format!(
+                    "cannot write {}: {e}; check that its folder is writable and has room",
+                    path.display()
+                ))
+            };
+            let mut temporary = temporary_beside(path).map_err(failed)?;
+            let file = temporary.as_file_mut();
+            file.write_all(bytes).and_then(|_| file.sync_all()).map_err(failed)?;
+            // On failure the error holds the temporary file, and dropping it removes it.
+            temporary.persist(path).map_err(|e| failed(e.error))?;
         }
     }
     Ok(())
+}
+
+/// A new temporary file in `target`'s folder (so the final rename stays on one file system), readable as a
+/// normal file would be once renamed.
+pub fn temporary_beside(target: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    let folder = match target.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".vitrine-").suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // Subject to the umask, as files created by other programs are.
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder.tempfile_in(folder)
 }
 
 fn flatten_onto_white(image: &RgbaImage) -> image::RgbImage {
@@ -244,17 +325,59 @@ fn flatten_onto_white(image: &RgbaImage) -> image::RgbImage {
     })
 }
 
-/// Scales a picture down, only as far as needed, to fit the styler's limits (a style picture may be any size:
-/// the style predictor uses only its centred square, resampled to its own input size).
-pub fn fit_within(picture: RgbaImage, limits: vitrine::Limits) -> RgbaImage {
+/// A style picture as the style predictor uses it: its centred square (the predictor reads nothing else), scaled
+/// down only if that square is beyond the styler's limits.
+pub fn style_square(picture: RgbaImage, limits: vitrine::Limits) -> RgbaImage {
     let (width, height) = picture.dimensions();
-    let longer = width.max(height);
-    let pixels = width as u64 * height as u64;
-    let mut side = longer.min(limits.max_side);
+    let side = width.min(height);
+    let square = if width == height {
+        picture
+    } else {
+        image::imageops::crop_imm(&picture, (width - side) / 2, (height - side) / 2, side, side).to_image()
+    };
+    let pixels = u64::from(side) * u64::from(side);
+    let mut target = side.min(limits.max_side);
     if pixels > limits.max_pixels {
-        // One pixel to spare, for the rounding of the shorter side.
-        let scaled = (longer as f64 * (limits.max_pixels as f64 / pixels as f64).sqrt()).floor() as u32;
-        side = side.min(scaled.saturating_sub(1).max(1));
+        target = target.min((limits.max_pixels as f64).sqrt().floor() as u32);
     }
-    fit(picture, side)
+    fit(square, target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_counts_stored_and_converted_pixels() {
+        let photo = DecodeBudget::PHOTO;
+        // The grayscale bomb: 900 MB stored, 3.6 GB as RGBA.
+        let message = photo.check(29_999, 29_999, 1, false).unwrap_err().to_string();
+        assert!(message.contains("29999x29999") && message.contains("4292 MiB"), "{message}");
+        // 16-bit RGBA: 8 bytes stored and 4 converted a pixel.
+        assert!(photo.check(9_000, 9_000, 8, false).is_ok());
+        assert!(photo.check(9_500, 9_500, 8, false).is_err());
+        // A 12-megapixel photo, RGB and RGBA8 as stored.
+        assert!(photo.check(4_000, 3_000, 3, false).is_ok());
+        assert!(photo.check(4_000, 3_000, 4, true).is_ok());
+        assert!(photo.check(30_001, 10, 1, false).unwrap_err().to_string().contains("30000 pixels a side"));
+        // A style picture is used at 256 px: a quarter of that.
+        assert!(DecodeBudget::STYLE_PICTURE.check(6_500, 6_500, 3, false).is_err());
+        assert!(DecodeBudget::STYLE_PICTURE.check(4_000, 3_000, 3, false).is_ok());
+    }
+
+    #[test]
+    fn sixteen_bit_and_grayscale_pictures_decode_within_the_budget() {
+        let dir = std::env::temp_dir().join(format!("vitrine-images-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let deep = dir.join("deep.png");
+        image::ImageBuffer::<image::Luma<u16>, _>::from_fn(40, 30, |x, _| image::Luma([(x * 1600) as u16]))
+            .save(&deep)
+            .unwrap();
+        let picture = read(&Source::File(deep.clone()), DecodeBudget::PHOTO).unwrap();
+        assert_eq!(picture.dimensions(), (40, 30));
+        assert_eq!(picture.get_pixel(39, 0).0, [243, 243, 243, 255]);
+        let tight = DecodeBudget { bytes: 40 * 30 * 6 - 1 };
+        assert!(read(&Source::File(deep), tight).unwrap_err().to_string().contains("40x30"));
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

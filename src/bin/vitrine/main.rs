@@ -8,11 +8,16 @@
 //!     vitrine sheet photo.jpg -o sheet.png
 //!     vitrine info
 
+mod failure;
 mod images;
+mod plan;
+mod report;
 mod sheet;
 
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Mutex;
 use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -20,10 +25,17 @@ use serde_json::json;
 use vitrine::tiling::TileLimits;
 use vitrine::{Backend, Model, Options, StyleFile, StyleInput, StyleSpec, Styler};
 
-use images::{Destination, Source};
+use failure::{Failure, EXIT_SOME_FAILED};
+use images::{DecodeBudget, Destination, Encoding, OutputFormat, Source};
+use report::{plain, seconds, ProgressArg, Reporter};
 
 #[derive(Parser)]
-#[command(name = "vitrine", version, about = "Style product photos with painted looks, on the GPU or the CPU")]
+#[command(
+    name = "vitrine",
+    version,
+    about = "Style product photos with painted looks, on the GPU or the CPU",
+    after_help = "Exit codes: 0 every input written (or skipped with --skip-existing); 1 some inputs failed, every other one was written; 2 usage error, nothing written; 3 nothing could be done (the model, the GPU or the output folder)."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -50,7 +62,8 @@ struct EngineArgs {
     /// style vectors the arbitrary-style model).
     #[arg(long, value_name = "FILE")]
     model: Option<PathBuf>,
-    /// Print machine-readable JSON (one object per line) instead of text.
+    /// Print machine-readable JSON on standard output: one object per input (failures included) and a final
+    /// {"summary": ...} object.
     #[arg(long)]
     json: bool,
 }
@@ -60,10 +73,26 @@ struct StylizeArgs {
     /// Photos or folders of photos; - reads one image from standard input.
     #[arg(required = true, value_name = "IN")]
     inputs: Vec<String>,
-    /// Output file, folder (for several inputs or a folder), or - for standard output (PNG).
-    /// Default: NAME_styleSPEC.png beside each input.
+    /// Output file, folder (for several inputs or a folder; created if missing), or - for standard output.
+    /// Default: NAME_styleSPEC.png beside each input (NAME_EXT_styleSPEC.png where two inputs share a name).
     #[arg(short, long, value_name = "OUT")]
     output: Option<String>,
+    /// The output format; default: from the -o file's extension, else PNG.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    format: Option<OutputFormat>,
+    /// JPEG quality, 1 to 100 (default 90); for WebP, lossy at this quality (without it, WebP is lossless).
+    #[arg(long, value_name = "1-100", value_parser = clap::value_parser!(u8).range(1..=100))]
+    quality: Option<u8>,
+    /// Walk subfolders of input folders too, mirroring them under -o (without it they are listed and skipped).
+    #[arg(short, long)]
+    recursive: bool,
+    /// Leave outputs that already exist as they are (a rerun does only what is missing).
+    #[arg(long)]
+    skip_existing: bool,
+    /// [i/N], a time estimate and a line for a slow image on standard error: when it is a terminal (auto),
+    /// always, or never.
+    #[arg(long, value_enum, default_value_t = ProgressArg::Auto)]
+    progress: ProgressArg,
     /// A preset (19) or a mix of presets with weights (3:0.5,12:0.5). Default: 0.
     #[arg(short, long, value_name = "SPEC", conflicts_with_all = ["style_image", "style_vector"])]
     style: Option<String>,
@@ -130,28 +159,110 @@ enum BackendArg {
     Cpu,
 }
 
-/// A failure to report: the message, and the exit code (2 for bad input, as usage errors are).
-struct Failure(String);
+/// A panic's message, kept while an image is styled so a folder run reports it as that image's failure.
+static PANIC_IN_JOB: Mutex<Option<Option<String>>> = Mutex::new(None);
 
-impl<E: std::fmt::Display> From<E> for Failure {
-    fn from(error: E) -> Self {
-        Failure(error.to_string())
+/// Runs `work` for one input; a panic in it (an allocation failure in a decoder, say) becomes that input's error.
+fn guarded<T>(work: impl FnOnce() -> Result<T, Failure>) -> Result<T, Failure> {
+    set_panic_slot(Some(None));
+    let result = std::panic::catch_unwind(AssertUnwindSafe(work));
+    let message = PANIC_IN_JOB.lock().map(|mut slot| slot.take().flatten()).unwrap_or_default();
+    match result {
+        Ok(result) => result,
+        Err(_) => Err(Failure::input(format!(
+            "vitrine failed unexpectedly on this image ({}); the run went on with the next",
+            message.unwrap_or_else(|| "no message".into())
+        ))),
     }
 }
 
+fn set_panic_slot(value: Option<Option<String>>) {
+    if let Ok(mut slot) = PANIC_IN_JOB.lock() {
+        *slot = value;
+    }
+}
+
+/// Inside `guarded`, a panic's message is kept for the report instead of printed; elsewhere it prints as usual.
+fn install_panic_hook() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned());
+        if let Ok(mut slot) = PANIC_IN_JOB.lock() {
+            if let Some(kept) = slot.as_mut() {
+                *kept = message;
+                return;
+            }
+        }
+        default(info);
+    }));
+}
+
+/// Mesa's Vulkan drivers print "error: XDG_RUNTIME_DIR is invalid or not set" without a runtime folder (cron,
+/// containers), which reads as vitrine failing. Without a usable one, the CLI gives the process a private one
+/// (mode 0700, removed at exit) before any GPU code starts.
+fn private_runtime_dir() -> Option<tempfile::TempDir> {
+    let given = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from);
+    if given.is_some_and(|dir| dir.is_absolute() && dir.is_dir()) {
+        return None;
+    }
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("vitrine-runtime-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o700));
+    }
+    let dir = builder.tempdir().ok()?;
+    // Still one thread: nothing else reads the environment yet.
+    std::env::set_var("XDG_RUNTIME_DIR", dir.path());
+    Some(dir)
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let _runtime_dir = private_runtime_dir();
+    install_panic_hook();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let usage = error.use_stderr();
+            if usage && std::env::args().any(|a| a == "--json") {
+                // The message up to clap's tip and usage lines, on one line.
+                let rendered = error.render().to_string();
+                let message: Vec<&str> = rendered.lines().map(str::trim).take_while(|l| !l.is_empty()).collect();
+                let message = message.join(" ");
+                let summary = json!({
+                    "inputs": 0, "written": 0, "skipped": 0, "failed": 0, "exit_code": failure::EXIT_USAGE,
+                    "error": message.trim_start_matches("error: "),
+                });
+                println!("{}", json!({ "summary": summary }));
+            }
+            let _ = error.print();
+            return ExitCode::from(if usage { failure::EXIT_USAGE } else { 0 });
+        }
+    };
+    let (json, progress) = match &cli.command {
+        Command::Stylize(args) => (args.engine.json, args.progress),
+        Command::Style(args) => (args.engine.json, ProgressArg::Never),
+        Command::Sheet(args) => (args.engine.json, ProgressArg::Never),
+        Command::Info(args) => (args.engine.json, ProgressArg::Never),
+    };
+    let mut reporter = Reporter::new(json, progress);
     let result = match cli.command {
-        Command::Stylize(args) => stylize(args),
-        Command::Style(args) => style(args),
-        Command::Sheet(args) => sheet(args),
+        Command::Stylize(args) => stylize(args, &mut reporter),
+        Command::Style(args) => style(args, &mut reporter),
+        Command::Sheet(args) => sheet(args, &mut reporter),
         Command::Info(args) => info(args),
     };
     match result {
-        Ok(code) => code,
-        Err(Failure(message)) => {
-            eprintln!("error: {message}");
-            ExitCode::from(2)
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            reporter.summary(failure.exit_code(), Some(&failure.to_string()));
+            ExitCode::from(failure.exit_code())
         }
     }
 }
@@ -160,10 +271,10 @@ fn main() -> ExitCode {
 fn load_model(engine: &EngineArgs, vectors: bool) -> Result<Model, Failure> {
     Ok(match &engine.model {
         Some(path) => {
-            let file =
-                std::fs::File::open(path).map_err(|e| format!("cannot read the model {}: {e}", path.display()))?;
-            let bytes = images::read_capped(file, &format!("the model {}", path.display()))?;
-            Model::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))?
+            let what = format!("the model {}", path.display());
+            let file = std::fs::File::open(path).map_err(|e| Failure::setup(format!("cannot read {what}: {e}")))?;
+            let bytes = images::read_capped(file, &what).map_err(|e| Failure::setup(e.to_string()))?;
+            Model::from_bytes(&bytes).map_err(|e| Failure::from(e).within(path.display()))?
         }
         None if vectors => Model::builtin_arbitrary()?,
         None => Model::builtin()?,
@@ -174,24 +285,25 @@ fn load_model(engine: &EngineArgs, vectors: bool) -> Result<Model, Failure> {
 fn vector_length(model: &Model) -> Result<usize, Failure> {
     match model.style_input {
         StyleInput::Vector(length) => Ok(length),
-        _ => Err(Failure(format!(
+        _ => Err(Failure::usage(format!(
             "the model `{}` paints with preset styles, not style vectors; style pictures and style vector files need an arbitrary-style model (the built-in one is used without --model)",
             model.name
         ))),
     }
 }
 
-/// Whole-image tensors may take 60% of the memory available now (Linux), so a photo styles exactly, layer by layer,
-/// wherever the machine can hold it; beyond that it streams in tiles.
+/// Whole-image tensors may take 60% of what this process may still allocate (its `ulimit -v`/`-d`, its cgroup's
+/// `memory.max`, the memory available: `vitrine::memory`), so a photo styles exactly, layer by layer, wherever the
+/// machine can hold it; beyond that it streams in tiles within those limits instead of aborting on an allocation.
 fn tile_limits() -> TileLimits {
-    let available = std::fs::read_to_string("/proc/meminfo").ok().and_then(|info| {
-        let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
-        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-        Some(kib * 1024)
-    });
     let defaults = TileLimits::default();
-    match available {
-        Some(bytes) => TileLimits { host_budget: bytes / 10 * 6, ..defaults },
+    match vitrine::memory::available_bytes() {
+        // The tiles' own tensors come out of the same memory: the budget leaves room for one of them.
+        Some(bytes) => TileLimits {
+            host_budget: bytes / 10 * 6,
+            tile_budget: defaults.tile_budget.min(bytes / 10 * 2),
+            ..defaults
+        },
         None => defaults,
     }
 }
@@ -225,8 +337,10 @@ impl VectorPart {
     fn parse(text: &str, picture: bool) -> Result<Self, Failure> {
         let (path, weight) = match text.rsplit_once(':') {
             Some((path, suffix)) if !path.is_empty() => match suffix.trim().parse::<f32>() {
-                Ok(weight) if weight.is_finite() && weight >= 0.0 => (path, weight),
-                Ok(_) => return Err(Failure(format!("the weight in `{text}` must be a non-negative finite number"))),
+                Ok(weight) => {
+                    vitrine::style::check_weight(weight).map_err(|e| Failure::usage(format!("`{text}`: {e}")))?;
+                    (path, weight)
+                }
                 Err(_) => (text, 1.0),
             },
             _ => (text, 1.0),
@@ -252,8 +366,8 @@ enum StyleChoice {
     Vectors(Vec<VectorPart>),
 }
 
-fn stylize(args: StylizeArgs) -> Result<ExitCode, Failure> {
-    // Check the style and strength before any image is read or any GPU is started.
+fn stylize(args: StylizeArgs, reporter: &mut Reporter) -> Result<u8, Failure> {
+    // Check the options, the style and the outputs before any image is read or any GPU is started.
     if !(0.0..=1.0).contains(&args.strength) {
         return Err(vitrine::Error::Strength { value: args.strength }.into());
     }
@@ -264,31 +378,56 @@ fn stylize(args: StylizeArgs) -> Result<ExitCode, Failure> {
         let files = args.style_vector.iter().map(|text| VectorPart::parse(text, false));
         StyleChoice::Vectors(pictures.chain(files).collect::<Result<_, _>>()?)
     };
+    let label = match &choice {
+        StyleChoice::Presets(spec) => spec.to_string(),
+        StyleChoice::Vectors(parts) => {
+            let mixed = parts.len() > 1;
+            format!("-{}", parts.iter().map(|p| p.label(mixed)).collect::<Vec<_>>().join(","))
+        }
+    };
+    let request = plan::Request {
+        inputs: &args.inputs,
+        output: args.output.as_deref(),
+        label: &label,
+        format: args.format,
+        recursive: args.recursive,
+    };
+    let plan = plan::plan(&request)?;
+    let formats = plan.jobs.iter().map(|job| request.format_for(&job.destination)).collect::<Result<Vec<_>, _>>()?;
+    if args.quality.is_some() && formats.contains(&OutputFormat::Png) {
+        return Err(Failure::usage(
+            "--quality applies to JPEG and WebP output (PNG is lossless); drop it or write .jpg or .webp",
+        ));
+    }
+    let to_stdout = plan.jobs.iter().any(|job| matches!(job.destination, Destination::Stdout));
+    reporter.set_total(plan.jobs.len(), to_stdout);
+    for folder in &plan.skipped_folders {
+        eprintln!("note: skipped the subfolder {} (--recursive styles subfolders too)", folder.display());
+    }
+
     let model = load_model(&args.engine, matches!(choice, StyleChoice::Vectors(_)))?;
-    let (label, style_report) = match &choice {
+    let style_report = match &choice {
         StyleChoice::Presets(spec) => {
             spec.resolve(model.style_count)?;
-            (spec.to_string(), json!(spec.to_string()))
+            json!(spec.to_string())
         }
         StyleChoice::Vectors(parts) => {
             vector_length(&model)?;
-            if parts.iter().map(|p| p.weight).sum::<f32>() <= 0.0 {
-                return Err(Failure(
-                    "the style weights add up to zero; give at least one part a positive weight".into(),
+            if parts.iter().map(|p| f64::from(p.weight)).sum::<f64>() <= 0.0 {
+                return Err(Failure::usage(
+                    "the style weights add up to zero; give at least one part a positive weight",
                 ));
             }
             for part in parts.iter().filter(|p| p.picture) {
                 if !part.path.is_file() {
-                    return Err(Failure(format!("the style picture {} does not exist", part.path.display())));
+                    return Err(Failure::usage(format!("the style picture {} does not exist", part.path.display())));
                 }
             }
-            let mixed = parts.len() > 1;
-            let labels: Vec<String> = parts.iter().map(|p| p.label(mixed)).collect();
             let report: Vec<_> = parts
                 .iter()
-                .map(|p| json!({ if p.picture { "image" } else { "vector" }: p.path.display().to_string(), "weight": p.weight }))
+                .map(|p| json!({ if p.picture { "image" } else { "vector" }: p.path.display().to_string(), "weight": plain(p.weight) }))
                 .collect();
-            (format!("-{}", labels.join(",")), json!(report))
+            json!(report)
         }
     };
     // Style files are read and checked before the styler starts; style pictures need it.
@@ -300,7 +439,6 @@ fn stylize(args: StylizeArgs) -> Result<ExitCode, Failure> {
             .collect::<Result<Vec<_>, _>>()?,
         StyleChoice::Presets(_) => Vec::new(),
     };
-    let jobs = images::plan_jobs(&args.inputs, args.output.as_deref(), &label)?;
     let mut styler = open_styler(model, &args.engine, true)?;
     let style = match choice {
         StyleChoice::Presets(spec) => spec,
@@ -311,8 +449,9 @@ fn stylize(args: StylizeArgs) -> Result<ExitCode, Failure> {
             let mut vectors = Vec::with_capacity(parts.len());
             for part in &parts {
                 let vector = match part.picture {
-                    true => picture_vector(&mut styler, &images::Source::File(part.path.clone()))?,
-                    false => file_vectors.next().ok_or("a style vector file went missing")?,
+                    true => picture_vector(&mut styler, &Source::File(part.path.clone()))
+                        .map_err(|e| e.into_usage().within(format!("the style picture {}", part.path.display())))?,
+                    false => file_vectors.next().ok_or_else(|| Failure::usage("a style vector file went missing"))?,
                 };
                 vectors.push((vector, part.weight));
             }
@@ -326,32 +465,76 @@ fn stylize(args: StylizeArgs) -> Result<ExitCode, Failure> {
             StyleSpec::Vector(vector)
         }
     };
+    // The output folders are made once everything else has been checked, before the first image.
+    prepare_folders(&plan.folders)?;
     let options = Options { style, strength: args.strength, preserve_color: args.preserve_color };
-    let mut failed = 0usize;
-    for (source, destination) in &jobs {
+    for (job, format) in plan.jobs.iter().zip(formats) {
+        let (source, destination) = (&job.source, &job.destination);
+        if let (true, Destination::File(path)) = (args.skip_existing, destination) {
+            if path.exists() {
+                let record =
+                    json!({ "input": source.to_string(), "output": destination.to_string(), "status": "skipped" });
+                reporter.skipped(&format!("{source} -> {destination}  (skipped: it exists)"), record);
+                continue;
+            }
+        }
         let started = Instant::now();
-        match stylize_one(&mut styler, source, destination, &options, args.max_size) {
+        let encoding = Encoding { format, quality: args.quality };
+        let result =
+            guarded(|| stylize_one(&mut styler, reporter, source, destination, &options, args.max_size, encoding));
+        match result {
             Ok((width, height)) => {
-                let seconds = started.elapsed().as_secs_f64();
-                report(&args.engine, &styler, source, destination, &style_report, &options, width, height, seconds);
-            }
-            Err(Failure(message)) => {
-                failed += 1;
-                if args.engine.json {
-                    let line = json!({ "input": source.to_string(), "error": message });
-                    println!("{line}");
+                let elapsed = started.elapsed();
+                let backend = styler.backend_name();
+                let mut record = json!({
+                    "input": source.to_string(),
+                    "output": destination.to_string(),
+                    "status": "written",
+                    "format": format.extension(),
+                    "size": [width, height],
+                    "style": style_report,
+                    "strength": plain(options.strength),
+                    "preserve_color": options.preserve_color,
+                    "backend": backend,
+                    "seconds": seconds(elapsed),
+                });
+                match (format, args.quality) {
+                    (OutputFormat::Jpg, quality) => {
+                        record["quality"] = json!(quality.unwrap_or(images::DEFAULT_JPEG_QUALITY))
+                    }
+                    (OutputFormat::Webp, Some(quality)) => record["quality"] = json!(quality),
+                    (OutputFormat::Webp, None) => record["lossless"] = json!(true),
+                    (OutputFormat::Png, _) => {}
                 }
-                eprintln!("error: {}: {message}", source);
+                let line = format!(
+                    "{source} -> {destination}  ({width}x{height}, {:.3}s on {backend})",
+                    elapsed.as_secs_f64()
+                );
+                reporter.written(&line, record);
+            }
+            Err(failure @ Failure::Setup(_)) => return Err(failure),
+            Err(failure) => {
+                let output = matches!(destination, Destination::File(_)).then(|| destination.to_string());
+                reporter.failed(&source.to_string(), output, &failure.to_string());
             }
         }
     }
-    if failed > 0 {
-        if jobs.len() > 1 {
-            eprintln!("{failed} of {} images failed; the others were written", jobs.len());
-        }
-        return Ok(ExitCode::from(2));
+    let code = if reporter.failed > 0 { EXIT_SOME_FAILED } else { 0 };
+    reporter.summary(code, None);
+    Ok(code)
+}
+
+/// Creates the output folders and checks that each takes a file, so an unwritable target stops the run before
+/// the first image instead of failing every one.
+fn prepare_folders(folders: &[PathBuf]) -> Result<(), Failure> {
+    for folder in folders {
+        let unusable = |e: std::io::Error| {
+            Failure::setup(format!("cannot write into the output folder {}: {e}", folder.display()))
+        };
+        std::fs::create_dir_all(folder).map_err(unusable)?;
+        images::temporary_beside(&folder.join("probe")).map_err(unusable)?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// The largest style vector file read: a real one is about a kilobyte.
@@ -361,166 +544,170 @@ const MAX_STYLE_FILE_BYTES: u64 = 1 << 20;
 fn read_style_file(path: &Path, model: &Model) -> Result<Vec<f32>, Failure> {
     let what = path.display();
     let length = vector_length(model)?;
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot read the style vector file {what}: {e}"))?;
+    let file = std::fs::File::open(path)
+        .map_err(|e| Failure::usage(format!("cannot read the style vector file {what}: {e}")))?;
     let mut text = String::new();
     std::io::Read::read_to_string(&mut std::io::Read::take(file, MAX_STYLE_FILE_BYTES + 1), &mut text)
-        .map_err(|e| format!("cannot read the style vector file {what}: {e}"))?;
+        .map_err(|e| Failure::usage(format!("cannot read the style vector file {what}: {e}")))?;
     if text.len() as u64 > MAX_STYLE_FILE_BYTES {
-        return Err(Failure(format!("{what} is larger than 1 MiB; that is not a style vector file")));
+        return Err(Failure::usage(format!("{what} is larger than 1 MiB; that is not a style vector file")));
     }
-    let style = StyleFile::from_json(&text).map_err(|e| format!("{what}: {e}"))?;
+    let style = StyleFile::from_json(&text).map_err(|e| Failure::from(e).within(&what))?;
     if style.model != model.name {
-        return Err(Failure(format!(
+        return Err(Failure::usage(format!(
             "{what} holds a style vector for the model `{}`, but the styling model is `{}`; make it again with `vitrine style`",
             style.model, model.name
         )));
     }
-    vitrine::style::check_vector(&style.vector, length).map_err(|e| format!("{what}: {e}"))?;
+    vitrine::style::check_vector(&style.vector, length).map_err(|e| Failure::from(e).within(&what))?;
     Ok(style.vector)
 }
 
-/// The style vector of a picture, scaled down first only if it is beyond the styler's limits.
-fn picture_vector(styler: &mut Styler, source: &images::Source) -> Result<Vec<f32>, Failure> {
-    let failed = |message: String| Failure(format!("the style picture {source}: {message}"));
-    let picture = images::read(source).map_err(|Failure(message)| failed(message))?;
-    let picture = images::fit_within(picture, styler.limits());
+/// The style vector of a picture, read within the style picture's budget as the centred square it is used as.
+fn picture_vector(styler: &mut Styler, source: &Source) -> Result<Vec<f32>, Failure> {
+    let picture = guarded(|| images::read(source, DecodeBudget::STYLE_PICTURE))?;
+    let picture = images::style_square(picture, styler.limits());
     let (width, height) = picture.dimensions();
-    styler.style_vector(width, height, picture.as_raw()).map_err(|e| failed(e.to_string()))
+    Ok(styler.style_vector(width, height, picture.as_raw())?)
 }
 
-fn style(args: StyleArgs) -> Result<ExitCode, Failure> {
+fn style(args: StyleArgs, reporter: &mut Reporter) -> Result<u8, Failure> {
     let source = Source::parse(&args.input);
     let destination = Destination::parse(&args.output);
+    reporter.set_total(1, matches!(destination, Destination::Stdout));
     if let Destination::File(out) = &destination {
-        let extension = out.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-        if ["png", "jpg", "jpeg", "webp"].contains(&extension.as_str()) {
-            return Err(Failure(format!("{} would hold JSON, not an image; name the style file .json", out.display())));
+        if OutputFormat::from_path(out).is_some() {
+            return Err(Failure::usage(format!(
+                "{} would hold JSON, not an image; name the style file .json",
+                out.display()
+            )));
         }
         if out.is_dir() {
-            return Err(Failure(format!("{} is a folder; give a file name such as brand.json", out.display())));
+            return Err(Failure::usage(format!("{} is a folder; give a file name such as brand.json", out.display())));
         }
         if let Source::File(input) = &source {
             if images::same_file(input, out) {
-                return Err(Failure(format!("{} would overwrite its own input; choose another -o", input.display())));
+                return Err(Failure::usage(format!(
+                    "{} would overwrite its own input; choose another -o",
+                    input.display()
+                )));
             }
         }
     }
     if let Source::File(input) = &source {
         if !input.is_file() {
-            return Err(Failure(format!("{} does not exist", input.display())));
+            return Err(Failure::usage(format!("{} does not exist", input.display())));
         }
     }
     let model = load_model(&args.engine, true)?;
     let length = vector_length(&model)?;
     let mut styler = open_styler(model, &args.engine, true)?.with_predictor(Model::builtin_predictor()?)?;
     let started = Instant::now();
-    let vector = picture_vector(&mut styler, &source)?;
-    let file = StyleFile::new(&styler.model().name, vector);
-    images::write_bytes(format!("{}\n", file.to_json()).as_bytes(), &destination)?;
-    let seconds = started.elapsed().as_secs_f64();
-    if args.engine.json {
-        let line = json!({
-            "input": source.to_string(), "output": destination.to_string(), "model": file.model, "length": length,
-            "backend": styler.backend_name(), "seconds": (seconds * 1000.0).round() / 1000.0,
-        });
-        // With the file on standard output, the report goes to standard error.
-        if matches!(destination, Destination::Stdout) {
-            eprintln!("{line}");
-        } else {
-            println!("{line}");
+    let written = picture_vector(&mut styler, &source).and_then(|vector| {
+        let file = StyleFile::new(&styler.model().name, vector);
+        images::write_bytes(format!("{}\n", file.to_json()).as_bytes(), &destination)?;
+        Ok(file)
+    });
+    let file = match written {
+        Ok(file) => file,
+        Err(failure @ (Failure::Usage(_) | Failure::Setup(_))) => return Err(failure),
+        Err(failure) => {
+            let output = matches!(destination, Destination::File(_)).then(|| destination.to_string());
+            reporter.failed(&source.to_string(), output, &failure.to_string());
+            reporter.summary(EXIT_SOME_FAILED, None);
+            return Ok(EXIT_SOME_FAILED);
         }
-    } else {
-        eprintln!(
-            "{source} -> {destination}  (style vector of {length} numbers for {}, {seconds:.3}s on {})",
-            file.model,
-            styler.backend_name()
-        );
-    }
-    Ok(ExitCode::SUCCESS)
+    };
+    let elapsed = started.elapsed();
+    let record = json!({
+        "input": source.to_string(), "output": destination.to_string(), "status": "written", "model": file.model,
+        "length": length, "backend": styler.backend_name(), "seconds": seconds(elapsed),
+    });
+    let line = format!(
+        "{source} -> {destination}  (style vector of {length} numbers for {}, {:.3}s on {})",
+        file.model,
+        elapsed.as_secs_f64(),
+        styler.backend_name()
+    );
+    reporter.written(&line, record);
+    reporter.summary(0, None);
+    Ok(0)
 }
 
 fn stylize_one(
     styler: &mut Styler,
+    reporter: &mut Reporter,
     source: &Source,
     destination: &Destination,
     options: &Options,
     max_size: u32,
+    encoding: Encoding,
 ) -> Result<(u32, u32), Failure> {
-    let photo = images::read(source)?;
+    let photo = images::read(source, DecodeBudget::PHOTO)?;
     let photo = images::fit(photo, max_size);
     let (width, height) = photo.dimensions();
+    reporter.start(format!("{source}: styling {width}x{height} on {}", styler.backend_name()));
     let styled = styler.stylize(width, height, photo.as_raw(), options)?;
-    let styled = image::RgbaImage::from_raw(width, height, styled).ok_or("the styled image has the wrong size")?;
-    images::write(&styled, destination)?;
+    let styled = image::RgbaImage::from_raw(width, height, styled)
+        .ok_or_else(|| Failure::input("the styled image has the wrong size"))?;
+    images::write(&styled, destination, encoding)?;
     Ok((width, height))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn report(
-    engine: &EngineArgs,
-    styler: &Styler,
-    source: &Source,
-    destination: &Destination,
-    style: &serde_json::Value,
-    options: &Options,
-    width: u32,
-    height: u32,
-    seconds: f64,
-) {
-    let backend = styler.backend_name();
-    if engine.json {
-        let line = json!({
-            "input": source.to_string(),
-            "output": destination.to_string(),
-            "size": [width, height],
-            "style": style,
-            "strength": options.strength,
-            "preserve_color": options.preserve_color,
-            "backend": backend,
-            "seconds": (seconds * 1000.0).round() / 1000.0,
-        });
-        // With the image on standard output, the report goes to standard error.
-        if matches!(destination, Destination::Stdout) {
-            eprintln!("{line}");
-        } else {
-            println!("{line}");
-        }
-    } else {
-        eprintln!("{source} -> {destination}  ({width}x{height}, {seconds:.3}s on {backend})");
-    }
-}
-
-fn sheet(args: SheetArgs) -> Result<ExitCode, Failure> {
+fn sheet(args: SheetArgs, reporter: &mut Reporter) -> Result<u8, Failure> {
     if args.tile < 16 || args.tile > 1024 || args.columns == 0 || args.columns > 27 {
-        return Err(Failure("--tile must be 16 to 1024 and --columns 1 to 27".into()));
+        return Err(Failure::usage("--tile must be 16 to 1024 and --columns 1 to 27"));
     }
     let source = Source::parse(&args.input);
     let destination = Destination::parse(&args.output);
-    let photo = images::fit(images::read(&source)?, args.tile);
+    reporter.set_total(1, matches!(destination, Destination::Stdout));
+    let format = match &destination {
+        Destination::Stdout => OutputFormat::Png,
+        Destination::File(path) => OutputFormat::from_path(path).ok_or_else(|| {
+            Failure::usage(format!("cannot write {}: name the sheet .png, .jpg or .webp", path.display()))
+        })?,
+    };
+    if let Source::File(input) = &source {
+        if !input.is_file() {
+            return Err(Failure::usage(format!("{} does not exist", input.display())));
+        }
+    }
     let mut styler = open_styler(load_model(&args.engine, false)?, &args.engine, true)?;
     let started = Instant::now();
-    let sheet = sheet::render(&mut styler, &photo, args.columns)?;
-    images::write(&sheet, &destination)?;
-    let seconds = started.elapsed().as_secs_f64();
-    if args.engine.json {
-        let line = json!({
-            "input": source.to_string(), "output": destination.to_string(),
-            "styles": styler.model().style_count, "size": [sheet.width(), sheet.height()],
-            "backend": styler.backend_name(), "seconds": (seconds * 1000.0).round() / 1000.0,
-        });
-        println!("{line}");
-    } else {
-        eprintln!(
-            "{source} -> {destination}  ({} styles, {:.3}s on {})",
-            styler.model().style_count,
-            seconds,
-            styler.backend_name()
-        );
-    }
-    Ok(ExitCode::SUCCESS)
+    let encoding = Encoding { format, quality: None };
+    let result = guarded(|| {
+        let photo = images::fit(images::read(&source, DecodeBudget::PHOTO)?, args.tile);
+        let sheet = sheet::render(&mut styler, &photo, args.columns)?;
+        images::write(&sheet, &destination, encoding)?;
+        Ok(sheet.dimensions())
+    });
+    let (width, height) = match result {
+        Ok(size) => size,
+        Err(failure @ Failure::Setup(_)) => return Err(failure),
+        Err(failure) => {
+            let output = matches!(destination, Destination::File(_)).then(|| destination.to_string());
+            reporter.failed(&source.to_string(), output, &failure.to_string());
+            reporter.summary(EXIT_SOME_FAILED, None);
+            return Ok(EXIT_SOME_FAILED);
+        }
+    };
+    let elapsed = started.elapsed();
+    let styles = styler.model().style_count;
+    let record = json!({
+        "input": source.to_string(), "output": destination.to_string(), "status": "written", "styles": styles,
+        "size": [width, height], "backend": styler.backend_name(), "seconds": seconds(elapsed),
+    });
+    let line = format!(
+        "{source} -> {destination}  ({styles} styles, {:.3}s on {})",
+        elapsed.as_secs_f64(),
+        styler.backend_name()
+    );
+    reporter.written(&line, record);
+    reporter.summary(0, None);
+    Ok(0)
 }
 
-fn info(args: InfoArgs) -> Result<ExitCode, Failure> {
+fn info(args: InfoArgs) -> Result<u8, Failure> {
     let styler = open_styler(load_model(&args.engine, false)?, &args.engine, false)?;
     let model = styler.model();
     let names = vitrine::model::style_names();
@@ -555,7 +742,7 @@ fn info(args: InfoArgs) -> Result<ExitCode, Failure> {
                                "predictor": predictor.name, "predictor_side": predictor_side },
         });
         println!("{line}");
-        return Ok(ExitCode::SUCCESS);
+        return Ok(0);
     }
     println!("vitrine {}", env!("CARGO_PKG_VERSION"));
     println!("backend   {}", styler.backend_name());
@@ -584,5 +771,5 @@ fn info(args: InfoArgs) -> Result<ExitCode, Failure> {
     println!("any picture as the style (--style-image, --style-vector, vitrine style)");
     println!("  model     {} (style vectors of {vector_len} numbers)", arbitrary.name);
     println!("  predictor {} (picture to vector, at {predictor_side}x{predictor_side})", predictor.name);
-    Ok(ExitCode::SUCCESS)
+    Ok(0)
 }

@@ -5,7 +5,7 @@ use font8x8::{UnicodeFonts, BASIC_FONTS};
 use image::{Rgba, RgbaImage};
 use vitrine::{Options, StyleSpec, Styler};
 
-use crate::Failure;
+use crate::failure::Failure;
 
 const GAP: u32 = 8;
 const GLYPH: u32 = 8;
@@ -28,7 +28,8 @@ pub fn render(styler: &mut Styler, photo: &RgbaImage, columns: u32) -> Result<Rg
             let index = (n - 1) as usize;
             let options = Options { style: StyleSpec::Preset(index), ..Options::default() };
             let styled = styler.stylize(tw, th, photo.as_raw(), &options)?;
-            let tile = RgbaImage::from_raw(tw, th, styled).ok_or("the styled tile has the wrong size")?;
+            let tile = RgbaImage::from_raw(tw, th, styled)
+                .ok_or_else(|| Failure::input("the styled tile has the wrong size"))?;
             let name = names.get(index).map(String::as_str).unwrap_or("");
             (tile, format!("{index} {name}"))
         };

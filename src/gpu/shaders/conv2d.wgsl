@@ -11,8 +11,6 @@
 //   input channel per group and stride 1 or 2 (MobileNet's depthwise convs). Same weight layout as `conv2d`; each
 //   weight is decoded once for 8 pixels, and each input once per row (10 loads for 24 taps at stride 1).
 
-override WG: u32 = 64u;
-
 struct ConvParams {
     in_channels: u32,
     in_height: u32,
@@ -69,7 +67,7 @@ fn finish(oc: u32, acc: f32) -> f32 {
 
 @compute @workgroup_size(WG)
 fn conv2d(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let index = gid.y * groups.x * WG + gid.x;
+    let index = linear_index(gid, groups);
     let plane = p.out_height * p.out_width;
     if (index >= p.out_channels * plane) {
         return;
@@ -105,9 +103,9 @@ fn conv2d(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
 
 @compute @workgroup_size(WG)
 fn conv2d_oc4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let index = gid.y * groups.x * WG + gid.x;
+    let index = linear_index(gid, groups);
     // Each invocation: 4 output channels x 4 neighbouring pixels of one row, 16 accumulators in registers.
-    let blocks_per_row = (p.out_width + 3u) / 4u;
+    let blocks_per_row = (p.out_width + OC4_PIXELS - 1u) / OC4_PIXELS;
     let blocks = p.out_height * blocks_per_row;
     if (index >= (p.out_channels / 4u) * blocks) {
         return;
@@ -116,7 +114,7 @@ fn conv2d_oc4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     let oc = quad * 4u;
     let block = index % blocks;
     let oy = block / blocks_per_row;
-    let ox0 = (block % blocks_per_row) * 4u;
+    let ox0 = (block % blocks_per_row) * OC4_PIXELS;
     let first_in = (oc / p.outs_per_group) * p.in_per_group;
     let in_plane = p.in_height * p.in_width;
     let shifts = vec4<u32>(24u, 16u, 8u, 0u);
@@ -187,9 +185,9 @@ fn column(row: u32, x: i32) -> f32 {
 
 @compute @workgroup_size(WG)
 fn conv2d_depthwise(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let index = gid.y * groups.x * WG + gid.x;
+    let index = linear_index(gid, groups);
     // 8 neighbouring pixels of one row per invocation, channel-major so neighbouring invocations share rows.
-    let blocks_per_row = (p.out_width + 7u) / 8u;
+    let blocks_per_row = (p.out_width + DEPTHWISE_PIXELS - 1u) / DEPTHWISE_PIXELS;
     let blocks = p.out_height * blocks_per_row;
     if (index >= p.out_channels * blocks) {
         return;
@@ -197,7 +195,7 @@ fn conv2d_depthwise(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
     let oc = index / blocks;
     let block = index % blocks;
     let oy = block / blocks_per_row;
-    let ox0 = (block % blocks_per_row) * 8u;
+    let ox0 = (block % blocks_per_row) * DEPTHWISE_PIXELS;
     let base = (oc / p.outs_per_group) * p.in_height * p.in_width;
     let x0 = i32(ox0 * p.stride) - i32(p.pad_left);
     var lo = vec4<f32>(0.0);

@@ -1,7 +1,5 @@
 // In-place elementwise ops: relu, clip, sigmoid, `x += y`, and the per-channel affine `x * scale[c] + shift[c]`.
 
-override WG: u32 = 64u;
-
 struct EltParams {
     count: u32,
     // clip's bounds.
@@ -20,13 +18,9 @@ struct EltParams {
 // add's second operand; for channel_affine, the style parameters.
 @group(0) @binding(2) var<storage, read> y: array<f32>;
 
-fn element(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-    return gid.y * groups.x * WG + gid.x;
-}
-
 @compute @workgroup_size(WG)
 fn relu(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let i = element(gid, groups);
+    let i = linear_index(gid, groups);
     if (i < p.count) {
         x[i] = max(x[i], 0.0);
     }
@@ -34,7 +28,7 @@ fn relu(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 
 @compute @workgroup_size(WG)
 fn clip(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let i = element(gid, groups);
+    let i = linear_index(gid, groups);
     if (i < p.count) {
         x[i] = clamp(x[i], p.min, p.max);
     }
@@ -42,7 +36,7 @@ fn clip(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 
 @compute @workgroup_size(WG)
 fn sigmoid(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let i = element(gid, groups);
+    let i = linear_index(gid, groups);
     if (i < p.count) {
         x[i] = 1.0 / (1.0 + exp(-x[i]));
     }
@@ -50,7 +44,7 @@ fn sigmoid(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
 
 @compute @workgroup_size(WG)
 fn add(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let i = element(gid, groups);
+    let i = linear_index(gid, groups);
     if (i < p.count) {
         x[i] += y[i];
     }
@@ -58,7 +52,7 @@ fn add(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) g
 
 @compute @workgroup_size(WG)
 fn channel_affine(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let i = element(gid, groups);
+    let i = linear_index(gid, groups);
     if (i < p.count) {
         let c = i / p.plane;
         x[i] = x[i] * y[p.params_offset + c] + y[p.params_offset + p.channels + c];

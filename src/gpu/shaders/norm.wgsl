@@ -4,10 +4,6 @@
 // relative to the plane's first value, so a large common offset does not eat the f32 digits of the sum.
 // `norm_apply`: in place, `(x - mean) * inv_std * gamma + beta`, gamma and beta read from the style parameters.
 
-override WG: u32 = 64u;
-// Shared-memory slots for the reduction; the workgroup size may not exceed it (checked on the Rust side).
-const CAPACITY: u32 = 256u;
-
 struct NormParams {
     channels: u32,
     plane: u32,
@@ -21,7 +17,7 @@ struct NormParams {
 @group(0) @binding(2) var<storage, read_write> stats: array<f32>;
 @group(0) @binding(3) var<storage, read> style: array<f32>;
 
-var<workgroup> partial: array<f32, CAPACITY>;
+var<workgroup> partial: array<f32, REDUCTION_CAPACITY>;
 
 fn workgroup_sum(lid: u32, v: f32) -> f32 {
     partial[lid] = v;
@@ -68,7 +64,7 @@ fn norm_stats(
 
 @compute @workgroup_size(WG)
 fn norm_apply(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let index = gid.y * groups.x * WG + gid.x;
+    let index = linear_index(gid, groups);
     if (index >= p.channels * p.plane) {
         return;
     }

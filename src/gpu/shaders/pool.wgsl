@@ -4,9 +4,6 @@
 // total, so rounding grows with plane / (WG * BLOCK) additions rather than plane / WG. (Compensated summation would
 // be tighter, but drivers may reassociate it away.)
 
-override WG: u32 = 64u;
-// Shared-memory slots for the reduction; the workgroup size may not exceed it (checked on the Rust side).
-const CAPACITY: u32 = 256u;
 const BLOCK: u32 = 64u;
 
 struct PoolParams {
@@ -20,7 +17,7 @@ struct PoolParams {
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
 
-var<workgroup> partial: array<f32, CAPACITY>;
+var<workgroup> partial: array<f32, REDUCTION_CAPACITY>;
 
 @compute @workgroup_size(WG)
 fn global_avg_pool(

@@ -1,7 +1,5 @@
 // Nearest-neighbour upsampling by an integer factor: each input value becomes a factor x factor block.
 
-override WG: u32 = 64u;
-
 struct UpsampleParams {
     channels: u32,
     in_height: u32,
@@ -15,7 +13,7 @@ struct UpsampleParams {
 
 @compute @workgroup_size(WG)
 fn upsample_nearest(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let index = gid.y * groups.x * WG + gid.x;
+    let index = linear_index(gid, groups);
     let out_w = p.in_width * p.factor;
     let out_plane = p.in_height * p.factor * out_w;
     if (index >= p.channels * out_plane) {

@@ -1,0 +1,140 @@
+// Declarations for <vitrine-styler> (`import 'vitrine/element'`): the element class, its events, and the JSX
+// intrinsic element for React + TypeScript apps and the HTMLElementTagNameMap entry for the DOM.
+
+/** A look: 'none' (the photo), a preset index ('19'), a mix of two presets ('3:0.5,12:0.5') or a style's id. */
+export type VitrineLook = string;
+
+export interface VitrineLookDetail {
+  look: VitrineLook;
+  /** A readable name of the look, in the element's language. */
+  name: string;
+  /** The look as `Styler.stylize` takes it: a preset index, a mix `{ 3: 0.5, 12: 0.5 }`, a style file, or null. */
+  style: number | Record<number, number> | { format: 'vitrine-style'; version: number; model: string; vector: number[] } | null;
+  strength: number;
+  preserveColor: boolean;
+}
+
+export interface VitrineLookChangeDetail extends VitrineLookDetail {
+  /** 'user' (the shopper), 'attribute' (the page), or 'remembered' (the last look on this device). */
+  source: 'user' | 'attribute' | 'remembered';
+}
+
+export interface VitrineStylizeDetail extends VitrineLookDetail {
+  /** Milliseconds the network took (the first time this look was painted). */
+  ms: number;
+  cached: boolean;
+  width: number;
+  height: number;
+}
+
+export interface VitrineProgressDetail {
+  stage: 'module' | 'wasm' | 'model' | 'backend' | 'ready';
+  model?: 'presets' | 'transform' | 'predictor';
+  loaded: number;
+  /** 0 when unknown. */
+  total: number;
+}
+
+export interface VitrineLoadDetail {
+  backend: 'webgpu' | 'cpu';
+  fallbackReason: string | null;
+}
+
+export interface VitrineErrorDetail {
+  /** One of the package's error codes (see the README), or WORKER_FAILED, NOT_STYLED. */
+  code: string;
+  message: string;
+}
+
+export interface VitrineStylerEventMap extends Omit<HTMLElementEventMap, 'load' | 'progress' | 'error'> {
+  load: CustomEvent<VitrineLoadDetail>;
+  progress: CustomEvent<VitrineProgressDetail>;
+  stylize: CustomEvent<VitrineStylizeDetail>;
+  error: CustomEvent<VitrineErrorDetail>;
+  'look-change': CustomEvent<VitrineLookChangeDetail>;
+}
+
+/** Every text the element shows; assign some to `element.strings` (or the JSON child's "strings"). */
+export declare const STRINGS: Readonly<Record<string, string>>;
+
+export declare class VitrineStyler extends HTMLElement {
+  src: string;
+  alt: string;
+  /** Which looks the gallery offers, in order: preset indices and shop style ids, comma-separated. */
+  looks: string;
+  look: VitrineLook;
+  strength: number;
+  preserveColor: boolean;
+  loading: 'eager' | 'lazy';
+  reveal: 'interaction' | 'auto';
+  maxSize: number;
+  remember: boolean;
+  /** 'auto' (default), 'webgpu' or 'cpu'; set before styling starts. */
+  backend: 'auto' | 'webgpu' | 'cpu';
+  strings: Record<string, string>;
+  readonly loaded: boolean;
+  readonly busy: boolean;
+  readonly shownLook: VitrineLook | null;
+  readonly gallery: ReadonlyArray<{ look: VitrineLook; name: string; kind: 'preset' | 'shop' | 'own' }>;
+  readonly error: VitrineErrorDetail | null;
+  /** Starts the engine and shows the gallery, as a first interaction does. */
+  start(): Promise<void>;
+  /** A PNG of the styled photo at the photo's own size (what the download gives). */
+  toBlob(): Promise<Blob>;
+  forgetLook(): void;
+  /** Testing aids. */
+  simulateDeviceLoss(): Promise<boolean>;
+  simulateWorkerCrash(): Promise<void>;
+  addEventListener<K extends keyof VitrineStylerEventMap>(type: K, listener: (this: VitrineStyler, ev: VitrineStylerEventMap[K]) => unknown, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
+  removeEventListener<K extends keyof VitrineStylerEventMap>(type: K, listener: (this: VitrineStyler, ev: VitrineStylerEventMap[K]) => unknown, options?: boolean | EventListenerOptions): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | EventListenerOptions): void;
+}
+
+export default VitrineStyler;
+
+/** The attributes as JSX takes them (React 19 passes unknown props of a custom element as attributes/properties). */
+export interface VitrineStylerAttributes {
+  src?: string;
+  alt?: string;
+  looks?: string;
+  look?: VitrineLook;
+  strength?: number | string;
+  'preserve-color'?: boolean | '';
+  loading?: 'eager' | 'lazy';
+  reveal?: 'interaction' | 'auto';
+  'max-size'?: number | string;
+  remember?: boolean | '';
+  id?: string;
+  class?: string;
+  className?: string;
+  style?: unknown;
+  slot?: string;
+  children?: unknown;
+  ref?: unknown;
+  key?: string | number;
+  onLoad?: (event: CustomEvent<VitrineLoadDetail>) => void;
+  onStylize?: (event: CustomEvent<VitrineStylizeDetail>) => void;
+  onError?: (event: CustomEvent<VitrineErrorDetail>) => void;
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'vitrine-styler': VitrineStyler;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace JSX {
+    interface IntrinsicElements {
+      'vitrine-styler': VitrineStylerAttributes;
+    }
+  }
+}
+
+declare module 'react' {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace JSX {
+    interface IntrinsicElements {
+      'vitrine-styler': VitrineStylerAttributes;
+    }
+  }
+}
