@@ -25,7 +25,7 @@ endif
 
 .PHONY: js-lint limits-test demo serve e2e test build system-deps venv wasm-target model-check cargo-test large-test lint browser-deps node-deps clean \
 	web wasm-bindgen-cli browser-test web-test package-test size-budget wasm-lint ecosystem-deps ecosystem-test server-test \
-	cargo-fuzz fuzz-test fuzz soak-test soak
+	cargo-fuzz fuzz-test fuzz soak-test soak engines-test engines-deps engines-node-deps
 
 demo: build
 	@mkdir -p out
@@ -47,7 +47,7 @@ serve: web
 build: system-deps
 	$(CARGO) build --release
 
-test: system-deps venv wasm-target model-check cargo-test large-test limits-test lint js-lint server-test browser-test soak-test e2e fuzz-test
+test: system-deps venv wasm-target model-check cargo-test large-test limits-test lint js-lint server-test browser-test engines-test soak-test e2e fuzz-test
 
 # apt only runs when a package is missing, so a second run neither needs the network nor root.
 system-deps:
@@ -191,6 +191,24 @@ ecosystem-test: web node-deps browser-deps ecosystem-deps
 
 size-budget: web
 	node www/size-budget.mjs www/pkg
+
+# The package's core in Firefox ESR (headless, WebDriver BiDi) and WebKitGTK (MiniBrowser under Xvfb, through
+# WebKitWebDriver), each pixel for pixel against Chromium's in the same run, and again with each engine's WebGPU
+# switched on (Firefox's finds lavapipe). Only Debian's browsers, never a download.
+engines-test: system-deps web node-deps browser-deps engines-deps engines-node-deps
+	$(GPU_TEST_ENV) node tests/engines/run.mjs
+
+engines-deps:
+	@if ! dpkg -s firefox-esr webkit2gtk-driver xvfb >/dev/null 2>&1; then \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends firefox-esr webkit2gtk-driver xvfb; \
+	fi
+
+# puppeteer-core (Firefox) and selenium-webdriver (WebKitWebDriver), pinned by tests/engines/package-lock.json.
+engines-node-deps: tests/engines/node_modules/.package-lock.json
+
+tests/engines/node_modules/.package-lock.json: tests/engines/package.json tests/engines/package-lock.json
+	cd tests/engines && npm ci --no-audit --no-fund
 
 # The demo page end to end in headless Chromium, on SwiftShader's WebGPU and on the CPU path, against the CLI.
 e2e: web node-deps browser-deps build
