@@ -9,7 +9,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use vitrine::tiling::{self, Executor, Mode, TileLimits};
+use vitrine::tiling::{self, ExecutorKind, Mode, TileLimits};
 use vitrine::{Backend, Model, Styler};
 
 fn stylers() -> &'static [Styler; 3] {
@@ -54,7 +54,7 @@ fuzz_target!(|data: &[u8]| {
     // plan through tiling::plan for the custom limits and through the styler for its own defaults.
     let _ = base.tile_plan(width, height);
     let (padded_w, padded_h) = model.padded_size(width, height);
-    let executor = if executor % 2 == 0 { Executor::Cpu } else { Executor::Gpu };
+    let executor = if executor % 2 == 0 { ExecutorKind::Cpu } else { ExecutorKind::Gpu };
     if let Ok(plan) =
         tiling::plan(&model.graph, padded_h, padded_w, model.spatial_multiple, executor, limits, force_tile)
     {

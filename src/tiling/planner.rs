@@ -196,15 +196,17 @@ pub fn plan(
     }
     let stats = if whole_host <= limits.host_budget { StatsPass::Layered } else { StatsPass::PerNorm };
     let tiles = tiles(height, width, tile, halo);
-    let crop = tiles.iter().map(|(c, _)| c.width as u64 * c.height as u64).max().unwrap_or(0);
-    let crop_side = (crop as f64).sqrt().ceil() as usize;
+    // In f64: a forced tile on a huge image may have a crop whose area does not fit a u64.
+    let crop = tiles.iter().map(|(c, _)| c.width as f64 * c.height as f64).fold(0.0, f64::max);
+    let crop_side = crop.sqrt().ceil() as usize;
     let crop_side = crop_side.div_ceil(multiple) * multiple;
     let tile_host = whole_host_bytes(graph, crop_side, crop_side)?;
     let stats_host = if stats == StatsPass::Layered { whole_host } else { 0 };
     let (host_bytes, device) = match executor {
         ExecutorKind::Cpu => (image_bytes.saturating_add(tile_host.max(stats_host)), 0),
         ExecutorKind::Gpu => {
-            (image_bytes.saturating_add((crop * 3 * F32).max(stats_host)), (crop as f64 * per_pixel) as u64)
+            let crop_bytes = (crop * 3.0 * F32 as f64).min(u64::MAX as f64) as u64;
+            (image_bytes.saturating_add(crop_bytes.max(stats_host)), (crop * per_pixel).min(u64::MAX as f64) as u64)
         }
     };
     Ok(TilePlan { mode: Mode::Streamed { tile, halo, stats, tiles }, host_bytes, device_buffer_bytes: device })
