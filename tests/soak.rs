@@ -38,7 +38,7 @@ fn thousand_calls_keep_resident_memory_flat() {
     let calls = env_or("SOAK_CALLS", 1000);
     let side = env_or("SOAK_SIDE", 24) as u32;
     let mut presets = Styler::new(Model::builtin().unwrap(), Backend::Cpu).unwrap();
-    let mut tiled = Styler::new(Model::builtin().unwrap(), Backend::Cpu).unwrap().with_forced_tiles(Some(12));
+    let mut tiled = Styler::new(Model::builtin().unwrap(), Backend::Cpu).unwrap().with_tile_size(Some(12)).unwrap();
     let mut vectors = Styler::new(Model::builtin_arbitrary().unwrap(), Backend::Cpu)
         .unwrap()
         .with_predictor(Model::builtin_predictor().unwrap())

@@ -17,7 +17,7 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync,
 import { createServer } from 'node:http';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { launchChromium } from '../support/browser.mjs';
+import { checks, launchChromium } from '../support/browser.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -37,13 +37,7 @@ const MIN_STYLED_DIFFERENCE = 8;
 const STYLIZE_TIMEOUT_MS = 5 * 60 * 1000;
 const TIMEOUT_MS = 20 * 60 * 1000;
 
-let passed = 0;
-let failed = 0;
-function check(ok, what, detail = '') {
-  if (ok) passed += 1;
-  else failed += 1;
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}${detail ? `: ${detail}` : ''}`);
-}
+const { check, finish } = checks('ecosystem test', TIMEOUT_MS);
 
 const MIME = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
@@ -363,16 +357,4 @@ async function main() {
   await driveElement(reactDist, 'React app (Vite)');
 }
 
-const watchdog = setTimeout(() => {
-  console.log(`FAIL the ecosystem test did not finish in ${TIMEOUT_MS / 60000} minutes`);
-  process.exit(1);
-}, TIMEOUT_MS);
-watchdog.unref();
-
-try {
-  await main();
-} catch (error) {
-  check(false, 'the ecosystem test ran to the end', error.stack ?? String(error));
-}
-console.log(`ecosystem test: ${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && passed > 0 ? 0 : 1);
+await finish(main);

@@ -16,7 +16,7 @@ import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '../../www/serve.mjs';
-import { launchChromium, psnrAgainstPlanar } from '../support/browser.mjs';
+import { checks, launchChromium, psnrAgainstPlanar } from '../support/browser.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -36,13 +36,7 @@ const MAX_GPU_CPU_LEVELS = 1;
 const CALL_TIMEOUT_MS = 10 * 60 * 1000;
 const TIMEOUT_MS = 25 * 60 * 1000;
 
-let passed = 0;
-let failed = 0;
-function check(ok, what, detail = '') {
-  if (ok) passed += 1;
-  else failed += 1;
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}${detail ? `: ${detail}` : ''}`);
-}
+const { check, finish } = checks('engines test', TIMEOUT_MS);
 
 function readSafetensors(file) {
   const bytes = readFileSync(file);
@@ -473,16 +467,4 @@ async function main() {
   }
 }
 
-const watchdog = setTimeout(() => {
-  console.log(`FAIL the engines test did not finish in ${TIMEOUT_MS / 60000} minutes`);
-  process.exit(1);
-}, TIMEOUT_MS);
-watchdog.unref();
-
-try {
-  await main();
-} catch (error) {
-  check(false, 'the engines test ran to the end', error.stack ?? String(error));
-}
-console.log(`engines test: ${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && passed > 0 ? 0 : 1);
+await finish(main);

@@ -9,7 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync,
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '../../www/serve.mjs';
-import { ISOLATION, launchChromium, psnrAgainstPlanar } from '../support/browser.mjs';
+import { ISOLATION, checks, launchChromium, psnrAgainstPlanar } from '../support/browser.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -37,13 +37,7 @@ const MAX_TIMEOUT_LATENESS_MS = 15_000;
 
 
 
-let passed = 0;
-let failed = 0;
-function check(ok, what, detail = '') {
-  if (ok) passed += 1;
-  else failed += 1;
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}${detail ? `: ${detail}` : ''}`);
-}
+const { check, finish } = checks('package test', TIMEOUT_MS);
 
 function readSafetensors(file) {
   const bytes = readFileSync(file);
@@ -421,16 +415,4 @@ async function main() {
   }
 }
 
-const watchdog = setTimeout(() => {
-  console.log(`FAIL the package test did not finish in ${TIMEOUT_MS / 60000} minutes`);
-  process.exit(1);
-}, TIMEOUT_MS);
-watchdog.unref();
-
-try {
-  await main();
-} catch (error) {
-  check(false, 'the package test ran to the end', error.stack ?? String(error));
-}
-console.log(`package test: ${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && passed > 0 ? 0 : 1);
+await finish(main);

@@ -69,3 +69,33 @@ export function psnrAgainstPlanar(rgba, planar, width, height) {
   }
   return sum === 0 ? Infinity : 10 * Math.log10((3 * plane) / sum);
 }
+
+/**
+ * The checks of one test script: `check(ok, what, detail)` prints and counts each, `finish(main)` runs the script
+ * under a watchdog of `timeoutMs`, counts an exception as a failed check, prints the closing "N passed, N failed"
+ * line and exits 0 only when something passed and nothing failed.
+ */
+export function checks(name, timeoutMs) {
+  let passed = 0;
+  let failed = 0;
+  const check = (ok, what, detail = '') => {
+    if (ok) passed += 1;
+    else failed += 1;
+    console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}${detail ? `: ${detail}` : ''}`);
+  };
+  const finish = async (main) => {
+    const watchdog = setTimeout(() => {
+      console.log(`FAIL the ${name} did not finish in ${timeoutMs / 60000} minutes`);
+      process.exit(1);
+    }, timeoutMs);
+    watchdog.unref();
+    try {
+      await main();
+    } catch (error) {
+      check(false, `the ${name} ran to the end`, error.stack ?? String(error));
+    }
+    console.log(`${name}: ${passed} passed, ${failed} failed`);
+    process.exit(failed === 0 && passed > 0 ? 0 : 1);
+  };
+  return { check, finish };
+}
