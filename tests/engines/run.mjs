@@ -16,7 +16,7 @@ import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '../../www/serve.mjs';
-import { checks, launchChromium, psnrAgainstPlanar } from '../support/browser.mjs';
+import { checks, launchChromium, psnrAgainstPlanar, writeShopPage } from '../support/browser.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -61,14 +61,7 @@ function prepare() {
   mkdirSync(join(app, 'fixtures'), { recursive: true });
   cpSync(pkgDir, join(app, 'node_modules', 'vitrine'), { recursive: true });
   const entry = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).exports['.'].default;
-  const importMap = { imports: { vitrine: `./node_modules/vitrine/${entry.replace(/^\.\//, '')}` } };
-  writeFileSync(join(app, 'index.html'), `<!doctype html>
-<meta charset="utf-8">
-<title>engines</title>
-<link rel="icon" href="data:,">
-<script type="importmap">${JSON.stringify(importMap)}</script>
-<script type="module" src="./page.js"></script>
-`);
+  writeShopPage(app, 'engines', entry);
   copyFileSync(join(here, 'page.js'), join(app, 'page.js'));
   copyFileSync(PHOTO, join(app, 'fixtures', 'coffee.jpg'));
 

@@ -9,7 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync,
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '../../www/serve.mjs';
-import { ISOLATION, checks, launchChromium, psnrAgainstPlanar } from '../support/browser.mjs';
+import { ISOLATION, checks, launchChromium, psnrAgainstPlanar, writeShopPage } from '../support/browser.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -175,14 +175,7 @@ function pack() {
   checkReadmeTypeScript(app, tsc);
   checkManifest(installed);
   // The page imports the bare name, resolved as a bundler would: through the package's exports map.
-  const importMap = { imports: { vitrine: `./node_modules/vitrine/${entry.replace(/^\.\//, '')}` } };
-  writeFileSync(join(app, 'index.html'), `<!doctype html>
-<meta charset="utf-8">
-<title>shop</title>
-<link rel="icon" href="data:,">
-<script type="importmap">${JSON.stringify(importMap)}</script>
-<script type="module" src="./page.js"></script>
-`);
+  writeShopPage(app, 'shop', entry);
   copyFileSync(join(here, 'page.js'), join(app, 'page.js'));
   mkdirSync(join(app, 'fixtures'));
   copyFileSync(FIXTURE, join(app, 'fixtures', 'rocket_96x96.safetensors'));

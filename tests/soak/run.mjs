@@ -12,7 +12,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '../../www/serve.mjs';
-import { launchChromium } from '../support/browser.mjs';
+import { launchChromium, writeShopPage } from '../support/browser.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -47,15 +47,7 @@ function pack() {
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'soak-app', private: true, type: 'module' }));
   execFileSync('npm', ['install', '--no-audit', '--no-fund', '--offline', join(work, packed.filename)], { cwd: app, stdio: 'ignore' });
   const installed = JSON.parse(readFileSync(join(app, 'node_modules', 'vitrine', 'package.json'), 'utf8'));
-  const entry = installed.exports['.'].default.replace(/^\.\//, '');
-  const importMap = { imports: { vitrine: `./node_modules/vitrine/${entry}` } };
-  writeFileSync(join(app, 'index.html'), `<!doctype html>
-<meta charset="utf-8">
-<title>soak</title>
-<link rel="icon" href="data:,">
-<script type="importmap">${JSON.stringify(importMap)}</script>
-<script type="module" src="./page.js"></script>
-`);
+  writeShopPage(app, 'soak', installed.exports['.'].default);
   copyFileSync(join(here, 'page.js'), join(app, 'page.js'));
 }
 

@@ -1,6 +1,7 @@
 // What every headless-Chromium test and benchmark shares: the flags that keep the browser off every network but
 // 127.0.0.1, the flags for SwiftShader's WebGPU, and PSNR over 8-bit pixels. `www/webdriver.json` (the wasm tests'
 // WebDriver configuration) repeats ISOLATION, and tests/package/run.mjs checks that the two agree.
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,4 +99,20 @@ export function checks(name, timeoutMs) {
     process.exit(failed === 0 && passed > 0 ? 0 : 1);
   };
   return { check, finish };
+}
+
+/**
+ * Writes `app/index.html`: a page titled `title` that runs `./page.js` as a module, with an import map resolving
+ * the bare name `vitrine` as a bundler would, through the installed package's exports map (`entry` is its `.`
+ * entry, for example `./vitrine.js`).
+ */
+export function writeShopPage(app, title, entry) {
+  const importMap = { imports: { vitrine: `./node_modules/vitrine/${entry.replace(/^\.\//, '')}` } };
+  writeFileSync(path.join(app, 'index.html'), `<!doctype html>
+<meta charset="utf-8">
+<title>${title}</title>
+<link rel="icon" href="data:,">
+<script type="importmap">${JSON.stringify(importMap)}</script>
+<script type="module" src="./page.js"></script>
+`);
 }

@@ -366,6 +366,13 @@ enum StyleChoice {
     Vectors(Vec<VectorPart>),
 }
 
+/// One input that failed, reported with the output it was bound for when that is a file (standard output has no
+/// name).
+fn report_input_failure(reporter: &mut Reporter, source: &Source, destination: &Destination, failure: &Failure) {
+    let output = matches!(destination, Destination::File(_)).then(|| destination.to_string());
+    reporter.failed(&source.to_string(), output, &failure.to_string());
+}
+
 fn stylize(args: StylizeArgs, reporter: &mut Reporter) -> Result<u8, Failure> {
     // Check the options, the style and the outputs before any image is read or any GPU is started.
     if !(0.0..=1.0).contains(&args.strength) {
@@ -514,8 +521,7 @@ fn stylize(args: StylizeArgs, reporter: &mut Reporter) -> Result<u8, Failure> {
             }
             Err(failure @ Failure::Setup(_)) => return Err(failure),
             Err(failure) => {
-                let output = matches!(destination, Destination::File(_)).then(|| destination.to_string());
-                reporter.failed(&source.to_string(), output, &failure.to_string());
+                report_input_failure(reporter, source, destination, &failure);
             }
         }
     }
@@ -612,8 +618,7 @@ fn style(args: StyleArgs, reporter: &mut Reporter) -> Result<u8, Failure> {
         Ok(file) => file,
         Err(failure @ (Failure::Usage(_) | Failure::Setup(_))) => return Err(failure),
         Err(failure) => {
-            let output = matches!(destination, Destination::File(_)).then(|| destination.to_string());
-            reporter.failed(&source.to_string(), output, &failure.to_string());
+            report_input_failure(reporter, &source, &destination, &failure);
             reporter.summary(EXIT_SOME_FAILED, None);
             return Ok(EXIT_SOME_FAILED);
         }
@@ -685,8 +690,7 @@ fn sheet(args: SheetArgs, reporter: &mut Reporter) -> Result<u8, Failure> {
         Ok(size) => size,
         Err(failure @ Failure::Setup(_)) => return Err(failure),
         Err(failure) => {
-            let output = matches!(destination, Destination::File(_)).then(|| destination.to_string());
-            reporter.failed(&source.to_string(), output, &failure.to_string());
+            report_input_failure(reporter, &source, &destination, &failure);
             reporter.summary(EXIT_SOME_FAILED, None);
             return Ok(EXIT_SOME_FAILED);
         }
