@@ -41,6 +41,32 @@ const MIME = {
 // no O_NOFOLLOW: links are resolved with realpath first and only followed when they stay in the root.
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
 
+// A request leaves at least this many descriptors free, so the server can always accept the next connection and
+// answer it 503: once accept itself fails, all a client sees is a reset connection.
+const DESCRIPTOR_RESERVE = 4;
+
+/** This process's soft descriptor limit (Linux /proc), or Infinity where it is unknown or unlimited. */
+async function descriptorLimit() {
+  try {
+    const limits = await fs.readFile('/proc/self/limits', 'utf8');
+    const soft = limits.match(/^Max open files\s+(\S+)/m)?.[1];
+    return soft && /^\d+$/.test(soft) ? Number(soft) : Infinity;
+  } catch {
+    return Infinity;
+  }
+}
+
+/** Descriptors still free under `limit`: 0 when even listing them fails for want of one. */
+async function descriptorsFree(limit) {
+  if (limit === Infinity) return Infinity;
+  try {
+    // The listing holds one descriptor of its own while it runs.
+    return limit - ((await fs.readdir('/proc/self/fd')).length - 1);
+  } catch (err) {
+    return err.code === 'EMFILE' || err.code === 'ENFILE' ? 0 : Infinity;
+  }
+}
+
 /** The answer to a file-system error: what the client may know, never the server's paths. */
 function failure(err) {
   switch (err?.code) {
@@ -66,6 +92,7 @@ export async function serve({ root, port = 0, quiet = true } = {}) {
   // The root's own real path: everything served must resolve inside it, through whatever links.
   const base = await fs.realpath(path.resolve(root));
   const inside = (file) => file === base || file.startsWith(base + path.sep);
+  const limit = await descriptorLimit();
 
   /**
    * The file a request names, opened: its real path must lie inside the root, and the descriptor's own stat (not
@@ -117,6 +144,10 @@ export async function serve({ root, port = 0, quiet = true } = {}) {
       const requested = path.join(base, path.normalize(rel));
       if (!inside(requested)) {
         answer(403, 'Forbidden');
+        return;
+      }
+      if ((await descriptorsFree(limit)) < DESCRIPTOR_RESERVE) {
+        answer(...failure({ code: 'EMFILE' }), { 'Retry-After': '1' });
         return;
       }
       let opened;
