@@ -41,12 +41,20 @@ impl Health {
 }
 
 pub struct Context {
+    /// Kept so a surface (a page's canvas) can be made on the same instance as the device.
+    pub instance: wgpu::Instance,
+    pub adapter: wgpu::Adapter,
     pub device: wgpu::Device,
     pub queue: wgpu::Queue,
     pub limits: wgpu::Limits,
     pub summary: AdapterSummary,
     pub health: Arc<Health>,
+    /// The optional features the device was created with (those of `WANTED_FEATURES` the adapter offers).
+    pub features: wgpu::Features,
 }
+
+/// Features used where the adapter has them and done without elsewhere: f16 activations, per-pass GPU timings.
+const WANTED_FEATURES: wgpu::Features = wgpu::Features::SHADER_F16.union(wgpu::Features::TIMESTAMP_QUERY);
 
 impl Context {
     pub async fn new() -> Result<Self> {
@@ -65,10 +73,11 @@ impl Context {
         // Ask for what the adapter offers: the default limits would cap storage bindings at 128 MiB (and buffers at
         // 256 MiB) even where the hardware allows more, and every value taken from the adapter itself is valid.
         let required_limits = adapter_limits.clone();
+        let features = adapter.features() & WANTED_FEATURES;
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("vitrine"),
-                required_features: wgpu::Features::empty(),
+                required_features: features,
                 required_limits,
                 experimental_features: wgpu::ExperimentalFeatures::disabled(),
                 memory_hints: wgpu::MemoryHints::Performance,
@@ -91,11 +100,11 @@ impl Context {
             name: if info.name.is_empty() { "unnamed".into() } else { info.name.clone() },
             backend: format!("{:?}", info.backend),
             device_type: format!("{:?}", info.device_type),
-            shader_f16: adapter.features().contains(wgpu::Features::SHADER_F16),
+            shader_f16: features.contains(wgpu::Features::SHADER_F16),
             software: info.device_type == wgpu::DeviceType::Cpu,
             max_storage_binding: storage_limit(&limits),
         };
-        Ok(Context { device, queue, limits, summary, health })
+        Ok(Context { instance, adapter, device, queue, limits, summary, health, features })
     }
 
     /// Runs `f` inside validation and out-of-memory error scopes; an error in either becomes `GpuFailed`.
