@@ -590,16 +590,7 @@ fn kernels_used(graph: &Graph, precision: Precision) -> Vec<Kernel> {
         for format in [PixelFormat::Planar, PixelFormat::Rgba8] {
             used.extend([Kernel::Unpack(format, precision), Kernel::Emit(format, precision)]);
         }
-        for node in graph.nodes() {
-            if let Op::Conv2d(conv) = &node.op {
-                if let Some(tile) = weights::tiled_shape(conv) {
-                    let kernel = Kernel::ConvTiled(tile, precision);
-                    if !used.contains(&kernel) {
-                        used.push(kernel);
-                    }
-                }
-            }
-        }
+        used.extend(fused::tiles_used(graph).into_iter().map(|tile| Kernel::ConvTiled(tile, precision)));
         return used;
     }
     let mut used = Vec::new();
