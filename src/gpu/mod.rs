@@ -264,11 +264,6 @@ impl GpuExecutor {
         &self.ctx.adapter
     }
 
-    /// What the whole-graph plan for a `width x height` planar input costs with this executor's kernels, precision
-    /// and limits.
-    pub fn plan_cost(&self, graph: &Graph, height: usize, width: usize) -> Result<PlanCost> {
-        plan::cost(graph, height, width, &self.record_options(), Io::Planar)
-    }
 
     fn record_options(&self) -> RecordOptions {
         RecordOptions::for_device(&self.ctx, self.kernels, self.precision)
@@ -553,10 +548,13 @@ impl GpuExecutor {
     }
 }
 
-/// What the whole-graph plan for a `width x height` planar input costs with `kernels` storing `precision`,
-/// under WebGPU's default limits: no device needed.
+/// What the plan a whole `width x height` image runs on costs with `kernels` storing `precision`, under WebGPU's
+/// default limits (no device needed): RGBA8 in and out where the fused plan takes the graph, as `Styler` sends
+/// it, else planar f32.
 pub fn plan_cost(graph: &Graph, height: usize, width: usize, kernels: KernelSet, precision: Precision) -> Result<PlanCost> {
-    plan::cost(graph, height, width, &RecordOptions::portable(kernels, precision), Io::Planar)
+    let takes_pixels = kernels == KernelSet::Fused && fused::unsupported(graph).is_none() && graph.input_channels() == 3;
+    let io = if takes_pixels { Io::Rgba8 { width, height } } else { Io::Planar };
+    plan::cost(graph, height, width, &RecordOptions::portable(kernels, precision), io)
 }
 
 /// Why the fused plan cannot run `graph` (it then runs on the baseline kernels), or `None`.

@@ -136,6 +136,13 @@ impl WasmStyler {
         }
     }
 
+    /// "f16" or "f32": how the network stores its activations where it runs (f16 on a WebGPU adapter with
+    /// `shader-f16`).
+    #[wasm_bindgen(getter)]
+    pub fn precision(&self) -> String {
+        self.styler.precision().into()
+    }
+
     /// Why the CPU runs when `backend: 'auto'` was asked for (or after the GPU was lost), if it does.
     #[wasm_bindgen(getter, js_name = fallbackReason)]
     pub fn fallback_reason(&self) -> Option<String> {

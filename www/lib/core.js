@@ -281,6 +281,7 @@ export class Styler {
   #queue = Promise.resolve();
   #styles;
   #backend;
+  #precision;
   #fallbackReason;
   #report;
   #models;
@@ -343,6 +344,11 @@ export class Styler {
   /** 'webgpu' or 'cpu': what the next call runs on. */
   get backend() {
     return this.#backend;
+  }
+
+  /** 'f16' or 'f32': how the network stores its activations where it runs (f16 on WebGPU adapters with shader-f16). */
+  get precision() {
+    return this.#precision;
   }
 
   /** Why the CPU runs although WebGPU was allowed ('auto', or after the GPU was lost), else null. */
@@ -477,6 +483,7 @@ export class Styler {
   #sync() {
     const before = this.#backend;
     this.#backend = this.#inner.backend;
+    this.#precision = this.#inner.precision;
     this.#fallbackReason = this.#inner.fallbackReason ?? this.#gpuGaveUp ?? null;
     if (before === 'webgpu' && this.#backend === 'cpu') {
       console.warn(`vitrine: now styling on the CPU: ${this.#fallbackReason}`);

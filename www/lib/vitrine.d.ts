@@ -188,6 +188,10 @@ export declare class Styler {
   /** What the calls run on. Changes to `'cpu'` if the GPU is lost under `'auto'` and cannot be opened again. */
   readonly backend: Backend;
 
+  /** How the network stores its activations where it runs: `'f16'` on a WebGPU adapter with `shader-f16`, else
+   * `'f32'` (arithmetic is f32 either way). */
+  readonly precision: 'f16' | 'f32';
+
   /** Why the CPU runs although WebGPU was allowed, else null. */
   readonly fallbackReason: string | null;
 
