@@ -36,7 +36,11 @@ fn the_fused_plan_stays_within_its_budget() {
         assert!(fused.dispatches() <= 40, "{} dispatches", fused.dispatches());
         let gib = fused.bytes() as f64 / GIB;
         assert!(gib <= budget, "{} activations: {gib:.3} GiB moved, over {budget} GiB", precision.name());
-        assert!(fused.min_workgroups() >= 256, "a whole-tensor dispatch has only {} workgroups", fused.min_workgroups());
+        assert!(
+            fused.min_workgroups() >= 256,
+            "a whole-tensor dispatch has only {} workgroups",
+            fused.min_workgroups()
+        );
         assert_eq!(fused.passes, 1);
         // The same arithmetic (the convs'; the passes the fused plan no longer has did the rest).
         let ratio = fused.flops() as f64 / baseline.flops() as f64;

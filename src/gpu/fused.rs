@@ -30,7 +30,11 @@ enum Activation {
 #[derive(Clone, Copy, PartialEq)]
 enum Role {
     /// `stats`: a norm reads its output. `materialise`: it writes its input value out as stored, for an add.
-    Conv { tile: ConvTile, stats: bool, materialise: bool },
+    Conv {
+        tile: ConvTile,
+        stats: bool,
+        materialise: bool,
+    },
     Norm,
     /// ReLU, add and upsampling: pending work on a value.
     Pending,
@@ -212,7 +216,8 @@ fn quad_tensor_bytes(shape: Shape, precision: Precision) -> u64 {
 }
 
 pub fn record(graph: &Graph, height: usize, width: usize, opts: &RecordOptions, io: Io) -> Result<Layout> {
-    let roles = roles(graph).map_err(|reason| Error::internal(format!("the fused plan cannot run this graph: {reason}")))?;
+    let roles =
+        roles(graph).map_err(|reason| Error::internal(format!("the fused plan cannot run this graph: {reason}")))?;
     let shapes = graph
         .infer_shapes(height, width)?
         .ok_or_else(|| Error::internal(format!("a {width}x{height} input is too small for this network")))?;
@@ -275,7 +280,8 @@ pub fn record(graph: &Graph, height: usize, width: usize, opts: &RecordOptions, 
                 } else {
                     None
                 };
-                let step = TiledStep { conv, node: index, tile, stats, input, in_shape, out, dst, materialised: stored };
+                let step =
+                    TiledStep { conv, node: index, tile, stats, input, in_shape, out, dst, materialised: stored };
                 let (pending, tiles, partials) = tiled_dispatch(&step, &node.name, &mut rec)?;
                 rec.pending.push(pending);
                 partials_bytes = partials_bytes.max(partials);
@@ -483,12 +489,7 @@ fn tiled_dispatch(step: &TiledStep, name: &str, rec: &mut Recorder) -> Result<(P
     let written = (quads(out.channels) * out.plane()) as u64 * precision.quad_bytes()
         + materialised.map_or(0, |_| quad_tensor_bytes(in_shape, precision))
         + partials;
-    let cost = Cost {
-        read,
-        written,
-        flops: 2 * out.len() as u64 * w.in_per_group as u64 * taps,
-        whole_tensor: true,
-    };
+    let cost = Cost { read, written, flops: 2 * out.len() as u64 * w.in_per_group as u64 * taps, whole_tensor: true };
     let bindings = vec![
         rec.uniforms.push(&params),
         Binding::Activation(input.buffer),

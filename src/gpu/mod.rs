@@ -28,7 +28,7 @@ pub use plan::KernelSet;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use context::Context;
-use kernels::{Kernel, PixelFormat, Pipelines};
+use kernels::{Kernel, Pipelines, PixelFormat};
 use plan::{Io, Plan, RecordOptions, Resources, Step};
 use weights::ConvBuffers;
 
@@ -263,7 +263,6 @@ impl GpuExecutor {
     pub fn adapter(&self) -> &wgpu::Adapter {
         &self.ctx.adapter
     }
-
 
     fn record_options(&self) -> RecordOptions {
         RecordOptions::for_device(&self.ctx, self.kernels, self.precision)
@@ -551,8 +550,15 @@ impl GpuExecutor {
 /// What the plan a whole `width x height` image runs on costs with `kernels` storing `precision`, under WebGPU's
 /// default limits (no device needed): RGBA8 in and out where the fused plan takes the graph, as `Styler` sends
 /// it, else planar f32.
-pub fn plan_cost(graph: &Graph, height: usize, width: usize, kernels: KernelSet, precision: Precision) -> Result<PlanCost> {
-    let takes_pixels = kernels == KernelSet::Fused && fused::unsupported(graph).is_none() && graph.input_channels() == 3;
+pub fn plan_cost(
+    graph: &Graph,
+    height: usize,
+    width: usize,
+    kernels: KernelSet,
+    precision: Precision,
+) -> Result<PlanCost> {
+    let takes_pixels =
+        kernels == KernelSet::Fused && fused::unsupported(graph).is_none() && graph.input_channels() == 3;
     let io = if takes_pixels { Io::Rgba8 { width, height } } else { Io::Planar };
     plan::cost(graph, height, width, &RecordOptions::portable(kernels, precision), io)
 }

@@ -186,7 +186,14 @@ fn bytes_of_shape(shape: Shape) -> u64 {
     shape.len() as u64 * 4
 }
 
-fn elementwise(node: &str, count: u64, read_tensors: u64, grid: (u32, u32), kernel: Kernel, bindings: Vec<Binding>) -> Pending {
+fn elementwise(
+    node: &str,
+    count: u64,
+    read_tensors: u64,
+    grid: (u32, u32),
+    kernel: Kernel,
+    bindings: Vec<Binding>,
+) -> Pending {
     let cost = Cost { read: read_tensors * count * 4, written: count * 4, flops: count, whole_tensor: true };
     Pending::Dispatch { kernel, bindings, grid, node: node.to_string(), cost }
 }
@@ -350,8 +357,12 @@ fn record_baseline(graph: &Graph, height: usize, width: usize, opts: &RecordOpti
                 let stats_bindings = vec![at, Binding::Activation(dst), Binding::Stats];
                 let stats_grid = grid(out.channels as u64, max_groups)?;
                 // Two walks over the plane (the mean, then the centred squares), one workgroup per channel.
-                let cost =
-                    Cost { read: 2 * elements * 4, written: 8 * out.channels as u64, flops: 3 * elements, whole_tensor: true };
+                let cost = Cost {
+                    read: 2 * elements * 4,
+                    written: 8 * out.channels as u64,
+                    flops: 3 * elements,
+                    whole_tensor: true,
+                };
                 pending.push(Pending::Dispatch {
                     kernel: Kernel::NormStats,
                     bindings: stats_bindings,
