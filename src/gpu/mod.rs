@@ -92,7 +92,9 @@ pub struct GpuExecutor {
     style: wgpu::Buffer,
     style_len: usize,
     node_count: usize,
-    plans: Vec<(PlanKey, Plan)>,
+    /// Each plan with the kernels and precision it was recorded with, so switching them (a benchmark comparing
+    /// kernels) keeps both sets warm.
+    plans: Vec<((PlanKey, KernelSet, Precision), Plan)>,
     clock: u64,
     kernels: KernelSet,
     /// How the fused plan stores activations: f16 where the device has `shader-f16`, chosen once per device.
@@ -203,20 +205,17 @@ impl GpuExecutor {
     }
 
     /// Runs every conv that the reference kernel can take on it (depthwise ones included), for tests that hold the
-    /// faster kernels to it. Drops cached plans.
+    /// faster kernels to it.
     #[doc(hidden)]
     pub fn use_plain_convs(&mut self, plain: bool) {
         self.use_kernels(if plain { KernelSet::Plain } else { KernelSet::Fused });
     }
 
     /// Which kernels plans are recorded with (the fused ones unless told otherwise), for tests and benchmarks that
-    /// compare them in one process. Drops cached plans.
+    /// compare them in one process.
     #[doc(hidden)]
     pub fn use_kernels(&mut self, kernels: KernelSet) {
-        if kernels != self.kernels {
-            self.kernels = kernels;
-            self.plans.clear();
-        }
+        self.kernels = kernels;
     }
 
     pub fn kernels(&self) -> KernelSet {
@@ -228,16 +227,13 @@ impl GpuExecutor {
         self.precision
     }
 
-    /// Stores activations as `precision`; f16 needs the device's `shader-f16`. Drops cached plans.
+    /// Stores activations as `precision`; f16 needs the device's `shader-f16`.
     #[doc(hidden)]
     pub fn use_precision(&mut self, precision: Precision) -> Result<()> {
         if precision == Precision::F16 && !self.ctx.features.contains(wgpu::Features::SHADER_F16) {
             return Err(Error::GpuUnavailable { reason: format!("{} has no shader-f16", self.ctx.summary.name) });
         }
-        if precision != self.precision {
-            self.precision = precision;
-            self.plans.clear();
-        }
+        self.precision = precision;
         Ok(())
     }
 
@@ -401,7 +397,8 @@ impl GpuExecutor {
     /// The cached plan for `key`, built if missing (dropping the least recently used plan of its kind when full).
     async fn plan(&mut self, graph: &Graph, key: PlanKey) -> Result<usize> {
         self.clock += 1;
-        if let Some(slot) = self.plans.iter().position(|(k, _)| *k == key) {
+        let cache_key = (key, self.kernels, self.precision);
+        if let Some(slot) = self.plans.iter().position(|(k, _)| *k == cache_key) {
             self.plans[slot].1.last_used = self.clock;
             return Ok(slot);
         }
@@ -438,13 +435,13 @@ impl GpuExecutor {
         plan.last_used = self.clock;
         let bound = if key.is_tile() { MAX_TILE_PLANS } else { MAX_PLANS };
         let same_kind: Vec<usize> =
-            (0..self.plans.len()).filter(|&i| self.plans[i].0.is_tile() == key.is_tile()).collect();
+            (0..self.plans.len()).filter(|&i| self.plans[i].0 .0.is_tile() == key.is_tile()).collect();
         if same_kind.len() >= bound {
             if let Some(&oldest) = same_kind.iter().min_by_key(|&&i| self.plans[i].1.last_used) {
                 self.plans.swap_remove(oldest);
             }
         }
-        self.plans.push((key, plan));
+        self.plans.push((cache_key, plan));
         Ok(self.plans.len() - 1)
     }
 
