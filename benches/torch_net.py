@@ -296,6 +296,11 @@ def time_variant(net, host, variant, device, runs, warmup, deadline):
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     model = net.to(device=device, dtype=dtype, memory_format=fmt) if channels_last else net.to(device=device, dtype=dtype)
     model.channels_last = channels_last
+    if device.type == "cuda" and dtype != torch.float32 and not channels_last:
+        # F.instance_norm takes f32 gamma and beta with a half input, which lets cuDNN's norm take it.
+        for name, buffer in list(model.named_buffers()):
+            if name.endswith(("_g", "_be")):
+                setattr(model, name, buffer.float())
     cuda = device.type == "cuda"
     source = torch.from_numpy(host[None])
 
@@ -462,6 +467,17 @@ def fmt(value, spec):
     return format(value, spec) if value is not None else "-"
 
 
+def rate_text(rate):
+    return "-" if rate is None else f"{rate:.0f}" if rate >= 100 else f"{rate:.2f}"
+
+
+def percent(rate, peak_tflops):
+    if rate is None or not peak_tflops:
+        return "-"
+    value = 100 * rate / (peak_tflops * 1e3)
+    return f"{value:.1f}" if value >= 1 else f"{value:.3f}"
+
+
 def report(args):
     graph, tensors = load_model(args.model)
     torch_summary = json.loads(Path(args.torch).read_text()) if args.torch and Path(args.torch).exists() else {}
@@ -482,7 +498,7 @@ def report(args):
     # tensor cores (cuDNN picks them for convolutions).
     own_peak = {"vitrine": 0, "fp32": 0, "tf32": 1, "fp16": 2}
     header = ("size", "side", "median ms (host)", "median ms (device)", "vitrine/torch (host)",
-              "vitrine/torch (device)", "GFLOP/s (host)", "% f32 peak", "% own peak", "PSNR vs vitrine")
+              "vitrine/torch (device)", "GFLOP/s", "% f32 peak", "% own peak", "PSNR vs vitrine")
     print("\n| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for size in sizes:
@@ -494,28 +510,27 @@ def report(args):
             label = f"vitrine [{v.get('kernels', 'default')}] {v.get('device', '')}"
             if v.get("software"):
                 label += " SOFTWARE"
-            pct = (f"{100 * rate / (peaks[0] * 1e3):.1f}" if peaks and rate else "-")
-            print(f"| {size} | {label} | {fmt(ms, '.2f')} | - | - | - | {fmt(rate, '.0f')} | {pct} | {pct} | - |")
+            pct = percent(rate, peaks[0] if peaks else None)
+            print(f"| {size} | {label} | {fmt(ms, '.2f')} | - | - | - | {rate_text(rate)} | {pct} | {pct} | - |")
         for t in [r for r in torch_rows if r["size"] == size]:
             host_ms, device_ms = t["host_median_ms"], t["device_median_ms"]
-            rate = flop / (host_ms * 1e-3) / 1e9 if host_ms else None
             device_rate = flop / (device_ms * 1e-3) / 1e9 if device_ms else None
             base = t["variant"].partition("-")[0]
             ratio_host = "; ".join(f"{v['network_median_ms'] / host_ms:.2f}" for v in ours
                                    if v.get("network_median_ms") and host_ms) or "-"
             ratio_device = "; ".join(f"{v['network_median_ms'] / device_ms:.2f}" for v in ours
                                      if v.get("network_median_ms") and device_ms) or "-"
-            pct_f32 = f"{100 * device_rate / (peaks[0] * 1e3):.1f}" if peaks and device_rate else "-"
-            pct_own = f"{100 * device_rate / (peaks[own_peak[base]] * 1e3):.1f}" if peaks and device_rate else "-"
+            pct_f32 = percent(device_rate, peaks[0] if peaks else None)
+            pct_own = percent(device_rate, peaks[own_peak[base]] if peaks else None)
             agree = f"{t['psnr_vs_vitrine']:.1f} dB" if t.get("psnr_vs_vitrine") is not None else "-"
             print(f"| {size} | torch {t['variant']} | {fmt(host_ms, '.2f')} | {fmt(device_ms, '.2f')} | {ratio_host} | "
-                  f"{ratio_device} | {fmt(rate, '.0f')} | {pct_f32} | {pct_own} | {agree} |")
+                  f"{ratio_device} | {rate_text(device_rate)} | {pct_f32} | {pct_own} | {agree} |")
     print("\nhost = planar f32 in host memory to planar f32 in host memory (vitrine's GpuExecutor::run, torch's upload, "
           "forward, download); device = CUDA events around torch's forward pass alone. vitrine/torch above 1: torch "
           "faster (one ratio per vitrine kernels entry, in the order of the vitrine rows). GFLOP/s from the "
           "convolutions' FLOPs (2*k*k*cin/groups*cout*Hout*Wout summed: "
           + ", ".join(f"{s} px {conv_flops(graph, tensors, s) / 1e9:.1f} GFLOP" for s in sizes)
-          + "); % peak uses the device time for torch, the host time for vitrine; own peak: f32 for vitrine and fp32, "
+          + "); GFLOP/s and % peak from the device time for torch, the host time for vitrine (its only one); own peak: f32 for vitrine and fp32, "
           "TF32 tensor for tf32, f16 tensor for fp16.")
 
 
