@@ -18,7 +18,7 @@
 #      image checked against vitrine's (PSNR).
 #   3. The table: medians, vitrine/torch ratios, GFLOP/s against the card's peak (torch_net.py report).
 #
-# Options: --bundle DIR, --binary FILE, --model FILE, --inputs DIR (photo_<size>.rgba or .f32), --sizes LIST,
+# Options: --bundle DIR, --binary FILE, --model FILE, --inputs DIR (photo_<size>.rgba, and .f32 if made), --sizes LIST,
 # --out DIR (default $OUT where set, else a new temporary folder), --local. Environment: KERNELS, TORCH_VARIANTS,
 # TORCH_RUNS, BUDGET_S, PYTHON.
 set -euo pipefail
@@ -77,17 +77,16 @@ find_binary() {
     return 1
 }
 BINARY=${BINARY:-$(find_binary)} || {
-    echo "error: no bench binary: pass --binary FILE, or run \`make device-bundle\` (or \`cargo bench --bench native --no-run\`) first" >&2
+    echo "error: no bench binary: pass --binary FILE, or run \`make device-bundle\` first" >&2
     exit 2
 }
 if [ -z "$MODEL" ]; then
     MODEL=$BUNDLE/multistyle26.vitrine.safetensors
     [ -f "$MODEL" ] || MODEL=$ROOT/models/multistyle26.vitrine.safetensors
 fi
-if [ -z "$INPUTS" ]; then
-    INPUTS=$BUNDLE/inputs
-    [ -d "$INPUTS" ] || INPUTS=$ROOT/target/bench
-fi
+# Each size's photo from --inputs, else from the bundle or, failing that, target/bench (benches/native.py's folder).
+INPUT_DIRS=("$BUNDLE/inputs" "$ROOT/target/bench")
+[ -z "$INPUTS" ] || INPUT_DIRS=("$INPUTS")
 OUT_DIR=${OUT_DIR:-${OUT:-$(mktemp -d)}}
 mkdir -p "$OUT_DIR"
 # Inputs and outputs at 2048 px are 50 MB each: kept out of $OUT, which comes back to the caller.
@@ -96,7 +95,7 @@ trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/compare"
 
 echo "bench binary: $BINARY"
-echo "model: $MODEL; inputs: $INPUTS; sizes: $SIZES; results in $OUT_DIR"
+echo "model: $MODEL; sizes: $SIZES; results in $OUT_DIR"
 
 # The Vulkan loader: the NVIDIA machine's image may lack it; the bundle carries Debian's.
 if [ "$LOCAL" = 1 ]; then
@@ -110,7 +109,7 @@ else
             dpkg -x "$deb" / && found=1
         done
         ldconfig || true
-        [ "$found" = 1 ] || echo "warning: no libvulkan.so.1 and no loader .deb in $BUNDLE/gl: vitrine will find no GPU" >&2
+        [ "$found" = 1 ] || echo "warning: no libvulkan.so.1, no loader .deb in $BUNDLE/gl: vitrine finds no GPU" >&2
     fi
     # The driver's manifest lives under /usr/local/nvidia on these machines, where the loader does not look.
     NVIDIA_ICD=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
@@ -131,11 +130,16 @@ fi
 # Inputs: the binary reads photo_<size>.f32 and photo_<size>.rgba; the .f32 is written from the .rgba when missing.
 IFS=, read -r -a SIZE_LIST <<<"$SIZES"
 for size in "${SIZE_LIST[@]}"; do
-    for ext in rgba f32; do
-        [ -f "$INPUTS/photo_$size.$ext" ] && ln -s "$(cd "$INPUTS" && pwd)/photo_$size.$ext" "$WORK/photo_$size.$ext"
+    for dir in "${INPUT_DIRS[@]}"; do
+        [ -f "$dir/photo_$size.rgba" ] || continue
+        for ext in rgba f32; do
+            [ -f "$dir/photo_$size.$ext" ] && ln -s "$(cd "$dir" && pwd)/photo_$size.$ext" "$WORK/photo_$size.$ext"
+        done
+        echo "photo at $size px: $dir"
+        break
     done
     if [ ! -e "$WORK/photo_$size.rgba" ]; then
-        echo "error: $INPUTS/photo_$size.rgba is missing (make device-bundle, or benches/native.py --prepare-only --sizes $size)" >&2
+        echo "error: no photo_$size.rgba in ${INPUT_DIRS[*]} (benches/native.py --prepare-only --sizes $size)" >&2
         exit 2
     fi
 done
@@ -166,7 +170,8 @@ for kernels in ${KERNELS//,/ }; do
         read -r runs warmup <<<"$(runs_for "$size")"
         output=$WORK/vitrine_${kernels}_$size.f32
         rc=0
-        timeout "$((left < 180 ? left : 180))" "$BINARY" --input "$WORK" --size "$size" --backend gpu --runs "$runs" \
+        cap=$((left < 180 ? left : 180))
+        timeout "$cap" "$BINARY" --input "$WORK" --size "$size" --backend gpu --runs "$runs" \
             --warmup "$warmup" --no-stylize --model "$MODEL" --output "$output" "${flag[@]}" \
             >"$WORK/vitrine.out" 2>"$WORK/vitrine.err" || rc=$?
         if [ "$rc" != 0 ]; then
@@ -174,16 +179,17 @@ for kernels in ${KERNELS//,/ }; do
                 echo "vitrine [$kernels]: this binary has no --kernels flag; skipped"
                 break
             fi
-            [ "$rc" = 124 ] && echo "vitrine [$kernels] $size px: stopped after ${left}s (timeout); larger sizes skipped"
+            [ "$rc" = 124 ] && echo "vitrine [$kernels] $size px: stopped after ${cap}s; larger sizes skipped"
             [ "$rc" = 124 ] || echo "vitrine [$kernels] $size px: failed (exit $rc): $(tail -n 3 "$WORK/vitrine.err")"
             break
         fi
         line=$(grep '^{' "$WORK/vitrine.out" | tail -n 1)
         echo "{\"kernels\":\"$kernels\",${line#\{}" >>"$VITRINE_LOG"
-        "$PYTHON" -c 'import json, sys; r = json.loads(sys.argv[1]); print("vitrine [%s] %s px on %s: median %s ms of %d runs (create %.0f ms)%s" % (sys.argv[2], r["size"], r["device"], r["network_median_ms"], len(r["network_ms"]), r["create_ms"], ", SOFTWARE ADAPTER" if r["software"] else ""))' \
-            "$line" "$kernels"
+        field() { sed -n "s/.*\"$1\":\(\"[^\"]*\"\|[^,}]*\).*/\1/p" <<<"$line"; }
+        echo "vitrine [$kernels] $size px on $(field device): median $(field network_median_ms) ms of $runs runs" \
+            "after $warmup (executor created in $(field create_ms) ms; software adapter: $(field software))"
         if [ "$LOCAL" = 0 ] && grep -q '"software":true' <<<"$line"; then
-            echo "warning: wgpu chose a software adapter, not the NVIDIA GPU (check the Vulkan driver: VK_DRIVER_FILES)" >&2
+            echo "warning: wgpu chose a software adapter, not the NVIDIA GPU (see VK_DRIVER_FILES above)" >&2
         fi
         # torch's images are compared with those of the first kernels that ran.
         first_kernels=${first_kernels:-$kernels}

@@ -3,7 +3,8 @@
 
     python3 benches/torch_net.py run --input DIR [--model FILE] [--sizes 512,1024,2048] [--device cuda|cpu]
                                      [--variants fp32,tf32,fp16,fp32-cl,tf32-cl,fp16-cl] [--runs 10] [--warmup 3]
-                                     [--style 19] [--compare-dir DIR] [--output-dir DIR] [--json FILE]
+                                     [--style 19] [--compare FILE | --compare-dir DIR] [--output-dir DIR]
+                                     [--max-seconds S] [--json FILE]
     python3 benches/torch_net.py flops [--model FILE] [--sizes 512,1024,2048]
     python3 benches/torch_net.py inputs --input DIR --sizes 512,1024,2048
     python3 benches/torch_net.py report --torch FILE [--vitrine FILE]
@@ -12,8 +13,11 @@ The network is read from the model file's graph (`__metadata__["vitrine"]`, node
 int8 weights times their per-output-channel scale in f32 (exactly vitrine's `ConvWeights::weight`), instance norm
 with the population variance and the style's gamma and beta (the style table rows mixed by the style weights, as
 `StyleParams::mix` does), reflect or zero padding, nearest upsampling, ReLU, sigmoid, add, clip, global average pool.
-Both sides therefore compute the same function; `--compare-dir` prints the PSNR of every variant's image against
-vitrine's `--output` (planar f32).
+Both sides therefore compute the same function; `--compare FILE` (one size) or `--compare-dir DIR` (holding
+`vitrine_<size>.f32`) prints the PSNR of every variant's image against vitrine's `--output` (planar f32), as here:
+
+    cargo bench --bench native -- --input target/bench --size 256 --backend cpu --output /tmp/v.f32 --no-stylize
+    python3 benches/torch_net.py run --input target/bench --sizes 256 --device cpu --variants fp32 --compare /tmp/v.f32
 
 Variants: `fp32` (TF32 off: `torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False`),
 `tf32` (both on), `fp16` (`model.half()`, half input); `-cl` runs the same in the channels_last memory format. Every
@@ -294,7 +298,9 @@ def time_variant(net, host, variant, device, runs, warmup, deadline):
 
     dtype, channels_last = configure(variant)
     fmt = torch.channels_last if channels_last else torch.contiguous_format
-    model = net.to(device=device, dtype=dtype, memory_format=fmt) if channels_last else net.to(device=device, dtype=dtype)
+    model = net.to(device=device, dtype=dtype)
+    if channels_last:
+        model = model.to(memory_format=fmt)
     model.channels_last = channels_last
     if device.type == "cuda" and dtype != torch.float32 and not channels_last:
         # F.instance_norm takes f32 gamma and beta with a half input, which lets cuDNN's norm take it.
@@ -350,6 +356,8 @@ def run(args):
     if device.type == "cuda" and not torch.cuda.is_available():
         sys.exit("error: PyTorch sees no CUDA device (pass --device cpu to run on the CPU)")
     variants = args.variants.split(",")
+    if args.compare and "," in args.sizes:
+        sys.exit("error: --compare takes vitrine's output at one size; give one size, or use --compare-dir")
     for variant in variants:
         configure(variant)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
@@ -361,7 +369,9 @@ def run(args):
         host = read_input(args.input, size)
         flops = conv_flops(graph, tensors, size)
         reference = None
-        if args.compare_dir:
+        if args.compare:
+            reference = np.fromfile(args.compare, dtype="<f4")
+        elif args.compare_dir:
             ref_path = Path(args.compare_dir) / f"vitrine_{size}.f32"
             if ref_path.exists():
                 reference = np.fromfile(ref_path, dtype="<f4")
@@ -492,7 +502,8 @@ def report(args):
         peak_text = f"unknown peak for {name or 'this machine (no nvidia-smi)'}"
     print(f"\nGPU: {name or 'none found by nvidia-smi'}; {peak_text}")
     if torch_summary:
-        print(f"torch {torch_summary.get('torch')} (cuDNN {torch_summary.get('cudnn')}) on {torch_summary.get('device')}")
+        summary = torch_summary
+        print(f"torch {summary.get('torch')} (cuDNN {summary.get('cudnn')}) on {summary.get('device')}")
     sizes = sorted({r["size"] for r in vitrine_rows} | {r["size"] for r in torch_rows})
     # Which peak each side may reach: vitrine's WGSL and torch's fp32 run on the f32 units, TF32 and fp16 on the
     # tensor cores (cuDNN picks them for convolutions).
@@ -525,12 +536,14 @@ def report(args):
             agree = f"{t['psnr_vs_vitrine']:.1f} dB" if t.get("psnr_vs_vitrine") is not None else "-"
             print(f"| {size} | torch {t['variant']} | {fmt(host_ms, '.2f')} | {fmt(device_ms, '.2f')} | {ratio_host} | "
                   f"{ratio_device} | {rate_text(device_rate)} | {pct_f32} | {pct_own} | {agree} |")
-    print("\nhost = planar f32 in host memory to planar f32 in host memory (vitrine's GpuExecutor::run, torch's upload, "
+    print("\nhost = planar f32 in host memory to planar f32 in host memory (vitrine's GpuExecutor::run, torch's "
+          "upload, "
           "forward, download); device = CUDA events around torch's forward pass alone. vitrine/torch above 1: torch "
           "faster (one ratio per vitrine kernels entry, in the order of the vitrine rows). GFLOP/s from the "
           "convolutions' FLOPs (2*k*k*cin/groups*cout*Hout*Wout summed: "
           + ", ".join(f"{s} px {conv_flops(graph, tensors, s) / 1e9:.1f} GFLOP" for s in sizes)
-          + "); GFLOP/s and % peak from the device time for torch, the host time for vitrine (its only one); own peak: f32 for vitrine and fp32, "
+          + "); GFLOP/s and % peak from the device time for torch, the host time for vitrine (its only one); own "
+          "peak: f32 for vitrine and fp32, "
           "TF32 tensor for tf32, f16 tensor for fp16.")
 
 
@@ -547,6 +560,7 @@ def main():
     p_run.add_argument("--style", type=int, default=STYLE)
     p_run.add_argument("--max-seconds", type=float, default=0, help="skip what is left after this long (0: never)")
     p_run.add_argument("--compare-dir", help="folder with vitrine_<size>.f32 (vitrine's --output) to compare with")
+    p_run.add_argument("--compare", help="vitrine's --output file for the one size in --sizes, to compare with")
     p_run.add_argument("--output-dir", help="write torch_<variant>_<size>.f32 (planar f32) here")
     p_run.add_argument("--json", help="write the timings here instead of standard output")
     p_flops = sub.add_parser("flops", help="the convolutions' FLOPs at each size")
