@@ -14,8 +14,8 @@
 #   1. vitrine, `--backend gpu`, the network alone (planar f32 in host memory to planar f32 in host memory), at each
 #      size, once per entry of KERNELS (default: `default`, the binary's own kernels; any other entry is passed as
 #      `--kernels NAME` and skipped if the binary does not know the flag); medians of its runs.
-#   2. torch_net.py's variants (fp32 with TF32 off, tf32, fp16, each also channels_last) at the same sizes, each
-#      image checked against vitrine's (PSNR).
+#   2. torch_net.py's variants (fp32 with TF32 off, tf32, fp16, each also channels_last, and two replayed as CUDA
+#      graphs) at the same sizes, each image checked against vitrine's (PSNR).
 #   3. The table: medians, vitrine/torch ratios, GFLOP/s against the card's peak (torch_net.py report).
 #
 # Options: --bundle DIR, --binary FILE, --model FILE, --inputs DIR (photo_<size>.rgba, and .f32 if made), --sizes LIST,
@@ -63,7 +63,7 @@ if [ "$LOCAL" = 1 ]; then
     TORCH_DEVICE=cpu
 else
     SIZES=${SIZES:-512,1024,2048}
-    TORCH_VARIANTS=${TORCH_VARIANTS:-fp32,tf32,fp16,fp32-cl,tf32-cl,fp16-cl}
+    TORCH_VARIANTS=${TORCH_VARIANTS:-fp32,tf32,fp16,fp32-cl,tf32-cl,fp16-cl,fp32-graph,fp16-cl-graph}
     TORCH_RUNS=${TORCH_RUNS:-20}
     TORCH_WARMUP=3
     TORCH_DEVICE=cuda

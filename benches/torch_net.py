@@ -20,8 +20,9 @@ Both sides therefore compute the same function; `--compare FILE` (one size) or `
     python3 benches/torch_net.py run --input target/bench --sizes 256 --device cpu --variants fp32 --compare /tmp/v.f32
 
 Variants: `fp32` (TF32 off: `torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False`),
-`tf32` (both on), `fp16` (`model.half()`, half input); `-cl` runs the same in the channels_last memory format. Every
-variant runs under `torch.inference_mode()` with `torch.backends.cudnn.benchmark = True`. Instance norm is
+`tf32` (both on), `fp16` (`model.half()`, half input); `-cl` runs the same in the channels_last memory format, and
+`-graph` captures the forward pass once as a CUDA graph and replays it (no launch per kernel: vitrine, too, makes one
+submission per run). Every variant runs under `torch.inference_mode()` with `torch.backends.cudnn.benchmark = True`. Instance norm is
 `F.instance_norm` in NCHW; in channels_last it is `torch.var_mean` over the plane, since `F.instance_norm` copies a
 channels_last tensor back to NCHW first.
 
@@ -51,7 +52,7 @@ DEFAULT_MODEL = ROOT / "models" / "multistyle26.vitrine.safetensors"
 METADATA_KEY = "vitrine"
 FORMAT_NAME = "vitrine-model"
 STYLE = 19
-VARIANTS = ("fp32", "tf32", "fp16", "fp32-cl", "tf32-cl", "fp16-cl")
+VARIANTS = ("fp32", "tf32", "fp16", "fp32-cl", "tf32-cl", "fp16-cl", "fp32-graph", "fp16-cl-graph")
 
 # --- the model file -------------------------------------------------------------------------------------------------
 
@@ -246,17 +247,18 @@ def build(graph, tensors, style):
 
 
 def configure(variant):
-    """(dtype, channels_last) for a variant, after setting the backends' TF32 switches for it."""
+    """(dtype, channels_last, CUDA graph) for a variant (`fp32`, `tf32` or `fp16`, then `-cl` and/or `-graph`),
+    after setting the backends' TF32 switches for it."""
     import torch
 
-    base, _, layout = variant.partition("-")
-    if base not in ("fp32", "tf32", "fp16") or layout not in ("", "cl"):
-        sys.exit(f"error: unknown variant {variant} ({', '.join(VARIANTS)})")
+    base, *options = variant.split("-")
+    if base not in ("fp32", "tf32", "fp16") or not set(options) <= {"cl", "graph"} or len(set(options)) < len(options):
+        sys.exit(f"error: unknown variant {variant} (fp32, tf32 or fp16, then -cl and/or -graph)")
     tf32 = base == "tf32"
     torch.backends.cuda.matmul.allow_tf32 = tf32
     torch.backends.cudnn.allow_tf32 = tf32
     torch.backends.cudnn.benchmark = True
-    return (torch.float16 if base == "fp16" else torch.float32), layout == "cl"
+    return (torch.float16 if base == "fp16" else torch.float32), "cl" in options, "graph" in options
 
 
 # --- inputs and outputs ---------------------------------------------------------------------------------------------
@@ -296,7 +298,9 @@ def time_variant(net, host, variant, device, runs, warmup, deadline):
     (fewer runs, at least one) once `deadline` (time.monotonic) has passed."""
     import torch
 
-    dtype, channels_last = configure(variant)
+    dtype, channels_last, graphed = configure(variant)
+    if graphed and device.type != "cuda":
+        raise NotImplementedError("CUDA graphs need a CUDA device")
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     model = net.to(device=device, dtype=dtype)
     if channels_last:
@@ -324,8 +328,35 @@ def time_variant(net, host, variant, device, runs, warmup, deadline):
     with torch.inference_mode():
         x = upload()
         sync()
+        if graphed:
+            # Warm-up (cuDNN's search included) on a side stream, then one capture of the whole forward pass, which
+            # replays without a launch per kernel; the host run copies into the captured input (cast included).
+            side = torch.cuda.Stream()
+            side.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(side):
+                for _ in range(max(warmup, 2)):
+                    model(x)
+            torch.cuda.current_stream().wait_stream(side)
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):
+                captured = model(x)
+
+            def forward():
+                graph.replay()
+                return captured
+
+            def host_run():
+                x.copy_(source)
+                return forward()
+        else:
+            def forward():
+                return model(x)
+
+            def host_run():
+                return model(upload())
+
         for _ in range(warmup):
-            model(x)
+            forward()
         sync()
         for i in range(runs):
             if i and time.monotonic() > deadline:
@@ -333,17 +364,16 @@ def time_variant(net, host, variant, device, runs, warmup, deadline):
             if cuda:
                 start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
                 start.record()
-                y = model(x)
+                forward()
                 end.record()
                 torch.cuda.synchronize()
                 device_ms.append(start.elapsed_time(end))
             else:
                 started = time.perf_counter()
-                y = model(x)
+                forward()
                 device_ms.append((time.perf_counter() - started) * 1e3)
-            del y
             started = time.perf_counter()
-            out = model(upload()).float().cpu().numpy()
+            out = host_run().float().cpu().numpy()
             host_ms.append((time.perf_counter() - started) * 1e3)
     return device_ms, host_ms, np.ascontiguousarray(out[0])
 
@@ -365,8 +395,13 @@ def run(args):
           f"{args.runs} timed runs after {args.warmup} warm-up; medians in ms", file=sys.stderr)
     results = []
     started = time.monotonic()
-    for size in [int(s) for s in args.sizes.split(",")]:
-        host = read_input(args.input, size)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    # The eager variants at every size first, then the captured ones: a capture that fails cannot disturb them.
+    eager = [v for v in variants if "graph" not in v.split("-")]
+    plan = [(size, v) for group in (eager, [v for v in variants if v not in eager]) for size in sizes for v in group]
+    inputs_by_size = {}
+    for size, variant in plan:
+        host = inputs_by_size.setdefault(size, read_input(args.input, size))
         flops = conv_flops(graph, tensors, size)
         reference = None
         if args.compare:
@@ -375,33 +410,32 @@ def run(args):
             ref_path = Path(args.compare_dir) / f"vitrine_{size}.f32"
             if ref_path.exists():
                 reference = np.fromfile(ref_path, dtype="<f4")
-        for variant in variants:
-            if args.max_seconds and time.monotonic() - started > args.max_seconds:
-                print(f"  {variant} at {size}: skipped, past --max-seconds {args.max_seconds}", file=sys.stderr)
-                continue
-            deadline = started + args.max_seconds if args.max_seconds else math.inf
-            # A fresh copy of the f32 weights each time: .half() and the memory format change the module in place.
-            net = build(graph, tensors, args.style)
-            try:
-                device_ms, host_ms, out = time_variant(net, host, variant, device, args.runs, args.warmup, deadline)
-            except (RuntimeError, NotImplementedError) as error:
-                print(f"  {variant} at {size}: failed: {str(error).splitlines()[0]}", file=sys.stderr)
-                continue
-            finally:
-                del net
-                if device.type == "cuda":
-                    torch.cuda.empty_cache()
-            agreement = psnr(out.ravel(), reference) if reference is not None and reference.size == out.size else None
-            if args.output_dir:
-                Path(args.output_dir).mkdir(parents=True, exist_ok=True)
-                out.astype("<f4").tofile(Path(args.output_dir) / f"torch_{variant}_{size}.f32")
-            record = {"side": "torch", "variant": variant, "size": size, "device": name, "flops": flops,
-                      "device_ms": device_ms, "host_ms": host_ms, "device_median_ms": median(device_ms),
-                      "host_median_ms": median(host_ms), "psnr_vs_vitrine": agreement}
-            results.append(record)
-            psnr_text = f"{agreement:.1f} dB vs vitrine" if agreement is not None else "no vitrine output to compare"
-            print(f"  {variant:8} {size:5} px: device {record['device_median_ms']:9.2f} ms, host "
-                  f"{record['host_median_ms']:9.2f} ms ({len(device_ms)} runs); {psnr_text}", file=sys.stderr)
+        if args.max_seconds and time.monotonic() - started > args.max_seconds:
+            print(f"  {variant} at {size}: skipped, past --max-seconds {args.max_seconds}", file=sys.stderr)
+            continue
+        deadline = started + args.max_seconds if args.max_seconds else math.inf
+        # A fresh copy of the f32 weights each time: .half() and the memory format change the module in place.
+        net = build(graph, tensors, args.style)
+        try:
+            device_ms, host_ms, out = time_variant(net, host, variant, device, args.runs, args.warmup, deadline)
+        except (RuntimeError, NotImplementedError) as error:
+            print(f"  {variant} at {size}: failed: {str(error).splitlines()[0]}", file=sys.stderr)
+            continue
+        finally:
+            del net
+            if device.type == "cuda":
+                torch.cuda.empty_cache()
+        agreement = psnr(out.ravel(), reference) if reference is not None and reference.size == out.size else None
+        if args.output_dir:
+            Path(args.output_dir).mkdir(parents=True, exist_ok=True)
+            out.astype("<f4").tofile(Path(args.output_dir) / f"torch_{variant}_{size}.f32")
+        record = {"side": "torch", "variant": variant, "size": size, "device": name, "flops": flops,
+                  "device_ms": device_ms, "host_ms": host_ms, "device_median_ms": median(device_ms),
+                  "host_median_ms": median(host_ms), "psnr_vs_vitrine": agreement}
+        results.append(record)
+        psnr_text = f"{agreement:.1f} dB vs vitrine" if agreement is not None else "no vitrine output to compare"
+        print(f"  {variant:13} {size:5} px: device {record['device_median_ms']:9.2f} ms, host "
+              f"{record['host_median_ms']:9.2f} ms ({len(device_ms)} runs); {psnr_text}", file=sys.stderr)
     summary = {"torch": torch.__version__, "cudnn": torch.backends.cudnn.version(), "device": name,
                "results": results}
     if args.json:
@@ -554,7 +588,7 @@ def main():
     p_run.add_argument("--input", required=True, help="folder with photo_<size>.f32 or photo_<size>.rgba")
     p_run.add_argument("--sizes", default="512,1024,2048")
     p_run.add_argument("--device", default="cuda")
-    p_run.add_argument("--variants", default=",".join(VARIANTS))
+    p_run.add_argument("--variants", default=",".join(VARIANTS), help="fp32, tf32 or fp16, then -cl and/or -graph")
     p_run.add_argument("--runs", type=int, default=10)
     p_run.add_argument("--warmup", type=int, default=3)
     p_run.add_argument("--style", type=int, default=STYLE)
