@@ -22,9 +22,10 @@ Both sides therefore compute the same function; `--compare FILE` (one size) or `
 Variants: `fp32` (TF32 off: `torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False`),
 `tf32` (both on), `fp16` (`model.half()`, half input); `-cl` runs the same in the channels_last memory format, and
 `-graph` captures the forward pass once as a CUDA graph and replays it (no launch per kernel: vitrine, too, makes one
-submission per run). Every variant runs under `torch.inference_mode()` with `torch.backends.cudnn.benchmark = True`. Instance norm is
-`F.instance_norm` in NCHW; in channels_last it is `torch.var_mean` over the plane, since `F.instance_norm` copies a
-channels_last tensor back to NCHW first.
+submission per run). Every variant runs under `torch.inference_mode()` with `torch.backends.cudnn.benchmark = True`.
+Instance norm is `F.instance_norm` in NCHW (f32 gamma and beta with a half input, so cuDNN's norm takes it); in
+channels_last it is `torch.var_mean` over the plane, since `F.instance_norm` copies a channels_last tensor back to NCHW
+first.
 
 Two times per run: **device** (CUDA events around the forward pass; input and output stay on the GPU) and **host**
 (wall clock from a host f32 array to a host f32 array: upload, any cast, forward, cast back, download), which is what
@@ -37,7 +38,6 @@ planar, as benches/native.py writes it), so a bundle need only carry the smaller
 import argparse
 import json
 import math
-import os
 import statistics
 import struct
 import subprocess
