@@ -161,7 +161,6 @@ def build(graph, tensors, style):
     class VitrineNet(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            self.steps = []
             self.channels_last = False
             uses = {}
             for index, node in enumerate(graph["nodes"]):
@@ -572,7 +571,8 @@ def report(args):
                   f"{ratio_device} | {rate_text(device_rate)} | {pct_f32} | {pct_own} | {agree} |")
     print("\nhost = planar f32 in host memory to planar f32 in host memory (vitrine's GpuExecutor::run, torch's "
           "upload, "
-          "forward, download); device = CUDA events around torch's forward pass alone. vitrine/torch above 1: torch "
+          "forward, download); device = torch's forward pass alone (CUDA events; wall clock on a CPU). vitrine/torch "
+          "above 1: torch "
           "faster (one ratio per vitrine kernels entry, in the order of the vitrine rows). GFLOP/s from the "
           "convolutions' FLOPs (2*k*k*cin/groups*cout*Hout*Wout summed: "
           + ", ".join(f"{s} px {conv_flops(graph, tensors, s) / 1e9:.1f} GFLOP" for s in sizes)
