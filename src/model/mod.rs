@@ -400,14 +400,16 @@ impl TensorReader<'_, '_> {
 
     /// A `[styles][channels]` norm parameter table: f32, or from format version 2 also f16.
     fn style_table(&self, name: &str, style_count: usize) -> Result<(Vec<f32>, usize)> {
-        let dtypes: &[Dtype] = if self.version >= F16_TABLES_SINCE { &[Dtype::F32, Dtype::F16] } else { &[Dtype::F32] };
-        if dtypes == [Dtype::F32] && self.tensors.tensor(name).is_ok_and(|view| view.dtype() == Dtype::F16) {
+        let f16_allowed = self.version >= F16_TABLES_SINCE;
+        // Named apart from other wrong dtypes: the message says which version f16 tables need.
+        if !f16_allowed && self.tensors.tensor(name).is_ok_and(|view| view.dtype() == Dtype::F16) {
             return Err(Error::graph(format!(
                 "tensor `{name}` is F16, but norm tables may be F16 only from format version {F16_TABLES_SINCE} and \
                  this file is version {}",
                 self.version
             )));
         }
+        let dtypes: &[Dtype] = if f16_allowed { &[Dtype::F32, Dtype::F16] } else { &[Dtype::F32] };
         let (shape, values) = self.floats(name, dtypes, 2)?;
         if shape[0] != style_count || shape[1] == 0 {
             return Err(Error::graph(format!("`{name}` is {shape:?}, expected [{style_count}, channels]")));
