@@ -305,7 +305,7 @@ fn compare_kernels(
     use gpu::KernelSet::{Baseline, Fused};
     let mut times = [Vec::with_capacity(args.runs), Vec::with_capacity(args.runs)];
     // The executor keeps a plan per kernel set, so switching costs nothing after the first (warm-up) runs.
-    let mut time = |gpu: &mut gpu::GpuExecutor, kernels| -> Result<f64, String> {
+    let time = |gpu: &mut gpu::GpuExecutor, kernels| -> Result<f64, String> {
         gpu.use_kernels(kernels);
         let started = Instant::now();
         pollster::block_on(gpu.run(graph, input, params)).map_err(|e| e.to_string())?;
