@@ -269,6 +269,9 @@ fn run() -> Result<(), String> {
     if let (true, Some(gpu)) = (args.compare_kernels, gpu.as_mut()) {
         compare_kernels(&args, gpu, &graph, &input, &params)?;
     }
+    if let (true, Some(gpu)) = (args.profile, gpu.as_mut()) {
+        profile_gpu(gpu, &graph, &input, &params, args.runs)?;
+    }
 
     // The whole call a caller makes: checks, style mix, prepare, network, finish.
     drop(gpu);
@@ -342,6 +345,45 @@ fn compare_kernels(
         fused_cost.bytes(),
         baseline_cost.bytes(),
     );
+    Ok(())
+}
+
+/// Where the GPU's time goes: each dispatch's GPU time (timestamp queries, one pass per dispatch), medians of
+/// `runs` runs, on stderr.
+fn profile_gpu(
+    gpu: &mut gpu::GpuExecutor,
+    graph: &vitrine::graph::Graph,
+    input: &Tensor,
+    params: &StyleParams,
+    runs: usize,
+) -> Result<(), String> {
+    let mut per_dispatch: Vec<(String, String, Vec<f64>)> = Vec::new();
+    for _ in 0..runs {
+        let Some(times) = pollster::block_on(gpu.profile(graph, input, params)).map_err(|e| e.to_string())? else {
+            eprintln!("GPU profile: {} offers no timestamp queries", gpu.summary().name);
+            return Ok(());
+        };
+        if per_dispatch.is_empty() {
+            per_dispatch = times.iter().map(|(n, k, _)| (n.clone(), k.clone(), Vec::new())).collect();
+        }
+        for (slot, (_, _, ms)) in per_dispatch.iter_mut().zip(times) {
+            slot.2.push(ms);
+        }
+    }
+    let medians: Vec<f64> = per_dispatch.iter().map(|(_, _, t)| median(t)).collect();
+    let total: f64 = medians.iter().sum();
+    eprintln!(
+        "GPU path, {}x{}, {} kernels, {} activations, {}: {total:.2} ms in {} dispatches (medians of {runs} runs)",
+        input.shape.width,
+        input.shape.height,
+        gpu.kernels().name(),
+        gpu.precision().name(),
+        gpu.summary().name,
+        medians.len()
+    );
+    for ((node, kernel, _), ms) in per_dispatch.iter().zip(&medians) {
+        eprintln!("    {node:<28} {kernel:<20} {ms:>9.3} ms {:>5.1}%", 100.0 * ms / total.max(1e-9));
+    }
     Ok(())
 }
 

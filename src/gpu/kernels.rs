@@ -193,7 +193,9 @@ const _: () = {
     while i < ConvTile::ALL.len() {
         let t = ConvTile::ALL[i];
         let (w, _) = t.pixels();
-        assert!(w.is_multiple_of(4) && t.pixel_groups() * t.channel_groups() == t.invocations() && t.invocations() <= 256);
+        assert!(
+            w.is_multiple_of(4) && t.pixel_groups() * t.channel_groups() == t.invocations() && t.invocations() <= 256
+        );
         assert!(t.window_capacity() >= 2 * t.invocations());
         assert!(TILED_CHANNEL_PADDING.is_multiple_of(t.out_channels()));
         let bytes = (t.window_capacity() + t.source_capacity()) * 16 + (t.weight_capacity() + t.invocations()) * 4;

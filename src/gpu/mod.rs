@@ -509,6 +509,115 @@ impl GpuExecutor {
         Ok(data)
     }
 
+    /// GPU time of every dispatch of a whole-graph run of `input`, where the device has `timestamp-query` (`None`
+    /// where it has not): each dispatch in a compute pass of its own, timestamped at its start and end. One
+    /// submission; the run's result is discarded. For the benchmark's `--profile`.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub async fn profile(
+        &mut self,
+        graph: &Graph,
+        input: &Tensor,
+        params: &StyleParams,
+    ) -> Result<Option<Vec<(String, String, f64)>>> {
+        if !self.ctx.features.contains(wgpu::Features::TIMESTAMP_QUERY) {
+            return Ok(None);
+        }
+        self.ctx.health.check()?;
+        self.check_graph(graph, params)?;
+        let key = PlanKey::Graph { height: input.shape.height, width: input.shape.width, io: Io::Planar };
+        let slot = self.plan(graph, key).await?;
+        let plan = &self.plans[slot].1;
+        let ctx = &self.ctx;
+        let dispatches: Vec<(String, String)> = plan
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Dispatch { kernel, node, .. } => Some((node.clone(), cost::kernel_name(*kernel))),
+                Step::Copy { .. } => None,
+            })
+            .collect();
+        let count = u32::try_from(2 * dispatches.len()).map_err(|_| Error::internal("too many dispatches"))?;
+        let bytes = u64::from(count) * 8;
+        let (sender, receiver) = oneshot::channel();
+        let recorded = ctx.scoped("timing the network", || {
+            let queries = ctx.device.create_query_set(&wgpu::QuerySetDescriptor {
+                label: Some("dispatch timestamps"),
+                ty: wgpu::QueryType::Timestamp,
+                count,
+            });
+            let buffer = |usage| {
+                ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("dispatch timestamps"),
+                    size: bytes,
+                    usage,
+                    mapped_at_creation: false,
+                })
+            };
+            let resolved = buffer(wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC);
+            let readback = buffer(wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
+            ctx.queue.write_buffer(&plan.buffers[plan.input], 0, bytemuck::cast_slice(&input.data));
+            if !params.0.is_empty() {
+                ctx.queue.write_buffer(&self.style, 0, bytemuck::cast_slice(&params.0));
+            }
+            let mut encoder =
+                ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("vitrine timing") });
+            let mut index = 0u32;
+            for step in &plan.steps {
+                match step {
+                    Step::Copy { src, dst, bytes } => {
+                        encoder.copy_buffer_to_buffer(&plan.buffers[*src], 0, &plan.buffers[*dst], 0, *bytes);
+                    }
+                    Step::Dispatch { kernel, bind_group, grid, .. } => {
+                        let pipeline = self
+                            .pipelines
+                            .built(*kernel)
+                            .ok_or_else(|| Error::GpuFailed { reason: format!("{kernel:?} was never built") })?;
+                        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                            label: Some("vitrine timed kernel"),
+                            timestamp_writes: Some(wgpu::ComputePassTimestampWrites {
+                                query_set: &queries,
+                                beginning_of_pass_write_index: Some(index),
+                                end_of_pass_write_index: Some(index + 1),
+                            }),
+                        });
+                        pass.set_pipeline(pipeline);
+                        pass.set_bind_group(0, bind_group, &[]);
+                        pass.dispatch_workgroups(grid.0, grid.1, 1);
+                        index += 2;
+                    }
+                }
+            }
+            encoder.resolve_query_set(&queries, 0..count, &resolved, 0);
+            encoder.copy_buffer_to_buffer(&resolved, 0, &readback, 0, bytes);
+            let submission = ctx.queue.submit([encoder.finish()]);
+            readback.slice(..).map_async(wgpu::MapMode::Read, move |result| sender.send(result));
+            Ok((submission, readback))
+        });
+        let (submission, readback) = recorded.await?;
+        ctx.device
+            .poll(wgpu::PollType::Wait { submission_index: Some(submission), timeout: None })
+            .map_err(|e| Error::GpuFailed { reason: format!("waiting for the GPU: {e}") })?;
+        match receiver.try_take() {
+            Some(Ok(())) => {}
+            Some(Err(e)) => return Err(Error::GpuFailed { reason: format!("reading the timings back: {e}") }),
+            None => return Err(Error::GpuFailed { reason: "the GPU never returned the timings".into() }),
+        }
+        let ticks: Vec<u64> = {
+            let view = readback
+                .slice(..)
+                .get_mapped_range()
+                .map_err(|e| Error::GpuFailed { reason: format!("reading the timings back: {e}") })?;
+            bytemuck::pod_collect_to_vec(&view[..])
+        };
+        let period_ns = f64::from(ctx.queue.get_timestamp_period());
+        let times = dispatches
+            .into_iter()
+            .zip(ticks.chunks_exact(2))
+            .map(|((node, kernel), t)| (node, kernel, t[1].saturating_sub(t[0]) as f64 * period_ns / 1e6))
+            .collect();
+        Ok(Some(times))
+    }
+
     /// Records a plan's steps into `encoder`: consecutive dispatches share one compute pass; copies need the
     /// encoder itself.
     fn record_steps(&self, plan: &Plan, encoder: &mut wgpu::CommandEncoder) -> Result<()> {
@@ -524,7 +633,7 @@ impl GpuExecutor {
                         timestamp_writes: None,
                     });
                     let mut next = Some(step);
-                    while let Some(Step::Dispatch { kernel, bind_group, grid }) = next {
+                    while let Some(Step::Dispatch { kernel, bind_group, grid, .. }) = next {
                         let pipeline = self
                             .pipelines
                             .built(*kernel)

@@ -45,8 +45,18 @@ pub(super) enum Pending {
 }
 
 pub enum Step {
-    Copy { src: usize, dst: usize, bytes: u64 },
-    Dispatch { kernel: Kernel, bind_group: wgpu::BindGroup, grid: (u32, u32) },
+    Copy {
+        src: usize,
+        dst: usize,
+        bytes: u64,
+    },
+    /// `node` names what it runs, for per-dispatch timings.
+    Dispatch {
+        kernel: Kernel,
+        bind_group: wgpu::BindGroup,
+        grid: (u32, u32),
+        node: String,
+    },
 }
 
 /// What plans bind but do not own: the uploaded conv weights (by node) and style parameters.
@@ -643,7 +653,7 @@ impl Layout {
         for step in pending {
             steps.push(match step {
                 Pending::Copy { src, dst, bytes } => Step::Copy { src, dst, bytes },
-                Pending::Dispatch { kernel, bindings, grid, .. } => {
+                Pending::Dispatch { kernel, bindings, grid, node, .. } => {
                     let entries: Vec<wgpu::BindGroupEntry> = bindings
                         .iter()
                         .enumerate()
@@ -686,7 +696,7 @@ impl Layout {
                         layout: &layout,
                         entries: &entries,
                     });
-                    Step::Dispatch { kernel, bind_group, grid }
+                    Step::Dispatch { kernel, bind_group, grid, node }
                 }
             });
         }
