@@ -244,6 +244,16 @@ impl Styler {
         self.engine.executor().gpu()
     }
 
+    /// Records GPU plans with `kernels` (the fused ones unless told otherwise), for benchmarks that compare kernels
+    /// in one page or process. A GPU opened again after a loss starts on the fused kernels.
+    #[cfg(feature = "gpu")]
+    #[doc(hidden)]
+    pub fn use_gpu_kernels(&mut self, kernels: gpu::KernelSet) {
+        if let Some(gpu) = self.engine.executor_mut().gpu_mut() {
+            gpu.use_kernels(kernels);
+        }
+    }
+
     /// Checks an image's size against a smallest side and the limits.
     fn check_size(&self, width: u32, height: u32, min_side: u32) -> Result<()> {
         if width < min_side || height < min_side {

@@ -305,7 +305,7 @@ export class Styler {
   }
 
   /** @param {import('./vitrine.js').CreateOptions} [options] */
-  static async create({ backend = 'auto', model, transformModel, predictorModel, tileSize, gpuTimeout, onProgress } = {}) {
+  static async create({ backend = 'auto', model, transformModel, predictorModel, tileSize, gpuTimeout, onProgress, kernels } = {}) {
     const report = (event) => {
       if (typeof onProgress === 'function') {
         try {
@@ -333,6 +333,15 @@ export class Styler {
         throw codedError('GPU_FAILED', `the browser did not open WebGPU within ${seconds(timeoutMs)} (gpuTimeout); try again, or use backend: 'cpu'`);
       }
       throw coded(error);
+    }
+    // A diagnostic for benchmarks: the GPU kernels to record ('fused', the default, or 'baseline').
+    if (kernels !== undefined) {
+      try {
+        inner.useKernels(String(kernels));
+      } catch (error) {
+        inner.free();
+        throw coded(error);
+      }
     }
     const defaults = this[ARBITRARY_MODELS] ?? {};
     const models = { transform: transformModel ?? defaults.transform, predictor: predictorModel ?? defaults.predictor };
