@@ -12,8 +12,8 @@
 #
 # Runs, within BUDGET_S seconds (480) in all:
 #   1. vitrine, `--backend gpu`, the network alone (planar f32 in host memory to planar f32 in host memory), at each
-#      size, once per entry of KERNELS (default: `default`, the binary's own kernels; any other entry is passed as
-#      `--kernels NAME` and skipped if the binary does not know the flag); medians of its runs.
+#      size, once per entry KERNELS[:PRECISION] of KERNELS (default: fused:f16, fused:f32, baseline:f32; `default`:
+#      the binary's own choice), passed as `--kernels NAME [--precision P]`; medians of its runs.
 #   2. torch_net.py's variants (fp32 with TF32 off, tf32, fp16, each also channels_last, and two replayed as CUDA
 #      graphs) at the same sizes, each image checked against vitrine's (PSNR).
 #   3. The table: medians, vitrine/torch ratios, GFLOP/s against the card's peak (torch_net.py report).
@@ -54,7 +54,8 @@ fi
 TORCH_NET=$HERE/torch_net.py
 PYTHON=${PYTHON:-python3}
 BUDGET_S=${BUDGET_S:-480}
-KERNELS=${KERNELS:-default}
+# Entries KERNELS[:PRECISION]: the fused kernels in f16 and f32 (against torch fp16 and fp32) and the baseline.
+KERNELS=${KERNELS:-fused:f16,fused:f32,baseline:f32}
 if [ "$LOCAL" = 1 ]; then
     SIZES=${SIZES:-256}
     TORCH_VARIANTS=${TORCH_VARIANTS:-fp32,fp32-cl,tf32}
@@ -160,7 +161,10 @@ runs_for() {
 first_kernels=""
 for kernels in ${KERNELS//,/ }; do
     flag=()
-    [ "$kernels" = default ] || flag=(--kernels "$kernels")
+    if [ "$kernels" != default ]; then
+        flag=(--kernels "${kernels%%:*}")
+        [ "$kernels" = "${kernels#*:}" ] || flag+=(--precision "${kernels#*:}")
+    fi
     for size in "${SIZE_LIST[@]}"; do
         left=$((VITRINE_BUDGET - SECONDS))
         if [ "$left" -lt 10 ]; then
@@ -168,7 +172,7 @@ for kernels in ${KERNELS//,/ }; do
             continue
         fi
         read -r runs warmup <<<"$(runs_for "$size")"
-        output=$WORK/vitrine_${kernels}_$size.f32
+        output=$WORK/vitrine_${kernels//:/-}_$size.f32
         rc=0
         cap=$((left < 180 ? left : 180))
         timeout "$cap" "$BINARY" --input "$WORK" --size "$size" --backend gpu --runs "$runs" \
@@ -184,7 +188,8 @@ for kernels in ${KERNELS//,/ }; do
             break
         fi
         line=$(grep '^{' "$WORK/vitrine.out" | tail -n 1)
-        echo "{\"kernels\":\"$kernels\",${line#\{}" >>"$VITRINE_LOG"
+        # The entry's name last, so it wins over the binary's own "kernels" key.
+        echo "${line%\}},\"kernels\":\"$kernels\"}" >>"$VITRINE_LOG"
         field() { sed -n "s/.*\"$1\":\(\"[^\"]*\"\|[^,}]*\).*/\1/p" <<<"$line"; }
         echo "vitrine [$kernels] $size px on $(field device): median $(field network_median_ms) ms of $runs runs" \
             "after $warmup (executor created in $(field create_ms) ms; software adapter: $(field software))"
