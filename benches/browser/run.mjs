@@ -9,7 +9,7 @@
 // `make bench-browser` builds what it needs first (the package, Chromium, this folder's npm install) and runs this.
 // The ONNX file is copied from the Python venv (`make venv`) at bench time; it is not committed.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,8 +58,9 @@ function stageFiles() {
   if (!existsSync(ortDist)) throw new Error('onnxruntime-web is not installed: run `npm ci` in benches/browser (or `make bench-browser`)');
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(stage, { recursive: true });
-  symlinkSync(pkg, path.join(stage, 'pkg'));
-  symlinkSync(ortDist, path.join(stage, 'ort'));
+  // Copies, not links: the server follows no link out of its root.
+  cpSync(pkg, path.join(stage, 'pkg'), { recursive: true, dereference: true });
+  cpSync(ortDist, path.join(stage, 'ort'), { recursive: true, dereference: true });
   copyFileSync(onnxFile(), path.join(stage, 'multistyle26.onnx'));
   copyFileSync(path.join(repo, 'www', 'samples', 'coffee.jpg'), path.join(stage, 'coffee.jpg'));
   for (const file of ['bench.html', 'bench.js']) copyFileSync(path.join(here, file), path.join(stage, file));
