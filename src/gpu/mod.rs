@@ -696,10 +696,9 @@ pub async fn probe() -> Result<AdapterSummary> {
 /// takes the graph, else the baseline's.
 fn kernels_used(graph: &Graph, precision: Precision) -> Vec<Kernel> {
     if fused::unsupported(graph).is_none() {
-        let mut used = vec![Kernel::NormFinish];
-        for format in [PixelFormat::Planar, PixelFormat::Rgba8] {
-            used.extend([Kernel::Unpack(format, precision), Kernel::Emit(format, precision)]);
-        }
+        // The planar unpack and emit (tensors, for tiles and tests) are built when first needed.
+        let rgba8 = PixelFormat::Rgba8;
+        let mut used = vec![Kernel::NormFinish, Kernel::Unpack(rgba8, precision), Kernel::Emit(rgba8, precision)];
         used.extend(fused::tiles_used(graph).into_iter().map(|tile| Kernel::ConvTiled(tile, precision)));
         return used;
     }

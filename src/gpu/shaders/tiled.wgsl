@@ -7,8 +7,8 @@
 // padding resolved and the producer's pending work done per loaded value (its norm's scale and shift, ReLU, the
 // residual add), so the conv reads a finished value and no pass of its own is needed for them. An upsampled input
 // is loaded at its stored size first (`source`, each value once) and spread into the window from there. Per kernel
-// row, the quad's int8 weights for the block's output channels (4 input channels to a word) go to `wts`. Each
-// invocation accumulates 4 pixels of a row x OCQ output quads in registers. The epilogue writes the output quads, and, when a norm follows, the tile's
+// stage of kernel rows (all of a small kernel's), the quad's int8 weights for the block's output channels (4 input
+// channels to a word) go to `wts`. Each invocation accumulates 4 pixels of a row x OCQ output quads in registers. The epilogue writes the output quads, and, when a norm follows, the tile's
 // per-channel count, mean and M2 (Chan's pairwise formula, a fixed order: deterministic, no atomics) for
 // `norm_finish`.
 
@@ -119,6 +119,51 @@ fn combine(na: f32, ma: vec4<f32>, m2a: vec4<f32>, nb: f32, mb: vec4<f32>, m2b: 
     return array<vec4<f32>, 2>(ma + d * (nb / n), m2a + m2b + d * d * (na * nb / n));
 }
 
+// Loads input quad `q`'s window for the tile at (ty0, tx0) into `window`, finished (see `input_value`); an
+// upsampled input through `source` first, each stored value once. The window's interior is the tile's own pixels
+// when `materialise` is set (stride 1, same size): the first block of output channels writes it out as stored.
+fn load_window(
+    q: u32,
+    block: u32,
+    ty0: u32,
+    tx0: u32,
+    window_w: u32,
+    window_h: u32,
+    y_lo: u32,
+    x_lo: u32,
+    source_w: u32,
+    source_h: u32,
+    lid: u32,
+) {
+    let u = p.upsample;
+    if (u > 1u) {
+        for (var i = lid; i < source_w * source_h; i += INVOCATIONS) {
+            source[i] = input_value(q, y_lo + i / source_w, x_lo + i % source_w);
+        }
+        workgroupBarrier();
+    }
+    for (var i = lid; i < window_w * window_h; i += INVOCATIONS) {
+        let wy = i / window_w;
+        let wx = i % window_w;
+        let iy = source_index(i32(ty0 * p.stride + wy) - i32(p.pad_top), i32(p.in_height));
+        let ix = source_index(i32(tx0 * p.stride + wx) - i32(p.pad_left), i32(p.in_width));
+        var v = vec4<f32>(0.0);
+        if (iy >= 0 && ix >= 0) {
+            if (u > 1u) {
+                v = source[(u32(iy) / u - y_lo) * source_w + u32(ix) / u - x_lo];
+            } else {
+                v = input_value(q, u32(iy), u32(ix));
+            }
+            let inside = wy >= p.pad_top && wy < p.pad_top + TILE_H && wx >= p.pad_left && wx < p.pad_left + TILE_W
+                && ty0 + wy - p.pad_top < p.in_height && tx0 + wx - p.pad_left < p.in_width;
+            if (p.materialise != 0u && block == 0u && inside) {
+                materialised[(q * p.in_height + u32(iy)) * p.in_width + u32(ix)] = Act(v);
+            }
+        }
+        window[i] = v;
+    }
+}
+
 @compute @workgroup_size(INVOCATIONS)
 fn conv_tiled(
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -154,67 +199,50 @@ fn conv_tiled(
     for (var i = 0u; i < ACC; i++) {
         acc[i] = vec4<f32>(0.0);
     }
+    // Kernel rows whose weights `wts` holds at once: all of a 3x3 kernel's, one row of a 9x9's. Each stage costs two
+    // barriers (software adapters switch every invocation at each), so as few stages as the memory allows.
+    let rows = max(1u, WEIGHT_CAPACITY / (OC_PER_BLOCK * p.kernel_w));
     for (var q = 0u; q < p.in_quads; q++) {
-        workgroupBarrier();
-        if (u > 1u) {
-            for (var i = lid; i < source_w * source_h; i += INVOCATIONS) {
-                source[i] = input_value(q, y_lo + i / source_w, x_lo + i % source_w);
-            }
+        for (var ky0 = 0u; ky0 < p.kernel_h; ky0 += rows) {
+            let stage_rows = min(rows, p.kernel_h - ky0);
             workgroupBarrier();
-        }
-        for (var i = lid; i < window_w * window_h; i += INVOCATIONS) {
-            let wy = i / window_w;
-            let wx = i % window_w;
-            let iy = source_index(i32(ty0 * p.stride + wy) - i32(p.pad_top), i32(p.in_height));
-            let ix = source_index(i32(tx0 * p.stride + wx) - i32(p.pad_left), i32(p.in_width));
-            var v = vec4<f32>(0.0);
-            if (iy >= 0 && ix >= 0) {
-                if (u > 1u) {
-                    v = source[(u32(iy) / u - y_lo) * source_w + u32(ix) / u - x_lo];
-                } else {
-                    v = input_value(q, u32(iy), u32(ix));
-                }
-                // The window's interior is this tile's own pixels (stride 1, same size): written once, by the
-                // first block of output channels.
-                let inside = wy >= p.pad_top && wy < p.pad_top + TILE_H && wx >= p.pad_left && wx < p.pad_left + TILE_W
-                    && ty0 + wy - p.pad_top < p.in_height && tx0 + wx - p.pad_left < p.in_width;
-                if (p.materialise != 0u && block == 0u && inside) {
-                    materialised[(q * p.in_height + u32(iy)) * p.in_width + u32(ix)] = Act(v);
-                }
+            if (ky0 == 0u) {
+                load_window(q, block, ty0, tx0, window_w, window_h, y_lo, x_lo, source_w, source_h, lid);
             }
-            window[i] = v;
-        }
-        for (var ky = 0u; ky < p.kernel_h; ky++) {
-            workgroupBarrier();
-            // This kernel row's weights: `wts[o * kernel_w + kx]` for the block's output channel `o`.
-            for (var i = lid; i < OC_PER_BLOCK * p.kernel_w; i += INVOCATIONS) {
-                let oc = first_oc + i / p.kernel_w;
+            // This stage's weights: `wts[(o * stage_rows + r) * kernel_w + kx]` for the block's output channel `o`.
+            let words = stage_rows * p.kernel_w;
+            for (var i = lid; i < OC_PER_BLOCK * words; i += INVOCATIONS) {
+                let oc = first_oc + i / words;
                 var word = 0u;
                 if (oc < p.out_channels) {
-                    word = weights[((oc * p.in_quads + q) * p.kernel_h + ky) * p.kernel_w + i % p.kernel_w];
+                    word = weights[((oc * p.in_quads + q) * p.kernel_h + ky0) * p.kernel_w + i % words];
                 }
                 wts[i] = word;
             }
             workgroupBarrier();
-            for (var kx = 0u; kx < p.kernel_w; kx++) {
-                let row = (py * p.stride + ky) * window_w + px0 * p.stride + kx;
-                let x0 = window[row];
-                let x1 = window[row + p.stride];
-                let x2 = window[row + 2u * p.stride];
-                let x3 = window[row + 3u * p.stride];
-                for (var h = 0u; h < OCQ; h++) {
-                    let w = (og * OC_PER_GROUP + h * 4u) * p.kernel_w + kx;
-                    // Columns are output channels: `x * m` is the four dot products at once.
-                    let m = mat4x4<f32>(
-                        weight_quad(wts[w]),
-                        weight_quad(wts[w + p.kernel_w]),
-                        weight_quad(wts[w + 2u * p.kernel_w]),
-                        weight_quad(wts[w + 3u * p.kernel_w]),
-                    );
-                    acc[h] += x0 * m;
-                    acc[OCQ + h] += x1 * m;
-                    acc[2u * OCQ + h] += x2 * m;
-                    acc[3u * OCQ + h] += x3 * m;
+            for (var r = 0u; r < stage_rows; r++) {
+                let ky = ky0 + r;
+                for (var kx = 0u; kx < p.kernel_w; kx++) {
+                    let at = (py * p.stride + ky) * window_w + px0 * p.stride + kx;
+                    let x0 = window[at];
+                    let x1 = window[at + p.stride];
+                    let x2 = window[at + 2u * p.stride];
+                    let x3 = window[at + 3u * p.stride];
+                    for (var h = 0u; h < OCQ; h++) {
+                        let w = ((og * OC_PER_GROUP + h * 4u) * stage_rows + r) * p.kernel_w + kx;
+                        let next = words;
+                        // Columns are output channels: `x * m` is the four dot products at once.
+                        let m = mat4x4<f32>(
+                            weight_quad(wts[w]),
+                            weight_quad(wts[w + next]),
+                            weight_quad(wts[w + 2u * next]),
+                            weight_quad(wts[w + 3u * next]),
+                        );
+                        acc[h] += x0 * m;
+                        acc[OCQ + h] += x1 * m;
+                        acc[2u * OCQ + h] += x2 * m;
+                        acc[3u * OCQ + h] += x3 * m;
+                    }
                 }
             }
         }
