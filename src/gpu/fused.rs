@@ -236,7 +236,7 @@ pub fn record(graph: &Graph, height: usize, width: usize, opts: &RecordOptions, 
     let photo = match io {
         Io::Planar => rec.pool.take(input_shape.len() as u64 * 4),
         Io::Rgba8 { width: w, height: h } => {
-            if w == 0 || h == 0 || w > width || h > height {
+            if w == 0 || h == 0 || w > width || h > height || input_shape.channels != 3 {
                 return Err(Error::internal(format!("a {w}x{h} photo does not fit a {width}x{height} plan")));
             }
             rec.pool.take((w * h) as u64 * 4)
