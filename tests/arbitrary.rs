@@ -112,11 +112,19 @@ fn the_transformer_matches_onnxruntime_at_384_and_96x72() {
         println!("{reference} on the CPU: max abs {err:.2e}, {:.1} dB", psnr(&got.data, &expected));
         assert!(err <= MAX_ABS_NETWORK, "{reference}: off by {err}");
         if gpu_wanted() {
+            // f32 activations to the network's bar; f16 ones (where the adapter has shader-f16) to the f16 path's.
             let mut gpu = pollster::block_on(vitrine::gpu::GpuExecutor::new(&model.graph)).unwrap();
+            gpu.use_precision(vitrine::gpu::Precision::F32).unwrap();
             let got = pollster::block_on(gpu.run(&model.graph, &input, &params)).unwrap();
             let err = max_abs(&got.data, &expected);
             println!("{reference} on the GPU: max abs {err:.2e}");
             assert!(err <= MAX_ABS_NETWORK, "{reference} on the GPU: off by {err}");
+            if gpu.use_precision(vitrine::gpu::Precision::F16).is_ok() {
+                let got = pollster::block_on(gpu.run(&model.graph, &input, &params)).unwrap();
+                let quality = psnr(&got.data, &expected);
+                println!("{reference} on the GPU, f16 activations: {quality:.1} dB");
+                assert!(quality >= 44.0, "{reference} on the GPU in f16: {quality} dB");
+            }
         }
     }
 }
