@@ -181,6 +181,12 @@ impl WasmStyler {
         self.styler.model().min_side
     }
 
+    /// The network's stride product: widths and heights it runs at without padding are multiples of it.
+    #[wasm_bindgen(getter, js_name = spatialMultiple)]
+    pub fn spatial_multiple(&self) -> u32 {
+        self.styler.model().spatial_multiple as u32
+    }
+
     /// `[{ id, name, thumbnail }]`, `thumbnail` a path relative to the package (null for a model of other styles).
     pub fn styles(&self) -> js_sys::Array {
         let count = self.styler.model().style_count;

@@ -14,6 +14,7 @@
 import init, { WasmStyler } from './vitrine_wasm.js';
 // @ts-ignore
 import { THUMBNAILS } from './thumbnails.js';
+import { startLive } from './live.js';
 
 const MODEL_URL = new URL('./multistyle26.vitrine.safetensors', import.meta.url);
 const WASM_URL = new URL('./vitrine_wasm_bg.wasm', import.meta.url);
@@ -381,6 +382,32 @@ export class Styler {
     } catch (error) {
       throw coded(error);
     }
+  }
+
+  /** Styles a camera feed or a product video as it plays, into `canvas` (see live.js): resolves to a session with
+   * `update(options)`, `push(frame)`, `snapshot()`, `stop()` and `stats`. */
+  live(source, canvas, options = {}) {
+    if (this.#freed) return Promise.reject(codedError('FREED', 'this Styler was freed; create a new one with Styler.create()'));
+    const styler = this;
+    const engine = {
+      get backend() {
+        return styler.#backend;
+      },
+      multiple: this.#inner.spatialMultiple,
+      minSide: this.#inner.minSide,
+      stylize: (image, stylizeOptions) => this.stylize(image, stylizeOptions),
+      openFrames: (target, settings) => this.#enqueue(() => this.#openFrames(target, settings)),
+      readbacks: () => this.#inner?.readbacks ?? null,
+      codedError,
+    };
+    return startLive(engine, source, canvas, options ?? {}).catch((error) => {
+      throw coded(error);
+    });
+  }
+
+  // The frame path (WebGPU, no readback) for a live session drawing into `canvas`, or null where there is none.
+  async #openFrames(_canvas, _settings) {
+    return null;
   }
 
   /** Releases the wasm memory and GPU resources once the calls already made have finished; calls made after it
