@@ -133,8 +133,11 @@ class Live {
   #output = null; // the still path's 2D context on the caller's canvas
   #snapshots = [];
   #stopped = null;
+  #firstDrawn;
   /** The error that stopped the session, or null. */
   error = null;
+  /** Resolves to true once the first frame is drawn, false when the session stops before one is. */
+  firstFrame;
 
   constructor(engine, source, canvas, options, frames) {
     this.#engine = engine;
@@ -150,6 +153,9 @@ class Live {
     this.#range = [min, max];
     this.#side = Math.min(max, Math.max(min, sides.start));
     this.#readbacksAtStart = engine.readbacks();
+    this.firstFrame = new Promise((resolve) => {
+      this.#firstDrawn = resolve;
+    });
   }
 
   /** { framesShown, framesDropped, fps, width, height, readbacks, latencyMs, path, backend }: `width` x `height`
@@ -227,6 +233,7 @@ class Live {
       this.#frames?.free();
       this.#frames = null;
       this.#work = null;
+      this.#firstDrawn(false);
       for (const { reject } of this.#snapshots.splice(0)) reject(this.#engine.codedError('FREED', 'the live session stopped before the next frame'));
     })();
     return this.#stopped;
@@ -349,6 +356,7 @@ class Live {
     // The first frame at a size pays for new buffers and plans: it is not timed.
     if (!resized) this.#adapt(done - started);
     this.#deliver(frame, input, w, h, done - taken, mediaTime);
+    this.#firstDrawn(true);
     return true;
   }
 
