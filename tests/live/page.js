@@ -1,0 +1,261 @@
+// The live test's page (tests/live/run.mjs): styler.live on the fake camera, on a WebM clip made here from a canvas,
+// and on pushed frames, each drawn frame read back and compared with `stylize` on the same frame; and the element's
+// Live mode. What it holds after `stop()` is counted: open VideoFrames and (on the frame path) live GPU buffers.
+import { Styler } from 'vitrine';
+
+// Every VideoFrame made in this page, open until closed.
+const frames = { open: 0 };
+if (typeof VideoFrame === 'function') {
+  const Original = VideoFrame;
+  const open = new WeakSet();
+  globalThis.VideoFrame = class extends Original {
+    constructor(...args) {
+      super(...args);
+      frames.open += 1;
+      open.add(this);
+    }
+    close() {
+      if (open.delete(this)) frames.open -= 1;
+      super.close();
+    }
+  };
+}
+
+// Live GPU buffers: created, minus destroyed (tests/soak/page.js counts the same way).
+const gpu = { created: 0, destroyed: 0 };
+if (typeof GPUDevice === 'function') {
+  const { createBuffer } = GPUDevice.prototype;
+  GPUDevice.prototype.createBuffer = function (descriptor) {
+    gpu.created += 1;
+    return createBuffer.call(this, descriptor);
+  };
+  const { destroy } = GPUBuffer.prototype;
+  GPUBuffer.prototype.destroy = function () {
+    gpu.destroyed += 1;
+    return destroy.call(this);
+  };
+}
+
+const stylers = {};
+const open = async (backend) => {
+  stylers[backend] ??= await Styler.create({ backend });
+  return stylers[backend];
+};
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function pixels(source, width, height) {
+  const canvas = new OffscreenCanvas(width, height);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  ctx.drawImage(source, 0, 0, width, height);
+  return ctx.getImageData(0, 0, width, height);
+}
+
+function psnr(a, b) {
+  let sum = 0;
+  let n = 0;
+  for (let i = 0; i < a.length; i += 4) {
+    for (let c = 0; c < 3; c += 1) {
+      const d = a[i + c] - b[i + c];
+      sum += d * d;
+      n += 1;
+    }
+  }
+  return sum === 0 ? Infinity : 10 * Math.log10((255 * 255 * n) / sum);
+}
+
+async function cameraVideo() {
+  const stream = await navigator.mediaDevices.getUserMedia({ video: true, audio: false });
+  const video = document.createElement('video');
+  video.muted = true;
+  video.playsInline = true;
+  video.srcObject = stream;
+  document.body.append(video);
+  await video.play();
+  return { video, end: () => stream.getTracks().forEach((t) => t.stop()) };
+}
+
+// A WebM clip of `seconds` of a moving pattern at 30 fps, recorded from a canvas (MediaRecorder, VP8).
+let clip = null;
+async function makeClip(width = 64, height = 48, seconds = 3) {
+  if (clip) return clip;
+  const canvas = Object.assign(document.createElement('canvas'), { width, height });
+  const ctx = canvas.getContext('2d');
+  const recorder = new MediaRecorder(canvas.captureStream(30), { mimeType: 'video/webm;codecs=vp8', videoBitsPerSecond: 2e6 });
+  const chunks = [];
+  recorder.ondataavailable = (event) => chunks.push(event.data);
+  recorder.start(100);
+  const started = performance.now();
+  await new Promise((resolve) => {
+    const draw = () => {
+      const t = (performance.now() - started) / 1000;
+      const gradient = ctx.createLinearGradient(0, 0, width, height);
+      gradient.addColorStop(0, `hsl(${(t * 90) % 360} 70% 55%)`);
+      gradient.addColorStop(1, `hsl(${(t * 90 + 160) % 360} 60% 35%)`);
+      ctx.fillStyle = gradient;
+      ctx.fillRect(0, 0, width, height);
+      ctx.fillStyle = '#f4efe6';
+      ctx.beginPath();
+      ctx.arc(width / 2 + Math.cos(t * 3) * width / 4, height / 2 + Math.sin(t * 3) * height / 4, height / 5, 0, Math.PI * 2);
+      ctx.fill();
+      if (t < seconds) requestAnimationFrame(draw);
+      else resolve();
+    };
+    draw();
+  });
+  recorder.stop();
+  await new Promise((resolve) => {
+    recorder.onstop = resolve;
+  });
+  const blob = new Blob(chunks, { type: 'video/webm' });
+  clip = { url: URL.createObjectURL(blob), bytes: blob.size };
+  return clip;
+}
+
+async function clipVideo() {
+  const { url } = await makeClip();
+  const video = document.createElement('video');
+  video.muted = true;
+  video.playsInline = true;
+  video.src = url;
+  // A recorded WebM has no duration to loop by: it starts again when it ends.
+  video.addEventListener('ended', () => {
+    video.currentTime = 0;
+    video.play();
+  });
+  document.body.append(video);
+  await video.play();
+  return { video, end: () => video.pause() };
+}
+
+/**
+ * One session on `backend` from `source` ('camera' or 'clip'): `count` drawn frames read back in the task that drew
+ * them, the options changed halfway (`update`), then stop(). Each frame is compared with `stylize` on the same
+ * input at the same size.
+ */
+async function session(backend, source, { count = 6, options = {}, update = null } = {}) {
+  const styler = await open(backend);
+  const { video, end } = source === 'camera' ? await cameraVideo() : await clipVideo();
+  const canvas = document.createElement('canvas');
+  document.body.append(canvas);
+  const buffersBefore = gpu.created - gpu.destroyed;
+  const framesBefore = frames.open;
+  let current = { style: 19, strength: 1, preserveColor: false, ...options };
+  const captured = [];
+  let live;
+  let updated = null;
+  const enough = new Promise((resolve, reject) => {
+    const onFrame = (detail) => {
+      if (captured.length >= count) return;
+      const { width, height } = detail;
+      captured.push({
+        out: pixels(canvas, width, height),
+        input: detail.input ?? pixels(detail.frame, width, height),
+        width,
+        height,
+        latencyMs: detail.latencyMs,
+        options: { ...current },
+      });
+      if (update && captured.length === Math.floor(count / 2)) {
+        live.update(update);
+        current = { ...current, ...update };
+        updated = true;
+      }
+      if (captured.length >= count) resolve();
+    };
+    open(backend).then(() => styler.live(video, canvas, { ...current, minSide: 64, maxSide: 64, onFrame, onError: reject }))
+      .then((made) => {
+        live = made;
+      }, reject);
+  });
+  const started = performance.now();
+  await Promise.race([enough, sleep(120_000).then(() => { throw new Error(`only ${captured.length} of ${count} frames in two minutes`); })]);
+  const running = live.stats;
+  const seconds = (performance.now() - started) / 1000;
+  await live.stop();
+  const stopped = live.stats;
+  await sleep(600);
+  const later = live.stats;
+  end();
+  video.remove();
+  const results = [];
+  for (const frame of captured) {
+    const still = await styler.stylize(frame.input, { ...frame.options, maxSize: 0 });
+    results.push({ psnr: psnr(frame.out.data, still.data), width: frame.width, height: frame.height, latencyMs: frame.latencyMs, options: frame.options });
+  }
+  return {
+    backend: styler.backend,
+    results,
+    running,
+    stopped,
+    later,
+    seconds,
+    updated,
+    isRunning: live.running,
+    openFrames: frames.open - framesBefore,
+    gpuBuffers: gpu.created - gpu.destroyed - buffersBefore,
+  };
+}
+
+// Frames pushed faster than the network styles them: the newest replaces the one waiting, none queue.
+async function pushed(backend) {
+  const styler = await open(backend);
+  const source = Object.assign(document.createElement('canvas'), { width: 64, height: 48 });
+  const ctx = source.getContext('2d');
+  const bitmaps = [];
+  for (let i = 0; i < 10; i += 1) {
+    ctx.fillStyle = `hsl(${i * 36} 60% 50%)`;
+    ctx.fillRect(0, 0, 64, 48);
+    bitmaps.push(await createImageBitmap(source));
+  }
+  const canvas = new OffscreenCanvas(64, 48);
+  const live = await styler.live(bitmaps[0], canvas, { style: 7, minSide: 64, maxSide: 64 });
+  const outcomes = await Promise.all([live.firstFrame, ...bitmaps.slice(1).map((b) => live.push(b))]);
+  const stats = live.stats;
+  await live.stop();
+  const closed = bitmaps.every((b) => b.width === 0);
+  return { outcomes, stats, closed };
+}
+
+// The element's Live mode: the camera, a snapshot, a lost camera. `startLive` failing gives its code.
+async function element(backend, { lose = true } = {}) {
+  await import('./node_modules/vitrine/element.js');
+  const el = document.createElement('vitrine-styler');
+  el.backend = backend;
+  el.setAttribute('src', 'fixtures/coffee.jpg');
+  el.setAttribute('look', '19');
+  el.setAttribute('max-size', '64');
+  el.setAttribute('reveal', 'auto');
+  document.body.append(el);
+  await el.start();
+  const report = {};
+  const status = () => el.shadowRoot.querySelector('.status').textContent;
+  const photoShown = () => Boolean(el.poster) && el.poster.getBoundingClientRect().height > 0 && !el.shadowRoot.querySelector('canvas.live');
+  try {
+    await el.startLive('camera');
+  } catch (error) {
+    Object.assign(report, { code: error.code, status: status(), photoShown: photoShown(), errorText: el.shadowRoot.querySelector('.error').textContent });
+    el.remove();
+    return report;
+  }
+  const deadline = performance.now() + 120_000;
+  while ((el.liveStats?.framesShown ?? 0) < 3 && performance.now() < deadline) await sleep(50);
+  report.stats = el.liveStats;
+  report.liveStatus = status();
+  const blob = await el.snapshot();
+  const bitmap = await createImageBitmap(blob);
+  report.snapshot = { type: blob.type, width: bitmap.width, height: bitmap.height };
+  if (lose) {
+    el.simulateCameraLoss();
+    while (el.error?.code !== 'CAMERA_LOST' && performance.now() < deadline) await sleep(50);
+    await sleep(100);
+    Object.assign(report, { code: el.error?.code, status: status(), photoShown: photoShown() });
+  } else {
+    await el.stopLive();
+    report.photoShown = photoShown();
+  }
+  el.remove();
+  return report;
+}
+
+window.liveTest = { session, pushed, element, makeClip, frames, gpu };
+window.liveReady = true;
