@@ -7,14 +7,23 @@
 
 use std::time::Instant;
 
-use vitrine::gpu::GpuExecutor;
+use vitrine::gpu::{GpuExecutor, KernelSet, Precision};
 use vitrine::graph::{Conv2d, ConvWeights, Graph, InstanceNorm, Node, NormAffine, Op, PadMode, Padding, Shape, Tensor};
 use vitrine::{Error, Model, StyleParams, StyleSpec};
 
 mod common;
 use common::Rng;
 
+/// An executor storing f32 activations, held to the CPU within f32 rounding (the f16 path has tests of its own).
 fn executor(graph: &Graph) -> Option<GpuExecutor> {
+    let mut executor = any_executor(graph)?;
+    if let Err(e) = executor.use_precision(Precision::F32) {
+        panic!("{e}");
+    }
+    Some(executor)
+}
+
+fn any_executor(graph: &Graph) -> Option<GpuExecutor> {
     match pollster::block_on(GpuExecutor::new(graph)) {
         Ok(executor) => Some(executor),
         Err(e) if std::env::var("VITRINE_SKIP_GPU_TESTS").as_deref() == Ok("1") => {

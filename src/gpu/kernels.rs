@@ -33,6 +33,148 @@ pub fn prelude() -> String {
     )
 }
 
+/// How the fused plan stores activations: f32, or f16 where the device has `shader-f16` (arithmetic stays f32).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Precision {
+    F32,
+    F16,
+}
+
+impl Precision {
+    /// Bytes of one stored pixel of one channel quad.
+    pub const fn quad_bytes(self) -> u64 {
+        match self {
+            Precision::F32 => 16,
+            Precision::F16 => 8,
+        }
+    }
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::F16 => "f16",
+        }
+    }
+
+    /// The WGSL that makes `Act` the stored quad type.
+    fn header(self) -> &'static str {
+        match self {
+            Precision::F32 => "alias Act = vec4<f32>;\n",
+            Precision::F16 => "alias Act = vec4<f16>;\n",
+        }
+    }
+}
+
+/// Workgroup memory a tiled conv may use: WebGPU's default `maxComputeWorkgroupStorageSize`.
+pub const WORKGROUP_STORAGE: u32 = 16384;
+
+/// The shapes `conv_tiled` is compiled in: output pixels per workgroup (`width x height`) and output quads per
+/// invocation (`ocq`); the workgroup's invocations split into pixel groups of 4 neighbouring pixels of a row times
+/// output-channel groups. Deep suits convs with many output channels, Wide and Narrow the last few layers, which have
+/// 8 and 4 (or 3) output channels at full size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ConvTile {
+    /// 8x8 pixels x 32 output channels (4 channel groups of 8).
+    Deep,
+    /// 16x16 pixels x 8 output channels.
+    Wide,
+    /// 16x16 pixels x 4 output channels.
+    Narrow,
+}
+
+impl ConvTile {
+    pub const ALL: [ConvTile; 3] = [ConvTile::Deep, ConvTile::Wide, ConvTile::Narrow];
+
+    /// Output pixels per workgroup: (width, height).
+    pub const fn pixels(self) -> (u32, u32) {
+        match self {
+            ConvTile::Deep => (8, 8),
+            ConvTile::Wide | ConvTile::Narrow => (16, 16),
+        }
+    }
+
+    /// Output quads each invocation accumulates (4 pixels each).
+    pub const fn quads_per_invocation(self) -> u32 {
+        match self {
+            ConvTile::Deep | ConvTile::Wide => 2,
+            ConvTile::Narrow => 1,
+        }
+    }
+
+    pub const fn pixel_groups(self) -> u32 {
+        let (w, h) = self.pixels();
+        w * h / 4
+    }
+
+    pub const fn channel_groups(self) -> u32 {
+        WORKGROUP_SIZE / self.pixel_groups()
+    }
+
+    /// Output channels per workgroup.
+    pub const fn out_channels(self) -> u32 {
+        self.channel_groups() * self.quads_per_invocation() * 4
+    }
+
+    /// Pixels of the input window (a tile with its halo) the workgroup memory holds: at least the statistics
+    /// reduction's two quads per invocation and output quad.
+    pub const fn window_capacity(self) -> u32 {
+        match self {
+            ConvTile::Deep => 289,
+            ConvTile::Wide | ConvTile::Narrow => 576,
+        }
+    }
+
+    /// Weight words (4 input channels each) of one input quad for the workgroup's output channels.
+    pub const fn weight_capacity(self) -> u32 {
+        match self {
+            ConvTile::Deep => 2592,
+            ConvTile::Wide | ConvTile::Narrow => 648,
+        }
+    }
+
+    /// The input window a tile of this shape reads for a `kernel_h x kernel_w` kernel at `stride`.
+    pub const fn window(self, kernel_h: u32, kernel_w: u32, stride: u32) -> (u32, u32) {
+        let (w, h) = self.pixels();
+        ((w - 1) * stride + kernel_w, (h - 1) * stride + kernel_h)
+    }
+
+    fn header(self) -> String {
+        let (w, h) = self.pixels();
+        format!(
+            "const TILE_W: u32 = {w}u;\nconst TILE_H: u32 = {h}u;\nconst OC_GROUPS: u32 = {}u;\nconst OCQ: u32 = {}u;\n\
+             const ACC: u32 = {}u;\nconst WINDOW_CAPACITY: u32 = {}u;\nconst WEIGHT_CAPACITY: u32 = {}u;\n",
+            self.channel_groups(),
+            self.quads_per_invocation(),
+            4 * self.quads_per_invocation(),
+            self.window_capacity(),
+            self.weight_capacity(),
+        )
+    }
+}
+
+// Each shape fills the workgroup exactly, its pixel groups tile its rows, the statistics reduction fits its window,
+// and its workgroup memory (window, weights, counts) fits the default limit.
+const _: () = {
+    let mut i = 0;
+    while i < ConvTile::ALL.len() {
+        let t = ConvTile::ALL[i];
+        let (w, _) = t.pixels();
+        assert!(w % 4 == 0 && t.pixel_groups() * t.channel_groups() == WORKGROUP_SIZE);
+        assert!(t.window_capacity() >= 2 * WORKGROUP_SIZE * t.quads_per_invocation());
+        assert!(t.window_capacity() * 16 + t.weight_capacity() * 4 + WORKGROUP_SIZE * 4 <= WORKGROUP_STORAGE);
+        i += 1;
+    }
+};
+
+/// Where a fused plan's photo comes from, or where its result goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PixelFormat {
+    /// RGBA8 words, byte 0 red.
+    Rgba8,
+    /// Planar f32, as `Tensor` holds it.
+    Planar,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kernel {
     Conv2d,
@@ -47,28 +189,64 @@ pub enum Kernel {
     ChannelAffine,
     Upsample,
     GlobalAvgPool,
+    /// The fused plan's kernels.
+    ConvTiled(ConvTile, Precision),
+    NormFinish,
+    Unpack(PixelFormat, Precision),
+    Emit(PixelFormat, Precision),
 }
 
 impl Kernel {
+    /// Every kernel in every variant.
     #[cfg(test)]
-    pub const ALL: [Kernel; 12] = [
-        Kernel::Conv2d,
-        Kernel::Conv2dOc4,
-        Kernel::Conv2dDepthwise,
-        Kernel::NormStats,
-        Kernel::NormApply,
-        Kernel::Relu,
-        Kernel::Clip,
-        Kernel::Sigmoid,
-        Kernel::Add,
-        Kernel::ChannelAffine,
-        Kernel::Upsample,
-        Kernel::GlobalAvgPool,
-    ];
+    pub fn all() -> Vec<Kernel> {
+        let mut all = vec![
+            Kernel::Conv2d,
+            Kernel::Conv2dOc4,
+            Kernel::Conv2dDepthwise,
+            Kernel::NormStats,
+            Kernel::NormApply,
+            Kernel::Relu,
+            Kernel::Clip,
+            Kernel::Sigmoid,
+            Kernel::Add,
+            Kernel::ChannelAffine,
+            Kernel::Upsample,
+            Kernel::GlobalAvgPool,
+            Kernel::NormFinish,
+        ];
+        for precision in [Precision::F32, Precision::F16] {
+            all.extend(ConvTile::ALL.map(|tile| Kernel::ConvTiled(tile, precision)));
+            for format in [PixelFormat::Rgba8, PixelFormat::Planar] {
+                all.extend([Kernel::Unpack(format, precision), Kernel::Emit(format, precision)]);
+            }
+        }
+        all
+    }
 
-    /// The shader as compiled: the prelude, then the kernel family's file.
+    /// The precision of what the kernel stores, where it has one.
+    pub fn precision(self) -> Option<Precision> {
+        match self {
+            Kernel::ConvTiled(_, p) | Kernel::Unpack(_, p) | Kernel::Emit(_, p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The shader as compiled: `enable f16` where it stores f16, the prelude, the variant's constants, then the
+    /// kernel family's file.
     pub fn source(self) -> String {
-        prelude() + self.file()
+        let mut source = String::new();
+        if self.precision() == Some(Precision::F16) {
+            source.push_str("enable f16;\n");
+        }
+        source.push_str(&prelude());
+        if let Some(precision) = self.precision() {
+            source.push_str(precision.header());
+        }
+        if let Kernel::ConvTiled(tile, _) = self {
+            source.push_str(&tile.header());
+        }
+        source + self.file()
     }
 
     /// The kernel family's own WGSL file (several kernels share one).
@@ -81,6 +259,10 @@ impl Kernel {
             }
             Kernel::Upsample => include_str!("shaders/upsample.wgsl"),
             Kernel::GlobalAvgPool => include_str!("shaders/pool.wgsl"),
+            Kernel::ConvTiled(..) => include_str!("shaders/tiled.wgsl"),
+            Kernel::NormFinish => include_str!("shaders/norm_finish.wgsl"),
+            Kernel::Unpack(..) => include_str!("shaders/unpack.wgsl"),
+            Kernel::Emit(..) => include_str!("shaders/emit.wgsl"),
         }
     }
 
@@ -98,6 +280,12 @@ impl Kernel {
             Kernel::ChannelAffine => "channel_affine",
             Kernel::Upsample => "upsample_nearest",
             Kernel::GlobalAvgPool => "global_avg_pool",
+            Kernel::ConvTiled(..) => "conv_tiled",
+            Kernel::NormFinish => "norm_finish",
+            Kernel::Unpack(PixelFormat::Rgba8, _) => "unpack_rgba8",
+            Kernel::Unpack(PixelFormat::Planar, _) => "unpack_planar",
+            Kernel::Emit(PixelFormat::Rgba8, _) => "emit_rgba8",
+            Kernel::Emit(PixelFormat::Planar, _) => "emit_planar",
         }
     }
 }
@@ -122,7 +310,8 @@ pub fn grid_for_elements(elements: u64, max_per_dimension: u32) -> Result<(u32, 
 
 /// Shader modules and pipelines, created on first use and kept for the device's life.
 pub struct Pipelines {
-    modules: HashMap<&'static str, wgpu::ShaderModule>,
+    /// By source: kernels of one file and variant share a module.
+    modules: HashMap<String, wgpu::ShaderModule>,
     pipelines: HashMap<Kernel, wgpu::ComputePipeline>,
 }
 
@@ -134,10 +323,11 @@ impl Pipelines {
     pub fn get(&mut self, device: &wgpu::Device, kernel: Kernel) -> &wgpu::ComputePipeline {
         let modules = &mut self.modules;
         self.pipelines.entry(kernel).or_insert_with(|| {
-            let module = modules.entry(kernel.file()).or_insert_with(|| {
+            let source = kernel.source();
+            let module = modules.entry(source.clone()).or_insert_with(|| {
                 device.create_shader_module(wgpu::ShaderModuleDescriptor {
                     label: Some(kernel.entry()),
-                    source: wgpu::ShaderSource::Wgsl(kernel.source().into()),
+                    source: wgpu::ShaderSource::Wgsl(source.into()),
                 })
             });
             device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {

@@ -3,26 +3,33 @@
 //! - `context`: adapter, device, limits, and GPU errors turned into `Error`s.
 //! - `kernels`: the shaders, the workgroup size, and pipelines cached by kernel.
 //! - `weights`: int8 conv weights packed four to a u32, uploaded once.
-//! - `plan`: per input size, buffers (reused once a value is dead), bind groups and dispatch parameters.
+//! - `plan`: per input size, buffers (reused once a value is dead), bind groups and dispatch parameters; the
+//!   baseline recorder (one kernel per op).
+//! - `fused`: the fused recorder (tiled convs, norms folded into the convs around them, activations in quads).
+//! - `cost`: what a recorded plan costs (dispatches, bytes, workgroups, FLOPs), without a device.
 //! - `uniforms`: the per-dispatch parameter structs shared with the shaders.
 //!
 //! A run writes the input and the style parameters, records every dispatch into one command encoder, submits once
 //! and reads the output back. `run_conv_tile` does the same for one conv on one tile of a layer-by-layer tiled run.
 
 mod context;
+mod cost;
+mod fused;
 mod kernels;
 mod oneshot;
 mod plan;
 mod uniforms;
 mod weights;
 
-pub use kernels::WORKGROUP_SIZE;
+pub use cost::{PlanCost, StepCost, GIB};
+pub use kernels::{Precision, WORKGROUP_SIZE};
+pub use plan::KernelSet;
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use context::Context;
-use kernels::{Kernel, Pipelines};
-use plan::{Plan, Resources, Step};
+use kernels::{Kernel, PixelFormat, Pipelines};
+use plan::{Io, Plan, RecordOptions, Resources, Step};
 use weights::ConvBuffers;
 
 use crate::error::{Error, Result};
@@ -56,6 +63,7 @@ enum PlanKey {
     Graph {
         height: usize,
         width: usize,
+        io: Io,
     },
     /// The graph cut before node `upto` (`Graph::prefix`), for per-layer statistics passes over tiles.
     Prefix {
@@ -86,9 +94,11 @@ pub struct GpuExecutor {
     node_count: usize,
     plans: Vec<(PlanKey, Plan)>,
     clock: u64,
-    /// Every conv the flat-packed weights allow on the plain `conv2d` kernel: the reference the faster kernels are
-    /// tested against.
-    plain_convs: bool,
+    kernels: KernelSet,
+    /// How the fused plan stores activations: f16 where the device has `shader-f16`, chosen once per device.
+    precision: Precision,
+    /// Results mapped back to the host.
+    readbacks: AtomicU64,
     /// Submissions left before the device is destroyed, for tests of a loss in the middle of a run (`NO_FAULT`: never).
     lose_after: AtomicU32,
 }
@@ -120,6 +130,7 @@ impl GpuExecutor {
             return Err(Error::GpuBufferLimit { needed: style_bytes, limit });
         }
         let mut pipelines = Pipelines::new();
+        let precision = default_precision(&ctx);
         let setup = ctx.scoped("uploading the model", || {
             let mut convs = Vec::with_capacity(graph.nodes().len());
             for node in graph.nodes() {
@@ -128,7 +139,7 @@ impl GpuExecutor {
                     _ => None,
                 });
             }
-            for kernel in kernels_used(graph) {
+            for kernel in kernels_used(graph, precision) {
                 pipelines.get(&ctx.device, kernel);
             }
             let style = ctx.device.create_buffer(&wgpu::BufferDescriptor {
@@ -150,7 +161,9 @@ impl GpuExecutor {
             node_count: graph.nodes().len(),
             plans: Vec::new(),
             clock: 0,
-            plain_convs: false,
+            kernels: KernelSet::Fused,
+            precision,
+            readbacks: AtomicU64::new(0),
             lose_after: AtomicU32::new(NO_FAULT),
         })
     }
@@ -193,10 +206,72 @@ impl GpuExecutor {
     /// faster kernels to it. Drops cached plans.
     #[doc(hidden)]
     pub fn use_plain_convs(&mut self, plain: bool) {
-        if plain != self.plain_convs {
-            self.plain_convs = plain;
+        self.use_kernels(if plain { KernelSet::Plain } else { KernelSet::Fused });
+    }
+
+    /// Which kernels plans are recorded with (the fused ones unless told otherwise), for tests and benchmarks that
+    /// compare them in one process. Drops cached plans.
+    #[doc(hidden)]
+    pub fn use_kernels(&mut self, kernels: KernelSet) {
+        if kernels != self.kernels {
+            self.kernels = kernels;
             self.plans.clear();
         }
+    }
+
+    pub fn kernels(&self) -> KernelSet {
+        self.kernels
+    }
+
+    /// How the fused plan stores activations on this device.
+    pub fn precision(&self) -> Precision {
+        self.precision
+    }
+
+    /// Stores activations as `precision`; f16 needs the device's `shader-f16`. Drops cached plans.
+    #[doc(hidden)]
+    pub fn use_precision(&mut self, precision: Precision) -> Result<()> {
+        if precision == Precision::F16 && !self.ctx.features.contains(wgpu::Features::SHADER_F16) {
+            return Err(Error::GpuUnavailable { reason: format!("{} has no shader-f16", self.ctx.summary.name) });
+        }
+        if precision != self.precision {
+            self.precision = precision;
+            self.plans.clear();
+        }
+        Ok(())
+    }
+
+    /// Results read back from the GPU since the executor was made.
+    pub fn readbacks(&self) -> u64 {
+        self.readbacks.load(Ordering::Relaxed)
+    }
+
+    /// The device and queue, for code that records its own passes around a run (frames drawn to a canvas).
+    pub fn device(&self) -> &wgpu::Device {
+        &self.ctx.device
+    }
+
+    pub fn queue(&self) -> &wgpu::Queue {
+        &self.ctx.queue
+    }
+
+    /// The instance the device came from: a surface drawn with this device must be made on it.
+    pub fn instance(&self) -> &wgpu::Instance {
+        &self.ctx.instance
+    }
+
+    pub fn adapter(&self) -> &wgpu::Adapter {
+        &self.ctx.adapter
+    }
+
+    /// What the whole-graph plan for a `width x height` planar input costs with this executor's kernels, precision
+    /// and limits.
+    pub fn plan_cost(&self, graph: &Graph, height: usize, width: usize) -> Result<PlanCost> {
+        plan::cost(graph, height, width, &self.record_options(), Io::Planar)
+    }
+
+    fn record_options(&self) -> RecordOptions {
+        RecordOptions::for_device(&self.ctx, self.kernels, self.precision)
     }
 
     /// Runs `graph` (the one given to `new`) on a planar input; one submission per call.
@@ -208,9 +283,82 @@ impl GpuExecutor {
         if input.shape.channels != graph.input_channels() || input.data.len() != input.shape.len() {
             return Err(Error::internal(format!("the input {:?} does not fit this graph", input.shape)));
         }
-        let key = PlanKey::Graph { height: input.shape.height, width: input.shape.width };
+        let key = PlanKey::Graph { height: input.shape.height, width: input.shape.width, io: Io::Planar };
         let slot = self.plan(graph, key).await?;
-        self.execute(slot, input, Some(params)).await
+        let bytes = self.execute(slot, bytemuck::cast_slice(&input.data), Some(params)).await?;
+        self.tensor_of(slot, &bytes)
+    }
+
+    /// Whether `run_rgba` can take `graph` (the fused plan can), so a caller may send pixels rather than a tensor.
+    pub fn takes_pixels(&self, graph: &Graph) -> bool {
+        self.kernels == KernelSet::Fused && fused::unsupported(graph).is_none() && graph.input_channels() == 3
+    }
+
+    /// Runs `graph` on a `width x height` RGBA8 photo (row-major, no row padding), padded on the GPU to the network's
+    /// `padded` size (height, width) as `pixels::prepare` pads it, and returns the styled photo at its own size as
+    /// RGBA8 at full strength with alpha 255: a quarter of a planar run's upload and readback.
+    pub async fn run_rgba(
+        &mut self,
+        graph: &Graph,
+        rgba: &[u8],
+        (width, height): (usize, usize),
+        padded: (usize, usize),
+        params: &StyleParams,
+    ) -> Result<Vec<u8>> {
+        self.ctx.health.check()?;
+        self.check_graph(graph, params)?;
+        if width.checked_mul(height).and_then(|n| n.checked_mul(4)) != Some(rgba.len()) {
+            return Err(Error::internal(format!("{} bytes are not a {width}x{height} RGBA8 image", rgba.len())));
+        }
+        let key = PlanKey::Graph { height: padded.0, width: padded.1, io: Io::Rgba8 { width, height } };
+        let slot = self.plan(graph, key).await?;
+        self.execute(slot, rgba, Some(params)).await
+    }
+
+    /// Records a whole run of `graph` with `params` on an RGBA8 image already on the GPU into `encoder`: `input`
+    /// holds `width x height` words (RGBA8, byte 0 red, row-major, no row padding; COPY_SRC), `output` (same layout;
+    /// COPY_DST) receives the styled image at full strength with alpha 255. `width` and `height` must be sizes the
+    /// network takes whole (`Model::padded_size` returns them unchanged). Writes the style parameters with
+    /// `Queue::write_buffer`; nothing is read back.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn encode_rgba(
+        &mut self,
+        graph: &Graph,
+        params: &StyleParams,
+        width: usize,
+        height: usize,
+        input: &wgpu::Buffer,
+        output: &wgpu::Buffer,
+        encoder: &mut wgpu::CommandEncoder,
+    ) -> Result<()> {
+        self.ctx.health.check()?;
+        self.check_graph(graph, params)?;
+        let bytes = (width as u64 * height as u64) * 4;
+        if input.size() < bytes || output.size() < bytes {
+            return Err(Error::internal(format!("buffers too small for a {width}x{height} frame")));
+        }
+        let key = PlanKey::Graph { height, width, io: Io::Rgba8 { width, height } };
+        let slot = self.plan(graph, key).await?;
+        if !params.0.is_empty() {
+            self.ctx.queue.write_buffer(&self.style, 0, bytemuck::cast_slice(&params.0));
+        }
+        let plan = &self.plans[slot].1;
+        encoder.copy_buffer_to_buffer(input, 0, &plan.buffers[plan.input], 0, bytes);
+        self.record_steps(plan, encoder)?;
+        encoder.copy_buffer_to_buffer(&plan.buffers[plan.output], 0, output, 0, bytes);
+        Ok(())
+    }
+
+    fn check_graph(&self, graph: &Graph, params: &StyleParams) -> Result<()> {
+        if graph.nodes().len() != self.node_count || params.0.len() != self.style_len {
+            return Err(Error::internal("this GPU executor was built for a different graph"));
+        }
+        Ok(())
+    }
+
+    fn tensor_of(&self, slot: usize, bytes: &[u8]) -> Result<Tensor> {
+        let shape = self.plans[slot].1.output_shape;
+        Tensor::from_vec(shape, bytemuck::pod_collect_to_vec::<u8, f32>(bytes))
     }
 
     /// Runs `graph` (the one given to `new`, or one with the same nodes and weights whose norms are frozen) up to,
@@ -231,7 +379,8 @@ impl GpuExecutor {
         }
         let key = PlanKey::Prefix { upto, height: input.shape.height, width: input.shape.width };
         let slot = self.plan(graph, key).await?;
-        self.execute(slot, input, Some(params)).await
+        let bytes = self.execute(slot, bytemuck::cast_slice(&input.data), Some(params)).await?;
+        self.tensor_of(slot, &bytes)
     }
 
     /// Runs conv node `node` of `graph` (the one given to `new`) on `input`, a tile the caller has already padded:
@@ -251,7 +400,8 @@ impl GpuExecutor {
         plan::conv_tile_shape(conv, input.shape)?;
         let key = PlanKey::ConvTile { node, height: input.shape.height, width: input.shape.width };
         let slot = self.plan(graph, key).await?;
-        self.execute(slot, input, None).await
+        let bytes = self.execute(slot, bytemuck::cast_slice(&input.data), None).await?;
+        self.tensor_of(slot, &bytes)
     }
 
     /// The cached plan for `key`, built if missing (dropping the least recently used plan of its kind when full).
@@ -261,17 +411,23 @@ impl GpuExecutor {
             self.plans[slot].1.last_used = self.clock;
             return Ok(slot);
         }
+        let opts = self.record_options();
+        // Tiles of a layered run are planar tensors: the baseline conv kernels take them.
+        let tile_opts = RecordOptions {
+            kernels: if self.kernels == KernelSet::Plain { KernelSet::Plain } else { KernelSet::Baseline },
+            ..opts
+        };
         let ctx = &self.ctx;
         let pipelines = &mut self.pipelines;
-        let res = Resources { convs: &self.convs, style: &self.style, plain_convs: self.plain_convs };
+        let res = Resources { convs: &self.convs, style: &self.style };
         let mut plan = match key {
-            PlanKey::Graph { height, width } => {
-                let build = || Plan::build(ctx, pipelines, &res, graph, height, width);
+            PlanKey::Graph { height, width, io } => {
+                let build = || Plan::build(ctx, pipelines, &res, graph, (height, width), &opts, io);
                 ctx.scoped("preparing buffers for this image size", build).await?
             }
             PlanKey::Prefix { upto, height, width } => {
                 let prefix = graph.prefix(upto)?;
-                let build = || Plan::build(ctx, pipelines, &res, &prefix, height, width);
+                let build = || Plan::build(ctx, pipelines, &res, &prefix, (height, width), &opts, Io::Planar);
                 ctx.scoped("preparing buffers for this image size", build).await?
             }
             PlanKey::ConvTile { node, height, width } => {
@@ -280,7 +436,7 @@ impl GpuExecutor {
                         return Err(Error::internal(format!("node {node} is not a convolution")));
                     };
                     let shape = Shape::new(conv.weights.in_per_group * conv.groups, height, width);
-                    Plan::conv_tile(ctx, pipelines, &res, conv, node, shape)
+                    Plan::conv_tile(ctx, pipelines, &res, conv, node, shape, &tile_opts)
                 };
                 ctx.scoped("preparing buffers for this tile size", build).await?
             }
@@ -299,8 +455,8 @@ impl GpuExecutor {
     }
 
     /// Uploads the input (and the style parameters, for a whole-graph plan), records every step, submits once and
-    /// reads the output back.
-    async fn execute(&self, slot: usize, input: &Tensor, params: Option<&StyleParams>) -> Result<Tensor> {
+    /// reads the output's bytes back.
+    async fn execute(&self, slot: usize, input: &[u8], params: Option<&StyleParams>) -> Result<Vec<u8>> {
         let plan = &self.plans[slot].1;
         let ctx = &self.ctx;
         let left = self.lose_after.load(Ordering::Relaxed);
@@ -313,49 +469,22 @@ impl GpuExecutor {
         }
 
         let (sender, receiver) = oneshot::channel();
+        let bytes = plan.output_bytes;
         let submitted = ctx.scoped("running the network", || {
-            ctx.queue.write_buffer(&plan.buffers[plan.input], 0, bytemuck::cast_slice(&input.data));
+            ctx.queue.write_buffer(&plan.buffers[plan.input], 0, input);
             if let Some(params) = params.filter(|p| !p.0.is_empty()) {
                 ctx.queue.write_buffer(&self.style, 0, bytemuck::cast_slice(&params.0));
             }
             let mut encoder =
                 ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("vitrine run") });
-            let mut steps = plan.steps.iter().peekable();
-            while let Some(step) = steps.next() {
-                match step {
-                    Step::Copy { src, dst, bytes } => {
-                        encoder.copy_buffer_to_buffer(&plan.buffers[*src], 0, &plan.buffers[*dst], 0, *bytes);
-                    }
-                    Step::Dispatch { .. } => {
-                        // Consecutive dispatches share one pass; copies need the encoder itself.
-                        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                            label: Some("vitrine kernels"),
-                            timestamp_writes: None,
-                        });
-                        let mut next = Some(step);
-                        while let Some(Step::Dispatch { kernel, bind_group, grid }) = next {
-                            let pipeline = self
-                                .pipelines
-                                .built(*kernel)
-                                .ok_or_else(|| Error::GpuFailed { reason: format!("{kernel:?} was never built") })?;
-                            pass.set_pipeline(pipeline);
-                            pass.set_bind_group(0, bind_group, &[]);
-                            pass.dispatch_workgroups(grid.0, grid.1, 1);
-                            next = match steps.peek() {
-                                Some(Step::Dispatch { .. }) => steps.next(),
-                                _ => None,
-                            };
-                        }
-                    }
-                }
-            }
-            let bytes = plan.output_shape.len() as u64 * 4;
-            encoder.copy_buffer_to_buffer(&plan.buffers[plan.output], 0, &plan.staging, 0, bytes);
+            self.record_steps(plan, &mut encoder)?;
+            encoder.copy_buffer_to_buffer(&plan.buffers[plan.output], 0, &plan.staging, 0, bytes.next_multiple_of(4));
             let index = ctx.queue.submit([encoder.finish()]);
-            plan.staging.slice(..bytes.max(4)).map_async(wgpu::MapMode::Read, move |result| sender.send(result));
+            plan.staging.slice(..).map_async(wgpu::MapMode::Read, move |result| sender.send(result));
             Ok(index)
         });
         let submission = submitted.await?;
+        self.readbacks.fetch_add(1, Ordering::Relaxed);
 
         #[cfg(not(target_arch = "wasm32"))]
         let mapped = {
@@ -378,16 +507,73 @@ impl GpuExecutor {
             None => return Err(Error::GpuFailed { reason: "the GPU never returned the result".into() }),
         }
         let data = {
-            let bytes = plan.output_shape.len() * 4;
             let view = plan
                 .staging
                 .slice(..)
                 .get_mapped_range()
                 .map_err(|e| Error::GpuFailed { reason: format!("reading the result back: {e}") })?;
-            bytemuck::pod_collect_to_vec::<u8, f32>(&view[..bytes])
+            view[..bytes as usize].to_vec()
         };
         plan.staging.unmap();
-        Tensor::from_vec(plan.output_shape, data)
+        Ok(data)
+    }
+
+    /// Records a plan's steps into `encoder`: consecutive dispatches share one compute pass; copies need the
+    /// encoder itself.
+    fn record_steps(&self, plan: &Plan, encoder: &mut wgpu::CommandEncoder) -> Result<()> {
+        let mut steps = plan.steps.iter().peekable();
+        while let Some(step) = steps.next() {
+            match step {
+                Step::Copy { src, dst, bytes } => {
+                    encoder.copy_buffer_to_buffer(&plan.buffers[*src], 0, &plan.buffers[*dst], 0, *bytes);
+                }
+                Step::Dispatch { .. } => {
+                    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                        label: Some("vitrine kernels"),
+                        timestamp_writes: None,
+                    });
+                    let mut next = Some(step);
+                    while let Some(Step::Dispatch { kernel, bind_group, grid }) = next {
+                        let pipeline = self
+                            .pipelines
+                            .built(*kernel)
+                            .ok_or_else(|| Error::GpuFailed { reason: format!("{kernel:?} was never built") })?;
+                        pass.set_pipeline(pipeline);
+                        pass.set_bind_group(0, bind_group, &[]);
+                        pass.dispatch_workgroups(grid.0, grid.1, 1);
+                        next = match steps.peek() {
+                            Some(Step::Dispatch { .. }) => steps.next(),
+                            _ => None,
+                        };
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What the whole-graph plan for a `width x height` planar input costs with `kernels` storing `precision`,
+/// under WebGPU's default limits: no device needed.
+pub fn plan_cost(graph: &Graph, height: usize, width: usize, kernels: KernelSet, precision: Precision) -> Result<PlanCost> {
+    plan::cost(graph, height, width, &RecordOptions::portable(kernels, precision), Io::Planar)
+}
+
+/// Why the fused plan cannot run `graph` (it then runs on the baseline kernels), or `None`.
+pub fn fused_unsupported(graph: &Graph) -> Option<String> {
+    fused::unsupported(graph)
+}
+
+/// f16 activations where the device can store them, unless `VITRINE_GPU_PRECISION=f32` says otherwise.
+fn default_precision(ctx: &Context) -> Precision {
+    #[cfg(not(target_arch = "wasm32"))]
+    if std::env::var("VITRINE_GPU_PRECISION").is_ok_and(|v| v.eq_ignore_ascii_case("f32")) {
+        return Precision::F32;
+    }
+    if ctx.features.contains(wgpu::Features::SHADER_F16) {
+        Precision::F16
+    } else {
+        Precision::F32
     }
 }
 
@@ -396,8 +582,26 @@ pub async fn probe() -> Result<AdapterSummary> {
     Ok(Context::new().await?.summary)
 }
 
-/// The kernels a graph's ops run on, so their pipelines are built before the first image.
-fn kernels_used(graph: &Graph) -> Vec<Kernel> {
+/// The kernels a graph's ops run on, so their pipelines are built before the first image: the fused plan's where it
+/// takes the graph, else the baseline's.
+fn kernels_used(graph: &Graph, precision: Precision) -> Vec<Kernel> {
+    if fused::unsupported(graph).is_none() {
+        let mut used = vec![Kernel::NormFinish];
+        for format in [PixelFormat::Planar, PixelFormat::Rgba8] {
+            used.extend([Kernel::Unpack(format, precision), Kernel::Emit(format, precision)]);
+        }
+        for node in graph.nodes() {
+            if let Op::Conv2d(conv) = &node.op {
+                if let Some(tile) = weights::tiled_shape(conv) {
+                    let kernel = Kernel::ConvTiled(tile, precision);
+                    if !used.contains(&kernel) {
+                        used.push(kernel);
+                    }
+                }
+            }
+        }
+        return used;
+    }
     let mut used = Vec::new();
     for node in graph.nodes() {
         let kernels: &[Kernel] = match &node.op {

@@ -1,6 +1,10 @@
 //! A plan for one input size: every tensor's buffer (reused once its value is dead), every dispatch with its bind
 //! group and parameters, and the readback buffer. Built once per size; a run then only uploads and submits.
 //! A conv-tile plan is the same for one conv node on an already padded tile.
+//!
+//! Recording (what runs, on which buffers of which sizes, and what each step costs) is apart from realising
+//! (allocating and binding on a device), so the cost model reads the very steps a run would submit. Two recorders:
+//! the baseline one here (one kernel per op, planar f32) and the fused one (`super::fused`).
 
 use std::num::NonZeroU64;
 
@@ -8,7 +12,8 @@ use bytemuck::Pod;
 use wgpu::util::DeviceExt;
 
 use super::context::Context;
-use super::kernels::{grid, grid_for_elements, Kernel, Pipelines, DEPTHWISE_PIXELS, OC4_PIXELS};
+use super::cost::{kernel_name, Cost, PlanCost, StepCost};
+use super::kernels::{grid, grid_for_elements, Kernel, Pipelines, Precision, DEPTHWISE_PIXELS, OC4_PIXELS};
 use super::uniforms::{ConvParams, EltParams, NormParams, PoolParams, UpsampleParams};
 use super::weights::{conv_kernel, ConvBuffers};
 use crate::error::{Error, Result};
@@ -16,7 +21,7 @@ use crate::graph::{Conv2d, Graph, Op, PadMode, Padding, Shape, INPUT_VALUE, MAX_
 
 /// What a bind group slot holds, before buffers exist.
 #[derive(Clone, Copy)]
-enum Binding {
+pub(super) enum Binding {
     /// Offset of this dispatch's parameters in the plan's uniform buffer, and their size.
     Uniform(u64, u64),
     Activation(usize),
@@ -24,11 +29,19 @@ enum Binding {
     ScaleBias(usize),
     Stats,
     Style,
+    /// `conv_tiled`'s packing of a conv node's weights, and its padded scales and biases.
+    TiledWeights(usize),
+    TiledScaleBias(usize),
+    /// The fused plan's per-tile norm statistics, and every norm's scale and shift.
+    Partials,
+    Affine,
+    /// A placeholder for a slot a dispatch does not use (two, so two writable slots never share a buffer).
+    Unused(usize),
 }
 
-enum Pending {
+pub(super) enum Pending {
     Copy { src: usize, dst: usize, bytes: u64 },
-    Dispatch { kernel: Kernel, bindings: Vec<Binding>, grid: (u32, u32) },
+    Dispatch { kernel: Kernel, bindings: Vec<Binding>, grid: (u32, u32), node: String, cost: Cost },
 }
 
 pub enum Step {
@@ -36,12 +49,72 @@ pub enum Step {
     Dispatch { kernel: Kernel, bind_group: wgpu::BindGroup, grid: (u32, u32) },
 }
 
-/// What plans bind but do not own: the uploaded conv weights (by node) and style parameters, and whether convs run
-/// the plain kernel where a faster one would take them.
+/// What plans bind but do not own: the uploaded conv weights (by node) and style parameters.
 pub struct Resources<'a> {
     pub convs: &'a [Option<ConvBuffers>],
     pub style: &'a wgpu::Buffer,
-    pub plain_convs: bool,
+}
+
+/// Which kernels a whole-graph plan is recorded with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KernelSet {
+    /// The fused plan where the graph allows it (`fused::unsupported`), else the baseline.
+    Fused,
+    /// One kernel per op on planar f32: the first kernels, kept as the reference and for comparison.
+    Baseline,
+    /// The baseline with every conv the flat packing allows on the plain `conv2d` kernel: the reference the faster
+    /// conv kernels are tested against.
+    Plain,
+}
+
+impl KernelSet {
+    pub fn name(self) -> &'static str {
+        match self {
+            KernelSet::Fused => "fused",
+            KernelSet::Baseline => "baseline",
+            KernelSet::Plain => "plain",
+        }
+    }
+}
+
+/// What a recording depends on besides the graph: the kernels and precision chosen, and the device's limits.
+#[derive(Clone, Copy, Debug)]
+pub struct RecordOptions {
+    pub kernels: KernelSet,
+    pub precision: Precision,
+    pub max_groups: u32,
+    pub uniform_align: u64,
+}
+
+impl RecordOptions {
+    pub fn for_device(ctx: &Context, kernels: KernelSet, precision: Precision) -> Self {
+        RecordOptions {
+            kernels,
+            precision,
+            max_groups: ctx.limits.max_compute_workgroups_per_dimension,
+            uniform_align: u64::from(ctx.limits.min_uniform_buffer_offset_alignment).max(16),
+        }
+    }
+
+    /// WebGPU's default limits: what the cost model assumes without a device.
+    pub fn portable(kernels: KernelSet, precision: Precision) -> Self {
+        let limits = wgpu::Limits::default();
+        RecordOptions {
+            kernels,
+            precision,
+            max_groups: limits.max_compute_workgroups_per_dimension,
+            uniform_align: u64::from(limits.min_uniform_buffer_offset_alignment).max(16),
+        }
+    }
+}
+
+/// What a whole-graph plan takes in and gives back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Io {
+    /// A planar f32 tensor at the network's (padded) size, and the output tensor.
+    Planar,
+    /// A `width x height` photo as RGBA8 words (padded on the GPU), and the styled photo at that size as RGBA8.
+    Rgba8 { width: usize, height: usize },
 }
 
 pub struct Plan {
@@ -49,23 +122,26 @@ pub struct Plan {
     pub buffers: Vec<wgpu::Buffer>,
     pub input: usize,
     pub output: usize,
+    /// What the output buffer holds: a tensor of this shape, or (for `Io::Rgba8`) RGBA8 words.
     pub output_shape: Shape,
+    pub output_bytes: u64,
     pub staging: wgpu::Buffer,
     /// Kept alive for the bind groups.
     _uniforms: wgpu::Buffer,
-    _stats: wgpu::Buffer,
+    _scratch: Vec<wgpu::Buffer>,
     /// Bumped on each use; the least recently used plan is dropped first.
     pub last_used: u64,
 }
 
 /// Activation buffers by size, handed out again once their value is dead.
-struct Pool {
-    sizes: Vec<u64>,
-    free: Vec<usize>,
+#[derive(Default)]
+pub(super) struct Pool {
+    pub sizes: Vec<u64>,
+    pub free: Vec<usize>,
 }
 
 impl Pool {
-    fn take(&mut self, bytes: u64) -> usize {
+    pub fn take(&mut self, bytes: u64) -> usize {
         let bytes = bytes.max(4);
         let fitting =
             self.free.iter().enumerate().filter(|(_, &b)| self.sizes[b] >= bytes).min_by_key(|(_, &b)| self.sizes[b]);
@@ -84,13 +160,17 @@ impl Pool {
 }
 
 /// Per-dispatch parameters laid out at the device's uniform offset alignment.
-struct Uniforms {
+pub(super) struct Uniforms {
     bytes: Vec<u8>,
     align: u64,
 }
 
 impl Uniforms {
-    fn push<T: Pod>(&mut self, value: &T) -> Binding {
+    pub fn new(align: u64) -> Self {
+        Uniforms { bytes: Vec::new(), align }
+    }
+
+    pub fn push<T: Pod>(&mut self, value: &T) -> Binding {
         let offset = (self.bytes.len() as u64).next_multiple_of(self.align);
         self.bytes.resize(offset as usize, 0);
         self.bytes.extend_from_slice(bytemuck::bytes_of(value));
@@ -98,7 +178,7 @@ impl Uniforms {
     }
 }
 
-fn u32_of(value: usize, what: &str) -> Result<u32> {
+pub(super) fn u32_of(value: usize, what: &str) -> Result<u32> {
     u32::try_from(value).map_err(|_| Error::internal(format!("{what} ({value}) does not fit a GPU index")))
 }
 
@@ -106,168 +186,23 @@ fn bytes_of_shape(shape: Shape) -> u64 {
     shape.len() as u64 * 4
 }
 
+fn elementwise(node: &str, count: u64, read_tensors: u64, grid: (u32, u32), kernel: Kernel, bindings: Vec<Binding>) -> Pending {
+    let cost = Cost { read: read_tensors * count * 4, written: count * 4, flops: count, whole_tensor: true };
+    Pending::Dispatch { kernel, bindings, grid, node: node.to_string(), cost }
+}
+
 impl Plan {
+    /// The whole graph at `height x width` (the network's padded size), as `opts` and `io` say.
     pub fn build(
         ctx: &Context,
         pipelines: &mut Pipelines,
         res: &Resources,
         graph: &Graph,
-        height: usize,
-        width: usize,
+        (height, width): (usize, usize),
+        opts: &RecordOptions,
+        io: Io,
     ) -> Result<Plan> {
-        let shapes = graph
-            .infer_shapes(height, width)?
-            .ok_or_else(|| Error::internal(format!("a {width}x{height} input is too small for this network")))?;
-        let last_uses = graph.last_uses();
-        let max_groups = ctx.limits.max_compute_workgroups_per_dimension;
-        let mut pool = Pool { sizes: Vec::new(), free: Vec::new() };
-        let mut uniforms =
-            Uniforms { bytes: Vec::new(), align: u64::from(ctx.limits.min_uniform_buffer_offset_alignment).max(16) };
-        let mut value_buffer = vec![usize::MAX; graph.value_count()];
-        let mut pending = Vec::new();
-        let mut stats_len = 1usize;
-
-        value_buffer[INPUT_VALUE] = pool.take(bytes_of_shape(shapes[INPUT_VALUE]));
-        for (index, node) in graph.nodes().iter().enumerate() {
-            let x = node.inputs[0];
-            let (input, out) = (shapes[x], shapes[node.output]);
-            let count = u32_of(out.len(), "an activation's length")?;
-            let missing = || Error::internal(format!("{} reads a value that is not there", node.name));
-            let source = *value_buffer.get(x).filter(|&&b| b != usize::MAX).ok_or_else(missing)?;
-            // In-place ops reuse their input's buffer when this is its last reader; otherwise they work on a copy.
-            let mut moved = false;
-            let mut in_place = |pool: &mut Pool, pending: &mut Vec<Pending>, may_move: bool| {
-                if may_move && last_uses[x] == index {
-                    moved = true;
-                    source
-                } else {
-                    let dst = pool.take(bytes_of_shape(out));
-                    pending.push(Pending::Copy { src: source, dst, bytes: bytes_of_shape(out) });
-                    dst
-                }
-            };
-            let output = match &node.op {
-                Op::Conv2d(conv) => {
-                    let dst = pool.take(bytes_of_shape(out));
-                    let step =
-                        ConvStep { conv, node: index, pad: conv.pad, pad_mode: conv.pad_mode, input, out, source, dst };
-                    pending.push(conv_dispatch(&step, res, &mut uniforms, max_groups)?);
-                    dst
-                }
-                Op::UpsampleNearest { factor } => {
-                    let dst = pool.take(bytes_of_shape(out));
-                    let params = UpsampleParams {
-                        channels: u32_of(input.channels, "channels")?,
-                        in_height: u32_of(input.height, "height")?,
-                        in_width: u32_of(input.width, "width")?,
-                        factor: u32_of(*factor, "upsampling factor")?,
-                    };
-                    let bindings = vec![uniforms.push(&params), Binding::Activation(source), Binding::Activation(dst)];
-                    let grid = grid_for_elements(u64::from(count), max_groups)?;
-                    pending.push(Pending::Dispatch { kernel: Kernel::Upsample, bindings, grid });
-                    dst
-                }
-                Op::InstanceNorm(norm) => {
-                    let dst = in_place(&mut pool, &mut pending, true);
-                    stats_len = stats_len.max(2 * out.channels);
-                    let params = NormParams {
-                        channels: u32_of(out.channels, "channels")?,
-                        plane: u32_of(out.plane(), "plane size")?,
-                        params_offset: u32_of(norm.params_offset, "style parameter offset")?,
-                        eps: norm.eps,
-                    };
-                    let at = uniforms.push(&params);
-                    let stats_bindings = vec![at, Binding::Activation(dst), Binding::Stats];
-                    let stats_grid = grid(out.channels as u64, max_groups)?;
-                    pending.push(Pending::Dispatch {
-                        kernel: Kernel::NormStats,
-                        bindings: stats_bindings,
-                        grid: stats_grid,
-                    });
-                    let bindings = vec![at, Binding::Activation(dst), Binding::Stats, Binding::Style];
-                    let grid = grid_for_elements(u64::from(count), max_groups)?;
-                    pending.push(Pending::Dispatch { kernel: Kernel::NormApply, bindings, grid });
-                    dst
-                }
-                Op::Relu | Op::Sigmoid | Op::Clip { .. } => {
-                    let dst = in_place(&mut pool, &mut pending, true);
-                    let (kernel, params) = match node.op {
-                        Op::Relu => (Kernel::Relu, EltParams { count, ..EltParams::default() }),
-                        Op::Clip { min, max } => (Kernel::Clip, EltParams { count, min, max, ..EltParams::default() }),
-                        _ => (Kernel::Sigmoid, EltParams { count, ..EltParams::default() }),
-                    };
-                    let bindings = vec![uniforms.push(&params), Binding::Activation(dst)];
-                    pending.push(Pending::Dispatch {
-                        kernel,
-                        bindings,
-                        grid: grid_for_elements(u64::from(count), max_groups)?,
-                    });
-                    dst
-                }
-                Op::ChannelAffine { channels, params_offset } => {
-                    // The kernel reads scale and shift unchecked: keep them inside the parameters.
-                    if params_offset.checked_add(2 * channels).is_none_or(|end| end > graph.style_params_len()) {
-                        return Err(Error::internal(format!("{} reads style parameters past their end", node.name)));
-                    }
-                    let dst = in_place(&mut pool, &mut pending, true);
-                    let params = EltParams {
-                        count,
-                        plane: u32_of(out.plane(), "plane size")?,
-                        channels: u32_of(*channels, "channels")?,
-                        params_offset: u32_of(*params_offset, "style parameter offset")?,
-                        ..EltParams::default()
-                    };
-                    let bindings = vec![uniforms.push(&params), Binding::Activation(dst), Binding::Style];
-                    let grid = grid_for_elements(u64::from(count), max_groups)?;
-                    pending.push(Pending::Dispatch { kernel: Kernel::ChannelAffine, bindings, grid });
-                    dst
-                }
-                Op::GlobalAvgPool => {
-                    let dst = pool.take(bytes_of_shape(out));
-                    let params = PoolParams {
-                        channels: u32_of(input.channels, "channels")?,
-                        plane: u32_of(input.plane(), "plane size")?,
-                        ..PoolParams::default()
-                    };
-                    let bindings = vec![uniforms.push(&params), Binding::Activation(source), Binding::Activation(dst)];
-                    // One workgroup per channel.
-                    let grid = grid(input.channels as u64, max_groups)?;
-                    pending.push(Pending::Dispatch { kernel: Kernel::GlobalAvgPool, bindings, grid });
-                    dst
-                }
-                Op::Add => {
-                    let y = node.inputs[1];
-                    let other = *value_buffer.get(y).filter(|&&b| b != usize::MAX).ok_or_else(missing)?;
-                    // `x + x` cannot bind one buffer as both operands' roles, so it works on a copy.
-                    let dst = in_place(&mut pool, &mut pending, y != x);
-                    let bindings = vec![
-                        uniforms.push(&EltParams { count, ..EltParams::default() }),
-                        Binding::Activation(dst),
-                        Binding::Activation(other),
-                    ];
-                    let grid = grid_for_elements(u64::from(count), max_groups)?;
-                    pending.push(Pending::Dispatch { kernel: Kernel::Add, bindings, grid });
-                    dst
-                }
-            };
-            value_buffer[node.output] = output;
-            let mut inputs = node.inputs.clone();
-            inputs.dedup();
-            for id in inputs {
-                if last_uses[id] == index && !(moved && id == x) && id != graph.output() {
-                    pool.free.push(value_buffer[id]);
-                }
-            }
-        }
-        let output = *value_buffer
-            .get(graph.output())
-            .filter(|&&b| b != usize::MAX)
-            .ok_or_else(|| Error::internal("the graph output is never written"))?;
-        let output_shape = shapes[graph.output()];
-
-        let layout =
-            Layout { pool, pending, uniforms, stats_len, input: value_buffer[INPUT_VALUE], output, output_shape };
-        layout.realise(ctx, pipelines, res)
+        record(graph, height, width, opts, io)?.realise(ctx, pipelines, res)
     }
 
     /// One conv node of `graph` on an input tile that is already padded (by the caller, with the image's own
@@ -279,19 +214,235 @@ impl Plan {
         conv: &Conv2d,
         node: usize,
         input: Shape,
+        opts: &RecordOptions,
     ) -> Result<Plan> {
         let out = conv_tile_shape(conv, input)?;
-        let max_groups = ctx.limits.max_compute_workgroups_per_dimension;
-        let mut pool = Pool { sizes: Vec::new(), free: Vec::new() };
-        let mut uniforms =
-            Uniforms { bytes: Vec::new(), align: u64::from(ctx.limits.min_uniform_buffer_offset_alignment).max(16) };
-        let source = pool.take(bytes_of_shape(input));
-        let dst = pool.take(bytes_of_shape(out));
+        let mut rec = Recorder::new(opts);
+        let source = rec.pool.take(bytes_of_shape(input));
+        let dst = rec.pool.take(bytes_of_shape(out));
         let step = ConvStep { conv, node, pad: Padding::default(), pad_mode: PadMode::Zero, input, out, source, dst };
-        let pending = vec![conv_dispatch(&step, res, &mut uniforms, max_groups)?];
-        let layout = Layout { pool, pending, uniforms, stats_len: 1, input: source, output: dst, output_shape: out };
-        layout.realise(ctx, pipelines, res)
+        let pending = conv_dispatch(&step, &format!("conv node {node}"), opts, &mut rec.uniforms)?;
+        rec.pending.push(pending);
+        rec.finish(source, dst, out, Io::Planar).realise(ctx, pipelines, res)
     }
+}
+
+/// The steps of a whole-graph plan: the fused recorder's where `opts` asks for it and the graph allows it, else the
+/// baseline's. An RGBA8 plan needs the fused recorder.
+pub fn record(graph: &Graph, height: usize, width: usize, opts: &RecordOptions, io: Io) -> Result<Layout> {
+    if opts.kernels == KernelSet::Fused && super::fused::unsupported(graph).is_none() {
+        return super::fused::record(graph, height, width, opts, io);
+    }
+    if io != Io::Planar {
+        return Err(Error::internal("only the fused plan takes RGBA8 pixels"));
+    }
+    record_baseline(graph, height, width, opts)
+}
+
+/// The cost of the whole-graph plan `record` makes, without a device.
+pub fn cost(graph: &Graph, height: usize, width: usize, opts: &RecordOptions, io: Io) -> Result<PlanCost> {
+    Ok(record(graph, height, width, opts, io)?.cost(width, height))
+}
+
+/// Buffers, uniforms and steps as a recorder lays them down.
+pub(super) struct Recorder {
+    pub pool: Pool,
+    pub uniforms: Uniforms,
+    pub pending: Vec<Pending>,
+    /// Bytes of the baseline's norm statistics, the fused plan's tile statistics and its norms' scales and shifts.
+    pub stats_bytes: u64,
+    pub partials_bytes: u64,
+    pub affine_bytes: u64,
+    pub max_groups: u32,
+    pub kernels: KernelSet,
+    pub precision: Precision,
+}
+
+impl Recorder {
+    pub fn new(opts: &RecordOptions) -> Self {
+        Recorder {
+            pool: Pool::default(),
+            uniforms: Uniforms::new(opts.uniform_align),
+            pending: Vec::new(),
+            stats_bytes: 4,
+            partials_bytes: 16,
+            affine_bytes: 16,
+            max_groups: opts.max_groups,
+            kernels: opts.kernels,
+            precision: opts.precision,
+        }
+    }
+
+    pub fn finish(self, input: usize, output: usize, output_shape: Shape, io: Io) -> Layout {
+        let output_bytes = match io {
+            Io::Planar => bytes_of_shape(output_shape),
+            Io::Rgba8 { width, height } => (width * height) as u64 * 4,
+        };
+        let input_bytes = match io {
+            Io::Planar => self.pool.sizes.get(input).copied().unwrap_or(0),
+            Io::Rgba8 { width, height } => (width * height) as u64 * 4,
+        };
+        Layout { rec: self, input, output, output_shape, output_bytes, input_bytes, io }
+    }
+}
+
+fn record_baseline(graph: &Graph, height: usize, width: usize, opts: &RecordOptions) -> Result<Layout> {
+    let shapes = graph
+        .infer_shapes(height, width)?
+        .ok_or_else(|| Error::internal(format!("a {width}x{height} input is too small for this network")))?;
+    let last_uses = graph.last_uses();
+    let max_groups = opts.max_groups;
+    let mut rec = Recorder::new(opts);
+    let Recorder { pool, uniforms, pending, .. } = &mut rec;
+    let mut stats_len = 1usize;
+    let mut value_buffer = vec![usize::MAX; graph.value_count()];
+
+    value_buffer[INPUT_VALUE] = pool.take(bytes_of_shape(shapes[INPUT_VALUE]));
+    for (index, node) in graph.nodes().iter().enumerate() {
+        let x = node.inputs[0];
+        let (input, out) = (shapes[x], shapes[node.output]);
+        let count = u32_of(out.len(), "an activation's length")?;
+        let elements = u64::from(count);
+        let missing = || Error::internal(format!("{} reads a value that is not there", node.name));
+        let source = *value_buffer.get(x).filter(|&&b| b != usize::MAX).ok_or_else(missing)?;
+        let name = node.name.as_str();
+        // In-place ops reuse their input's buffer when this is its last reader; otherwise they work on a copy.
+        let mut moved = false;
+        let mut in_place = |pool: &mut Pool, pending: &mut Vec<Pending>, may_move: bool| {
+            if may_move && last_uses[x] == index {
+                moved = true;
+                source
+            } else {
+                let dst = pool.take(bytes_of_shape(out));
+                pending.push(Pending::Copy { src: source, dst, bytes: bytes_of_shape(out) });
+                dst
+            }
+        };
+        let output = match &node.op {
+            Op::Conv2d(conv) => {
+                let dst = pool.take(bytes_of_shape(out));
+                let step =
+                    ConvStep { conv, node: index, pad: conv.pad, pad_mode: conv.pad_mode, input, out, source, dst };
+                pending.push(conv_dispatch(&step, name, opts, uniforms)?);
+                dst
+            }
+            Op::UpsampleNearest { factor } => {
+                let dst = pool.take(bytes_of_shape(out));
+                let params = UpsampleParams {
+                    channels: u32_of(input.channels, "channels")?,
+                    in_height: u32_of(input.height, "height")?,
+                    in_width: u32_of(input.width, "width")?,
+                    factor: u32_of(*factor, "upsampling factor")?,
+                };
+                let bindings = vec![uniforms.push(&params), Binding::Activation(source), Binding::Activation(dst)];
+                let grid = grid_for_elements(elements, max_groups)?;
+                pending.push(elementwise(name, elements, 1, grid, Kernel::Upsample, bindings));
+                dst
+            }
+            Op::InstanceNorm(norm) => {
+                let dst = in_place(pool, pending, true);
+                stats_len = stats_len.max(2 * out.channels);
+                let params = NormParams {
+                    channels: u32_of(out.channels, "channels")?,
+                    plane: u32_of(out.plane(), "plane size")?,
+                    params_offset: u32_of(norm.params_offset, "style parameter offset")?,
+                    eps: norm.eps,
+                };
+                let at = uniforms.push(&params);
+                let stats_bindings = vec![at, Binding::Activation(dst), Binding::Stats];
+                let stats_grid = grid(out.channels as u64, max_groups)?;
+                // Two walks over the plane (the mean, then the centred squares), one workgroup per channel.
+                let cost =
+                    Cost { read: 2 * elements * 4, written: 8 * out.channels as u64, flops: 3 * elements, whole_tensor: true };
+                pending.push(Pending::Dispatch {
+                    kernel: Kernel::NormStats,
+                    bindings: stats_bindings,
+                    grid: stats_grid,
+                    node: name.to_string(),
+                    cost,
+                });
+                let bindings = vec![at, Binding::Activation(dst), Binding::Stats, Binding::Style];
+                let grid = grid_for_elements(elements, max_groups)?;
+                pending.push(elementwise(name, elements, 1, grid, Kernel::NormApply, bindings));
+                dst
+            }
+            Op::Relu | Op::Sigmoid | Op::Clip { .. } => {
+                let dst = in_place(pool, pending, true);
+                let (kernel, params) = match node.op {
+                    Op::Relu => (Kernel::Relu, EltParams { count, ..EltParams::default() }),
+                    Op::Clip { min, max } => (Kernel::Clip, EltParams { count, min, max, ..EltParams::default() }),
+                    _ => (Kernel::Sigmoid, EltParams { count, ..EltParams::default() }),
+                };
+                let bindings = vec![uniforms.push(&params), Binding::Activation(dst)];
+                let grid = grid_for_elements(elements, max_groups)?;
+                pending.push(elementwise(name, elements, 1, grid, kernel, bindings));
+                dst
+            }
+            Op::ChannelAffine { channels, params_offset } => {
+                // The kernel reads scale and shift unchecked: keep them inside the parameters.
+                if params_offset.checked_add(2 * channels).is_none_or(|end| end > graph.style_params_len()) {
+                    return Err(Error::internal(format!("{} reads style parameters past their end", node.name)));
+                }
+                let dst = in_place(pool, pending, true);
+                let params = EltParams {
+                    count,
+                    plane: u32_of(out.plane(), "plane size")?,
+                    channels: u32_of(*channels, "channels")?,
+                    params_offset: u32_of(*params_offset, "style parameter offset")?,
+                    ..EltParams::default()
+                };
+                let bindings = vec![uniforms.push(&params), Binding::Activation(dst), Binding::Style];
+                let grid = grid_for_elements(elements, max_groups)?;
+                pending.push(elementwise(name, elements, 1, grid, Kernel::ChannelAffine, bindings));
+                dst
+            }
+            Op::GlobalAvgPool => {
+                let dst = pool.take(bytes_of_shape(out));
+                let params = PoolParams {
+                    channels: u32_of(input.channels, "channels")?,
+                    plane: u32_of(input.plane(), "plane size")?,
+                    ..PoolParams::default()
+                };
+                let bindings = vec![uniforms.push(&params), Binding::Activation(source), Binding::Activation(dst)];
+                // One workgroup per channel.
+                let grid = grid(input.channels as u64, max_groups)?;
+                let read = input.len() as u64;
+                let cost = Cost { read: read * 4, written: elements * 4, flops: read, whole_tensor: true };
+                let kernel = Kernel::GlobalAvgPool;
+                pending.push(Pending::Dispatch { kernel, bindings, grid, node: name.to_string(), cost });
+                dst
+            }
+            Op::Add => {
+                let y = node.inputs[1];
+                let other = *value_buffer.get(y).filter(|&&b| b != usize::MAX).ok_or_else(missing)?;
+                // `x + x` cannot bind one buffer as both operands' roles, so it works on a copy.
+                let dst = in_place(pool, pending, y != x);
+                let bindings = vec![
+                    uniforms.push(&EltParams { count, ..EltParams::default() }),
+                    Binding::Activation(dst),
+                    Binding::Activation(other),
+                ];
+                let grid = grid_for_elements(elements, max_groups)?;
+                pending.push(elementwise(name, elements, 2, grid, Kernel::Add, bindings));
+                dst
+            }
+        };
+        value_buffer[node.output] = output;
+        let mut inputs = node.inputs.clone();
+        inputs.dedup();
+        for id in inputs {
+            if last_uses[id] == index && !(moved && id == x) && id != graph.output() {
+                pool.free.push(value_buffer[id]);
+            }
+        }
+    }
+    let output = *value_buffer
+        .get(graph.output())
+        .filter(|&&b| b != usize::MAX)
+        .ok_or_else(|| Error::internal("the graph output is never written"))?;
+    rec.stats_bytes = stats_len as u64 * 4;
+    let input = value_buffer[INPUT_VALUE];
+    Ok(rec.finish(input, output, shapes[graph.output()], Io::Planar))
 }
 
 /// The output of `conv` on an already padded input tile, or why the tile cannot be convolved.
@@ -333,7 +484,7 @@ struct ConvStep<'a> {
     dst: usize,
 }
 
-fn conv_dispatch(step: &ConvStep, res: &Resources, uniforms: &mut Uniforms, max_groups: u32) -> Result<Pending> {
+fn conv_dispatch(step: &ConvStep, name: &str, opts: &RecordOptions, uniforms: &mut Uniforms) -> Result<Pending> {
     let ConvStep { conv, node, pad, pad_mode, input, out, source, dst } = *step;
     let w = &conv.weights;
     let params = ConvParams {
@@ -355,16 +506,24 @@ fn conv_dispatch(step: &ConvStep, res: &Resources, uniforms: &mut Uniforms, max_
         has_bias: u32::from(w.bias.is_some()),
         ..ConvParams::default()
     };
-    let kernel = conv_kernel(conv, res.plain_convs);
-    // Invocations: one per 4 pixels of a row for 4 channels, per 8 pixels of a row for one channel, or per value.
-    let work = match kernel {
-        Kernel::Conv2dOc4 => (out.channels / 4 * out.height * out.width.div_ceil(OC4_PIXELS as usize)) as u64,
-        Kernel::Conv2dDepthwise => (out.channels * out.height * out.width.div_ceil(DEPTHWISE_PIXELS as usize)) as u64,
-        _ => out.len() as u64,
+    let kernel = conv_kernel(conv, opts.kernels == KernelSet::Plain);
+    let taps = (w.kernel_h * w.kernel_w) as u64;
+    let ins = w.in_per_group as u64;
+    // Invocations: one per 4 pixels of a row for 4 channels, per 8 pixels of a row for one channel, or per value;
+    // each loads what its loops load, straight from global memory: per input channel and tap, its pixels' inputs
+    // and a weight word.
+    let (work, read_per_invocation) = match kernel {
+        Kernel::Conv2dOc4 => {
+            let work = out.channels / 4 * out.height * out.width.div_ceil(OC4_PIXELS as usize);
+            (work as u64, ins * taps * (u64::from(OC4_PIXELS) + 1) * 4)
+        }
+        Kernel::Conv2dDepthwise => {
+            let work = out.channels * out.height * out.width.div_ceil(DEPTHWISE_PIXELS as usize);
+            let row = (u64::from(DEPTHWISE_PIXELS) - 1) * conv.stride as u64 + w.kernel_w as u64;
+            (work as u64, (w.kernel_h as u64 * row + ins * taps) * 4)
+        }
+        _ => (out.len() as u64, ins * taps * 8),
     };
-    if res.convs.get(node).and_then(Option::as_ref).is_none() {
-        return Err(Error::internal(format!("conv node {node} has no uploaded weights")));
-    }
     let bindings = vec![
         uniforms.push(&params),
         Binding::Activation(source),
@@ -372,49 +531,90 @@ fn conv_dispatch(step: &ConvStep, res: &Resources, uniforms: &mut Uniforms, max_
         Binding::Weights(node),
         Binding::ScaleBias(node),
     ];
-    Ok(Pending::Dispatch { kernel, bindings, grid: grid_for_elements(work, max_groups)? })
+    let cost = Cost {
+        read: work * read_per_invocation,
+        written: out.len() as u64 * 4,
+        flops: 2 * out.len() as u64 * ins * taps,
+        whole_tensor: true,
+    };
+    let grid = grid_for_elements(work, opts.max_groups)?;
+    Ok(Pending::Dispatch { kernel, bindings, grid, node: name.to_string(), cost })
 }
 
-/// A plan's buffers by size and its dispatches, before anything is allocated on the device.
-struct Layout {
-    pool: Pool,
-    pending: Vec<Pending>,
-    uniforms: Uniforms,
-    stats_len: usize,
+/// A plan's buffers by size and its steps, before anything is allocated on the device.
+pub struct Layout {
+    rec: Recorder,
     input: usize,
     output: usize,
     output_shape: Shape,
+    output_bytes: u64,
+    input_bytes: u64,
+    io: Io,
 }
 
 impl Layout {
+    /// What the plan's steps cost, from their own records.
+    pub fn cost(&self, width: usize, height: usize) -> PlanCost {
+        let mut steps = Vec::with_capacity(self.rec.pending.len());
+        let mut passes = 0;
+        let mut in_pass = false;
+        for step in &self.rec.pending {
+            match step {
+                Pending::Copy { bytes, .. } => {
+                    in_pass = false;
+                    let cost = Cost { read: *bytes, written: *bytes, flops: 0, whole_tensor: true };
+                    steps.push(StepCost { node: "copy".into(), kernel: "copy".into(), workgroups: 0, cost });
+                }
+                Pending::Dispatch { kernel, grid, node, cost, .. } => {
+                    if !in_pass {
+                        passes += 1;
+                        in_pass = true;
+                    }
+                    let workgroups = u64::from(grid.0) * u64::from(grid.1);
+                    steps.push(StepCost { node: node.clone(), kernel: kernel_name(*kernel), workgroups, cost: *cost });
+                }
+            }
+        }
+        PlanCost {
+            width,
+            height,
+            kernels: self.rec.kernels.name(),
+            precision: self.rec.precision,
+            steps,
+            passes,
+            upload: self.input_bytes,
+            readback: self.output_bytes,
+        }
+    }
+
     fn realise(self, ctx: &Context, pipelines: &mut Pipelines, res: &Resources) -> Result<Plan> {
-        let Layout { pool, pending, mut uniforms, stats_len, input, output, output_shape } = self;
+        let Layout { rec, input, output, output_shape, output_bytes, .. } = self;
+        let Recorder { pool, pending, mut uniforms, stats_bytes, partials_bytes, affine_bytes, .. } = rec;
         // Everything is sized: check against the device before allocating anything.
         let limit = ctx.max_buffer();
-        let largest = pool.sizes.iter().copied().chain([stats_len as u64 * 4]).max().unwrap_or(0);
+        let largest = pool.sizes.iter().copied().chain([stats_bytes, partials_bytes, affine_bytes]).max().unwrap_or(0);
         if largest > limit {
             return Err(Error::GpuBufferLimit { needed: largest, limit });
         }
 
         let device = &ctx.device;
-        let buffers: Vec<wgpu::Buffer> = pool
-            .sizes
-            .iter()
-            .map(|&size| {
-                device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some("activation"),
-                    size,
-                    usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
-                    mapped_at_creation: false,
-                })
+        let storage = |label: &str, size: u64| {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: size.max(16),
+                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
             })
-            .collect();
-        let stats = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("norm statistics"),
-            size: stats_len as u64 * 4,
-            usage: wgpu::BufferUsages::STORAGE,
-            mapped_at_creation: false,
-        });
+        };
+        let buffers: Vec<wgpu::Buffer> = pool.sizes.iter().map(|&size| storage("activation", size)).collect();
+        // Norm statistics (baseline), tile statistics, norm scales and shifts, two placeholders.
+        let scratch = vec![
+            storage("norm statistics", stats_bytes),
+            storage("tile statistics", partials_bytes),
+            storage("norm scales and shifts", affine_bytes),
+            storage("unused slot", 16),
+            storage("unused slot", 16),
+        ];
         if uniforms.bytes.is_empty() {
             uniforms.bytes.resize(16, 0);
         }
@@ -425,7 +625,7 @@ impl Layout {
         });
         let staging = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("readback"),
-            size: bytes_of_shape(output_shape).max(4),
+            size: output_bytes.next_multiple_of(4).max(4),
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
@@ -434,11 +634,23 @@ impl Layout {
         for step in pending {
             steps.push(match step {
                 Pending::Copy { src, dst, bytes } => Step::Copy { src, dst, bytes },
-                Pending::Dispatch { kernel, bindings, grid } => {
+                Pending::Dispatch { kernel, bindings, grid, .. } => {
                     let entries: Vec<wgpu::BindGroupEntry> = bindings
                         .iter()
                         .enumerate()
                         .map(|(slot, binding)| {
+                            let conv = |node: usize| {
+                                res.convs
+                                    .get(node)
+                                    .and_then(Option::as_ref)
+                                    .ok_or_else(|| Error::internal("a conv has no uploaded weights"))
+                            };
+                            let tiled = |node: usize| {
+                                conv(node)?
+                                    .tiled
+                                    .as_ref()
+                                    .ok_or_else(|| Error::internal("a conv has no weights for the tiled kernel"))
+                            };
                             let resource = match *binding {
                                 Binding::Uniform(offset, size) => wgpu::BindingResource::Buffer(wgpu::BufferBinding {
                                     buffer: &uniform_buffer,
@@ -446,16 +658,14 @@ impl Layout {
                                     size: NonZeroU64::new(size),
                                 }),
                                 Binding::Activation(b) => buffers[b].as_entire_binding(),
-                                Binding::Weights(node) | Binding::ScaleBias(node) => {
-                                    let Some(conv) = res.convs.get(node).and_then(Option::as_ref) else {
-                                        return Err(Error::internal("a conv has no uploaded weights"));
-                                    };
-                                    match binding {
-                                        Binding::Weights(_) => conv.weights.as_entire_binding(),
-                                        _ => conv.scale_bias.as_entire_binding(),
-                                    }
-                                }
-                                Binding::Stats => stats.as_entire_binding(),
+                                Binding::Weights(node) => conv(node)?.weights.as_entire_binding(),
+                                Binding::ScaleBias(node) => conv(node)?.scale_bias.as_entire_binding(),
+                                Binding::TiledWeights(node) => tiled(node)?.weights.as_entire_binding(),
+                                Binding::TiledScaleBias(node) => tiled(node)?.scale_bias.as_entire_binding(),
+                                Binding::Stats => scratch[0].as_entire_binding(),
+                                Binding::Partials => scratch[1].as_entire_binding(),
+                                Binding::Affine => scratch[2].as_entire_binding(),
+                                Binding::Unused(i) => scratch[3 + i.min(1)].as_entire_binding(),
                                 Binding::Style => res.style.as_entire_binding(),
                             };
                             Ok(wgpu::BindGroupEntry { binding: slot as u32, resource })
@@ -477,9 +687,10 @@ impl Layout {
             input,
             output,
             output_shape,
+            output_bytes,
             staging,
             _uniforms: uniform_buffer,
-            _stats: stats,
+            _scratch: scratch,
             last_used: 0,
         })
     }

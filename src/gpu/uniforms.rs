@@ -89,10 +89,80 @@ uniform_struct! {
     }
 }
 
+uniform_struct! {
+    /// `tiled.wgsl`. Padded to a multiple of 16 bytes.
+    pub struct TiledConvParams {
+        in_quads: u32,
+        in_height: u32,
+        in_width: u32,
+        upsample: u32,
+        src_height: u32,
+        src_width: u32,
+        affine_base: u32,
+        affine_on: u32,
+        relu: u32,
+        residual_on: u32,
+        materialise: u32,
+        reflect: u32,
+        out_channels: u32,
+        out_height: u32,
+        out_width: u32,
+        kernel_h: u32,
+        kernel_w: u32,
+        stride: u32,
+        pad_top: u32,
+        pad_left: u32,
+        has_bias: u32,
+        stats_on: u32,
+        tiles_x: u32,
+        tiles: u32,
+        oc_blocks: u32,
+        _pad0: u32,
+        _pad1: u32,
+        _pad2: u32,
+    }
+}
+
+uniform_struct! {
+    /// `norm_finish.wgsl`.
+    pub struct FinishParams {
+        channels: u32,
+        quads: u32,
+        tiles: u32,
+        params_offset: u32,
+        affine_base: u32,
+        eps: f32,
+        _pad0: u32,
+        _pad1: u32,
+    }
+}
+
+uniform_struct! {
+    /// `unpack.wgsl` and `emit.wgsl`.
+    pub struct PixelParams {
+        quads: u32,
+        height: u32,
+        width: u32,
+        channels: u32,
+        photo_height: u32,
+        photo_width: u32,
+        affine_base: u32,
+        affine_on: u32,
+        relu: u32,
+        residual_on: u32,
+        upsample: u32,
+        activation: u32,
+        low: f32,
+        high: f32,
+        src_height: u32,
+        src_width: u32,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gpu::kernels::Kernel;
+    use crate::gpu::kernels::{ConvTile, Kernel, PixelFormat, Precision};
 
     fn wgsl_layout(source: &str, name: &str) -> (Vec<(String, usize)>, usize) {
         let module = match naga::front::wgsl::parse_str(source) {
@@ -122,12 +192,26 @@ mod tests {
         let size = std::mem::size_of::<UpsampleParams>();
         check(&Kernel::Upsample.source(), "UpsampleParams", UpsampleParams::MEMBERS, size);
         check(&Kernel::GlobalAvgPool.source(), "PoolParams", PoolParams::MEMBERS, std::mem::size_of::<PoolParams>());
+        for precision in [Precision::F32, Precision::F16] {
+            for tile in ConvTile::ALL {
+                let size = std::mem::size_of::<TiledConvParams>();
+                check(&Kernel::ConvTiled(tile, precision).source(), "TiledConvParams", TiledConvParams::MEMBERS, size);
+            }
+            for format in [PixelFormat::Rgba8, PixelFormat::Planar] {
+                for kernel in [Kernel::Unpack(format, precision), Kernel::Emit(format, precision)] {
+                    let size = std::mem::size_of::<PixelParams>();
+                    check(&kernel.source(), "PixelParams", PixelParams::MEMBERS, size);
+                }
+            }
+        }
+        let size = std::mem::size_of::<FinishParams>();
+        check(&Kernel::NormFinish.source(), "FinishParams", FinishParams::MEMBERS, size);
     }
 
     /// What the prelude defines is defined nowhere else: a shader that declared its own copy would drift from Rust.
     #[test]
     fn shaders_take_shared_constants_from_the_prelude_only() {
-        for kernel in Kernel::ALL {
+        for kernel in Kernel::all() {
             let file = kernel.file();
             for shared in [
                 "override WG",
@@ -135,6 +219,10 @@ mod tests {
                 "OC4_PIXELS: u32",
                 "DEPTHWISE_PIXELS: u32",
                 "fn linear_index",
+                "alias Act",
+                "TILE_W: u32",
+                "OCQ: u32",
+                "WINDOW_CAPACITY: u32",
             ] {
                 assert!(!file.contains(shared), "{kernel:?}'s shader declares `{shared}`, which the prelude owns");
             }
@@ -144,12 +232,15 @@ mod tests {
 
     #[test]
     fn every_shader_validates() {
-        for kernel in Kernel::ALL {
+        for kernel in Kernel::all() {
             let source = &kernel.source();
             let module =
                 naga::front::wgsl::parse_str(source).unwrap_or_else(|e| panic!("{}", e.emit_to_string(source)));
-            let mut validator =
-                naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty());
+            let capabilities = match kernel.precision() {
+                Some(Precision::F16) => naga::valid::Capabilities::SHADER_FLOAT16,
+                _ => naga::valid::Capabilities::empty(),
+            };
+            let mut validator = naga::valid::Validator::new(naga::valid::ValidationFlags::all(), capabilities);
             if let Err(e) = validator.validate(&module) {
                 panic!("{kernel:?}: {}", e.emit_to_string(source));
             }

@@ -2,7 +2,7 @@
 
 use wgpu::util::DeviceExt;
 
-use super::kernels::Kernel;
+use super::kernels::{ConvTile, Kernel};
 use crate::error::{Error, Result};
 use crate::graph::{Conv2d, ConvWeights};
 
@@ -32,6 +32,67 @@ pub fn conv_kernel(conv: &Conv2d, plain: bool) -> Kernel {
     }
 }
 
+/// The `conv_tiled` shape a conv runs in, the first of the preferred ones whose input window and weights fit the
+/// workgroup memory, or `None` where none does (grouped convs, or kernels too large): the fused plan then does
+/// not take the graph. Few output channels prefer the wide tiles, which do not waste invocations on missing ones.
+pub fn tiled_shape(conv: &Conv2d) -> Option<ConvTile> {
+    let w = &conv.weights;
+    if conv.groups != 1 || conv.stride == 0 || w.kernel_h == 0 || w.kernel_w == 0 {
+        return None;
+    }
+    let preferred: &[ConvTile] = match w.out_channels {
+        0..=4 => &[ConvTile::Narrow, ConvTile::Wide, ConvTile::Deep],
+        5..=8 => &[ConvTile::Wide, ConvTile::Deep],
+        _ => &[ConvTile::Deep],
+    };
+    let (kh, kw, stride) = (u32::try_from(w.kernel_h).ok()?, u32::try_from(w.kernel_w).ok()?, conv.stride as u32);
+    preferred.iter().copied().find(|tile| {
+        let (ww, wh) = tile.window(kh, kw, stride);
+        u64::from(ww) * u64::from(wh) <= u64::from(tile.window_capacity())
+            && u64::from(tile.out_channels()) * u64::from(kh * kw) <= u64::from(tile.weight_capacity())
+    })
+}
+
+/// Output channels a tiled conv's weights are padded to: whole workgroups' worth.
+pub fn tiled_out_channels(conv: &Conv2d, tile: ConvTile) -> usize {
+    conv.weights.out_channels.next_multiple_of(tile.out_channels() as usize)
+}
+
+/// `conv_tiled`'s weights: `[out channel][input quad][tap]` words, byte `c` input channel `4 * quad + c`, zero for
+/// the channels that only pad (output channels to `out_padded`, input channels to a whole quad).
+pub fn pack_tiled(w: &ConvWeights, out_padded: usize) -> Vec<u32> {
+    let taps = w.kernel_h * w.kernel_w;
+    let quads = w.in_per_group.div_ceil(4);
+    let mut words = Vec::with_capacity(out_padded * quads * taps);
+    for oc in 0..out_padded {
+        for quad in 0..quads {
+            for t in 0..taps {
+                let word = (0..4).fold(0u32, |word, c| {
+                    let ic = quad * 4 + c;
+                    let q = if oc < w.out_channels && ic < w.in_per_group {
+                        w.quantised[(oc * w.in_per_group + ic) * taps + t]
+                    } else {
+                        0
+                    };
+                    word | (u32::from(q as u8) << (8 * c))
+                });
+                words.push(word);
+            }
+        }
+    }
+    words
+}
+
+/// `conv_tiled`'s scales for every padded output channel, then biases (zero for padding and when there are none).
+pub fn tiled_scale_bias(w: &ConvWeights, out_padded: usize) -> Vec<f32> {
+    let mut values = vec![0.0; 2 * out_padded];
+    values[..w.out_channels].copy_from_slice(&w.scales);
+    if let Some(bias) = &w.bias {
+        values[out_padded..out_padded + w.out_channels].copy_from_slice(bias);
+    }
+    values
+}
+
 /// `[out][in_per_group][kh][kw]` bytes, four consecutive taps per word (byte 0 lowest).
 pub fn pack_flat(w: &ConvWeights) -> Vec<u32> {
     w.quantised
@@ -54,8 +115,14 @@ pub fn pack_quads(w: &ConvWeights) -> Vec<u32> {
     words
 }
 
-/// One conv's weights and its scales-then-biases.
+/// One conv's weights and its scales-then-biases, for the baseline kernels and (where it fits) `conv_tiled`.
 pub struct ConvBuffers {
+    pub weights: wgpu::Buffer,
+    pub scale_bias: wgpu::Buffer,
+    pub tiled: Option<TiledBuffers>,
+}
+
+pub struct TiledBuffers {
     pub weights: wgpu::Buffer,
     pub scale_bias: wgpu::Buffer,
 }
@@ -91,9 +158,24 @@ pub fn upload(device: &wgpu::Device, conv: &Conv2d, limit: u64) -> Result<ConvBu
             usage: wgpu::BufferUsages::STORAGE,
         })
     };
+    let tiled = match tiled_shape(conv) {
+        Some(tile) => {
+            let out_padded = tiled_out_channels(conv, tile);
+            let words = pack_tiled(w, out_padded);
+            if words.len() as u64 * 4 > limit {
+                return Err(Error::GpuBufferLimit { needed: words.len() as u64 * 4, limit });
+            }
+            Some(TiledBuffers {
+                weights: storage("tiled conv weights", bytemuck::cast_slice(&words)),
+                scale_bias: storage("tiled conv scales", bytemuck::cast_slice(&tiled_scale_bias(w, out_padded))),
+            })
+        }
+        None => None,
+    };
     Ok(ConvBuffers {
         weights: storage("conv weights", bytemuck::cast_slice(&words)),
         scale_bias: storage("conv scales", bytemuck::cast_slice(&scale_bias)),
+        tiled,
     })
 }
 
@@ -120,6 +202,17 @@ mod tests {
         let flat = pack_flat(&w);
         for (i, &q) in quantised.iter().enumerate() {
             assert_eq!(sign_extend(flat[i / 4], i % 4), q);
+        }
+        let tiled = pack_tiled(&w, 12);
+        let spatial = w.kernel_h * w.kernel_w;
+        for oc in 0..12 {
+            for ic in 0..4 {
+                for t in 0..spatial {
+                    let word = tiled[(oc + ic / 4) * spatial + t]; // one input quad per output channel
+                    let expected = if oc < 8 && ic < 2 { quantised[(oc * 2 + ic) * spatial + t] } else { 0 };
+                    assert_eq!(sign_extend(word, ic % 4), expected);
+                }
+            }
         }
         let quads = pack_quads(&w);
         let taps = w.taps();

@@ -1,0 +1,86 @@
+// `norm_finish`, the fused plan's norm pass: one workgroup per channel combines the conv tiles' (count, mean, M2)
+// partial statistics in a fixed order (deterministic: no atomics, which WGSL only has relaxed) and writes the norm's
+// scale and shift (gamma / std, beta - mean * gamma / std) for the next kernel to apply as it loads.
+
+struct FinishParams {
+    channels: u32,
+    quads: u32,
+    tiles: u32,
+    params_offset: u32,
+    affine_base: u32,
+    eps: f32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> f: FinishParams;
+@group(0) @binding(1) var<storage, read> tile_stats: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> style: array<f32>;
+@group(0) @binding(3) var<storage, read_write> affine_out: array<f32>;
+
+var<workgroup> reduce_n: array<f32, WG>;
+var<workgroup> reduce_mean: array<f32, WG>;
+var<workgroup> reduce_m2: array<f32, WG>;
+
+fn chan(na: f32, ma: f32, m2a: f32, nb: f32, mb: f32, m2b: f32) -> vec3<f32> {
+    let n = na + nb;
+    if (nb == 0.0) {
+        return vec3<f32>(na, ma, m2a);
+    }
+    if (na == 0.0) {
+        return vec3<f32>(nb, mb, m2b);
+    }
+    let d = mb - ma;
+    return vec3<f32>(n, ma + d * (nb / n), m2a + m2b + d * d * (na * nb / n));
+}
+
+@compute @workgroup_size(WG)
+fn norm_finish(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let c = wid.y * groups.x + wid.x;
+    if (c >= f.quads * 4u) {
+        return;
+    }
+    var s = vec3<f32>(0.0);
+    if (c < f.channels) {
+        for (var i = lid; i < f.tiles; i += WG) {
+            let t = tile_stats[c * f.tiles + i];
+            s = chan(s.x, s.y, s.z, t.x, t.y, t.z);
+        }
+    }
+    reduce_n[lid] = s.x;
+    reduce_mean[lid] = s.y;
+    reduce_m2[lid] = s.z;
+    for (var step = WG / 2u; step > 0u; step >>= 1u) {
+        workgroupBarrier();
+        var r = vec3<f32>(0.0);
+        if (lid < step) {
+            let b = lid + step;
+            r = chan(reduce_n[lid], reduce_mean[lid], reduce_m2[lid], reduce_n[b], reduce_mean[b], reduce_m2[b]);
+        }
+        workgroupBarrier();
+        if (lid < step) {
+            reduce_n[lid] = r.x;
+            reduce_mean[lid] = r.y;
+            reduce_m2[lid] = r.z;
+        }
+    }
+    if (lid == 0u) {
+        // Channels that only pad a quad get scale and shift 0, so they stay 0 downstream.
+        var scale = 0.0;
+        var shift = 0.0;
+        if (c < f.channels) {
+            let n = max(reduce_n[0], 1.0);
+            let inv_std = 1.0 / sqrt(reduce_m2[0] / n + f.eps);
+            scale = style[f.params_offset + c] * inv_std;
+            shift = style[f.params_offset + f.channels + c] - reduce_mean[0] * scale;
+        }
+        let quad = c / 4u;
+        affine_out[(f.affine_base + 2u * quad) * 4u + c % 4u] = scale;
+        affine_out[(f.affine_base + 2u * quad + 1u) * 4u + c % 4u] = shift;
+    }
+}
+

@@ -1,0 +1,286 @@
+// Workgroup-tiled convolution for the fused plan. Activations are stored in channel quads (`[quad][y][x]`, one
+// vec4 per pixel per quad, f32 or f16 as `Act` says); the generated header (`gpu::kernels::tiled_header`) sets
+// TILE_W x TILE_H output pixels, OC_GROUPS x OCQ output quads per workgroup, and the workgroup arrays' sizes.
+//
+// Per quad of input channels, the workgroup loads the tile's input window with its halo into `window` once:
+// padding resolved and the producer's pending work done per loaded value (its norm's scale and shift, ReLU, the
+// residual add, nearest upsampling), so the conv reads a finished value and no pass of its own is needed for them.
+// The quad's int8 weights (4 input channels to a word) go to `wts`. Each invocation then accumulates 4 pixels of a
+// row x OCQ output quads in registers. The epilogue writes the output quads, and, when a norm follows, the tile's
+// per-channel count, mean and M2 (Chan's pairwise formula, a fixed order: deterministic, no atomics) for
+// `norm_finish`.
+
+struct TiledConvParams {
+    // The conv's input as the conv sees it (after upsampling), and the stored value it is read from.
+    in_quads: u32,
+    in_height: u32,
+    in_width: u32,
+    upsample: u32,
+    src_height: u32,
+    src_width: u32,
+    // Where the producer's norm scale and shift quads start in `affine`; `affine_on` 0: the value is stored final.
+    affine_base: u32,
+    affine_on: u32,
+    relu: u32,
+    residual_on: u32,
+    // Writes the finished input value (the interior of each tile's window) to `materialised`: a stride-1 conv whose
+    // output has its input's size, reading a value that is used again later (a residual block's input).
+    materialise: u32,
+    reflect: u32,
+    out_channels: u32,
+    out_height: u32,
+    out_width: u32,
+    kernel_h: u32,
+    kernel_w: u32,
+    stride: u32,
+    pad_top: u32,
+    pad_left: u32,
+    has_bias: u32,
+    stats_on: u32,
+    tiles_x: u32,
+    tiles: u32,
+    oc_blocks: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: TiledConvParams;
+@group(0) @binding(1) var<storage, read> raw: array<Act>;
+@group(0) @binding(2) var<storage, read> residual: array<Act>;
+// Per norm: scale quads then shift quads, interleaved per quad (scale at 2q, shift at 2q + 1).
+@group(0) @binding(3) var<storage, read> affine: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> dst: array<Act>;
+// `[out channel][input quad][tap]`, byte c of a word is input channel 4 * quad + c.
+@group(0) @binding(5) var<storage, read> weights: array<u32>;
+// Scales for every (padded) output channel, then biases.
+@group(0) @binding(6) var<storage, read> scale_bias: array<f32>;
+// `[out channel][tile]`: (count, mean, M2, 0).
+@group(0) @binding(7) var<storage, read_write> partials: array<vec4<f32>>;
+@group(0) @binding(8) var<storage, read_write> materialised: array<Act>;
+
+var<workgroup> window: array<vec4<f32>, WINDOW_CAPACITY>;
+var<workgroup> wts: array<u32, WEIGHT_CAPACITY>;
+var<workgroup> counts: array<f32, WG>;
+
+const PIXEL_GROUPS: u32 = TILE_W * TILE_H / 4u;
+const OC_PER_GROUP: u32 = OCQ * 4u;
+const OC_PER_BLOCK: u32 = OC_GROUPS * OC_PER_GROUP;
+
+// Index into the unpadded axis, or -1 for a zero tap; reflect mirrors without repeating the edge (shape inference
+// keeps the overhang below the size).
+fn source_index(i: i32, n: i32) -> i32 {
+    if (i >= 0 && i < n) {
+        return i;
+    }
+    if (p.reflect == 0u) {
+        return -1;
+    }
+    if (i < 0) {
+        return -i;
+    }
+    return 2 * (n - 1) - i;
+}
+
+// The finished input value of quad `q` at (y, x) of the conv's input.
+fn input_value(q: u32, y: u32, x: u32) -> vec4<f32> {
+    let at = (q * p.src_height + y / p.upsample) * p.src_width + x / p.upsample;
+    var v = vec4<f32>(raw[at]);
+    if (p.affine_on != 0u) {
+        v = v * affine[p.affine_base + 2u * q] + affine[p.affine_base + 2u * q + 1u];
+    }
+    if (p.relu != 0u) {
+        v = max(v, vec4<f32>(0.0));
+    }
+    if (p.residual_on != 0u) {
+        v += vec4<f32>(residual[at]);
+    }
+    return v;
+}
+
+fn weight_quad(word: u32) -> vec4<f32> {
+    return vec4<f32>(bitcast<vec4<i32>>(vec4<u32>(word) << vec4<u32>(24u, 16u, 8u, 0u)) >> vec4<u32>(24u));
+}
+
+// Chan et al.'s pairwise combination of two (count, mean, M2) summaries, per channel of a quad.
+fn combine(na: f32, ma: vec4<f32>, m2a: vec4<f32>, nb: f32, mb: vec4<f32>, m2b: vec4<f32>) -> array<vec4<f32>, 2> {
+    let n = na + nb;
+    if (nb == 0.0) {
+        return array<vec4<f32>, 2>(ma, m2a);
+    }
+    if (na == 0.0) {
+        return array<vec4<f32>, 2>(mb, m2b);
+    }
+    let d = mb - ma;
+    return array<vec4<f32>, 2>(ma + d * (nb / n), m2a + m2b + d * d * (na * nb / n));
+}
+
+@compute @workgroup_size(WG)
+fn conv_tiled(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let group = wid.y * groups.x + wid.x;
+    if (group >= p.tiles * p.oc_blocks) {
+        return;
+    }
+    let block = group / p.tiles;
+    let tile = group % p.tiles;
+    let ty0 = (tile / p.tiles_x) * TILE_H;
+    let tx0 = (tile % p.tiles_x) * TILE_W;
+    let window_w = (TILE_W - 1u) * p.stride + p.kernel_w;
+    let window_h = (TILE_H - 1u) * p.stride + p.kernel_h;
+    let taps = p.kernel_h * p.kernel_w;
+
+    let pg = lid % PIXEL_GROUPS;
+    let og = lid / PIXEL_GROUPS;
+    let py = pg / (TILE_W / 4u);
+    let px0 = (pg % (TILE_W / 4u)) * 4u;
+    let first_oc = block * OC_PER_BLOCK;
+
+    var acc: array<vec4<f32>, ACC>;
+    for (var i = 0u; i < ACC; i++) {
+        acc[i] = vec4<f32>(0.0);
+    }
+    for (var q = 0u; q < p.in_quads; q++) {
+        workgroupBarrier();
+        for (var i = lid; i < window_w * window_h; i += WG) {
+            let wy = i / window_w;
+            let wx = i % window_w;
+            let iy = source_index(i32(ty0 * p.stride + wy) - i32(p.pad_top), i32(p.in_height));
+            let ix = source_index(i32(tx0 * p.stride + wx) - i32(p.pad_left), i32(p.in_width));
+            var v = vec4<f32>(0.0);
+            if (iy >= 0 && ix >= 0) {
+                v = input_value(q, u32(iy), u32(ix));
+                // The window's interior is this tile's own pixels (stride 1, same size): written once, by the
+                // first block of output channels.
+                let inside = wy >= p.pad_top && wy < p.pad_top + TILE_H && wx >= p.pad_left && wx < p.pad_left + TILE_W
+                    && ty0 + wy - p.pad_top < p.in_height && tx0 + wx - p.pad_left < p.in_width;
+                if (p.materialise != 0u && block == 0u && inside) {
+                    materialised[(q * p.in_height + u32(iy)) * p.in_width + u32(ix)] = Act(v);
+                }
+            }
+            window[i] = v;
+        }
+        for (var i = lid; i < OC_PER_BLOCK * taps; i += WG) {
+            let oc = first_oc + i / taps;
+            var word = 0u;
+            if (oc < p.out_channels) {
+                word = weights[(oc * p.in_quads + q) * taps + i % taps];
+            }
+            wts[i] = word;
+        }
+        workgroupBarrier();
+        for (var ky = 0u; ky < p.kernel_h; ky++) {
+            for (var kx = 0u; kx < p.kernel_w; kx++) {
+                let t = ky * p.kernel_w + kx;
+                let row = (py * p.stride + ky) * window_w + px0 * p.stride + kx;
+                let x0 = window[row];
+                let x1 = window[row + p.stride];
+                let x2 = window[row + 2u * p.stride];
+                let x3 = window[row + 3u * p.stride];
+                for (var h = 0u; h < OCQ; h++) {
+                    let w = (og * OC_PER_GROUP + h * 4u) * taps + t;
+                    // Columns are output channels: `x * m` is the four dot products at once.
+                    let m = mat4x4<f32>(
+                        weight_quad(wts[w]),
+                        weight_quad(wts[w + taps]),
+                        weight_quad(wts[w + 2u * taps]),
+                        weight_quad(wts[w + 3u * taps]),
+                    );
+                    acc[h] += x0 * m;
+                    acc[OCQ + h] += x1 * m;
+                    acc[2u * OCQ + h] += x2 * m;
+                    acc[3u * OCQ + h] += x3 * m;
+                }
+            }
+        }
+    }
+
+    let oy = ty0 + py;
+    var n = 0.0;
+    var mean: array<vec4<f32>, OCQ>;
+    var m2: array<vec4<f32>, OCQ>;
+    for (var h = 0u; h < OCQ; h++) {
+        let oc = first_oc + og * OC_PER_GROUP + h * 4u;
+        let quad = oc / 4u;
+        let scale = vec4<f32>(scale_bias[oc], scale_bias[oc + 1u], scale_bias[oc + 2u], scale_bias[oc + 3u]);
+        var bias = vec4<f32>(0.0);
+        if (p.has_bias != 0u) {
+            let b = p.oc_blocks * OC_PER_BLOCK + oc;
+            bias = vec4<f32>(scale_bias[b], scale_bias[b + 1u], scale_bias[b + 2u], scale_bias[b + 3u]);
+        }
+        var sum = vec4<f32>(0.0);
+        var count = 0.0;
+        for (var j = 0u; j < 4u; j++) {
+            let v = acc[j * OCQ + h] * scale + bias;
+            acc[j * OCQ + h] = v;
+            let ox = tx0 + px0 + j;
+            if (oy < p.out_height && ox < p.out_width && oc < p.out_channels) {
+                dst[(quad * p.out_height + oy) * p.out_width + ox] = Act(v);
+            }
+            if (oy < p.out_height && ox < p.out_width) {
+                sum += v;
+                count += 1.0;
+            }
+        }
+        n = count;
+        mean[h] = sum / max(count, 1.0);
+        var squares = vec4<f32>(0.0);
+        for (var j = 0u; j < 4u; j++) {
+            let ox = tx0 + px0 + j;
+            if (oy < p.out_height && ox < p.out_width) {
+                let d = acc[j * OCQ + h] - mean[h];
+                squares += d * d;
+            }
+        }
+        m2[h] = squares;
+    }
+    if (p.stats_on == 0u) {
+        return;
+    }
+
+    // Pairwise over the workgroup's pixel groups, the same tree every time. `window` is free again: slot
+    // (og * OCQ + h) * PIXEL_GROUPS + pg holds a mean, and WG * OCQ slots later its M2.
+    workgroupBarrier();
+    counts[lid] = n;
+    for (var h = 0u; h < OCQ; h++) {
+        let slot = (og * OCQ + h) * PIXEL_GROUPS + pg;
+        window[slot] = mean[h];
+        window[WG * OCQ + slot] = m2[h];
+    }
+    for (var s = PIXEL_GROUPS / 2u; s > 0u; s >>= 1u) {
+        workgroupBarrier();
+        var na = 0.0;
+        var nb = 0.0;
+        if (pg < s) {
+            na = counts[lid];
+            nb = counts[lid + s];
+            for (var h = 0u; h < OCQ; h++) {
+                let a = (og * OCQ + h) * PIXEL_GROUPS + pg;
+                let b = a + s;
+                let c = combine(na, window[a], window[WG * OCQ + a], nb, window[b], window[WG * OCQ + b]);
+                window[a] = c[0];
+                window[WG * OCQ + a] = c[1];
+            }
+        }
+        workgroupBarrier();
+        if (pg < s) {
+            counts[lid] = na + nb;
+        }
+    }
+    workgroupBarrier();
+    if (pg == 0u) {
+        for (var h = 0u; h < OCQ; h++) {
+            let slot = (og * OCQ + h) * PIXEL_GROUPS;
+            let oc = first_oc + og * OC_PER_GROUP + h * 4u;
+            for (var c = 0u; c < 4u; c++) {
+                if (oc + c < p.out_channels) {
+                    partials[(oc + c) * p.tiles + tile] =
+                        vec4<f32>(counts[lid], window[slot][c], window[WG * OCQ + slot][c], 0.0);
+                }
+            }
+        }
+    }
+}
