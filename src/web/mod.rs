@@ -11,6 +11,8 @@
 //! (`Styler::with_tile_size`); without it each image runs whole, or tiled where it needs to be (see `tiling`).
 
 mod error;
+#[cfg(feature = "gpu")]
+mod live;
 mod options;
 
 use wasm_bindgen::prelude::*;
@@ -19,6 +21,8 @@ use crate::style::StyleFile;
 use crate::tiling::Mode;
 use crate::{pixels, Backend, Error, Model, Options, StyleInput, Styler};
 pub use error::{code, js_error};
+#[cfg(feature = "gpu")]
+pub use live::WasmLive;
 use options::{
     backend_of, checked_strength, max_size_of, pixel_count_of, strength_of, style_request_of, tile_size_of,
     StyleRequest,
@@ -179,6 +183,16 @@ impl WasmStyler {
     #[wasm_bindgen(getter, js_name = minSide)]
     pub fn min_side(&self) -> u32 {
         self.styler.model().min_side
+    }
+
+    /// GPU readbacks the executor has made (null on the CPU). Read it between calls, not during one.
+    #[wasm_bindgen(getter)]
+    pub fn readbacks(&self) -> Option<f64> {
+        #[cfg(feature = "gpu")]
+        if let Some(gpu) = self.styler.gpu() {
+            return Some(gpu.readbacks() as f64);
+        }
+        None
     }
 
     /// The network's stride product: widths and heights it runs at without padding are multiples of it.

@@ -238,7 +238,12 @@ async function element(backend, { lose = true } = {}) {
     return report;
   }
   const deadline = performance.now() + 120_000;
-  while ((el.liveStats?.framesShown ?? 0) < 3 && performance.now() < deadline) await sleep(50);
+  while ((el.liveStats?.framesShown ?? 0) < 3 && !el.error && performance.now() < deadline) await sleep(50);
+  if (el.error) {
+    Object.assign(report, { code: el.error.code, status: status(), message: el.error.message });
+    el.remove();
+    return report;
+  }
   report.stats = el.liveStats;
   report.liveStatus = status();
   const blob = await el.snapshot();

@@ -101,8 +101,14 @@ function checkSession(label, report, { path }) {
   check(!report.isRunning && later.framesShown === stopped.framesShown, `${label}: no frame is drawn after stop()`,
     `${stopped.framesShown} shown, ${stopped.framesDropped} dropped; ${later.framesShown} shown 600 ms later`);
   check(report.openFrames === 0, `${label}: stop() leaves no VideoFrame open`, `${report.openFrames} open`);
-  check(report.gpuBuffers <= 0, `${label}: stop() leaves no GPU buffer of its own`, `${report.gpuBuffers} more than before`);
-  if (path === 'frame') check(stopped.readbacks === 0, `${label}: zero GPU readbacks in ${stopped.framesShown} frames`, `${stopped.readbacks} readbacks`);
+  if (path === 'frame') {
+    // The still path's buffers are the Styler's (its plan for the size), kept for its next call.
+    check(report.gpuBuffers <= 0, `${label}: stop() destroys every GPU buffer the session made`, `${report.gpuBuffers} more than before`);
+    check(stopped.readbacks === 0, `${label}: zero GPU readbacks in ${stopped.framesShown} frames`, `${stopped.readbacks} readbacks`);
+  } else {
+    const counted = report.backend === 'webgpu' ? stopped.readbacks >= stopped.framesShown : stopped.readbacks === 0;
+    check(counted, `${label}: the still path's readbacks are counted (one or more a frame on WebGPU, none on the CPU)`, `${stopped.readbacks} readbacks in ${stopped.framesShown} frames`);
+  }
   const latencies = results.map((r) => r.latencyMs);
   console.log(`     (${label}: ${report.running.fps.toFixed(1)} fps, latency ${latencies.map((l) => l.toFixed(0)).join(' ')} ms, ${stopped.framesDropped} dropped, ${stopped.readbacks} readbacks)`);
 }

@@ -7,7 +7,8 @@
 import { adoptStyles, rememberedLook, rememberLook } from './element.js';
 
 const DEBOUNCE_MS = 60;
-const VECTOR_DEBOUNCE_MS = 250; // a style vector's strength paints again: wait for the slider to pause
+const VECTOR_DEBOUNCE_MS = 250;
+const LIVE_STATUS_MS = 3000; // a style vector's strength paints again: wait for the slider to pause
 const THUMB_SIDE = 96;
 const DB_NAME = 'vitrine-styler';
 
@@ -1009,12 +1010,19 @@ export class Controller {
       if (video.readyState < 2) return;
       live.credit = false;
       const frame = typeof VideoFrame === 'function' ? Promise.resolve().then(() => new VideoFrame(video)) : createImageBitmap(video);
-      frame.then((picture) => this.#engine.call('liveFrame', { frame: picture }, [picture])).then(({ drawn, stats }) => {
+      frame.then((picture) => this.#engine.call('liveFrame', { frame: picture }, [picture]).catch((error) => {
+        picture.close();
+        throw error;
+      })).then(({ drawn, stats }) => {
         live.credit = true;
         if (stats) live.stats = stats;
         if (drawn) {
           live.shown();
-          if (this.#live === live && live.stats.framesShown % 10 === 1) this.#liveStatus();
+          // The status line is a live region: it speaks the figures every few seconds, not every frame.
+          if (this.#live === live && performance.now() - (live.said ?? 0) > LIVE_STATUS_MS) {
+            live.said = performance.now();
+            this.#liveStatus();
+          }
         }
       }, (error) => {
         live.credit = true;
@@ -1027,7 +1035,8 @@ export class Controller {
   #liveStatus() {
     const stats = this.liveStats;
     if (!stats) return;
-    this.#host.status(format(this.#s.liveOn, { look: this.#describe(), fps: stats.fps.toFixed(1), width: stats.width, height: stats.height }));
+    const fps = stats.fps > 0 ? stats.fps.toFixed(1) : '…';
+    this.#host.status(format(this.#s.liveOn, { look: this.#describe(), fps, width: stats.width, height: stats.height }));
   }
 
   async #endLive(live) {

@@ -94,10 +94,15 @@ const handlers = {
     }
     const { canvas, options } = liveSetup;
     liveSetup = null;
-    liveSession = await live().live(frame, canvas, {
-      ...options,
-      onError: (error) => self.postMessage({ type: 'liveError', error: { code: error?.code ?? 'INTERNAL', message: error?.message ?? String(error) } }),
-    });
+    try {
+      liveSession = await live().live(frame, canvas, {
+        ...options,
+        onError: (error) => self.postMessage({ type: 'liveError', error: { code: error?.code ?? 'INTERNAL', message: error?.message ?? String(error) } }),
+      });
+    } catch (error) {
+      frame.close();
+      throw error;
+    }
     return { drawn: await liveSession.firstFrame, stats: liveSession.stats };
   },
   liveUpdate(wanted) {

@@ -49,8 +49,8 @@ const median = (values) => {
 /**
  * Starts a live session. `engine` is what the Styler lends it: `backend`, `multiple` (the network's stride
  * product), `minSide` (the network's smallest side), `stylize(imageData, options)` (the still path, queued with the
- * Styler's other calls), `openFrames(canvas)` (resolves to the frame path, or null where there is none),
- * `readbacks()` (the executor's count, or null) and `codedError(code, message)`.
+ * Styler's other calls; resolves to { styled, readbacks }), `openFrames(canvas, options)` (resolves to the frame
+ * path, or null where there is none) and `codedError(code, message)`.
  */
 export async function startLive(engine, source, canvas, options) {
   const { codedError } = engine;
@@ -127,12 +127,12 @@ class Live {
   #shownAt = [];
   #shown = 0;
   #dropped = 0;
-  #readbacksAtStart;
   #stillReadbacks = 0;
   #work = null; // the still path's canvas at the working size
   #output = null; // the still path's 2D context on the caller's canvas
   #snapshots = [];
   #stopped = null;
+  #framesReadbacks = null; // the frame path's count, kept once its executor is freed
   #firstDrawn;
   /** The error that stopped the session, or null. */
   error = null;
@@ -152,7 +152,6 @@ class Live {
     const max = Math.max(min, Math.floor((options.maxSide ?? sides.max) / multiple) * multiple);
     this.#range = [min, max];
     this.#side = Math.min(max, Math.max(min, sides.start));
-    this.#readbacksAtStart = engine.readbacks();
     this.firstFrame = new Promise((resolve) => {
       this.#firstDrawn = resolve;
     });
@@ -163,18 +162,23 @@ class Live {
   get stats() {
     const times = this.#shownAt;
     const span = times.length > 1 ? times[times.length - 1] - times[0] : 0;
-    const counted = this.#engine.readbacks();
     return {
       framesShown: this.#shown,
       framesDropped: this.#dropped,
       fps: span > 0 ? ((times.length - 1) * 1000) / span : 0,
       width: this.#size[0],
       height: this.#size[1],
-      readbacks: counted === null ? this.#stillReadbacks : counted - this.#readbacksAtStart,
+      readbacks: this.#readbacks(),
       latencyMs: median(this.#latencies),
       path: this.#frames ? 'frame' : 'still',
       backend: this.#engine.backend,
     };
+  }
+
+  // The frame path's executor is the session's own; the still path's is the Styler's, counted from the start.
+  #readbacks() {
+    if (this.#frames) return this.#frames.readbacks();
+    return this.#framesReadbacks ?? this.#stillReadbacks;
   }
 
   /** True until `stop()` or an error ends the session. */
@@ -230,6 +234,7 @@ class Live {
       this.#unwatch();
       this.#replacePending(null);
       await this.#busy?.catch(() => {});
+      if (this.#frames) this.#framesReadbacks = this.#frames.readbacks();
       this.#frames?.free();
       this.#frames = null;
       this.#work = null;
@@ -340,11 +345,11 @@ class Live {
       await this.#frames.draw(frame, w, h);
     } else {
       input = this.#read(frame, w, h);
-      const styled = await this.#engine.stylize(input, {
+      const { styled, readbacks } = await this.#engine.stylize(input, {
         style: options.style, strength: options.strength, preserveColor: options.preserveColor, maxSize: 0,
       });
+      this.#stillReadbacks += readbacks;
       if (!this.#running) return false;
-      if (this.#engine.backend === 'webgpu') this.#stillReadbacks += 1;
       this.#draw(styled);
     }
     if (!this.#running) return false;
