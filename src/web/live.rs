@@ -10,6 +10,11 @@
 //!
 //! A session owns its executor (its own device), so frames never wait behind, or borrow, the `Styler`'s calls.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -48,6 +53,45 @@ fn prelude() -> String {
     )
 }
 
+/// Resolves once the GPU has finished the work submitted before it was made (`Queue::on_submitted_work_done`).
+struct WorkDone(Arc<Mutex<(bool, Option<Waker>)>>);
+
+impl WorkDone {
+    fn after(queue: &wgpu::Queue) -> WorkDone {
+        let state = Arc::new(Mutex::new((false, None::<Waker>)));
+        let signal = Arc::clone(&state);
+        queue.on_submitted_work_done(move || {
+            let mut done = signal.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            done.0 = true;
+            if let Some(waker) = done.1.take() {
+                waker.wake();
+            }
+        });
+        WorkDone(state)
+    }
+}
+
+impl Future for WorkDone {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut done = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if done.0 {
+            return Poll::Ready(());
+        }
+        done.1 = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+type ScopeResult = Pin<Box<dyn Future<Output = Option<wgpu::Error>>>>;
+
+/// The last frame submitted: the next waits for it on the GPU (so frames never pile up there) and reports its
+/// validation and memory errors.
+struct InFlight {
+    done: WorkDone,
+    scopes: [ScopeResult; 2],
+}
+
 /// What depends on the working size and the frame's size.
 struct Sized {
     width: u32,
@@ -75,6 +119,7 @@ pub struct WasmLive {
     upload: wgpu::ComputePipeline,
     draw: wgpu::RenderPipeline,
     sized: Option<Sized>,
+    in_flight: Option<InFlight>,
     strength: f32,
     keep_colour: bool,
 }
@@ -288,6 +333,7 @@ impl WasmLive {
             upload,
             draw,
             sized: None,
+            in_flight: None,
             strength,
             keep_colour: preserve_color,
         })
@@ -308,9 +354,18 @@ impl WasmLive {
         self.executor.readbacks() as f64
     }
 
-    /// Styles `frame` at `width x height` (multiples of the network's stride product) into the canvas. Resolves once
-    /// the GPU has taken the work (not when it is done), so the next frame can be prepared meanwhile.
+    /// Styles `frame` at `width x height` (multiples of the network's stride product) into the canvas. Waits for
+    /// the frame before it to finish on the GPU first, then resolves in the task that drew this one, while the
+    /// canvas still holds it (a snapshot reads it there), with the GPU still working on it.
     pub async fn draw(&mut self, frame: JsValue, width: u32, height: u32) -> Result<(), JsValue> {
+        if let Some(InFlight { done, scopes }) = self.in_flight.take() {
+            done.await;
+            for scope in scopes {
+                if let Some(error) = scope.await {
+                    return Err(gpu_failed("a live frame", error));
+                }
+            }
+        }
         let source = external_source(&frame)?;
         let (sw, sh) = (source.width(), source.height());
         if sw == 0 || sh == 0 {
@@ -325,10 +380,9 @@ impl WasmLive {
         let validation = device.push_error_scope(wgpu::ErrorFilter::Validation);
         let memory = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let result = self.record(&device, &queue, source, width, height).await;
-        let errors = [memory.pop().await, validation.pop().await];
-        if let Some(error) = errors.into_iter().flatten().next() {
-            return Err(gpu_failed("a live frame", error));
-        }
+        let memory: ScopeResult = Box::pin(memory.pop());
+        let validation: ScopeResult = Box::pin(validation.pop());
+        self.in_flight = Some(InFlight { done: WorkDone::after(&queue), scopes: [memory, validation] });
         result
     }
 }
@@ -474,10 +528,12 @@ impl Sized {
 }
 
 impl Drop for WasmLive {
+    /// The session's device goes with it, and with the device every buffer the executor made for its plans.
     fn drop(&mut self) {
         if let Some(sized) = self.sized.take() {
             sized.free();
         }
         self.uniforms.destroy();
+        self.executor.device().destroy();
     }
 }

@@ -21,18 +21,28 @@ if (typeof VideoFrame === 'function') {
   };
 }
 
-// Live GPU buffers: created, minus destroyed (tests/soak/page.js counts the same way).
+// Live GPU buffers: created, minus destroyed, a device's destroy() destroying all of its own.
 const gpu = { created: 0, destroyed: 0 };
 if (typeof GPUDevice === 'function') {
-  const { createBuffer } = GPUDevice.prototype;
+  const owned = new WeakMap(); // device -> its buffers not yet destroyed
+  const { createBuffer, destroy: destroyDevice } = GPUDevice.prototype;
   GPUDevice.prototype.createBuffer = function (descriptor) {
     gpu.created += 1;
-    return createBuffer.call(this, descriptor);
+    const buffer = createBuffer.call(this, descriptor);
+    if (!owned.has(this)) owned.set(this, new Set());
+    owned.get(this).add(buffer);
+    buffer.__device = this;
+    return buffer;
   };
   const { destroy } = GPUBuffer.prototype;
   GPUBuffer.prototype.destroy = function () {
-    gpu.destroyed += 1;
+    if (owned.get(this.__device)?.delete(this)) gpu.destroyed += 1;
     return destroy.call(this);
+  };
+  GPUDevice.prototype.destroy = function () {
+    gpu.destroyed += owned.get(this)?.size ?? 0;
+    owned.delete(this);
+    return destroyDevice.call(this);
   };
 }
 

@@ -19,6 +19,8 @@ const app = join(work, 'app');
 const Y4M = join(work, 'camera.y4m');
 const MIN_PSNR_DB = 38;
 const FRAMES = 6;
+// LIVE_BACKENDS=webgpu runs one backend's part (to debug it); the other checks always run.
+const BACKENDS = (process.env.LIVE_BACKENDS ?? 'cpu,webgpu').split(',');
 const TIMEOUT_MS = 4 * 60 * 1000;
 const { check, finish } = checks('live test', TIMEOUT_MS);
 
@@ -122,7 +124,7 @@ async function main() {
       const tab = await page(browser, url);
       const clip = await tab.evaluate(() => window.liveTest.makeClip());
       check(clip.bytes > 0 && clip.bytes < 200_000, 'the page records a small WebM clip from a canvas (MediaRecorder)', `${clip.bytes} bytes`);
-      for (const backend of ['cpu', 'webgpu']) {
+      for (const backend of BACKENDS) {
         const path = backend === 'webgpu' ? 'frame' : 'still';
         for (const source of ['camera', 'clip']) {
           const report = await tab.evaluate(([b, s, n]) => window.liveTest.session(b, s, { count: n, update: { strength: 0.5, preserveColor: true } }), [backend, source, FRAMES]);

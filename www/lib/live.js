@@ -112,7 +112,8 @@ class Live {
   #source;
   #canvas;
   #options;
-  #frames; // the frame path, or null for the still path
+  #frames; // the frame path, or null for the still path (and once stopped)
+  #path;
   #running = true;
   #busy = null; // the frame being styled (a promise), or null
   #pending = null; // { frame, settle } waiting for the frame in flight
@@ -145,6 +146,7 @@ class Live {
     this.#canvas = canvas;
     this.#options = options;
     this.#frames = frames;
+    this.#path = frames ? 'frame' : 'still';
     const sides = SIDES[frames ? 'frame' : 'still'];
     const multiple = engine.multiple;
     const floor = Math.max(multiple, Math.ceil(engine.minSide / multiple) * multiple);
@@ -170,7 +172,7 @@ class Live {
       height: this.#size[1],
       readbacks: this.#readbacks(),
       latencyMs: median(this.#latencies),
-      path: this.#frames ? 'frame' : 'still',
+      path: this.#path,
       backend: this.#engine.backend,
     };
   }
