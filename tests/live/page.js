@@ -89,7 +89,8 @@ let clip = null;
 async function makeClip(width = 64, height = 48, seconds = 3) {
   if (clip) return clip;
   const canvas = Object.assign(document.createElement('canvas'), { width, height });
-  const ctx = canvas.getContext('2d');
+  // Opaque, as a product clip is: a canvas with alpha records I420A frames.
+  const ctx = canvas.getContext('2d', { alpha: false });
   const recorder = new MediaRecorder(canvas.captureStream(30), { mimeType: 'video/webm;codecs=vp8', videoBitsPerSecond: 2e6 });
   const chunks = [];
   recorder.ondataavailable = (event) => chunks.push(event.data);
@@ -183,6 +184,8 @@ async function session(backend, source, { count = 6, options = {}, update = null
   const seconds = (performance.now() - started) / 1000;
   await live.stop();
   const stopped = live.stats;
+  // Counted before the comparisons below, whose stylize calls give the Styler a plan (and buffers) of their own.
+  const gpuBuffers = gpu.created - gpu.destroyed - buffersBefore;
   await sleep(600);
   const later = live.stats;
   end();
@@ -202,7 +205,7 @@ async function session(backend, source, { count = 6, options = {}, update = null
     updated,
     isRunning: live.running,
     openFrames: frames.open - framesBefore,
-    gpuBuffers: gpu.created - gpu.destroyed - buffersBefore,
+    gpuBuffers,
   };
 }
 

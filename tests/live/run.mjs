@@ -112,6 +112,7 @@ function checkSession(label, report, { path }) {
     check(counted, `${label}: the still path's readbacks are counted (one or more a frame on WebGPU, none on the CPU)`, `${stopped.readbacks} readbacks in ${stopped.framesShown} frames`);
   }
   const latencies = results.map((r) => r.latencyMs);
+  console.log(`     (${label}: PSNR per frame ${results.map((r) => (r.psnr === Infinity ? 'inf' : r.psnr.toFixed(1))).join(' ')} dB)`);
   console.log(`     (${label}: ${report.running.fps.toFixed(1)} fps, latency ${latencies.map((l) => l.toFixed(0)).join(' ')} ms, ${stopped.framesDropped} dropped, ${stopped.readbacks} readbacks)`);
 }
 
