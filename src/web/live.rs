@@ -85,8 +85,11 @@ impl Future for WorkDone {
 
 type ScopeResult = Pin<Box<dyn Future<Output = Option<wgpu::Error>>>>;
 
-/// The last frame submitted: the next waits for it on the GPU (so frames never pile up there) and reports its
-/// validation and memory errors.
+/// Frames submitted and not yet known to be done. A new frame first waits until fewer than this many are, so the
+/// GPU works on one frame while the next is recorded, and frames never pile up there.
+const FRAMES_IN_FLIGHT: usize = 2;
+
+/// A frame submitted: when the GPU has done it, and its validation and memory errors.
 struct InFlight {
     done: WorkDone,
     scopes: [ScopeResult; 2],
@@ -119,7 +122,7 @@ pub struct WasmLive {
     upload: wgpu::ComputePipeline,
     draw: wgpu::RenderPipeline,
     sized: Option<Sized>,
-    in_flight: Option<InFlight>,
+    in_flight: std::collections::VecDeque<InFlight>,
     strength: f32,
     keep_colour: bool,
 }
@@ -296,11 +299,7 @@ impl WasmLive {
                 module: &module,
                 entry_point: Some("fragment"),
                 compilation_options: Default::default(),
-                targets: &[Some(wgpu::ColorTargetState {
-                    format,
-                    blend: None,
-                    write_mask: wgpu::ColorWrites::ALL,
-                })],
+                targets: &[Some(wgpu::ColorTargetState { format, blend: None, write_mask: wgpu::ColorWrites::ALL })],
             }),
             primitive: wgpu::PrimitiveState::default(),
             depth_stencil: None,
@@ -333,7 +332,7 @@ impl WasmLive {
             upload,
             draw,
             sized: None,
-            in_flight: None,
+            in_flight: std::collections::VecDeque::new(),
             strength,
             keep_colour: preserve_color,
         })
@@ -354,22 +353,27 @@ impl WasmLive {
         self.executor.readbacks() as f64
     }
 
-    /// Styles `frame` at `width x height` (multiples of the network's stride product) into the canvas. Waits for
-    /// the frame before it to finish on the GPU first, then resolves in the task that drew this one, while the
+    /// Styles `frame` at `width x height` (multiples of the network's stride product) into the canvas. Waits until
+    /// fewer than `FRAMES_IN_FLIGHT` frames are on the GPU, then resolves in the task that drew this one, while the
     /// canvas still holds it (a snapshot reads it there), with the GPU still working on it.
     pub async fn draw(&mut self, frame: JsValue, width: u32, height: u32) -> Result<(), JsValue> {
-        if let Some(InFlight { done, scopes }) = self.in_flight.take() {
+        let source = external_source(&frame)?;
+        let (sw, sh) = (source.width(), source.height());
+        if sw == 0 || sh == 0 {
+            return Err(super::js_error("BAD_IMAGE", "the live frame has no pixels yet"));
+        }
+        // New buffers for a new size: the frames still on the GPU use the old ones, so they finish first.
+        let resized =
+            !self.sized.as_ref().is_some_and(|s| s.width == width && s.height == height && s.source == (sw, sh));
+        let room = if resized { 0 } else { FRAMES_IN_FLIGHT - 1 };
+        while self.in_flight.len() > room {
+            let Some(InFlight { done, scopes }) = self.in_flight.pop_front() else { break };
             done.await;
             for scope in scopes {
                 if let Some(error) = scope.await {
                     return Err(gpu_failed("a live frame", error));
                 }
             }
-        }
-        let source = external_source(&frame)?;
-        let (sw, sh) = (source.width(), source.height());
-        if sw == 0 || sh == 0 {
-            return Err(super::js_error("BAD_IMAGE", "the live frame has no pixels yet"));
         }
         if self.model.padded_size(width, height) != (width as usize, height as usize) {
             return Err(Error::internal(format!("{width}x{height} is not a size the network takes whole")).into());
@@ -382,7 +386,7 @@ impl WasmLive {
         let result = self.record(&device, &queue, source, width, height).await;
         let memory: ScopeResult = Box::pin(memory.pop());
         let validation: ScopeResult = Box::pin(validation.pop());
-        self.in_flight = Some(InFlight { done: WorkDone::after(&queue), scopes: [memory, validation] });
+        self.in_flight.push_back(InFlight { done: WorkDone::after(&queue), scopes: [memory, validation] });
         result
     }
 }
@@ -483,13 +487,18 @@ impl WasmLive {
         queue.write_buffer(&self.uniforms, 0, bytemuck::bytes_of(&uniforms));
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("live frame") });
         {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("live upload"), timestamp_writes: None });
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("live upload"),
+                timestamp_writes: None,
+            });
             pass.set_pipeline(&self.upload);
             pass.set_bind_group(0, &sized.upload, &[]);
             pass.dispatch_workgroups(width.div_ceil(WG_X), height.div_ceil(WG_Y), 1);
         }
         let (w, h) = (width as usize, height as usize);
-        self.executor.encode_rgba(&self.model.graph, &self.params, w, h, &sized.input, &sized.output, &mut encoder).await?;
+        self.executor
+            .encode_rgba(&self.model.graph, &self.params, w, h, &sized.input, &sized.output, &mut encoder)
+            .await?;
         let target = match self.surface.get_current_texture() {
             wgpu::CurrentSurfaceTexture::Success(texture) | wgpu::CurrentSurfaceTexture::Suboptimal(texture) => texture,
             other => return Err(gpu_failed("the canvas gave no texture to draw into", format!("{other:?}"))),
@@ -502,7 +511,10 @@ impl WasmLive {
                     view: &view,
                     depth_slice: None,
                     resolve_target: None,
-                    ops: wgpu::Operations { load: wgpu::LoadOp::Clear(wgpu::Color::WHITE), store: wgpu::StoreOp::Store },
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(wgpu::Color::WHITE),
+                        store: wgpu::StoreOp::Store,
+                    },
                 })],
                 depth_stencil_attachment: None,
                 timestamp_writes: None,

@@ -229,6 +229,32 @@ async function pushed(backend) {
   return { outcomes, stats, closed };
 }
 
+// Adaptive sizing: 320x240 frames pushed one after another for `count` frames at `targetFps`; the working sizes
+// the session went through.
+async function adaptive(backend, targetFps, count = 40) {
+  const styler = await open(backend);
+  const source = Object.assign(document.createElement('canvas'), { width: 320, height: 240 });
+  const ctx = source.getContext('2d');
+  const frame = async (i) => {
+    ctx.fillStyle = `hsl(${i * 17} 50% 50%)`;
+    ctx.fillRect(0, 0, 320, 240);
+    ctx.fillStyle = '#fff';
+    ctx.fillRect((i * 7) % 300, 100, 20, 20);
+    return createImageBitmap(source);
+  };
+  const canvas = new OffscreenCanvas(1, 1);
+  const live = await styler.live(await frame(0), canvas, { style: 3, targetFps, minSide: 32, maxSide: 320 });
+  await live.firstFrame;
+  const sizes = [live.stats.width];
+  for (let i = 1; i < count; i += 1) {
+    await live.push(await frame(i));
+    if (sizes.at(-1) !== live.stats.width) sizes.push(live.stats.width);
+  }
+  const { width, height, latencyMs } = live.stats;
+  await live.stop();
+  return { sizes, width, height, latencyMs };
+}
+
 // The element's Live mode: the camera, a snapshot, a lost camera. `startLive` failing gives its code.
 async function element(backend, { lose = true } = {}) {
   await import('./node_modules/vitrine/element.js');
@@ -275,5 +301,5 @@ async function element(backend, { lose = true } = {}) {
   return report;
 }
 
-window.liveTest = { session, pushed, element, makeClip, frames, gpu };
+window.liveTest = { session, pushed, adaptive, element, makeClip, frames, gpu };
 window.liveReady = true;

@@ -148,6 +148,15 @@ async function main() {
         check(el.code === 'CAMERA_LOST' && /camera stopped/i.test(el.status) && el.photoShown,
           `${backend} element: a camera lost mid-stream is said in the status line and the photo stays`, `${el.code}: ${el.status}`);
       }
+      // The CPU path from its first size (96 px): a loose target lets it grow, a tight one makes it shrink.
+      for (const [targetFps, direction] of [[5, 'grows'], [400, 'shrinks']]) {
+        const run = await tab.evaluate((fps) => window.liveTest.adaptive('cpu', fps), targetFps);
+        const moved = direction === 'grows' ? run.width > run.sizes[0] : run.width < run.sizes[0];
+        const budget = 1000 / targetFps;
+        check(moved && run.sizes.every((w) => w % 4 === 0 && w >= 32 && w <= 320),
+          `cpu: at ${targetFps} fps (${budget.toFixed(1)} ms a frame) the working size ${direction} within minSide..maxSide, in multiples of 4`,
+          `${run.sizes.join(' -> ')} px; ${run.width}x${run.height} at ${run.latencyMs.toFixed(1)} ms a frame`);
+      }
       const readme = await browser.newPage();
       readme.on('pageerror', (error) => console.log(`  [readme page error] ${error.message}`));
       await readme.goto(`${url}readme.html`);

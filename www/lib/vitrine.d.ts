@@ -226,7 +226,9 @@ export interface LiveStats {
   height: number;
   /** GPU readbacks since the session began: 0 on the frame path, one a frame on the still path on WebGPU. */
   readbacks: number;
-  /** The median of the last 30 frames' capture-to-drawn time, in milliseconds. */
+  /** The median of the last 30 frames' time from capture to drawn, in milliseconds. On the frame path a frame is
+   * drawn once it is handed to the GPU, which finishes it while the next is prepared (at most two frames in flight):
+   * the GPU's own time shows in `fps`. */
   latencyMs: number;
   path: 'frame' | 'still';
   backend: Backend;
