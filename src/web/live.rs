@@ -57,10 +57,13 @@ fn prelude() -> String {
 struct WorkDone(Arc<Mutex<(bool, Option<Waker>)>>);
 
 impl WorkDone {
-    fn after(queue: &wgpu::Queue) -> WorkDone {
+    /// Also writes, into `gpu_ms`, the milliseconds from now until the GPU has done the work.
+    fn after(queue: &wgpu::Queue, gpu_ms: &Arc<Mutex<f64>>) -> WorkDone {
         let state = Arc::new(Mutex::new((false, None::<Waker>)));
         let signal = Arc::clone(&state);
+        let (submitted, gpu_ms) = (js_sys::Date::now(), Arc::clone(gpu_ms));
         queue.on_submitted_work_done(move || {
+            *gpu_ms.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = js_sys::Date::now() - submitted;
             let mut done = signal.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             done.0 = true;
             if let Some(waker) = done.1.take() {
@@ -123,6 +126,8 @@ pub struct WasmLive {
     draw: wgpu::RenderPipeline,
     sized: Option<Sized>,
     in_flight: std::collections::VecDeque<InFlight>,
+    /// Submission to done on the GPU, for the last frame done.
+    gpu_ms: Arc<Mutex<f64>>,
     strength: f32,
     keep_colour: bool,
 }
@@ -333,6 +338,7 @@ impl WasmLive {
             draw,
             sized: None,
             in_flight: std::collections::VecDeque::new(),
+            gpu_ms: Arc::new(Mutex::new(0.0)),
             strength,
             keep_colour: preserve_color,
         })
@@ -345,6 +351,12 @@ impl WasmLive {
         self.params = params;
         self.keep_colour = preserve_color;
         Ok(())
+    }
+
+    /// Milliseconds from submission until the GPU had done the last frame it finished.
+    #[wasm_bindgen(getter, js_name = gpuMs)]
+    pub fn gpu_ms(&self) -> f64 {
+        *self.gpu_ms.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// GPU readbacks since the session's executor was made (none, on this path).
@@ -386,7 +398,8 @@ impl WasmLive {
         let result = self.record(&device, &queue, source, width, height).await;
         let memory: ScopeResult = Box::pin(memory.pop());
         let validation: ScopeResult = Box::pin(validation.pop());
-        self.in_flight.push_back(InFlight { done: WorkDone::after(&queue), scopes: [memory, validation] });
+        self.in_flight
+            .push_back(InFlight { done: WorkDone::after(&queue, &self.gpu_ms), scopes: [memory, validation] });
         result
     }
 }

@@ -443,6 +443,7 @@ export class Styler {
         }
       },
       readbacks: () => inner.readbacks,
+      gpuMs: () => inner.gpuMs,
       free: () => inner.free(),
     };
   }

@@ -357,12 +357,14 @@ class Live {
     if (!this.#running) return false;
     const done = performance.now();
     this.#shown += 1;
-    this.#record(this.#latencies, done - taken);
+    // The frame path's frame is on the canvas once the GPU has done it: the last frame's GPU time stands for it.
+    const latency = done - taken + (this.#frames ? this.#frames.gpuMs() : 0);
+    this.#record(this.#latencies, latency);
     this.#shownAt.push(done);
     while (this.#shownAt.length > 2 && done - this.#shownAt[0] > FPS_WINDOW_MS) this.#shownAt.shift();
     // The first frame at a size pays for new buffers and plans: it is not timed.
     if (!resized) this.#adapt(done - started);
-    this.#deliver(frame, input, w, h, done - taken, mediaTime);
+    this.#deliver(frame, input, w, h, latency, mediaTime);
     this.#firstDrawn(true);
     return true;
   }

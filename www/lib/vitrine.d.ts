@@ -227,8 +227,8 @@ export interface LiveStats {
   /** GPU readbacks since the session began: 0 on the frame path, one a frame on the still path on WebGPU. */
   readbacks: number;
   /** The median of the last 30 frames' time from capture to drawn, in milliseconds. On the frame path a frame is
-   * drawn once it is handed to the GPU, which finishes it while the next is prepared (at most two frames in flight):
-   * the GPU's own time shows in `fps`. */
+   * handed to the GPU, which finishes it while the next is prepared (at most two frames in flight), so its time
+   * counts the last frame's GPU time (submission to done) too. */
   latencyMs: number;
   path: 'frame' | 'still';
   backend: Backend;
