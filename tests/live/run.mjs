@@ -6,6 +6,7 @@
 // camera), a refused and an absent camera, and the package README's camera page as written.
 //
 //   node tests/live/run.mjs      (after `make web`; `make live-test` does both)
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -116,8 +117,22 @@ function checkSession(label, report, { path }) {
   console.log(`     (${label}: ${report.running.fps.toFixed(1)} fps, latency ${latencies.map((l) => l.toFixed(0)).join(' ')} ms, ${stopped.framesDropped} dropped, ${stopped.readbacks} readbacks)`);
 }
 
+// The declarations: a strict TypeScript page using live, its options and stats, and the element's Live mode.
+function checkTypes() {
+  cpSync(join(here, 'consumer.ts'), join(app, 'consumer.ts'));
+  const tsc = join(root, 'www', 'node_modules', 'typescript', 'bin', 'tsc');
+  try {
+    execFileSync(process.execPath, [tsc, '--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext',
+      '--moduleResolution', 'nodenext', '--lib', 'es2022,dom,dom.iterable', 'consumer.ts'], { cwd: app, encoding: 'utf8' });
+    check(true, 'the live declarations type-check a strict consumer (tsc)');
+  } catch (error) {
+    check(false, 'the live declarations type-check a strict consumer (tsc)', `${error.stdout ?? ''}${error.stderr ?? ''}`);
+  }
+}
+
 async function main() {
   prepare();
+  checkTypes();
   const { server, url } = await serve({ root: app });
   try {
     const browser = await launchChromium({ webgpu: true, args: CAMERA });

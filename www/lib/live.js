@@ -69,7 +69,10 @@ export async function startLive(engine, source, canvas, options) {
   let frames = null;
   if (wanted !== 'still' && engine.backend === 'webgpu') frames = await engine.openFrames(canvas, settings);
   if (wanted === 'frame' && !frames) {
-    throw codedError('GPU_UNAVAILABLE', "the frame path needs WebGPU and this Styler runs on the CPU; leave path out (or 'auto') to use the still path");
+    if (engine.backend !== 'webgpu') {
+      throw codedError('GPU_UNAVAILABLE', "the frame path needs WebGPU and this Styler runs on the CPU; leave path out (or 'auto') to use the still path");
+    }
+    throw codedError('STYLE_KIND', "the frame path paints preset styles and their mixes; leave path out (or 'auto') to paint a style vector on the still path");
   }
   const live = new Live(engine, source, canvas, settings, frames);
   live.begin(video ? null : source);
