@@ -255,8 +255,9 @@ async function adaptive(backend, targetFps, count = 40) {
   return { sizes, width, height, latencyMs };
 }
 
-// The element's Live mode: the camera, a snapshot, a lost camera. `startLive` failing gives its code.
-async function element(backend, { lose = true } = {}) {
+// The element's Live mode: the camera (or the `video` attribute's clip), a snapshot, a lost camera (or stopLive).
+// `startLive` failing gives its code.
+async function element(backend, { kind = 'camera', lose = kind === 'camera' } = {}) {
   await import('./node_modules/vitrine/element.js');
   const el = document.createElement('vitrine-styler');
   el.backend = backend;
@@ -264,13 +265,14 @@ async function element(backend, { lose = true } = {}) {
   el.setAttribute('look', '19');
   el.setAttribute('max-size', '64');
   el.setAttribute('reveal', 'auto');
+  if (kind === 'video') el.setAttribute('video', (await makeClip()).url);
   document.body.append(el);
   await el.start();
   const report = {};
   const status = () => el.shadowRoot.querySelector('.status').textContent;
   const photoShown = () => Boolean(el.poster) && el.poster.getBoundingClientRect().height > 0 && !el.shadowRoot.querySelector('canvas.live');
   try {
-    await el.startLive('camera');
+    await el.startLive(kind);
   } catch (error) {
     Object.assign(report, { code: error.code, status: status(), photoShown: photoShown(), errorText: el.shadowRoot.querySelector('.error').textContent });
     el.remove();
@@ -294,7 +296,13 @@ async function element(backend, { lose = true } = {}) {
     await sleep(100);
     Object.assign(report, { code: el.error?.code, status: status(), photoShown: photoShown() });
   } else {
-    await el.stopLive();
+    // A new strength while live goes to the session; the frames go on.
+    const before = el.liveStats.framesShown;
+    el.strength = 0.4;
+    while (el.liveStats.framesShown < before + 2 && !el.error && performance.now() < deadline) await sleep(50);
+    report.afterUpdate = { shown: el.liveStats.framesShown - before, error: el.error?.code ?? null };
+    report.stopped = await el.stopLive();
+    report.status = status();
     report.photoShown = photoShown();
   }
   el.remove();

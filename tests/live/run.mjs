@@ -71,6 +71,7 @@ function prepare() {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(join(app, 'node_modules'), { recursive: true });
   cpSync(pkg, join(app, 'node_modules', 'vitrine'), { recursive: true });
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'live-app', private: true, type: 'module' }));
   writeShopPage(app, 'live', './vitrine.js');
   cpSync(join(here, 'page.js'), join(app, 'page.js'));
   mkdirSync(join(app, 'fixtures'));
@@ -162,6 +163,10 @@ async function main() {
           `${backend} element: the snapshot is a PNG of the frame on show`, JSON.stringify(el.snapshot));
         check(el.code === 'CAMERA_LOST' && /camera stopped/i.test(el.status) && el.photoShown,
           `${backend} element: a camera lost mid-stream is said in the status line and the photo stays`, `${el.code}: ${el.status}`);
+        const clip = await tab.evaluate((b) => window.liveTest.element(b, { kind: 'video' }), backend);
+        check(clip.stats?.framesShown >= 3 && clip.snapshot?.type === 'image/png', `${backend} element: the video attribute's clip plays painted, with a snapshot`, JSON.stringify(clip.stats));
+        check(clip.afterUpdate?.shown >= 2 && clip.afterUpdate.error === null, `${backend} element: a new strength while live goes on painting`, JSON.stringify(clip.afterUpdate));
+        check(clip.photoShown && /stopped/.test(clip.status), `${backend} element: Stop live brings the photo back`, clip.status);
       }
       // The CPU path from its first size (96 px): a loose target lets it grow, a tight one makes it shrink.
       for (const [targetFps, direction] of [[5, 'grows'], [400, 'shrinks']]) {
