@@ -100,8 +100,8 @@ function checkSession(label, report, { path }) {
   check(results.length === FRAMES && worst >= MIN_PSNR_DB, `${label}: each drawn frame vs stylize on the same frame`,
     `${results.length} frames at ${results[0]?.width}x${results[0]?.height}, worst ${worst === Infinity ? 'identical' : `${worst.toFixed(2)} dB`} (>= ${MIN_PSNR_DB})`);
   const after = results.slice(FRAMES / 2);
-  check(report.updated && after.every((r) => r.options.strength === 0.5 && r.options.preserveColor),
-    `${label}: update() changed strength and keep-colours between frames, and the frames after it match stylize with them`);
+  check(report.updated && after.every((r) => r.options.strength === 0.5 && r.options.preserveColor && typeof r.options.style === 'object'),
+    `${label}: update() changed the style (to a mix), strength and keep-colours between frames, and the frames after it match stylize with them`);
   check(!report.isRunning && later.framesShown === stopped.framesShown, `${label}: no frame is drawn after stop()`,
     `${stopped.framesShown} shown, ${stopped.framesDropped} dropped; ${later.framesShown} shown 600 ms later`);
   check(report.openFrames === 0, `${label}: stop() leaves no VideoFrame open`, `${report.openFrames} open`);
@@ -144,7 +144,7 @@ async function main() {
       for (const backend of BACKENDS) {
         const path = backend === 'webgpu' ? 'frame' : 'still';
         for (const source of ['camera', 'clip']) {
-          const report = await tab.evaluate(([b, s, n]) => window.liveTest.session(b, s, { count: n, update: { strength: 0.5, preserveColor: true } }), [backend, source, FRAMES]);
+          const report = await tab.evaluate(([b, s, n]) => window.liveTest.session(b, s, { count: n, update: { style: { 7: 0.6, 21: 0.4 }, strength: 0.5, preserveColor: true } }), [backend, source, FRAMES]);
           checkSession(`${backend} ${source}`, report, { path });
           if (source === 'camera') {
             check(report.stopped.framesDropped > 0, `${backend} camera: frames the network was too slow for were dropped`,
