@@ -229,6 +229,37 @@ async function pushed(backend) {
   return { outcomes, stats, closed };
 }
 
+// Bad input: each refused with its code, at once (a style is checked before any frame).
+async function errors(backend) {
+  const styler = await open(backend);
+  const canvas = new OffscreenCanvas(1, 1);
+  const bitmap = () => createImageBitmap(new ImageData(64, 48));
+  const code = async (work) => {
+    try {
+      await work();
+      return 'none';
+    } catch (error) {
+      return error.code ?? String(error);
+    }
+  };
+  const given = await bitmap();
+  const out = {
+    badSource: await code(() => styler.live('camera', canvas)),
+    badCanvas: await code(async () => styler.live(await bitmap(), 'canvas')),
+    badStyle: await code(() => styler.live(given, canvas, { style: 99 })),
+    givenClosed: given.width === 0,
+    badFps: await code(async () => styler.live(await bitmap(), canvas, { targetFps: -1 })),
+  };
+  const live = await styler.live(await bitmap(), canvas, { style: 3, minSide: 64, maxSide: 64 });
+  await live.firstFrame;
+  out.badUpdate = await code(() => live.update({ strength: 2 }));
+  out.badUpdateStyle = await code(() => live.update({ style: 'nineteen' }));
+  out.stillRunning = live.running;
+  await live.stop();
+  out.afterStop = await code(() => live.snapshot());
+  return out;
+}
+
 // Adaptive sizing: 320x240 frames pushed one after another for `count` frames at `targetFps`; the working sizes
 // the session went through.
 async function adaptive(backend, targetFps, count = 40) {
@@ -309,5 +340,5 @@ async function element(backend, { kind = 'camera', lose = kind === 'camera' } = 
   return report;
 }
 
-window.liveTest = { session, pushed, adaptive, element, makeClip, frames, gpu };
+window.liveTest = { session, pushed, errors, adaptive, element, makeClip, frames, gpu };
 window.liveReady = true;

@@ -156,6 +156,12 @@ async function main() {
         check(push.outcomes[0] === true && push.outcomes.at(-1) === true && drawn === 2 && push.stats.framesDropped === 8,
           `${backend}: ten frames pushed at once: the first and the last drawn, the eight between dropped, none queued`, JSON.stringify(push.outcomes));
         check(push.closed, `${backend}: every pushed frame is closed`);
+        const bad = await tab.evaluate((b) => window.liveTest.errors(b), backend);
+        const expected = { badSource: 'BAD_IMAGE', badCanvas: 'BAD_OPTION', badStyle: 'STYLE_INDEX', givenClosed: true, badFps: 'BAD_OPTION',
+          badUpdate: 'STRENGTH', badUpdateStyle: 'STYLE_WEIGHTS', stillRunning: true, afterStop: 'FREED' };
+        const wrong = Object.keys(expected).filter((k) => bad[k] !== expected[k]);
+        check(wrong.length === 0, `${backend}: a bad source, canvas, style, frame rate or update is refused at once with its code, and the session goes on`,
+          wrong.length ? `wrong: ${wrong.map((k) => `${k}=${bad[k]}`).join(', ')}` : JSON.stringify(bad));
         const el = await tab.evaluate((b) => window.liveTest.element(b), backend);
         check(el.stats?.framesShown >= 3, `${backend} element: Live mode paints the camera`, JSON.stringify(el.stats));
         check(/^Live in /.test(el.liveStatus ?? ''), `${backend} element: the status line says it is live`, el.liveStatus);

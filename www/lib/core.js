@@ -406,6 +406,13 @@ export class Styler {
         return { styled, readbacks: Math.max(0, (this.#inner?.readbacks ?? 0) - before) };
       }),
       openFrames: (target, settings) => this.#enqueue(() => this.#openFrames(target, settings)),
+      checkStyle: (style) => {
+        try {
+          WasmStyler.styleNeeds(style, 1);
+        } catch (error) {
+          throw coded(error);
+        }
+      },
       codedError,
     };
     return startLive(engine, source, canvas, options ?? {}).catch((error) => {

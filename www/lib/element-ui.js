@@ -949,7 +949,7 @@ export class Controller {
     host.hideError();
     const video = el('video', { className: 'live-source', part: 'live-source', muted: true, playsInline: true, autoplay: true });
     video.muted = true;
-    const live = { kind, video, canvas: null, stream: null, credit: true, dropped: 0, stats: null, running: true, callback: 0 };
+    const live = { kind, video, canvas: null, stream: null, credit: true, dropped: 0, stats: null, running: true, callback: 0, error: null };
     live.first = new Promise((resolve) => {
       live.shown = resolve;
     });
@@ -985,8 +985,9 @@ export class Controller {
       await this.#engine.call('liveStart', { canvas: offscreen, ...this.#liveRequest() }, [offscreen]);
       this.#pumpLive(live);
       this.#labelLive();
-      await live.first;
-      if (this.#live === live) this.#liveStatus();
+      // False when the session ended before its first frame (#liveFailed has said why).
+      if (!(await live.first)) throw live.error ?? coded('CAMERA_LOST', 'live painting stopped before its first frame');
+      this.#liveStatus();
     } catch (error) {
       if (this.#live === live || this.#live === null) await this.#endLive(live);
       host.showError(error);
@@ -1017,7 +1018,7 @@ export class Controller {
         live.credit = true;
         if (stats) live.stats = stats;
         if (drawn) {
-          live.shown();
+          live.shown(true);
           // The status line is a live region: it speaks the figures every few seconds, not every frame.
           if (this.#live === live && performance.now() - (live.said ?? 0) > LIVE_STATUS_MS) {
             live.said = performance.now();
@@ -1041,6 +1042,7 @@ export class Controller {
 
   async #endLive(live) {
     live.running = false;
+    live.shown(false);
     const { video } = live;
     if (typeof video.cancelVideoFrameCallback === 'function') video.cancelVideoFrameCallback(live.callback);
     cancelAnimationFrame(live.callback);
@@ -1074,6 +1076,7 @@ export class Controller {
   #liveFailed(error) {
     const live = this.#live;
     if (!live) return;
+    live.error = error;
     this.#endLive(live).finally(() => {
       this.#host.showError(error);
       this.#host.status(this.#p.error.textContent);

@@ -50,7 +50,8 @@ const median = (values) => {
  * Starts a live session. `engine` is what the Styler lends it: `backend`, `multiple` (the network's stride
  * product), `minSide` (the network's smallest side), `stylize(imageData, options)` (the still path, queued with the
  * Styler's other calls; resolves to { styled, readbacks }), `openFrames(canvas, options)` (resolves to the frame
- * path, or null where there is none) and `codedError(code, message)`.
+ * path, or null where there is none), `checkStyle(style)` (throws a coded error for a style `stylize` would refuse)
+ * and `codedError(code, message)`.
  */
 export async function startLive(engine, source, canvas, options) {
   const { codedError } = engine;
@@ -58,10 +59,21 @@ export async function startLive(engine, source, canvas, options) {
   if (!video && !isA('VideoFrame', source) && !isA('ImageBitmap', source)) {
     throw codedError('BAD_IMAGE', 'live takes an HTMLVideoElement (a camera stream or a video file), a VideoFrame or an ImageBitmap as its source');
   }
+  try {
+    return await open(engine, source, canvas, options, video);
+  } catch (error) {
+    // A frame given to a session that never started is closed all the same: the session owned it.
+    if (!video) source.close?.();
+    throw error;
+  }
+}
+
+async function open(engine, source, canvas, options, video) {
+  const { codedError } = engine;
   if (!isA('HTMLCanvasElement', canvas) && !isA('OffscreenCanvas', canvas)) {
     throw codedError('BAD_OPTION', 'live draws into an HTMLCanvasElement or an OffscreenCanvas (one transferred to a worker too)');
   }
-  const settings = checkedOptions(codedError, options, {});
+  const settings = checkedOptions(engine, options, {});
   const wanted = options.path ?? 'auto';
   if (!['auto', 'frame', 'still'].includes(wanted)) {
     throw codedError('BAD_OPTION', `path must be 'auto', 'frame' or 'still', not ${JSON.stringify(wanted)}; leave it out to let vitrine choose`);
@@ -79,13 +91,18 @@ export async function startLive(engine, source, canvas, options) {
   return live;
 }
 
-// The options `live` and `update` take, merged over `base`.
-function checkedOptions(codedError, options, base) {
+// The options `live` and `update` take, merged over `base`; a style is checked now (as `stylize` checks it), not at
+// the next frame.
+function checkedOptions(engine, options, base) {
+  const { codedError } = engine;
   const next = { ...base };
   if (options === null || typeof options !== 'object') {
     throw codedError('BAD_OPTION', 'live options must be an object such as { style: 19, strength: 0.8 }');
   }
-  if ('style' in options) next.style = options.style;
+  if ('style' in options) {
+    engine.checkStyle(options.style);
+    next.style = options.style;
+  }
   if ('strength' in options && options.strength !== undefined) {
     const { strength } = options;
     if (typeof strength !== 'number' || !(strength >= 0 && strength <= 1)) {
@@ -201,7 +218,7 @@ class Live {
 
   /** Changes style, strength or keep-true-colours from the next frame on; nothing is rebuilt. */
   update(options) {
-    const next = checkedOptions(this.#engine.codedError, options ?? {}, this.#options);
+    const next = checkedOptions(this.#engine, options ?? {}, this.#options);
     for (const key of ['targetFps', 'minSide', 'maxSide']) {
       if (key in (options ?? {})) throw this.#engine.codedError('BAD_OPTION', `${key} is set when live starts; stop and start again to change it`);
     }
