@@ -70,6 +70,16 @@ impl WasmStyler {
         .into())
     }
 
+    /// Checks a style as `stylize` will, a preset mix against `style_count` styles (a static function: a live
+    /// session checks styles while a call may hold the styler).
+    #[wasm_bindgen(js_name = checkStyle)]
+    pub fn check_style(style: JsValue, style_count: u32) -> Result<(), JsValue> {
+        match style_request_of(&style)? {
+            StyleRequest::Presets(spec) => spec.resolve(style_count as usize).map(drop).map_err(JsValue::from),
+            StyleRequest::Vector { .. } => Ok(()),
+        }
+    }
+
     /// Loads the arbitrary-style transformer (the bytes of `arbitrary_transform.vitrine.safetensors`) on this
     /// styler's backend.
     #[wasm_bindgen(js_name = loadVectorModel)]

@@ -408,7 +408,7 @@ export class Styler {
       openFrames: (target, settings) => this.#enqueue(() => this.#openFrames(target, settings)),
       checkStyle: (style) => {
         try {
-          WasmStyler.styleNeeds(style, 1);
+          WasmStyler.checkStyle(style, this.#styles.length);
         } catch (error) {
           throw coded(error);
         }
