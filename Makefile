@@ -223,7 +223,7 @@ e2e: web node-deps browser-deps build
 
 # Benchmarks against onnxruntime on the same machine, in the same run (benches/BENCHMARKS.md). Programs, not tests:
 # never part of `make test`. BENCH_NATIVE_FLAGS / BENCH_BROWSER_FLAGS pass options (sizes, runs) to each.
-.PHONY: bench bench-native bench-browser bench-deps
+.PHONY: bench bench-native bench-browser bench-deps device-bundle
 bench: bench-native bench-browser
 
 # vitrine's CPU path (and its GPU path on whatever adapter wgpu finds; a software one is labelled) against
@@ -240,6 +240,21 @@ bench-deps: benches/browser/node_modules/.package-lock.json
 
 benches/browser/node_modules/.package-lock.json: benches/browser/package.json benches/browser/package-lock.json
 	cd benches/browser && npm ci --no-audit --no-fund
+
+# Everything benches/device.sh needs on an NVIDIA machine without a Rust toolchain or network, in one folder to carry
+# there (benches/BENCHMARKS.md): the release bench binary, the model, the photo as RGBA8 at 512, 1024 and 2048 px
+# (the script writes the planar f32 from it, which keeps the folder small), the two scripts, Debian's Vulkan loader.
+DEVICE_BUNDLE := target/device
+device-bundle: venv
+	@bin=$$($(CARGO) bench --bench native --no-run --message-format=json | python3 -c 'import json, sys; print(next(m["executable"] for m in map(json.loads, sys.stdin) if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "native" and m.get("executable")))') && \
+		rm -rf $(DEVICE_BUNDLE) && mkdir -p $(DEVICE_BUNDLE)/inputs $(DEVICE_BUNDLE)/gl && \
+		strip -o $(DEVICE_BUNDLE)/native "$$bin"
+	$(PYTHON) benches/native.py --prepare-only --sizes 512,1024,2048
+	cp target/bench/photo_512.rgba target/bench/photo_1024.rgba target/bench/photo_2048.rgba $(DEVICE_BUNDLE)/inputs/
+	cp models/multistyle26.vitrine.safetensors benches/device.sh benches/torch_net.py $(DEVICE_BUNDLE)/
+	cd $(DEVICE_BUNDLE)/gl && (apt-get download libvulkan1 || ($(SUDO) apt-get update -qq && apt-get download libvulkan1)) || \
+		echo "warning: no Vulkan loader .deb in $(DEVICE_BUNDLE)/gl: the NVIDIA machine must have libvulkan.so.1"
+	@du -sh $(DEVICE_BUNDLE)
 
 clean:
 	rm -rf out target $(VENV)

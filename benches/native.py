@@ -4,6 +4,7 @@ CPUExecutionProvider on the same networks, the same photo, the same thread count
 
     .venv/bin/python benches/native.py [--sizes 256,512,1024] [--runs 10] [--warmup 2] [--gpu]
                                        [--networks multistyle26,arbitrary] [--json FILE]
+    .venv/bin/python benches/native.py --prepare-only --sizes 512,1024,2048   # the inputs alone, in target/bench
 
 `make bench-native` runs this; cargo builds the bench binary (benches/native.rs) on the way. Both sides get the very
 same input: www/samples/coffee.jpg, centre-cropped to a square and resized (Lanczos) to each size, as planar f32 for
@@ -241,8 +242,15 @@ def main():
     parser.add_argument("--gpu-all", action="store_true", help="run every GPU size even on a software adapter")
     parser.add_argument("--binary", help="the bench binary (default: build it with cargo)")
     parser.add_argument("--json", help="also write every timing to this file")
+    parser.add_argument("--prepare-only", action="store_true",
+                        help="only write the inputs for --sizes into target/bench (any size, 2048 too), then stop")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    if args.prepare_only:
+        for size in sizes:
+            prepare(size)
+            print(f"wrote {WORK / f'photo_{size}.f32'} and .rgba")
+        return
     networks = args.networks.split(",")
     for network in networks:
         if network not in ("multistyle26", "arbitrary"):

@@ -7,6 +7,7 @@
 //!     cargo bench --bench native -- --input DIR --size 512 [--backend cpu|gpu] [--runs 10] [--warmup 2]
 //!         [--network multistyle26|arbitrary_transform|arbitrary_predict] [--style 19] [--model FILE]
 //!         [--no-stylize] [--output FILE] [--profile] [--serve]
+//!         [--kernels fused|baseline] [--precision f32|f16] [--compare-kernels]
 //!
 //! DIR holds `photo_<size>.f32` (planar RGB, 0..1, little-endian) and `photo_<size>.rgba` (RGBA8), both
 //! `size x size`, and for the arbitrary-style transformer `vector.f32` (its style vector). `--output` writes the
@@ -14,6 +15,10 @@
 //! `--serve` takes its orders on standard input instead, one a line, so a driver can alternate vitrine's runs with
 //! the peer's (both then see the same machine, even one that other work shares): `network` or `stylize` runs one
 //! and prints its milliseconds; `done` writes `--output` and prints the summary line.
+//! `--kernels` and `--precision` choose the GPU executor's kernels and activation storage (default: fused, and f16
+//! where the adapter has shader-f16). `--compare-kernels` (GPU only) then times the fused and the baseline kernels
+//! alternately in this one process, same input, same device, and prints one more JSON line with both medians and
+//! their ratio: the figure for kernels no GPU here can time in absolute terms.
 //! `--profile` also prints, on stderr, where the CPU path's time goes: the median run's time per op kind and per
 //! node, from the same kernels walked node by node.
 
@@ -35,6 +40,9 @@ struct Args {
     output: Option<PathBuf>,
     profile: bool,
     serve: bool,
+    kernels: gpu::KernelSet,
+    precision: Option<gpu::Precision>,
+    compare_kernels: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -51,6 +59,9 @@ fn parse_args() -> Result<Args, String> {
         output: None,
         profile: false,
         serve: false,
+        kernels: gpu::KernelSet::Fused,
+        precision: None,
+        compare_kernels: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -68,6 +79,21 @@ fn parse_args() -> Result<Args, String> {
             "--no-stylize" => args.stylize = false,
             "--profile" => args.profile = true,
             "--serve" => args.serve = true,
+            "--kernels" => {
+                args.kernels = match value()?.as_str() {
+                    "fused" => gpu::KernelSet::Fused,
+                    "baseline" => gpu::KernelSet::Baseline,
+                    other => return Err(format!("--kernels is fused or baseline, not {other}")),
+                }
+            }
+            "--precision" => {
+                args.precision = Some(match value()?.as_str() {
+                    "f32" => gpu::Precision::F32,
+                    "f16" => gpu::Precision::F16,
+                    other => return Err(format!("--precision is f32 or f16, not {other}")),
+                })
+            }
+            "--compare-kernels" => args.compare_kernels = true,
             // `cargo bench` passes this to every bench target.
             "--bench" => {}
             other => return Err(format!("unknown argument {other}")),
@@ -170,6 +196,12 @@ fn run() -> Result<(), String> {
         _ => None,
     };
     let create_ms = created.elapsed().as_secs_f64() * 1e3;
+    if let Some(gpu) = gpu.as_mut() {
+        gpu.use_kernels(args.kernels);
+        if let Some(precision) = args.precision {
+            gpu.use_precision(precision).map_err(|e| e.to_string())?;
+        }
+    }
     let (device, software) = match &gpu {
         Some(gpu) => (format!("{} ({})", gpu.summary().name, gpu.summary().backend), gpu.summary().software),
         None => (format!("vitrine CPU, {} threads", cpu::worker_count()), false),
@@ -234,6 +266,12 @@ fn run() -> Result<(), String> {
         last = Some(out);
     }
     write_output(&args.output, &last)?;
+    if let (true, Some(gpu)) = (args.compare_kernels, gpu.as_mut()) {
+        compare_kernels(&args, gpu, &graph, &input, &params)?;
+    }
+    if let (true, Some(gpu)) = (args.profile, gpu.as_mut()) {
+        profile_gpu(gpu, &graph, &input, &params, args.runs)?;
+    }
 
     // The whole call a caller makes: checks, style mix, prepare, network, finish.
     drop(gpu);
@@ -254,6 +292,98 @@ fn run() -> Result<(), String> {
     }
 
     summary(&args, &device, software, create_ms, &network_ms, &stylize_ms);
+    Ok(())
+}
+
+/// The fused and the baseline kernels timed alternately (which goes first alternates too) on one executor, after a
+/// warm-up of each; prints one JSON line with both medians, their ratio (baseline over fused: above 1, the fused
+/// kernels are faster) and both plans' cost totals.
+fn compare_kernels(
+    args: &Args,
+    gpu: &mut gpu::GpuExecutor,
+    graph: &vitrine::graph::Graph,
+    input: &Tensor,
+    params: &StyleParams,
+) -> Result<(), String> {
+    use gpu::KernelSet::{Baseline, Fused};
+    let mut times = [Vec::with_capacity(args.runs), Vec::with_capacity(args.runs)];
+    // The executor keeps a plan per kernel set, so switching costs nothing after the first (warm-up) runs.
+    let time = |gpu: &mut gpu::GpuExecutor, kernels| -> Result<f64, String> {
+        gpu.use_kernels(kernels);
+        let started = Instant::now();
+        pollster::block_on(gpu.run(graph, input, params)).map_err(|e| e.to_string())?;
+        Ok(started.elapsed().as_secs_f64() * 1e3)
+    };
+    for round in 0..args.warmup.max(1) + args.runs {
+        let order = if round % 2 == 0 { [Fused, Baseline] } else { [Baseline, Fused] };
+        for kernels in order {
+            let ms = time(gpu, kernels)?;
+            if round >= args.warmup.max(1) {
+                times[usize::from(kernels == Baseline)].push(ms);
+            }
+        }
+    }
+    let (fused, baseline) = (median(&times[0]), median(&times[1]));
+    let precision = gpu.precision();
+    let cost = |kernels| {
+        gpu::plan_cost(graph, input.shape.height, input.shape.width, kernels, precision).map_err(|e| e.to_string())
+    };
+    let (fused_cost, baseline_cost) = (cost(Fused)?, cost(Baseline)?);
+    println!(
+        "{{\"compare\":\"kernels\",\"size\":{},\"precision\":\"{}\",\"fused_ms\":{},\"fused_median_ms\":{},\
+         \"baseline_ms\":{},\"baseline_median_ms\":{},\"ratio\":{},\"fused_dispatches\":{},\"baseline_dispatches\":{},\
+         \"fused_bytes\":{},\"baseline_bytes\":{}}}",
+        args.size,
+        precision.name(),
+        json_list(&times[0]),
+        json_number(fused),
+        json_list(&times[1]),
+        json_number(baseline),
+        json_number(baseline / fused),
+        fused_cost.dispatches(),
+        baseline_cost.dispatches(),
+        fused_cost.bytes(),
+        baseline_cost.bytes(),
+    );
+    Ok(())
+}
+
+/// Where the GPU's time goes: each dispatch's GPU time (timestamp queries, one pass per dispatch), medians of
+/// `runs` runs, on stderr.
+fn profile_gpu(
+    gpu: &mut gpu::GpuExecutor,
+    graph: &vitrine::graph::Graph,
+    input: &Tensor,
+    params: &StyleParams,
+    runs: usize,
+) -> Result<(), String> {
+    let mut per_dispatch: Vec<(String, String, Vec<f64>)> = Vec::new();
+    for _ in 0..runs {
+        let Some(times) = pollster::block_on(gpu.profile(graph, input, params)).map_err(|e| e.to_string())? else {
+            eprintln!("GPU profile: {} offers no timestamp queries", gpu.summary().name);
+            return Ok(());
+        };
+        if per_dispatch.is_empty() {
+            per_dispatch = times.iter().map(|(n, k, _)| (n.clone(), k.clone(), Vec::new())).collect();
+        }
+        for (slot, (_, _, ms)) in per_dispatch.iter_mut().zip(times) {
+            slot.2.push(ms);
+        }
+    }
+    let medians: Vec<f64> = per_dispatch.iter().map(|(_, _, t)| median(t)).collect();
+    let total: f64 = medians.iter().sum();
+    eprintln!(
+        "GPU path, {}x{}, {} kernels, {} activations, {}: {total:.2} ms in {} dispatches (medians of {runs} runs)",
+        input.shape.width,
+        input.shape.height,
+        gpu.kernels().name(),
+        gpu.precision().name(),
+        gpu.summary().name,
+        medians.len()
+    );
+    for ((node, kernel, _), ms) in per_dispatch.iter().zip(&medians) {
+        eprintln!("    {node:<28} {kernel:<20} {ms:>9.3} ms {:>5.1}%", 100.0 * ms / total.max(1e-9));
+    }
     Ok(())
 }
 
@@ -311,11 +441,12 @@ fn summary(args: &Args, device: &str, software: bool, create_ms: f64, network_ms
     let s = args.size;
     println!(
         "{{\"side\":\"vitrine\",\"backend\":{},\"device\":{},\"software\":{},\"threads\":{},\"size\":{s},\"create_ms\":{create_ms:.3},\
-         \"network_ms\":{},\"network_median_ms\":{},\"stylize_ms\":{},\"stylize_median_ms\":{}}}",
+         \"kernels\":\"{}\",\"network_ms\":{},\"network_median_ms\":{},\"stylize_ms\":{},\"stylize_median_ms\":{}}}",
         json_string(&args.backend),
         json_string(device),
         software,
         cpu::worker_count(),
+        args.kernels.name(),
         json_list(network_ms),
         json_number(median(network_ms)),
         json_list(stylize_ms),

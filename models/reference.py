@@ -7,7 +7,8 @@ Each case becomes tests/fixtures/<case>.safetensors holding
   * `expected`       f32 [3, h, w]  onnxruntime, fp32 weights, cropped back to h x w
   * `expected_int8`  f32 [3, h, w]  NumPy run of the shipped model's graph with its int8 weights dequantised:
                                     what the Rust CPU path computes, up to float summation order
-and a metadata entry `case` (JSON: source image, crop, style spec, PSNRs). The network input is built exactly as
+and a metadata entry `case` (JSON: source image, crop, style spec, PSNRs, and what the model's f16 norm tables cost
+against the same network with f32 tables). The network input is built exactly as
 src/pixels.rs::prepare builds it, in f32, so both sides feed identical tensors.
 
     python models/reference.py      # rewrites tests/fixtures/*.safetensors and tests/fixtures/README.md
@@ -19,6 +20,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 from PIL import Image
 from safetensors import safe_open
@@ -26,7 +28,7 @@ from safetensors.numpy import load_file, save_file
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from convert import onnx_path, run_graph  # noqa: E402
+from convert import onnx_path, recover_multistyle26, run_graph  # noqa: E402
 
 ROOT = HERE.parent
 SAMPLES = ROOT / "www" / "samples"
@@ -102,6 +104,9 @@ def main() -> int:
     options.intra_op_num_threads = 1  # one summation order, so reruns on one machine give the same bytes
     session = ort.InferenceSession(str(onnx_path()), options, providers=["CPUExecutionProvider"])
     ops, tensors, dequantised = load_int8_model()
+    # The same network with the norm tables as f32, as in the ONNX file (format version 1 stored them so).
+    _, float_tensors, _ = recover_multistyle26(onnx.load(str(onnx_path())))
+    f32_tables = dict(tensors, **{n: float_tensors[n] for n, t in tensors.items() if t.dtype == np.float16})
 
     rows = []
     for name, sample, box, spec, note in CASES:
@@ -112,12 +117,16 @@ def main() -> int:
         fp32 = session.run(None, {"image": image[None], "style_weights": weights})[0][0][:, :h, :w]
         int8 = run_graph(ops, tensors, image, weights, dequantised)[:, :h, :w]
         quality = psnr(int8, fp32)
+        f32_table_run = run_graph(ops, f32_tables, image, weights, dequantised)[:, :h, :w]
+        table_cost = psnr(int8, f32_table_run)
         meta = {
             "source": f"www/samples/{sample}", "crop": {"left": box[0], "top": box[1], "width": w, "height": h},
             "padded": {"width": image.shape[2], "height": image.shape[1]},
             "style": ",".join(f"{i}:{v:g}" for i, v in spec.items()) if len(spec) > 1 else str(next(iter(spec))),
             "note": note, "psnr_int8_vs_fp32_db": round(quality, 2),
             "max_abs_int8_vs_fp32": round(float(np.abs(int8 - fp32).max()), 5),
+            "psnr_f16_vs_f32_tables_db": round(table_cost, 2),
+            "max_abs_f16_vs_f32_tables": round(float(np.abs(int8 - f32_table_run).max()), 5),
         }
         save_file({
             "input": rgba,
@@ -125,15 +134,18 @@ def main() -> int:
             "expected": np.ascontiguousarray(fp32, dtype=np.float32),
             "expected_int8": np.ascontiguousarray(int8, dtype=np.float32),
         }, str(FIXTURES / f"{name}.safetensors"), metadata={"case": json.dumps(meta, sort_keys=True)})
-        rows.append((name, w, h, meta["style"], quality, meta["max_abs_int8_vs_fp32"]))
+        rows.append((name, w, h, meta["style"], quality, meta["max_abs_int8_vs_fp32"], table_cost,
+                     meta["max_abs_f16_vs_f32_tables"]))
         print(f"{name}: {w}x{h} style {meta['style']}: int8 vs fp32 PSNR {quality:.2f} dB, "
-              f"max abs {meta['max_abs_int8_vs_fp32']}")
+              f"max abs {meta['max_abs_int8_vs_fp32']}; f16 vs f32 tables {table_cost:.2f} dB, "
+              f"max abs {meta['max_abs_f16_vs_f32_tables']}")
     write_readme(rows)
     return 0
 
 
 def write_readme(rows) -> None:
-    table = "\n".join(f"| `{n}` | {w}x{h} | {s} | {p:.2f} | {m} |" for n, w, h, s, p, m in rows)
+    table = "\n".join(f"| `{n}` | {w}x{h} | {s} | {p:.2f} | {m} | {tp:.2f} | {tm} |"
+                      for n, w, h, s, p, m, tp, tm in rows)
     (FIXTURES / "README.md").write_text(f"""# End-to-end reference outputs
 
 Written by `python models/reference.py` (do not edit by hand). Each `<case>.safetensors` holds `input` (u8 [h, w, 4],
@@ -144,10 +156,12 @@ The network input is built as `src/pixels.rs::prepare` does: composite onto whit
 bottom to a multiple of 4, planar RGB in 0..1. Outputs are the raw network output (before `pixels::finish`).
 
 What int8 weights cost against fp32 (PSNR over the cropped output, peak 1.0): the quality the Rust CPU path
-should reach against `expected`. Against `expected_int8` it should agree to float rounding (about 1e-5).
+should reach against `expected`. Against `expected_int8` it should agree to float rounding (about 1e-5). The last
+two columns are what the model's f16 norm tables (format version 2) cost: `expected_int8` against the same int8
+network with the tables as f32.
 
-| case | size | style | PSNR int8 vs fp32 (dB) | max abs difference |
-| --- | --- | --- | --- | --- |
+| case | size | style | PSNR int8 vs fp32 (dB) | max abs difference | PSNR f16 vs f32 tables (dB) | max abs difference |
+| --- | --- | --- | --- | --- | --- | --- |
 {table}
 """)
 

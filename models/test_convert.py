@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""What convert.py refuses: each test alters one node of a real source graph and expects the conversion to stop with
-a message that names what is wrong (SystemExit), never to crash or to write a wrong graph.
+"""What convert.py refuses: each test alters one node of a real source graph (or a norm table) and expects the
+conversion to stop with a message that names what is wrong (SystemExit), never to crash or to write a wrong graph.
 
     python -m unittest discover models
 """
@@ -11,10 +11,12 @@ import sys
 import unittest
 from pathlib import Path
 
+import numpy as np
 import onnx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from convert import onnx_path, recover_arbitrary, recover_multistyle26  # noqa: E402
+from convert import (half_table, half_table_check, onnx_path, quantise, recover_arbitrary,  # noqa: E402
+                     recover_multistyle26)
 from float_activations import float_activation_model, source_path  # noqa: E402
 
 
@@ -85,6 +87,46 @@ class Multistyle26Refusals(unittest.TestCase):
         with self.assertRaises(SystemExit) as refusal:
             recover_multistyle26(model)
         self.assertIn("unsupported op Tanh", str(refusal.exception))
+
+
+class HalfTables(unittest.TestCase):
+    """The norm tables are stored as f16 (format version 2) only where f16 holds them and the output barely moves."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.ops, cls.tensors, _ = recover_multistyle26(onnx.load(str(onnx_path())))
+
+    def stored(self, tables):
+        """The tensors as convert.py stores them, with the given norm tables."""
+        out = {}
+        for name, value in self.tensors.items():
+            if name.endswith(".weight"):
+                out[name], out[name.removesuffix("weight") + "weight_scale"] = quantise(value)
+            elif name in tables:
+                out[name] = tables[name]
+            else:
+                out[name] = value
+        return out
+
+    def test_a_table_beyond_f16_range_is_refused(self):
+        table = np.ones((26, 8), np.float32)
+        self.assertEqual(half_table("x.norm.gamma", table).dtype, np.float16)
+        table[3, 5] = 70000.0  # above 65504, f16's largest finite value
+        with self.assertRaises(SystemExit) as refusal:
+            half_table("x.norm.gamma", table)
+        self.assertIn("x.norm.gamma", str(refusal.exception))
+
+    def test_the_real_tables_pass_and_damaged_ones_are_refused(self):
+        names = [n for n in self.tensors if n.endswith((".norm.gamma", ".norm.beta"))]
+        halves = {n: half_table(n, self.tensors[n]) for n in names}
+        half_table_check(self.ops, self.stored(halves), self.tensors)
+        # A table rounded far coarser than f16 (every gamma of the first norm to a multiple of 0.5) must fail.
+        coarse = dict(halves)
+        first_gamma = names[0]
+        coarse[first_gamma] = (np.round(self.tensors[first_gamma] * 2) / 2).astype(np.float16)
+        with self.assertRaises(SystemExit) as refusal:
+            half_table_check(self.ops, self.stored(coarse), self.tensors)
+        self.assertIn("f16 norm tables cost too much", str(refusal.exception))
 
 
 if __name__ == "__main__":

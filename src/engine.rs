@@ -128,6 +128,10 @@ impl Engine {
         &self.executor
     }
 
+    pub(crate) fn executor_mut(&mut self) -> &mut Executor {
+        &mut self.executor
+    }
+
     pub(crate) fn fallback_reason(&self) -> Option<&str> {
         self.fallback_reason.as_deref()
     }

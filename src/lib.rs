@@ -222,6 +222,18 @@ impl Styler {
         }
     }
 
+    /// How activations are stored where the network runs: "f16" on a GPU with `shader-f16` whose plan takes the
+    /// network, else "f32" (the CPU always).
+    pub fn precision(&self) -> &'static str {
+        #[cfg(feature = "gpu")]
+        if let Some(gpu) = self.engine.executor().gpu() {
+            if gpu.takes_pixels(&self.model.graph) {
+                return gpu.precision().name();
+            }
+        }
+        "f32"
+    }
+
     /// Why the GPU was not used under `Backend::Auto`.
     pub fn fallback_reason(&self) -> Option<&str> {
         self.engine.fallback_reason()
@@ -230,6 +242,16 @@ impl Styler {
     #[cfg(feature = "gpu")]
     pub fn gpu(&self) -> Option<&gpu::GpuExecutor> {
         self.engine.executor().gpu()
+    }
+
+    /// Records GPU plans with `kernels` (the fused ones unless told otherwise), for benchmarks that compare kernels
+    /// in one page or process. A GPU opened again after a loss starts on the fused kernels.
+    #[cfg(feature = "gpu")]
+    #[doc(hidden)]
+    pub fn use_gpu_kernels(&mut self, kernels: gpu::KernelSet) {
+        if let Some(gpu) = self.engine.executor_mut().gpu_mut() {
+            gpu.use_kernels(kernels);
+        }
     }
 
     /// Checks an image's size against a smallest side and the limits.
@@ -314,17 +336,35 @@ impl Styler {
         };
         let (w, h) = (width as usize, height as usize);
         let (padded_w, padded_h) = self.model.padded_size(width, height);
-        let input = pixels::prepare(rgba, w, h, padded_w, padded_h);
         let Styler { model, engine, tiles, tile_limits, tile_size, .. } = self;
         let graph = &model.graph;
         let job = async |executor: &mut engine::Executor| {
             let plan = plan_image(model, *tile_limits, *tile_size, executor, width, height)?;
-            tiles.run(&plan, executor, graph, &input, &params).await
+            // A whole image on a GPU whose plan takes pixels goes up and comes back as RGBA8.
+            #[cfg(feature = "gpu")]
+            if plan.mode == tiling::Mode::Whole {
+                if let Some(gpu) = executor.gpu_mut().filter(|gpu| gpu.takes_pixels(graph)) {
+                    let styled = gpu.run_rgba(graph, rgba, (w, h), (padded_h, padded_w), &params).await?;
+                    return Ok(Styled::Rgba(styled));
+                }
+            }
+            let input = pixels::prepare(rgba, w, h, padded_w, padded_h);
+            Ok(Styled::Planar(tiles.run(&plan, executor, graph, &input, &params).await?))
         };
-        let stylized = engine.run(graph, job).await?;
+        let styled = engine.run(graph, job).await?;
         let finish = Finish { strength: pixel_strength, preserve_color: options.preserve_color };
-        Ok(pixels::finish(&stylized, rgba, w, h, finish))
+        Ok(match styled {
+            Styled::Planar(tensor) => pixels::finish(&tensor, rgba, w, h, finish),
+            Styled::Rgba(styled) => pixels::finish_rgba(&styled, rgba, w, h, finish),
+        })
     }
+}
+
+/// The network's result: a planar tensor at the padded size, or the photo's size in RGBA8 (from the GPU).
+enum Styled {
+    Planar(Tensor),
+    #[cfg_attr(not(feature = "gpu"), allow(dead_code))]
+    Rgba(Vec<u8>),
 }
 
 /// How `model` runs an image of `width x height` on `executor` (a checked size) within `tile_limits`.

@@ -91,6 +91,10 @@ fn hostile_model_files_fail_cleanly_within_their_size() {
     let base = std::fs::read(dir.join("base/tiny_model.safetensors")).unwrap();
     let tiny = Model::from_bytes(&base).unwrap();
     assert_eq!(tiny.style_count, 26);
+    // Its format version 1 twin (f32 tables, the same values) loads to the same graph: f16 widens exactly, and the
+    // version 1 cases above fail for their faults, not for their version.
+    let v1 = Model::from_bytes(&std::fs::read(dir.join("base/tiny_model_v1.safetensors")).unwrap()).unwrap();
+    assert_eq!(v1.graph, tiny.graph);
     // The real model stays within the same budget, so the bound is not vacuous.
     let real =
         std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/multistyle26.vitrine.safetensors")).unwrap();

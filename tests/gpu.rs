@@ -769,3 +769,166 @@ fn a_device_lost_mid_run_recovers_with_the_same_pixels() {
     let after = styler.stylize(w, h, &rgba, &options).unwrap();
     assert_eq!(before, after, "a style-vector run after a loss");
 }
+
+/// What comes before a case's conv in the fused plan's tests: nothing (it reads the photo), a conv whose output
+/// it reads with a norm and ReLU pending, or the same upsampled.
+#[derive(Clone, Copy, Debug)]
+enum Before {
+    Photo,
+    NormRelu,
+    NormReluUpsample,
+}
+
+/// Every `conv_tiled` shape (full, half, wide, narrow) on odd sizes that leave partial tiles, with reflect and zero
+/// padding, biases, two blocks of output channels, and inputs whose norm, ReLU and upsampling the conv does as it
+/// loads: on the fused plan, against the CPU.
+#[test]
+fn fused_convs_match_cpu_on_every_tile_shape() {
+    use Before::{NormRelu, NormReluUpsample, Photo};
+    use PadMode::{Reflect, Zero};
+    #[rustfmt::skip]
+    let cases = [
+        (Photo, ConvCase { cin: 3, cout: 32, groups: 1, kernel: 9, stride: 1, pad: u(4), mode: Reflect, height: 21, width: 19, bias: false }),
+        (NormRelu, ConvCase { cin: 32, cout: 32, groups: 1, kernel: 3, stride: 1, pad: u(1), mode: Reflect, height: 37, width: 23, bias: true }),
+        (NormRelu, ConvCase { cin: 32, cout: 32, groups: 1, kernel: 3, stride: 2, pad: u(1), mode: Reflect, height: 33, width: 29, bias: false }),
+        (NormRelu, ConvCase { cin: 32, cout: 40, groups: 1, kernel: 3, stride: 1, pad: u(1), mode: Zero, height: 18, width: 17, bias: true }),
+        (NormReluUpsample, ConvCase { cin: 32, cout: 8, groups: 1, kernel: 3, stride: 1, pad: u(1), mode: Reflect, height: 11, width: 9, bias: false }),
+        (NormReluUpsample, ConvCase { cin: 8, cout: 4, groups: 1, kernel: 3, stride: 1, pad: u(1), mode: Reflect, height: 13, width: 10, bias: true }),
+        (NormRelu, ConvCase { cin: 4, cout: 3, groups: 1, kernel: 9, stride: 1, pad: u(4), mode: Reflect, height: 26, width: 18, bias: true }),
+        (NormRelu, ConvCase { cin: 5, cout: 4, groups: 1, kernel: 1, stride: 1, pad: u(0), mode: Zero, height: 7, width: 9, bias: false }),
+        (Photo, ConvCase { cin: 3, cout: 6, groups: 1, kernel: 3, stride: 2, pad: sides(0, 1, 1, 0), mode: Zero, height: 19, width: 21, bias: true }),
+    ];
+    let mut rng = Rng(0x5eed_0006);
+    for (i, (before, case)) in cases.iter().enumerate() {
+        let conv = random_conv(&mut rng, case);
+        let mut nodes = Vec::new();
+        let mut params = Vec::new();
+        let mut last = 0;
+        if !matches!(before, Photo) {
+            let first = ConvCase { cin: 3, cout: case.cin, kernel: 3, stride: 1, pad: u(1), mode: Reflect, ..*case };
+            nodes.push(node("first", Op::Conv2d(random_conv(&mut rng, &first)), vec![0], 1));
+            let norm = InstanceNorm {
+                channels: case.cin,
+                eps: 1e-5,
+                affine: NormAffine::StyleTable { gamma: vec![1.0; case.cin], beta: vec![0.0; case.cin] },
+                params_offset: 0,
+            };
+            params = (0..2 * case.cin).map(|_| 0.5 + rng.f32()).collect();
+            nodes.push(node("norm", Op::InstanceNorm(norm), vec![1], 2));
+            nodes.push(node("relu", Op::Relu, vec![2], 3));
+            last = 3;
+            if matches!(before, NormReluUpsample) {
+                nodes.push(node("up", Op::UpsampleNearest { factor: 2 }, vec![3], 4));
+                last = 4;
+            }
+        }
+        nodes.push(node("conv", Op::Conv2d(conv), vec![last], last + 1));
+        let g = graph(3, nodes, params.len());
+        assert_eq!(vitrine::gpu::fused_unsupported(&g), None, "case {i} should run on the fused plan");
+        let input = rng.tensor(Shape::new(3, case.height, case.width));
+        let Some((diff, magnitude)) = compare(&g, input, &StyleParams(params)) else { return };
+        let tolerance = 2e-5 * magnitude.max(1.0);
+        println!("fused case {i} ({before:?}): max abs diff {diff:.2e} (magnitude {magnitude:.2}, tolerance {tolerance:.1e})");
+        assert!(diff <= tolerance, "fused case {i}: max abs diff {diff} > {tolerance}");
+    }
+}
+
+/// The built-in network on the fused plan against the baseline kernels and the CPU, in one executor: both GPU paths
+/// agree with the oracle, and the fused one takes fewer dispatches.
+#[test]
+fn fused_and_baseline_kernels_agree_on_the_builtin_network() {
+    let model = Model::builtin().unwrap_or_else(|e| panic!("{e}"));
+    let Some(mut gpu) = executor(&model.graph) else { return };
+    let (pw, ph) = model.padded_size(45, 31);
+    let input = vitrine::pixels::prepare(&synthetic_image(45, 31), 45, 31, pw, ph);
+    let params = StyleParams::mix(&model.graph, &StyleSpec::Preset(7).resolve(model.style_count).unwrap());
+    let want = vitrine::cpu::run(&model.graph, input.clone(), &params).unwrap_or_else(|e| panic!("{e}"));
+    let fused = gpu_run(&mut gpu, &model.graph, &input, &params);
+    gpu.use_kernels(KernelSet::Baseline);
+    let baseline = gpu_run(&mut gpu, &model.graph, &input, &params);
+    let (f, b) = (max_abs_diff(&want, &fused), max_abs_diff(&want, &baseline));
+    println!("45x31: fused {f:.2e}, baseline {b:.2e} from the CPU");
+    assert!(f < 1e-3 && b < 1e-3, "fused {f}, baseline {b}");
+}
+
+/// RGBA8 up, RGBA8 back: the photo unpacked (white under alpha, reflect padding) and the result packed on the GPU
+/// give what the CPU's `pixels` module gives around the planar run, to the rounding of one 8-bit step.
+#[test]
+fn rgba8_runs_match_the_pixels_module() {
+    let model = Model::builtin().unwrap_or_else(|e| panic!("{e}"));
+    let Some(mut gpu) = executor(&model.graph) else { return };
+    let (w, h) = (45usize, 31usize);
+    let mut photo = synthetic_image(w, h);
+    // Some transparency, over colours the network must not see.
+    for (i, px) in photo.chunks_exact_mut(4).enumerate() {
+        if i % 7 == 0 {
+            px[3] = (i % 256) as u8;
+        }
+    }
+    let (pw, ph) = model.padded_size(w as u32, h as u32);
+    assert!(pw > w && ph > h, "the case must need padding");
+    let params = StyleParams::mix(&model.graph, &StyleSpec::Preset(19).resolve(model.style_count).unwrap());
+    let before = gpu.readbacks();
+    let got = pollster::block_on(gpu.run_rgba(&model.graph, &photo, (w, h), (ph, pw), &params))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(gpu.readbacks(), before + 1);
+    let planar = vitrine::cpu::run(&model.graph, vitrine::pixels::prepare(&photo, w, h, pw, ph), &params)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let opaque: Vec<u8> = photo.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2], 255]).collect();
+    let full = vitrine::pixels::Finish { strength: 1.0, preserve_color: false };
+    // With an opaque original, `finish` leaves the styled pixels themselves.
+    let want = vitrine::pixels::finish(&planar, &opaque, w, h, full);
+    assert_eq!(got.len(), want.len());
+    let worst = got.iter().zip(&want).map(|(a, b)| a.abs_diff(*b)).max().unwrap_or(0);
+    assert!(worst <= 1, "RGBA8 path differs by {worst} steps");
+    assert!(got.chunks_exact(4).all(|p| p[3] == 255));
+}
+
+/// f16 activations (where the adapter has shader-f16; lavapipe does): the fixtures' photos against the CPU path and
+/// against fp32 onnxruntime.
+#[test]
+fn the_f16_path_holds_its_quality() {
+    use safetensors::SafeTensors;
+    let model = Model::builtin().unwrap_or_else(|e| panic!("{e}"));
+    let Some(mut gpu) = any_executor(&model.graph) else { return };
+    if gpu.use_precision(Precision::F16).is_err() {
+        println!("skipped: {} has no shader-f16", gpu.summary().name);
+        return;
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut cases = 0;
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{e}")) {
+        let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+        if path.extension().and_then(|e| e.to_str()) != Some("safetensors") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{e}"));
+        let tensors = SafeTensors::deserialize(&bytes).unwrap_or_else(|e| panic!("{e}"));
+        let f32s = |name: &str| -> Vec<f32> {
+            let view = tensors.tensor(name).unwrap_or_else(|e| panic!("{e}"));
+            view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+        };
+        let photo = tensors.tensor("input").unwrap_or_else(|e| panic!("{e}"));
+        let (h, w) = (photo.shape()[0], photo.shape()[1]);
+        let (pw, ph) = model.padded_size(w as u32, h as u32);
+        let input = vitrine::pixels::prepare(photo.data(), w, h, pw, ph);
+        let params = StyleParams::mix(&model.graph, &f32s("style_weights"));
+        let want = vitrine::cpu::run(&model.graph, input.clone(), &params).unwrap_or_else(|e| panic!("{e}"));
+        let got = gpu_run(&mut gpu, &model.graph, &input, &params);
+        let crop = |t: &Tensor| -> Vec<f32> {
+            (0..3)
+                .flat_map(|c| (0..h).flat_map(move |y| (0..w).map(move |x| (c, y, x))))
+                .map(|(c, y, x)| t.data[(c * ph + y) * pw + x])
+                .collect()
+        };
+        let (cpu, f16) = (crop(&want), crop(&got));
+        let against_cpu = common::psnr_unit(&f16, &cpu);
+        let against_fp32 = common::psnr_unit(&f16, &f32s("expected"));
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        println!("{name}: f16 path {against_cpu:.1} dB against the CPU, {against_fp32:.1} dB against fp32 onnxruntime");
+        assert!(against_cpu >= 44.0, "{name}: {against_cpu} dB against the CPU");
+        assert!(against_fp32 >= 38.0, "{name}: {against_fp32} dB against fp32 onnxruntime");
+        cases += 1;
+    }
+    assert!(cases >= 4, "expected the four committed fixtures, found {cases}");
+}

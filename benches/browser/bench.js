@@ -56,12 +56,12 @@ async function measure(open, sizes, runs, warmup) {
   return { createMs, coldMs, results };
 }
 
-async function vitrine({ backend, sizes, runs, warmup }) {
+async function vitrine({ backend, kernels, sizes, runs, warmup }) {
   let info = {};
   const report = await measure(async () => {
     const { Styler } = await import('./pkg/vitrine.js');
-    const styler = await Styler.create({ backend });
-    info = { backend: styler.backend, fallbackReason: styler.fallbackReason ?? null };
+    const styler = await Styler.create({ backend, kernels });
+    info = { backend: styler.backend, precision: styler.precision, fallbackReason: styler.fallbackReason ?? null };
     return (image) => styler.stylize(image, { style: STYLE });
   }, sizes, runs, warmup);
   return { ...report, ...info };

@@ -9,7 +9,7 @@
 // `make bench-browser` builds what it needs first (the package, Chromium, this folder's npm install) and runs this.
 // The ONNX file is copied from the Python venv (`make venv`) at bench time; it is not committed.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +36,8 @@ const only = option('only', '').split(',').filter(Boolean);
 // name, engine, options, the sizes it runs.
 const CONFIGS = [
   { name: 'vitrine-webgpu', label: 'vitrine, WebGPU', engine: 'vitrine', options: { backend: 'webgpu' }, gpu: true },
+  // The first GPU kernels (one per op, planar f32), kept selectable so the new ones are measured against them here.
+  { name: 'vitrine-webgpu-baseline', label: 'vitrine, WebGPU, baseline kernels', engine: 'vitrine', options: { backend: 'webgpu', kernels: 'baseline' }, gpu: true },
   { name: 'ort-webgpu', label: 'onnxruntime-web, webgpu EP', engine: 'onnxruntime', options: { ep: 'webgpu', threads: 1 }, gpu: true },
   { name: 'vitrine-cpu', label: 'vitrine, wasm CPU path (1 thread)', engine: 'vitrine', options: { backend: 'cpu' }, gpu: false },
   { name: 'ort-wasm-1', label: 'onnxruntime-web, wasm EP, 1 thread', engine: 'onnxruntime', options: { ep: 'wasm', threads: 1 }, gpu: false },
@@ -56,8 +58,9 @@ function stageFiles() {
   if (!existsSync(ortDist)) throw new Error('onnxruntime-web is not installed: run `npm ci` in benches/browser (or `make bench-browser`)');
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(stage, { recursive: true });
-  symlinkSync(pkg, path.join(stage, 'pkg'));
-  symlinkSync(ortDist, path.join(stage, 'ort'));
+  // Copies, not links: the server follows no link out of its root.
+  cpSync(pkg, path.join(stage, 'pkg'), { recursive: true, dereference: true });
+  cpSync(ortDist, path.join(stage, 'ort'), { recursive: true, dereference: true });
   copyFileSync(onnxFile(), path.join(stage, 'multistyle26.onnx'));
   copyFileSync(path.join(repo, 'www', 'samples', 'coffee.jpg'), path.join(stage, 'coffee.jpg'));
   for (const file of ['bench.html', 'bench.js']) copyFileSync(path.join(here, file), path.join(stage, file));
@@ -157,8 +160,8 @@ async function main() {
     console.log(`| ${r.label} | ${reported} | ${fmt(r.coldMs)} (cold at ${r.results[0].size} px) | ${warm} | ${kb(r.bytes.js)} | ${kb(r.bytes.wasm)} | ${kb(r.bytes.model)} | ${kb(r.bytes.total)} |`);
   }
 
-  console.log('\nratios (onnxruntime-web / vitrine; above 1: vitrine faster or smaller):');
-  const pairs = [['vitrine-webgpu', 'ort-webgpu'], ['vitrine-cpu', 'ort-wasm-1'], ['vitrine-cpu', 'ort-wasm-2']];
+  console.log('\nratios (the peer / vitrine; above 1: vitrine faster or smaller):');
+  const pairs = [['vitrine-webgpu', 'ort-webgpu'], ['vitrine-webgpu', 'vitrine-webgpu-baseline'], ['vitrine-cpu', 'ort-wasm-1'], ['vitrine-cpu', 'ort-wasm-2']];
   for (const [ours, theirs] of pairs) {
     const a = by[ours];
     const b = by[theirs];

@@ -92,7 +92,11 @@ impl PlanCost {
             self.precision.name(),
             WORKGROUP_SIZE
         );
-        let _ = writeln!(out, "{:<24} {:<18} {:>10} {:>11} {:>11} {:>9}", "node", "kernel", "workgroups", "read MiB", "write MiB", "GFLOP");
+        let _ = writeln!(
+            out,
+            "{:<24} {:<18} {:>10} {:>11} {:>11} {:>9}",
+            "node", "kernel", "workgroups", "read MiB", "write MiB", "GFLOP"
+        );
         let mib = |b: u64| b as f64 / (1u64 << 20) as f64;
         for s in &self.steps {
             let _ = writeln!(

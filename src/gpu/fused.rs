@@ -30,7 +30,11 @@ enum Activation {
 #[derive(Clone, Copy, PartialEq)]
 enum Role {
     /// `stats`: a norm reads its output. `materialise`: it writes its input value out as stored, for an add.
-    Conv { tile: ConvTile, stats: bool, materialise: bool },
+    Conv {
+        tile: ConvTile,
+        stats: bool,
+        materialise: bool,
+    },
     Norm,
     /// ReLU, add and upsampling: pending work on a value.
     Pending,
@@ -39,19 +43,22 @@ enum Role {
 }
 
 /// Pending work on a value, as far as the roles go.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 struct Flags {
     affine: bool,
     relu: bool,
     residual: bool,
-    upsample: bool,
+    /// The nearest upsampling factor pending (1: none).
+    upsample: usize,
     /// Stored as a conv wrote it, with nothing pending.
     from_conv: bool,
 }
 
 impl Flags {
+    const STORED: Flags = Flags { affine: false, relu: false, residual: false, upsample: 1, from_conv: false };
+
     fn pending(self) -> bool {
-        self.affine || self.relu || self.residual || self.upsample
+        self.affine || self.relu || self.residual || self.upsample != 1
     }
 }
 
@@ -60,9 +67,22 @@ pub fn unsupported(graph: &Graph) -> Option<String> {
     roles(graph).err()
 }
 
+/// The conv shapes the fused plan runs `graph` with (none where it cannot run it).
+pub fn tiles_used(graph: &Graph) -> Vec<ConvTile> {
+    let mut tiles = Vec::new();
+    for role in roles(graph).unwrap_or_default() {
+        if let Role::Conv { tile, .. } = role {
+            if !tiles.contains(&tile) {
+                tiles.push(tile);
+            }
+        }
+    }
+    tiles
+}
+
 fn roles(graph: &Graph) -> std::result::Result<Vec<Role>, String> {
     let nodes = graph.nodes();
-    let mut flags = vec![Flags::default(); graph.value_count()];
+    let mut flags = vec![Flags::STORED; graph.value_count()];
     let mut roles = Vec::with_capacity(nodes.len());
     let producer = |value: ValueId| nodes.iter().position(|n| n.output == value);
     let is_norm_output = |value: ValueId| producer(value).is_some_and(|i| matches!(nodes[i].op, Op::InstanceNorm(_)));
@@ -86,25 +106,26 @@ fn roles(graph: &Graph) -> std::result::Result<Vec<Role>, String> {
         let input = flags[x];
         let (role, out) = match &node.op {
             Op::Conv2d(conv) => {
-                let tile = tiled_shape(conv).ok_or_else(|| format!("{}: no tiled conv shape fits it", node.name))?;
+                let tile = tiled_shape(conv, input.upsample)
+                    .ok_or_else(|| format!("{}: no tiled conv shape fits it", node.name))?;
                 let stats = nodes.iter().any(|n| matches!(n.op, Op::InstanceNorm(_)) && n.inputs[0] == node.output);
                 let materialise = read_stored[x] && input.pending();
                 if materialise {
                     if !same_size(conv) {
                         return Err(format!("{}: its input is used again but it cannot write it out", node.name));
                     }
-                    flags[x] = Flags::default();
+                    flags[x] = Flags::STORED;
                 }
-                (Role::Conv { tile, stats, materialise }, Flags { from_conv: true, ..Flags::default() })
+                (Role::Conv { tile, stats, materialise }, Flags { from_conv: true, ..Flags::STORED })
             }
             Op::InstanceNorm(_) => {
                 if !input.from_conv || input.pending() {
                     return Err(format!("{}: a norm must read a conv's output", node.name));
                 }
-                (Role::Norm, Flags { affine: true, ..Flags::default() })
+                (Role::Norm, Flags { affine: true, ..Flags::STORED })
             }
             Op::Relu => {
-                if input.residual || input.upsample {
+                if input.residual || input.upsample != 1 {
                     return Err(format!("{}: a ReLU after an add or upsampling", node.name));
                 }
                 (Role::Pending, Flags { relu: true, from_conv: false, ..input })
@@ -115,16 +136,16 @@ fn roles(graph: &Graph) -> std::result::Result<Vec<Role>, String> {
                     return Err(format!("{}: adds a value to itself", node.name));
                 }
                 let (lazy, stored) = if flags[b].pending() { (flags[b], flags[a]) } else { (flags[a], flags[b]) };
-                if stored.pending() || lazy.residual || lazy.upsample {
+                if stored.pending() || lazy.residual || lazy.upsample != 1 {
                     return Err(format!("{}: an add whose operands both have work pending", node.name));
                 }
                 (Role::Pending, Flags { residual: true, from_conv: false, ..lazy })
             }
-            Op::UpsampleNearest { .. } => {
-                if input.upsample {
+            Op::UpsampleNearest { factor } => {
+                if input.upsample != 1 || *factor == 0 {
                     return Err(format!("{}: upsampling twice in a row", node.name));
                 }
-                (Role::Pending, Flags { upsample: true, from_conv: false, ..input })
+                (Role::Pending, Flags { upsample: *factor, from_conv: false, ..input })
             }
             Op::Sigmoid | Op::Clip { .. } => {
                 if node.output != graph.output() || index + 1 != nodes.len() {
@@ -195,7 +216,8 @@ fn quad_tensor_bytes(shape: Shape, precision: Precision) -> u64 {
 }
 
 pub fn record(graph: &Graph, height: usize, width: usize, opts: &RecordOptions, io: Io) -> Result<Layout> {
-    let roles = roles(graph).map_err(|reason| Error::internal(format!("the fused plan cannot run this graph: {reason}")))?;
+    let roles =
+        roles(graph).map_err(|reason| Error::internal(format!("the fused plan cannot run this graph: {reason}")))?;
     let shapes = graph
         .infer_shapes(height, width)?
         .ok_or_else(|| Error::internal(format!("a {width}x{height} input is too small for this network")))?;
@@ -214,7 +236,7 @@ pub fn record(graph: &Graph, height: usize, width: usize, opts: &RecordOptions, 
     let photo = match io {
         Io::Planar => rec.pool.take(input_shape.len() as u64 * 4),
         Io::Rgba8 { width: w, height: h } => {
-            if w == 0 || h == 0 || w > width || h > height {
+            if w == 0 || h == 0 || w > width || h > height || input_shape.channels != 3 {
                 return Err(Error::internal(format!("a {w}x{h} photo does not fit a {width}x{height} plan")));
             }
             rec.pool.take((w * h) as u64 * 4)
@@ -258,7 +280,8 @@ pub fn record(graph: &Graph, height: usize, width: usize, opts: &RecordOptions, 
                 } else {
                     None
                 };
-                let step = TiledStep { conv, node: index, tile, stats, input, in_shape, out, dst, materialised: stored };
+                let step =
+                    TiledStep { conv, node: index, tile, stats, input, in_shape, out, dst, materialised: stored };
                 let (pending, tiles, partials) = tiled_dispatch(&step, &node.name, &mut rec)?;
                 rec.pending.push(pending);
                 partials_bytes = partials_bytes.max(partials);
@@ -388,7 +411,7 @@ pub fn record(graph: &Graph, height: usize, width: usize, opts: &RecordOptions, 
     });
     rec.partials_bytes = partials_bytes;
     rec.affine_bytes = u64::from(affine_quads.max(1)) * 32;
-    Ok(rec.finish(photo, target, out, io))
+    Ok(rec.finish((photo, input_shape), target, out, io))
 }
 
 /// One tiled conv: the conv and its node, its shape, whether a norm reads its statistics, the value it loads
@@ -412,8 +435,8 @@ fn tiled_dispatch(step: &TiledStep, name: &str, rec: &mut Recorder) -> Result<(P
     let (tile_w, tile_h) = tile.pixels();
     let tiles_x = out.width.div_ceil(tile_w as usize);
     let tiles = tiles_x * out.height.div_ceil(tile_h as usize);
-    let out_padded = tiled_out_channels(conv, tile);
-    let oc_blocks = out_padded / tile.out_channels() as usize;
+    let out_padded = tiled_out_channels(conv);
+    let oc_blocks = out.channels.div_ceil(tile.out_channels() as usize);
     let precision = rec.precision;
     let params = TiledConvParams {
         in_quads: u32_of(quads(in_shape.channels), "channels")?,
@@ -441,16 +464,24 @@ fn tiled_dispatch(step: &TiledStep, name: &str, rec: &mut Recorder) -> Result<(P
         tiles_x: u32_of(tiles_x, "tiles")?,
         tiles: u32_of(tiles, "tiles")?,
         oc_blocks: u32_of(oc_blocks, "output channel blocks")?,
+        bias_offset: u32_of(out_padded, "channels")?,
         ..TiledConvParams::default()
     };
     let workgroups = (tiles * oc_blocks) as u64;
     let (window_w, window_h) = tile.window(params.kernel_h, params.kernel_w, params.stride);
     let in_quads = u64::from(params.in_quads);
     let taps = (w.kernel_h * w.kernel_w) as u64;
+    let upsample = u64::from(input.upsample);
+    let (source_w, source_h) = tile.source(params.kernel_h, params.kernel_w, params.stride, input.upsample);
     let partials = if stats { out.channels as u64 * tiles as u64 * 16 } else { 0 };
-    // Per workgroup and input quad: the window (with the residual beside it), the norm's scale and shift, and the
-    // quad's weights for the block's channels; once: the output, the stored input, the tile statistics.
-    let window = u64::from(window_w) * u64::from(window_h);
+    // Per workgroup and input quad: the window (with the residual beside it; an upsampled input's stored pixels
+    // once each), the norm's scale and shift, and the quad's weights for the block's channels; once: the output,
+    // the stored input, the tile statistics.
+    let window = if upsample > 1 {
+        u64::from(source_w) * u64::from(source_h)
+    } else {
+        u64::from(window_w) * u64::from(window_h)
+    };
     let affine = if input.affine.is_some() { 32 } else { 0 };
     let read = workgroups
         * in_quads
@@ -458,12 +489,7 @@ fn tiled_dispatch(step: &TiledStep, name: &str, rec: &mut Recorder) -> Result<(P
     let written = (quads(out.channels) * out.plane()) as u64 * precision.quad_bytes()
         + materialised.map_or(0, |_| quad_tensor_bytes(in_shape, precision))
         + partials;
-    let cost = Cost {
-        read,
-        written,
-        flops: 2 * out.len() as u64 * w.in_per_group as u64 * taps,
-        whole_tensor: true,
-    };
+    let cost = Cost { read, written, flops: 2 * out.len() as u64 * w.in_per_group as u64 * taps, whole_tensor: true };
     let bindings = vec![
         rec.uniforms.push(&params),
         Binding::Activation(input.buffer),

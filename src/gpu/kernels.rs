@@ -68,35 +68,51 @@ impl Precision {
 /// Workgroup memory a tiled conv may use: WebGPU's default `maxComputeWorkgroupStorageSize`.
 pub const WORKGROUP_STORAGE: u32 = 16384;
 
-/// The shapes `conv_tiled` is compiled in: output pixels per workgroup (`width x height`) and output quads per
-/// invocation (`ocq`); the workgroup's invocations split into pixel groups of 4 neighbouring pixels of a row times
-/// output-channel groups. Deep suits convs with many output channels, Wide and Narrow the last few layers, which have
-/// 8 and 4 (or 3) output channels at full size.
+/// The shapes `conv_tiled` is compiled in: output pixels per workgroup (`width x height`), invocations, and output
+/// quads per invocation; the invocations split into pixel groups (4 neighbouring pixels of a row) times
+/// output-channel groups. Full and Half suit convs with many output channels (Half for stride 2, whose window would
+/// not fit Full's memory), Wide and Narrow the last layers, which have 8 and 4 (or 3) output channels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ConvTile {
-    /// 8x8 pixels x 32 output channels (4 channel groups of 8).
-    Deep,
-    /// 16x16 pixels x 8 output channels.
+    /// 16x16 pixels x 32 output channels, 256 invocations.
+    Full,
+    /// 16x8 pixels x 32 output channels, 128 invocations.
+    Half,
+    /// 16x16 pixels x 8 output channels, 64 invocations.
     Wide,
-    /// 16x16 pixels x 4 output channels.
+    /// 16x16 pixels x 4 output channels, 64 invocations.
     Narrow,
 }
 
+/// The widest kernel row `conv_tiled`'s weight staging holds.
+pub const TILED_MAX_KERNEL: u32 = 9;
+
+/// Output channels tiled weights are padded to: a multiple of every shape's channels per workgroup.
+pub const TILED_CHANNEL_PADDING: u32 = 32;
+
 impl ConvTile {
-    pub const ALL: [ConvTile; 3] = [ConvTile::Deep, ConvTile::Wide, ConvTile::Narrow];
+    pub const ALL: [ConvTile; 4] = [ConvTile::Full, ConvTile::Half, ConvTile::Wide, ConvTile::Narrow];
 
     /// Output pixels per workgroup: (width, height).
     pub const fn pixels(self) -> (u32, u32) {
         match self {
-            ConvTile::Deep => (8, 8),
-            ConvTile::Wide | ConvTile::Narrow => (16, 16),
+            ConvTile::Half => (16, 8),
+            ConvTile::Full | ConvTile::Wide | ConvTile::Narrow => (16, 16),
+        }
+    }
+
+    pub const fn invocations(self) -> u32 {
+        match self {
+            ConvTile::Full => 256,
+            ConvTile::Half => 128,
+            ConvTile::Wide | ConvTile::Narrow => 64,
         }
     }
 
     /// Output quads each invocation accumulates (4 pixels each).
     pub const fn quads_per_invocation(self) -> u32 {
         match self {
-            ConvTile::Deep | ConvTile::Wide => 2,
+            ConvTile::Full | ConvTile::Half | ConvTile::Wide => 2,
             ConvTile::Narrow => 1,
         }
     }
@@ -107,7 +123,7 @@ impl ConvTile {
     }
 
     pub const fn channel_groups(self) -> u32 {
-        WORKGROUP_SIZE / self.pixel_groups()
+        self.invocations() / self.pixel_groups()
     }
 
     /// Output channels per workgroup.
@@ -115,21 +131,20 @@ impl ConvTile {
         self.channel_groups() * self.quads_per_invocation() * 4
     }
 
-    /// Pixels of the input window (a tile with its halo) the workgroup memory holds: at least the statistics
-    /// reduction's two quads per invocation and output quad.
+    /// Pixels of the input window (a tile with its halo) the workgroup memory holds; the statistics reduction
+    /// reuses it for two values per invocation.
     pub const fn window_capacity(self) -> u32 {
-        match self {
-            ConvTile::Deep => 289,
-            ConvTile::Wide | ConvTile::Narrow => 576,
-        }
+        576
     }
 
-    /// Weight words (4 input channels each) of one input quad for the workgroup's output channels.
+    /// Stored pixels of an upsampled input's window.
+    pub const fn source_capacity(self) -> u32 {
+        100
+    }
+
+    /// Weight words (4 input channels each) of one kernel row for the workgroup's output channels.
     pub const fn weight_capacity(self) -> u32 {
-        match self {
-            ConvTile::Deep => 2592,
-            ConvTile::Wide | ConvTile::Narrow => 648,
-        }
+        self.out_channels() * TILED_MAX_KERNEL
     }
 
     /// The input window a tile of this shape reads for a `kernel_h x kernel_w` kernel at `stride`.
@@ -138,30 +153,53 @@ impl ConvTile {
         ((w - 1) * stride + kernel_w, (h - 1) * stride + kernel_h)
     }
 
+    /// Stored pixels an input upsampled by `factor` must hold for that window, at most.
+    pub const fn source(self, kernel_h: u32, kernel_w: u32, stride: u32, factor: u32) -> (u32, u32) {
+        let (w, h) = self.window(kernel_h, kernel_w, stride);
+        ((w - 1) / factor + 2, (h - 1) / factor + 2)
+    }
+
+    /// Whether a conv of this kernel and stride, reading an input upsampled by `factor` (1: none), fits.
+    pub fn fits(self, kernel_h: u32, kernel_w: u32, stride: u32, factor: u32) -> bool {
+        let (ww, wh) = self.window(kernel_h, kernel_w, stride);
+        let (sw, sh) = self.source(kernel_h, kernel_w, stride, factor.max(1));
+        kernel_w <= TILED_MAX_KERNEL
+            && u64::from(ww) * u64::from(wh) <= u64::from(self.window_capacity())
+            && (factor <= 1 || u64::from(sw) * u64::from(sh) <= u64::from(self.source_capacity()))
+    }
+
     fn header(self) -> String {
         let (w, h) = self.pixels();
         format!(
-            "const TILE_W: u32 = {w}u;\nconst TILE_H: u32 = {h}u;\nconst OC_GROUPS: u32 = {}u;\nconst OCQ: u32 = {}u;\n\
-             const ACC: u32 = {}u;\nconst WINDOW_CAPACITY: u32 = {}u;\nconst WEIGHT_CAPACITY: u32 = {}u;\n",
+            "const TILE_W: u32 = {w}u;\nconst TILE_H: u32 = {h}u;\nconst INVOCATIONS: u32 = {}u;\n\
+             const OC_GROUPS: u32 = {}u;\nconst OCQ: u32 = {}u;\nconst ACC: u32 = {}u;\n\
+             const WINDOW_CAPACITY: u32 = {}u;\nconst SOURCE_CAPACITY: u32 = {}u;\nconst WEIGHT_CAPACITY: u32 = {}u;\n",
+            self.invocations(),
             self.channel_groups(),
             self.quads_per_invocation(),
             4 * self.quads_per_invocation(),
             self.window_capacity(),
+            self.source_capacity(),
             self.weight_capacity(),
         )
     }
 }
 
-// Each shape fills the workgroup exactly, its pixel groups tile its rows, the statistics reduction fits its window,
-// and its workgroup memory (window, weights, counts) fits the default limit.
+// Each shape fills its workgroup exactly within WebGPU's 256 invocations, its pixel groups tile its rows, the
+// statistics reduction fits its window, and its workgroup memory (window, source, weights, counts) fits the default
+// limit.
 const _: () = {
     let mut i = 0;
     while i < ConvTile::ALL.len() {
         let t = ConvTile::ALL[i];
         let (w, _) = t.pixels();
-        assert!(w % 4 == 0 && t.pixel_groups() * t.channel_groups() == WORKGROUP_SIZE);
-        assert!(t.window_capacity() >= 2 * WORKGROUP_SIZE * t.quads_per_invocation());
-        assert!(t.window_capacity() * 16 + t.weight_capacity() * 4 + WORKGROUP_SIZE * 4 <= WORKGROUP_STORAGE);
+        assert!(
+            w.is_multiple_of(4) && t.pixel_groups() * t.channel_groups() == t.invocations() && t.invocations() <= 256
+        );
+        assert!(t.window_capacity() >= 2 * t.invocations());
+        assert!(TILED_CHANNEL_PADDING.is_multiple_of(t.out_channels()));
+        let bytes = (t.window_capacity() + t.source_capacity()) * 16 + (t.weight_capacity() + t.invocations()) * 4;
+        assert!(bytes <= WORKGROUP_STORAGE);
         i += 1;
     }
 };

@@ -28,7 +28,7 @@ pub use plan::KernelSet;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use context::Context;
-use kernels::{Kernel, PixelFormat, Pipelines};
+use kernels::{Kernel, Pipelines, PixelFormat};
 use plan::{Io, Plan, RecordOptions, Resources, Step};
 use weights::ConvBuffers;
 
@@ -92,7 +92,9 @@ pub struct GpuExecutor {
     style: wgpu::Buffer,
     style_len: usize,
     node_count: usize,
-    plans: Vec<(PlanKey, Plan)>,
+    /// Each plan with the kernels and precision it was recorded with, so switching them (a benchmark comparing
+    /// kernels) keeps both sets warm.
+    plans: Vec<((PlanKey, KernelSet, Precision), Plan)>,
     clock: u64,
     kernels: KernelSet,
     /// How the fused plan stores activations: f16 where the device has `shader-f16`, chosen once per device.
@@ -203,20 +205,17 @@ impl GpuExecutor {
     }
 
     /// Runs every conv that the reference kernel can take on it (depthwise ones included), for tests that hold the
-    /// faster kernels to it. Drops cached plans.
+    /// faster kernels to it.
     #[doc(hidden)]
     pub fn use_plain_convs(&mut self, plain: bool) {
         self.use_kernels(if plain { KernelSet::Plain } else { KernelSet::Fused });
     }
 
     /// Which kernels plans are recorded with (the fused ones unless told otherwise), for tests and benchmarks that
-    /// compare them in one process. Drops cached plans.
+    /// compare them in one process.
     #[doc(hidden)]
     pub fn use_kernels(&mut self, kernels: KernelSet) {
-        if kernels != self.kernels {
-            self.kernels = kernels;
-            self.plans.clear();
-        }
+        self.kernels = kernels;
     }
 
     pub fn kernels(&self) -> KernelSet {
@@ -228,16 +227,13 @@ impl GpuExecutor {
         self.precision
     }
 
-    /// Stores activations as `precision`; f16 needs the device's `shader-f16`. Drops cached plans.
+    /// Stores activations as `precision`; f16 needs the device's `shader-f16`.
     #[doc(hidden)]
     pub fn use_precision(&mut self, precision: Precision) -> Result<()> {
         if precision == Precision::F16 && !self.ctx.features.contains(wgpu::Features::SHADER_F16) {
             return Err(Error::GpuUnavailable { reason: format!("{} has no shader-f16", self.ctx.summary.name) });
         }
-        if precision != self.precision {
-            self.precision = precision;
-            self.plans.clear();
-        }
+        self.precision = precision;
         Ok(())
     }
 
@@ -262,12 +258,6 @@ impl GpuExecutor {
 
     pub fn adapter(&self) -> &wgpu::Adapter {
         &self.ctx.adapter
-    }
-
-    /// What the whole-graph plan for a `width x height` planar input costs with this executor's kernels, precision
-    /// and limits.
-    pub fn plan_cost(&self, graph: &Graph, height: usize, width: usize) -> Result<PlanCost> {
-        plan::cost(graph, height, width, &self.record_options(), Io::Planar)
     }
 
     fn record_options(&self) -> RecordOptions {
@@ -407,7 +397,8 @@ impl GpuExecutor {
     /// The cached plan for `key`, built if missing (dropping the least recently used plan of its kind when full).
     async fn plan(&mut self, graph: &Graph, key: PlanKey) -> Result<usize> {
         self.clock += 1;
-        if let Some(slot) = self.plans.iter().position(|(k, _)| *k == key) {
+        let cache_key = (key, self.kernels, self.precision);
+        if let Some(slot) = self.plans.iter().position(|(k, _)| *k == cache_key) {
             self.plans[slot].1.last_used = self.clock;
             return Ok(slot);
         }
@@ -444,13 +435,13 @@ impl GpuExecutor {
         plan.last_used = self.clock;
         let bound = if key.is_tile() { MAX_TILE_PLANS } else { MAX_PLANS };
         let same_kind: Vec<usize> =
-            (0..self.plans.len()).filter(|&i| self.plans[i].0.is_tile() == key.is_tile()).collect();
+            (0..self.plans.len()).filter(|&i| self.plans[i].0 .0.is_tile() == key.is_tile()).collect();
         if same_kind.len() >= bound {
             if let Some(&oldest) = same_kind.iter().min_by_key(|&&i| self.plans[i].1.last_used) {
                 self.plans.swap_remove(oldest);
             }
         }
-        self.plans.push((key, plan));
+        self.plans.push((cache_key, plan));
         Ok(self.plans.len() - 1)
     }
 
@@ -518,6 +509,115 @@ impl GpuExecutor {
         Ok(data)
     }
 
+    /// GPU time of every dispatch of a whole-graph run of `input`, where the device has `timestamp-query` (`None`
+    /// where it has not): each dispatch in a compute pass of its own, timestamped at its start and end. One
+    /// submission; the run's result is discarded. For the benchmark's `--profile`.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub async fn profile(
+        &mut self,
+        graph: &Graph,
+        input: &Tensor,
+        params: &StyleParams,
+    ) -> Result<Option<Vec<(String, String, f64)>>> {
+        if !self.ctx.features.contains(wgpu::Features::TIMESTAMP_QUERY) {
+            return Ok(None);
+        }
+        self.ctx.health.check()?;
+        self.check_graph(graph, params)?;
+        let key = PlanKey::Graph { height: input.shape.height, width: input.shape.width, io: Io::Planar };
+        let slot = self.plan(graph, key).await?;
+        let plan = &self.plans[slot].1;
+        let ctx = &self.ctx;
+        let dispatches: Vec<(String, String)> = plan
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Dispatch { kernel, node, .. } => Some((node.clone(), cost::kernel_name(*kernel))),
+                Step::Copy { .. } => None,
+            })
+            .collect();
+        let count = u32::try_from(2 * dispatches.len()).map_err(|_| Error::internal("too many dispatches"))?;
+        let bytes = u64::from(count) * 8;
+        let (sender, receiver) = oneshot::channel();
+        let recorded = ctx.scoped("timing the network", || {
+            let queries = ctx.device.create_query_set(&wgpu::QuerySetDescriptor {
+                label: Some("dispatch timestamps"),
+                ty: wgpu::QueryType::Timestamp,
+                count,
+            });
+            let buffer = |usage| {
+                ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("dispatch timestamps"),
+                    size: bytes,
+                    usage,
+                    mapped_at_creation: false,
+                })
+            };
+            let resolved = buffer(wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC);
+            let readback = buffer(wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
+            ctx.queue.write_buffer(&plan.buffers[plan.input], 0, bytemuck::cast_slice(&input.data));
+            if !params.0.is_empty() {
+                ctx.queue.write_buffer(&self.style, 0, bytemuck::cast_slice(&params.0));
+            }
+            let mut encoder =
+                ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("vitrine timing") });
+            let mut index = 0u32;
+            for step in &plan.steps {
+                match step {
+                    Step::Copy { src, dst, bytes } => {
+                        encoder.copy_buffer_to_buffer(&plan.buffers[*src], 0, &plan.buffers[*dst], 0, *bytes);
+                    }
+                    Step::Dispatch { kernel, bind_group, grid, .. } => {
+                        let pipeline = self
+                            .pipelines
+                            .built(*kernel)
+                            .ok_or_else(|| Error::GpuFailed { reason: format!("{kernel:?} was never built") })?;
+                        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                            label: Some("vitrine timed kernel"),
+                            timestamp_writes: Some(wgpu::ComputePassTimestampWrites {
+                                query_set: &queries,
+                                beginning_of_pass_write_index: Some(index),
+                                end_of_pass_write_index: Some(index + 1),
+                            }),
+                        });
+                        pass.set_pipeline(pipeline);
+                        pass.set_bind_group(0, bind_group, &[]);
+                        pass.dispatch_workgroups(grid.0, grid.1, 1);
+                        index += 2;
+                    }
+                }
+            }
+            encoder.resolve_query_set(&queries, 0..count, &resolved, 0);
+            encoder.copy_buffer_to_buffer(&resolved, 0, &readback, 0, bytes);
+            let submission = ctx.queue.submit([encoder.finish()]);
+            readback.slice(..).map_async(wgpu::MapMode::Read, move |result| sender.send(result));
+            Ok((submission, readback))
+        });
+        let (submission, readback) = recorded.await?;
+        ctx.device
+            .poll(wgpu::PollType::Wait { submission_index: Some(submission), timeout: None })
+            .map_err(|e| Error::GpuFailed { reason: format!("waiting for the GPU: {e}") })?;
+        match receiver.try_take() {
+            Some(Ok(())) => {}
+            Some(Err(e)) => return Err(Error::GpuFailed { reason: format!("reading the timings back: {e}") }),
+            None => return Err(Error::GpuFailed { reason: "the GPU never returned the timings".into() }),
+        }
+        let ticks: Vec<u64> = {
+            let view = readback
+                .slice(..)
+                .get_mapped_range()
+                .map_err(|e| Error::GpuFailed { reason: format!("reading the timings back: {e}") })?;
+            bytemuck::pod_collect_to_vec(&view[..])
+        };
+        let period_ns = f64::from(ctx.queue.get_timestamp_period());
+        let times = dispatches
+            .into_iter()
+            .zip(ticks.chunks_exact(2))
+            .map(|((node, kernel), t)| (node, kernel, t[1].saturating_sub(t[0]) as f64 * period_ns / 1e6))
+            .collect();
+        Ok(Some(times))
+    }
+
     /// Records a plan's steps into `encoder`: consecutive dispatches share one compute pass; copies need the
     /// encoder itself.
     fn record_steps(&self, plan: &Plan, encoder: &mut wgpu::CommandEncoder) -> Result<()> {
@@ -533,7 +633,7 @@ impl GpuExecutor {
                         timestamp_writes: None,
                     });
                     let mut next = Some(step);
-                    while let Some(Step::Dispatch { kernel, bind_group, grid }) = next {
+                    while let Some(Step::Dispatch { kernel, bind_group, grid, .. }) = next {
                         let pipeline = self
                             .pipelines
                             .built(*kernel)
@@ -553,10 +653,20 @@ impl GpuExecutor {
     }
 }
 
-/// What the whole-graph plan for a `width x height` planar input costs with `kernels` storing `precision`,
-/// under WebGPU's default limits: no device needed.
-pub fn plan_cost(graph: &Graph, height: usize, width: usize, kernels: KernelSet, precision: Precision) -> Result<PlanCost> {
-    plan::cost(graph, height, width, &RecordOptions::portable(kernels, precision), Io::Planar)
+/// What the plan a whole `width x height` image runs on costs with `kernels` storing `precision`, under WebGPU's
+/// default limits (no device needed): RGBA8 in and out where the fused plan takes the graph, as `Styler` sends
+/// it, else planar f32.
+pub fn plan_cost(
+    graph: &Graph,
+    height: usize,
+    width: usize,
+    kernels: KernelSet,
+    precision: Precision,
+) -> Result<PlanCost> {
+    let takes_pixels =
+        kernels == KernelSet::Fused && fused::unsupported(graph).is_none() && graph.input_channels() == 3;
+    let io = if takes_pixels { Io::Rgba8 { width, height } } else { Io::Planar };
+    plan::cost(graph, height, width, &RecordOptions::portable(kernels, precision), io)
 }
 
 /// Why the fused plan cannot run `graph` (it then runs on the baseline kernels), or `None`.
@@ -586,20 +696,10 @@ pub async fn probe() -> Result<AdapterSummary> {
 /// takes the graph, else the baseline's.
 fn kernels_used(graph: &Graph, precision: Precision) -> Vec<Kernel> {
     if fused::unsupported(graph).is_none() {
-        let mut used = vec![Kernel::NormFinish];
-        for format in [PixelFormat::Planar, PixelFormat::Rgba8] {
-            used.extend([Kernel::Unpack(format, precision), Kernel::Emit(format, precision)]);
-        }
-        for node in graph.nodes() {
-            if let Op::Conv2d(conv) = &node.op {
-                if let Some(tile) = weights::tiled_shape(conv) {
-                    let kernel = Kernel::ConvTiled(tile, precision);
-                    if !used.contains(&kernel) {
-                        used.push(kernel);
-                    }
-                }
-            }
-        }
+        // The planar unpack and emit (tensors, for tiles and tests) are built when first needed.
+        let rgba8 = PixelFormat::Rgba8;
+        let mut used = vec![Kernel::NormFinish, Kernel::Unpack(rgba8, precision), Kernel::Emit(rgba8, precision)];
+        used.extend(fused::tiles_used(graph).into_iter().map(|tile| Kernel::ConvTiled(tile, precision)));
         return used;
     }
     let mut used = Vec::new();

@@ -45,8 +45,18 @@ pub(super) enum Pending {
 }
 
 pub enum Step {
-    Copy { src: usize, dst: usize, bytes: u64 },
-    Dispatch { kernel: Kernel, bind_group: wgpu::BindGroup, grid: (u32, u32) },
+    Copy {
+        src: usize,
+        dst: usize,
+        bytes: u64,
+    },
+    /// `node` names what it runs, for per-dispatch timings.
+    Dispatch {
+        kernel: Kernel,
+        bind_group: wgpu::BindGroup,
+        grid: (u32, u32),
+        node: String,
+    },
 }
 
 /// What plans bind but do not own: the uploaded conv weights (by node) and style parameters.
@@ -186,7 +196,14 @@ fn bytes_of_shape(shape: Shape) -> u64 {
     shape.len() as u64 * 4
 }
 
-fn elementwise(node: &str, count: u64, read_tensors: u64, grid: (u32, u32), kernel: Kernel, bindings: Vec<Binding>) -> Pending {
+fn elementwise(
+    node: &str,
+    count: u64,
+    read_tensors: u64,
+    grid: (u32, u32),
+    kernel: Kernel,
+    bindings: Vec<Binding>,
+) -> Pending {
     let cost = Cost { read: read_tensors * count * 4, written: count * 4, flops: count, whole_tensor: true };
     Pending::Dispatch { kernel, bindings, grid, node: node.to_string(), cost }
 }
@@ -223,7 +240,7 @@ impl Plan {
         let step = ConvStep { conv, node, pad: Padding::default(), pad_mode: PadMode::Zero, input, out, source, dst };
         let pending = conv_dispatch(&step, &format!("conv node {node}"), opts, &mut rec.uniforms)?;
         rec.pending.push(pending);
-        rec.finish(source, dst, out, Io::Planar).realise(ctx, pipelines, res)
+        rec.finish((source, input), dst, out, Io::Planar).realise(ctx, pipelines, res)
     }
 }
 
@@ -273,16 +290,14 @@ impl Recorder {
         }
     }
 
-    pub fn finish(self, input: usize, output: usize, output_shape: Shape, io: Io) -> Layout {
-        let output_bytes = match io {
-            Io::Planar => bytes_of_shape(output_shape),
-            Io::Rgba8 { width, height } => (width * height) as u64 * 4,
+    /// The layout, given where the input goes (a tensor of `input_shape`, or the photo's RGBA8 words as `io`
+    /// says) and where the output comes from.
+    pub fn finish(self, (input, input_shape): (usize, Shape), output: usize, output_shape: Shape, io: Io) -> Layout {
+        let (input_bytes, output_bytes) = match io {
+            Io::Planar => (bytes_of_shape(input_shape), bytes_of_shape(output_shape)),
+            Io::Rgba8 { width, height } => ((width * height) as u64 * 4, (width * height) as u64 * 4),
         };
-        let input_bytes = match io {
-            Io::Planar => self.pool.sizes.get(input).copied().unwrap_or(0),
-            Io::Rgba8 { width, height } => (width * height) as u64 * 4,
-        };
-        Layout { rec: self, input, output, output_shape, output_bytes, input_bytes, io }
+        Layout { rec: self, input, output, output_shape, output_bytes, input_bytes }
     }
 }
 
@@ -352,8 +367,12 @@ fn record_baseline(graph: &Graph, height: usize, width: usize, opts: &RecordOpti
                 let stats_bindings = vec![at, Binding::Activation(dst), Binding::Stats];
                 let stats_grid = grid(out.channels as u64, max_groups)?;
                 // Two walks over the plane (the mean, then the centred squares), one workgroup per channel.
-                let cost =
-                    Cost { read: 2 * elements * 4, written: 8 * out.channels as u64, flops: 3 * elements, whole_tensor: true };
+                let cost = Cost {
+                    read: 2 * elements * 4,
+                    written: 8 * out.channels as u64,
+                    flops: 3 * elements,
+                    whole_tensor: true,
+                };
                 pending.push(Pending::Dispatch {
                     kernel: Kernel::NormStats,
                     bindings: stats_bindings,
@@ -441,7 +460,7 @@ fn record_baseline(graph: &Graph, height: usize, width: usize, opts: &RecordOpti
         .filter(|&&b| b != usize::MAX)
         .ok_or_else(|| Error::internal("the graph output is never written"))?;
     rec.stats_bytes = stats_len as u64 * 4;
-    let input = value_buffer[INPUT_VALUE];
+    let input = (value_buffer[INPUT_VALUE], shapes[INPUT_VALUE]);
     Ok(rec.finish(input, output, shapes[graph.output()], Io::Planar))
 }
 
@@ -509,20 +528,21 @@ fn conv_dispatch(step: &ConvStep, name: &str, opts: &RecordOptions, uniforms: &m
     let kernel = conv_kernel(conv, opts.kernels == KernelSet::Plain);
     let taps = (w.kernel_h * w.kernel_w) as u64;
     let ins = w.in_per_group as u64;
-    // Invocations: one per 4 pixels of a row for 4 channels, per 8 pixels of a row for one channel, or per value;
-    // each loads what its loops load, straight from global memory: per input channel and tap, its pixels' inputs
-    // and a weight word.
-    let (work, read_per_invocation) = match kernel {
+    // Invocations: one per 4 pixels of a row for 4 channels, per 8 pixels of a row for one channel, or per value.
+    // Reads: the kernels load straight from global memory, taps of neighbouring invocations overlapping in cache,
+    // so each pass over the input counts once: `conv2d_oc4` makes one per quad of output channels, `conv2d` one per
+    // output channel, `conv2d_depthwise` one in all; weights once per invocation.
+    let input_bytes = bytes_of_shape(input) / conv.groups.max(1) as u64;
+    let (work, passes, weights_per_invocation) = match kernel {
         Kernel::Conv2dOc4 => {
             let work = out.channels / 4 * out.height * out.width.div_ceil(OC4_PIXELS as usize);
-            (work as u64, ins * taps * (u64::from(OC4_PIXELS) + 1) * 4)
+            (work as u64, out.channels as u64 / 4, ins * taps * 4)
         }
         Kernel::Conv2dDepthwise => {
             let work = out.channels * out.height * out.width.div_ceil(DEPTHWISE_PIXELS as usize);
-            let row = (u64::from(DEPTHWISE_PIXELS) - 1) * conv.stride as u64 + w.kernel_w as u64;
-            (work as u64, (w.kernel_h as u64 * row + ins * taps) * 4)
+            (work as u64, conv.groups.max(1) as u64, ins * taps * 4)
         }
-        _ => (out.len() as u64, ins * taps * 8),
+        _ => (out.len() as u64, out.channels as u64, ins * taps * 4),
     };
     let bindings = vec![
         uniforms.push(&params),
@@ -532,7 +552,7 @@ fn conv_dispatch(step: &ConvStep, name: &str, opts: &RecordOptions, uniforms: &m
         Binding::ScaleBias(node),
     ];
     let cost = Cost {
-        read: work * read_per_invocation,
+        read: passes * input_bytes + work * weights_per_invocation,
         written: out.len() as u64 * 4,
         flops: 2 * out.len() as u64 * ins * taps,
         whole_tensor: true,
@@ -549,7 +569,6 @@ pub struct Layout {
     output_shape: Shape,
     output_bytes: u64,
     input_bytes: u64,
-    io: Io,
 }
 
 impl Layout {
@@ -634,7 +653,7 @@ impl Layout {
         for step in pending {
             steps.push(match step {
                 Pending::Copy { src, dst, bytes } => Step::Copy { src, dst, bytes },
-                Pending::Dispatch { kernel, bindings, grid, .. } => {
+                Pending::Dispatch { kernel, bindings, grid, node, .. } => {
                     let entries: Vec<wgpu::BindGroupEntry> = bindings
                         .iter()
                         .enumerate()
@@ -677,7 +696,7 @@ impl Layout {
                         layout: &layout,
                         entries: &entries,
                     });
-                    Step::Dispatch { kernel, bind_group, grid }
+                    Step::Dispatch { kernel, bind_group, grid, node }
                 }
             });
         }

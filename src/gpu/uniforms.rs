@@ -117,9 +117,9 @@ uniform_struct! {
         tiles_x: u32,
         tiles: u32,
         oc_blocks: u32,
+        bias_offset: u32,
         _pad0: u32,
         _pad1: u32,
-        _pad2: u32,
     }
 }
 

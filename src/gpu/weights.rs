@@ -2,7 +2,7 @@
 
 use wgpu::util::DeviceExt;
 
-use super::kernels::{ConvTile, Kernel};
+use super::kernels::{ConvTile, Kernel, TILED_CHANNEL_PADDING};
 use crate::error::{Error, Result};
 use crate::graph::{Conv2d, ConvWeights};
 
@@ -32,30 +32,30 @@ pub fn conv_kernel(conv: &Conv2d, plain: bool) -> Kernel {
     }
 }
 
-/// The `conv_tiled` shape a conv runs in, the first of the preferred ones whose input window and weights fit the
-/// workgroup memory, or `None` where none does (grouped convs, or kernels too large): the fused plan then does
-/// not take the graph. Few output channels prefer the wide tiles, which do not waste invocations on missing ones.
-pub fn tiled_shape(conv: &Conv2d) -> Option<ConvTile> {
+/// The `conv_tiled` shape a conv runs in when it reads an input upsampled by `factor` (1: none): the first of the
+/// preferred ones whose input window and weights fit the workgroup memory, or `None` where none does (grouped convs,
+/// or kernels too large): the fused plan then does not take the graph. Few output channels prefer the narrow
+/// shapes, which do not spend invocations on missing channels.
+pub fn tiled_shape(conv: &Conv2d, factor: usize) -> Option<ConvTile> {
     let w = &conv.weights;
     if conv.groups != 1 || conv.stride == 0 || w.kernel_h == 0 || w.kernel_w == 0 {
         return None;
     }
     let preferred: &[ConvTile] = match w.out_channels {
-        0..=4 => &[ConvTile::Narrow, ConvTile::Wide, ConvTile::Deep],
-        5..=8 => &[ConvTile::Wide, ConvTile::Deep],
-        _ => &[ConvTile::Deep],
+        0..=4 => &[ConvTile::Narrow, ConvTile::Wide, ConvTile::Half],
+        5..=8 => &[ConvTile::Wide, ConvTile::Half],
+        _ => &[ConvTile::Full, ConvTile::Half],
     };
-    let (kh, kw, stride) = (u32::try_from(w.kernel_h).ok()?, u32::try_from(w.kernel_w).ok()?, conv.stride as u32);
-    preferred.iter().copied().find(|tile| {
-        let (ww, wh) = tile.window(kh, kw, stride);
-        u64::from(ww) * u64::from(wh) <= u64::from(tile.window_capacity())
-            && u64::from(tile.out_channels()) * u64::from(kh * kw) <= u64::from(tile.weight_capacity())
-    })
+    let kh = u32::try_from(w.kernel_h).ok()?;
+    let kw = u32::try_from(w.kernel_w).ok()?;
+    let (stride, factor) = (u32::try_from(conv.stride).ok()?, u32::try_from(factor).ok()?);
+    preferred.iter().copied().find(|tile| tile.fits(kh, kw, stride, factor))
 }
 
-/// Output channels a tiled conv's weights are padded to: whole workgroups' worth.
-pub fn tiled_out_channels(conv: &Conv2d, tile: ConvTile) -> usize {
-    conv.weights.out_channels.next_multiple_of(tile.out_channels() as usize)
+/// Output channels a tiled conv's weights are padded to: whole workgroups' worth of any shape, so one upload serves
+/// whichever shape a plan picks.
+pub fn tiled_out_channels(conv: &Conv2d) -> usize {
+    conv.weights.out_channels.next_multiple_of(TILED_CHANNEL_PADDING as usize)
 }
 
 /// `conv_tiled`'s weights: `[out channel][input quad][tap]` words, byte `c` input channel `4 * quad + c`, zero for
@@ -158,9 +158,9 @@ pub fn upload(device: &wgpu::Device, conv: &Conv2d, limit: u64) -> Result<ConvBu
             usage: wgpu::BufferUsages::STORAGE,
         })
     };
-    let tiled = match tiled_shape(conv) {
-        Some(tile) => {
-            let out_padded = tiled_out_channels(conv, tile);
+    let tiled = match tiled_shape(conv, 1).or_else(|| tiled_shape(conv, 2)) {
+        Some(_) => {
+            let out_padded = tiled_out_channels(conv);
             let words = pack_tiled(w, out_padded);
             if words.len() as u64 * 4 > limit {
                 return Err(Error::GpuBufferLimit { needed: words.len() as u64 * 4, limit });

@@ -2,11 +2,13 @@
 
 use serde::Deserialize;
 
-use super::{FORMAT_NAME, FORMAT_VERSION};
+use super::{FORMAT_NAME, FORMAT_VERSION, OLDEST_FORMAT_VERSION};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Deserialize)]
 pub(super) struct Description {
+    /// One of the versions `parse` accepts; it decides which tensor dtypes the file may use.
+    pub version: u64,
     pub name: String,
     pub input: InputDescription,
     pub style: StyleDescription,
@@ -127,7 +129,7 @@ pub(super) fn parse(text: &str) -> Result<Description> {
     if header.format != FORMAT_NAME {
         return Err(Error::format(format!("format `{}` is not `{FORMAT_NAME}`", header.format)));
     }
-    if header.version != FORMAT_VERSION {
+    if !(OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&header.version) {
         return Err(Error::ModelVersion { found: header.version, supported: FORMAT_VERSION });
     }
     serde_json::from_str(text).map_err(|e| Error::graph(format!("the graph description does not parse: {e}")))

@@ -4,6 +4,9 @@
 //! against the op that uses it, finite scales and norm parameters, and that the graph runs and returns an image of
 //! the input's size. Tensors are read straight from the caller's bytes (safetensors checks every offset against the
 //! buffer), so a hostile header cannot make us allocate more than the file itself holds.
+//!
+//! Format versions: 1 stores every float tensor as f32; 2 (what `models/convert.py` writes) lets a preset network's
+//! norm tables be f16, widened exactly to f32 here. Both load.
 
 mod description;
 mod manifest;
@@ -12,6 +15,7 @@ pub use manifest::{builtin_styles, style_names, PresetStyle, BUILTIN_MANIFEST};
 
 use std::collections::HashMap;
 
+use half::f16;
 use safetensors::{Dtype, SafeTensors};
 
 use crate::error::{Error, Result};
@@ -23,8 +27,12 @@ use description::{
     StyleDescription,
 };
 
-/// The format this build reads; `models/convert.py` writes the same number.
-pub const FORMAT_VERSION: u64 = 1;
+/// The newest format this build reads; `models/convert.py` writes the same number.
+pub const FORMAT_VERSION: u64 = 2;
+/// The oldest format this build still reads.
+pub const OLDEST_FORMAT_VERSION: u64 = 1;
+/// The first format version whose norm tables may be f16 (half the bytes of the preset model's tables).
+const F16_TABLES_SINCE: u64 = 2;
 /// The `format` field of the description, and the metadata key it is stored under.
 pub const FORMAT_NAME: &str = "vitrine-model";
 pub const METADATA_KEY: &str = "vitrine";
@@ -134,7 +142,7 @@ impl Model {
                 description.input.channels
             )));
         }
-        let reader = TensorReader { tensors };
+        let reader = TensorReader { tensors, version: description.version };
         let mut values: HashMap<&str, ValueId> = HashMap::from([(description.input.name.as_str(), INPUT_VALUE)]);
         let value_of = |name: &str, values: &HashMap<&str, ValueId>| {
             values.get(name).copied().ok_or_else(|| Error::graph(format!("`{name}` is read before it is written")))
@@ -314,24 +322,40 @@ fn predictor_side(graph: &Graph, input_size: Option<(usize, usize)>) -> Result<u
 /// Typed, checked access to the container's tensors.
 struct TensorReader<'a, 'data> {
     tensors: &'a SafeTensors<'data>,
+    /// The file's format version, which says which dtypes its tensors may have.
+    version: u64,
 }
 
 impl TensorReader<'_, '_> {
-    fn get(&self, name: &str, dtype: Dtype, rank: usize) -> Result<(Vec<usize>, &[u8])> {
+    /// The tensor `name`, of one of `dtypes` and of `rank`: its dtype, shape and bytes (safetensors has checked that
+    /// the bytes are as many as the dtype and shape need).
+    fn get(&self, name: &str, dtypes: &[Dtype], rank: usize) -> Result<(Dtype, Vec<usize>, &[u8])> {
         let view = self.tensors.tensor(name).map_err(|_| Error::graph(format!("tensor `{name}` is missing")))?;
-        if view.dtype() != dtype || view.shape().len() != rank {
+        if !dtypes.contains(&view.dtype()) || view.shape().len() != rank {
+            let expected = dtypes.iter().map(|d| format!("{d:?}")).collect::<Vec<_>>().join(" or ");
             return Err(Error::graph(format!(
-                "tensor `{name}` is {:?} {:?}, expected {dtype:?} of rank {rank}",
+                "tensor `{name}` is {:?} {:?}, expected {expected} of rank {rank}",
                 view.dtype(),
                 view.shape()
             )));
         }
-        Ok((view.shape().to_vec(), view.data()))
+        Ok((view.dtype(), view.shape().to_vec(), view.data()))
     }
 
     fn f32s(&self, name: &str, rank: usize) -> Result<(Vec<usize>, Vec<f32>)> {
-        let (shape, bytes) = self.get(name, Dtype::F32, rank)?;
-        let values: Vec<f32> = bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        self.floats(name, &[Dtype::F32], rank)
+    }
+
+    /// A float tensor of one of `dtypes` (F32 or F16) as f32, every value finite. f16 widens to f32 exactly.
+    fn floats(&self, name: &str, dtypes: &[Dtype], rank: usize) -> Result<(Vec<usize>, Vec<f32>)> {
+        let (dtype, shape, bytes) = self.get(name, dtypes, rank)?;
+        let values: Vec<f32> = match dtype {
+            Dtype::F16 => bytes.chunks_exact(2).map(|b| f16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
+            Dtype::F32 => bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
+            other => {
+                return Err(Error::internal(format!("`{name}`: {other:?} is not a float dtype the reader decodes")))
+            }
+        };
         if let Some(bad) = values.iter().find(|v| !v.is_finite()) {
             return Err(Error::graph(format!("tensor `{name}` holds a non-finite value ({bad})")));
         }
@@ -339,7 +363,7 @@ impl TensorReader<'_, '_> {
     }
 
     fn conv_weights(&self, layer: &str, weight: &str, scale: &str, bias: Option<&str>) -> Result<ConvWeights> {
-        let (shape, bytes) = self.get(weight, Dtype::I8, 4)?;
+        let (_, shape, bytes) = self.get(weight, &[Dtype::I8], 4)?;
         let [out_channels, in_per_group, kernel_h, kernel_w] = [shape[0], shape[1], shape[2], shape[3]];
         if shape.contains(&0) || kernel_h > MAX_KERNEL || kernel_w > MAX_KERNEL {
             return Err(Error::graph(format!("{layer}: weight shape {shape:?} is not a usable kernel")));
@@ -374,9 +398,19 @@ impl TensorReader<'_, '_> {
         Ok(weights)
     }
 
-    /// A `[styles][channels]` norm parameter table.
+    /// A `[styles][channels]` norm parameter table: f32, or from format version 2 also f16.
     fn style_table(&self, name: &str, style_count: usize) -> Result<(Vec<f32>, usize)> {
-        let (shape, values) = self.f32s(name, 2)?;
+        let f16_allowed = self.version >= F16_TABLES_SINCE;
+        // Named apart from other wrong dtypes: the message says which version f16 tables need.
+        if !f16_allowed && self.tensors.tensor(name).is_ok_and(|view| view.dtype() == Dtype::F16) {
+            return Err(Error::graph(format!(
+                "tensor `{name}` is F16, but norm tables may be F16 only from format version {F16_TABLES_SINCE} and \
+                 this file is version {}",
+                self.version
+            )));
+        }
+        let dtypes: &[Dtype] = if f16_allowed { &[Dtype::F32, Dtype::F16] } else { &[Dtype::F32] };
+        let (shape, values) = self.floats(name, dtypes, 2)?;
         if shape[0] != style_count || shape[1] == 0 {
             return Err(Error::graph(format!("`{name}` is {shape:?}, expected [{style_count}, channels]")));
         }
@@ -401,6 +435,68 @@ mod tests {
         assert_eq!(names.len(), model.style_count, "every style has a name in models/manifest.json");
         assert!(names.iter().all(|n| !n.trim().is_empty()));
         println!("min side {}", model.min_side);
+    }
+
+    /// The builtin model rewritten as format version 1: every f16 norm table widened to f32, the version set to 1.
+    fn builtin_as_version_1() -> Vec<u8> {
+        let tensors = SafeTensors::deserialize(BUILTIN_MODEL).unwrap();
+        let (_, metadata) = SafeTensors::read_metadata(BUILTIN_MODEL).unwrap();
+        let mut description: serde_json::Value =
+            serde_json::from_str(&metadata.metadata().as_ref().unwrap()[METADATA_KEY]).unwrap();
+        description["version"] = 1.into();
+        let widened: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = tensors
+            .tensors()
+            .into_iter()
+            .map(|(name, view)| match view.dtype() {
+                Dtype::F16 => {
+                    let bytes = view
+                        .data()
+                        .chunks_exact(2)
+                        .flat_map(|b| f16::from_le_bytes([b[0], b[1]]).to_f32().to_le_bytes());
+                    (name, Dtype::F32, view.shape().to_vec(), bytes.collect())
+                }
+                dtype => (name, dtype, view.shape().to_vec(), view.data().to_vec()),
+            })
+            .collect();
+        let views = widened.iter().map(|(name, dtype, shape, data)| {
+            (name.as_str(), safetensors::tensor::TensorView::new(*dtype, shape.clone(), data).unwrap())
+        });
+        let metadata = HashMap::from([(METADATA_KEY.to_string(), description.to_string())]);
+        safetensors::tensor::serialize(views, Some(metadata)).unwrap()
+    }
+
+    #[test]
+    fn the_builtin_model_stores_its_norm_tables_as_f16() {
+        let tensors = SafeTensors::deserialize(BUILTIN_MODEL).unwrap();
+        let tables: Vec<_> = tensors.tensors().into_iter().filter(|(name, _)| name.contains(".norm.")).collect();
+        assert_eq!(tables.len(), 36, "gamma and beta of 18 norms");
+        assert!(tables.iter().all(|(_, view)| view.dtype() == Dtype::F16));
+    }
+
+    /// Version 1 files (f32 tables) still load, and f16 widens exactly: the same tables give the same graph.
+    #[test]
+    fn a_version_1_file_with_f32_tables_loads_to_the_same_graph() {
+        let old = builtin_as_version_1();
+        assert!(old.len() > BUILTIN_MODEL.len() + 50_000, "the f32 tables take twice the bytes");
+        let (old, new) = (Model::from_bytes(&old).unwrap(), Model::builtin().unwrap());
+        assert_eq!(old.graph, new.graph);
+        let weights: Vec<f32> = (0..26).map(|i| if i == 19 { 1.0 } else { 0.0 }).collect();
+        assert_eq!(crate::StyleParams::mix(&old.graph, &weights).0, crate::StyleParams::mix(&new.graph, &weights).0);
+    }
+
+    #[test]
+    fn f16_tables_in_a_version_1_file_are_refused_with_the_version_they_need() {
+        let (_, metadata) = SafeTensors::read_metadata(BUILTIN_MODEL).unwrap();
+        let text = &metadata.metadata().as_ref().unwrap()[METADATA_KEY];
+        let tensors = SafeTensors::deserialize(BUILTIN_MODEL).unwrap();
+        let views = tensors.tensors();
+        let mut description: serde_json::Value = serde_json::from_str(text).unwrap();
+        description["version"] = 1.into();
+        let metadata = HashMap::from([(METADATA_KEY.to_string(), description.to_string())]);
+        let bytes = safetensors::tensor::serialize(views, Some(metadata)).unwrap();
+        let error = Model::from_bytes(&bytes).unwrap_err();
+        assert!(matches!(error, Error::ModelGraph { .. }), "{error}");
+        assert!(error.to_string().contains("only from format version 2"), "{error}");
     }
 }
 

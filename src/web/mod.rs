@@ -150,6 +150,32 @@ impl WasmStyler {
         }
     }
 
+    /// "fused" (the default) or "baseline" (one kernel per op): the GPU kernels the next calls record, for
+    /// benchmarks that compare them. Does nothing on the CPU.
+    #[wasm_bindgen(js_name = useKernels)]
+    pub fn use_kernels(&mut self, kernels: &str) -> Result<(), JsValue> {
+        #[cfg(feature = "gpu")]
+        let set = match kernels {
+            "fused" => crate::gpu::KernelSet::Fused,
+            "baseline" => crate::gpu::KernelSet::Baseline,
+            other => {
+                return Err(js_error("BAD_OPTION", &format!("kernels must be 'fused' or 'baseline', got '{other}'")))
+            }
+        };
+        #[cfg(feature = "gpu")]
+        self.styler.use_gpu_kernels(set);
+        #[cfg(not(feature = "gpu"))]
+        let _ = kernels;
+        Ok(())
+    }
+
+    /// "f16" or "f32": how the network stores its activations where it runs (f16 on a WebGPU adapter with
+    /// `shader-f16`).
+    #[wasm_bindgen(getter)]
+    pub fn precision(&self) -> String {
+        self.styler.precision().into()
+    }
+
     /// Why the CPU runs when `backend: 'auto'` was asked for (or after the GPU was lost), if it does.
     #[wasm_bindgen(getter, js_name = fallbackReason)]
     pub fn fallback_reason(&self) -> Option<String> {

@@ -55,6 +55,7 @@ window.vitrineTest = {
     const styler = await Styler.create({ backend, onProgress: (event) => stages.push(event.stage) });
     const report = {
       backend: styler.backend,
+      precision: styler.precision,
       fallbackReason: styler.fallbackReason,
       createMs: performance.now() - created,
       stages,

@@ -280,6 +280,8 @@ async function main() {
         const report = await page.evaluate((b) => window.vitrineTest.run(b, b === 'cpu'), backend);
         results[backend] = report;
         check(report.backend === backend, `backend '${backend}' runs on ${backend}`, `${report.backend}, created in ${report.createMs.toFixed(0)} ms`);
+        // SwiftShader offers no shader-f16, so WebGPU stores f32 as the CPU path does.
+        check(report.precision === 'f32', `backend '${backend}' reports precision f32`, report.precision);
         const stages = report.stages.filter((s, i) => s !== report.stages[i - 1]).join();
         check(stages === 'wasm,model,backend,ready', `onProgress reports each stage (${backend})`, report.stages.join());
         for (const { name, style, psnr_int8_vs_fp32_db: int8 } of fixture.cases) {

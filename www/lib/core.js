@@ -282,6 +282,7 @@ export class Styler {
   #queue = Promise.resolve();
   #styles;
   #backend;
+  #precision;
   #fallbackReason;
   #report;
   #models;
@@ -308,7 +309,7 @@ export class Styler {
   }
 
   /** @param {import('./vitrine.js').CreateOptions} [options] */
-  static async create({ backend = 'auto', model, transformModel, predictorModel, tileSize, gpuTimeout, onProgress } = {}) {
+  static async create({ backend = 'auto', model, transformModel, predictorModel, tileSize, gpuTimeout, onProgress, kernels } = {}) {
     const report = (event) => {
       if (typeof onProgress === 'function') {
         try {
@@ -337,6 +338,15 @@ export class Styler {
       }
       throw coded(error);
     }
+    // A diagnostic for benchmarks: the GPU kernels to record ('fused', the default, or 'baseline').
+    if (kernels !== undefined) {
+      try {
+        inner.useKernels(String(kernels));
+      } catch (error) {
+        inner.free();
+        throw coded(error);
+      }
+    }
     const defaults = this[ARBITRARY_MODELS] ?? {};
     const models = { transform: transformModel ?? defaults.transform, predictor: predictorModel ?? defaults.predictor };
     const styler = new this(CONSTRUCT, inner, { bytes, choice, tileSize, timeoutMs, models }, report);
@@ -347,6 +357,11 @@ export class Styler {
   /** 'webgpu' or 'cpu': what the next call runs on. */
   get backend() {
     return this.#backend;
+  }
+
+  /** 'f16' or 'f32': how the network stores its activations where it runs (f16 on WebGPU adapters with shader-f16). */
+  get precision() {
+    return this.#precision;
   }
 
   /** Why the CPU runs although WebGPU was allowed ('auto', or after the GPU was lost), else null. */
@@ -549,6 +564,7 @@ export class Styler {
   #sync() {
     const before = this.#backend;
     this.#backend = this.#inner.backend;
+    this.#precision = this.#inner.precision;
     this.#fallbackReason = this.#inner.fallbackReason ?? this.#gpuGaveUp ?? null;
     if (before === 'webgpu' && this.#backend === 'cpu') {
       console.warn(`vitrine: now styling on the CPU: ${this.#fallbackReason}`);

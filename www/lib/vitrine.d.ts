@@ -120,6 +120,9 @@ export interface CreateOptions {
    * run to rounding, but small tiles cost several times the work (a 256 px photo in 64 px tiles: about 8x). Applies
    * to presets and style vectors alike. */
   tileSize?: number;
+  /** A diagnostic for benchmarks that compare kernels: `'fused'` (the default: tiled convolutions with the norms
+   * folded into them) or `'baseline'` (one kernel per op, as first written). Styling is the same either way. */
+  kernels?: 'fused' | 'baseline';
   /** How long, in milliseconds, one GPU call (opening WebGPU, a styling, a style vector) may take before vitrine
    * gives up on it with `GPU_FAILED` instead of leaving the page waiting. Default 120000 (two minutes, meant for
    * hardware GPUs; a software adapter may need more for a large or tiled photo); `Infinity` for no limit. After a
@@ -264,6 +267,10 @@ export declare class Styler {
 
   /** What the calls run on. Changes to `'cpu'` if the GPU is lost under `'auto'` and cannot be opened again. */
   readonly backend: Backend;
+
+  /** How the network stores its activations where it runs: `'f16'` on a WebGPU adapter with `shader-f16`, else
+   * `'f32'` (arithmetic is f32 either way). */
+  readonly precision: 'f16' | 'f32';
 
   /** Why the CPU runs although WebGPU was allowed, else null. */
   readonly fallbackReason: string | null;

@@ -150,6 +150,38 @@ struct SheetArgs {
 struct InfoArgs {
     #[command(flatten)]
     engine: EngineArgs,
+    /// Print instead what the GPU plan for a WIDTHxHEIGHT image costs, per dispatch and in total (dispatches, bytes
+    /// moved, workgroups, FLOPs), computed from the plan itself; no GPU needed.
+    #[arg(long, value_name = "WIDTHxHEIGHT", value_parser = parse_size)]
+    plan: Option<(usize, usize)>,
+    /// With --plan: the kernels (fused: the product's; baseline: one kernel per op).
+    #[arg(long, value_enum, default_value_t = KernelsArg::Fused, requires = "plan")]
+    kernels: KernelsArg,
+    /// With --plan: how activations are stored (default: what this machine's GPU would use, f32 without one).
+    #[arg(long, value_enum, requires = "plan")]
+    precision: Option<PrecisionArg>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum KernelsArg {
+    Fused,
+    Baseline,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PrecisionArg {
+    F32,
+    F16,
+}
+
+/// `1024x768` as (width, height).
+fn parse_size(text: &str) -> Result<(usize, usize), String> {
+    let (w, h) = text.split_once(['x', 'X']).ok_or_else(|| format!("{text:?} is not WIDTHxHEIGHT, e.g. 1024x1024"))?;
+    let side = |s: &str| s.trim().parse::<usize>().ok().filter(|&v| v > 0);
+    match (side(w), side(h)) {
+        (Some(w), Some(h)) => Ok((w, h)),
+        _ => Err(format!("{text:?} is not WIDTHxHEIGHT with two positive whole numbers, e.g. 1024x1024")),
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -157,6 +189,33 @@ enum BackendArg {
     Auto,
     Gpu,
     Cpu,
+}
+
+/// `vitrine info --plan`: the GPU plan's cost model, as a table or (with --json) one object.
+fn plan_info(args: &InfoArgs, (width, height): (usize, usize)) -> Result<u8, Failure> {
+    use vitrine::gpu::{KernelSet, Precision};
+    let model = load_model(&args.engine, false)?;
+    let kernels = match args.kernels {
+        KernelsArg::Fused => KernelSet::Fused,
+        KernelsArg::Baseline => KernelSet::Baseline,
+    };
+    let precision = match args.precision {
+        Some(PrecisionArg::F32) => Precision::F32,
+        Some(PrecisionArg::F16) => Precision::F16,
+        // What `GpuExecutor` would choose here, without opening a device.
+        None => match pollster::block_on(vitrine::gpu::probe()) {
+            Ok(adapter) if adapter.shader_f16 => Precision::F16,
+            _ => Precision::F32,
+        },
+    };
+    let (padded_w, padded_h) = model.padded_size(width as u32, height as u32);
+    let cost = vitrine::gpu::plan_cost(&model.graph, padded_h, padded_w, kernels, precision)?;
+    if args.engine.json {
+        println!("{}", cost.to_json());
+    } else {
+        print!("{}", cost.render());
+    }
+    Ok(0)
 }
 
 /// A panic's message, kept while an image is styled so a folder run reports it as that image's failure.
@@ -712,6 +771,9 @@ fn sheet(args: SheetArgs, reporter: &mut Reporter) -> Result<u8, Failure> {
 }
 
 fn info(args: InfoArgs) -> Result<u8, Failure> {
+    if let Some(size) = args.plan {
+        return plan_info(&args, size);
+    }
     let styler = open_styler(load_model(&args.engine, false)?, &args.engine, false)?;
     let model = styler.model();
     let names = vitrine::model::style_names();
@@ -732,6 +794,7 @@ fn info(args: InfoArgs) -> Result<u8, Failure> {
         let line = json!({
             "version": env!("CARGO_PKG_VERSION"),
             "backend": styler.backend_name(),
+            "precision": styler.precision(),
             "gpu_fallback_reason": styler.fallback_reason(),
             "adapter_in_use": in_use,
             "adapter": gpu.as_ref().map(|g| json!({
@@ -758,8 +821,12 @@ fn info(args: InfoArgs) -> Result<u8, Failure> {
             let kind = if g.software { "software renderer" } else { "hardware" };
             println!("adapter   {} ({}, {kind}){}", g.name, g.backend, if in_use { "" } else { ", not in use" });
             println!(
-                "f16       {}",
-                if g.shader_f16 { "offered by the adapter (vitrine computes in f32)" } else { "not offered" }
+                "precision {}",
+                match (in_use, g.shader_f16) {
+                    (true, _) if styler.precision() == "f16" => "f16 activations, f32 arithmetic (shader-f16)",
+                    (_, true) => "f32 (the adapter offers shader-f16: f16 activations where the GPU runs)",
+                    _ => "f32 (the adapter has no shader-f16)",
+                }
             );
             println!("buffers   up to {} MiB per binding", g.max_storage_binding / (1024 * 1024));
         }

@@ -1,12 +1,14 @@
 // Workgroup-tiled convolution for the fused plan. Activations are stored in channel quads (`[quad][y][x]`, one
 // vec4 per pixel per quad, f32 or f16 as `Act` says); the generated header (`gpu::kernels::tiled_header`) sets
-// TILE_W x TILE_H output pixels, OC_GROUPS x OCQ output quads per workgroup, and the workgroup arrays' sizes.
+// TILE_W x TILE_H output pixels, INVOCATIONS, OC_GROUPS x OCQ output quads per workgroup, and the workgroup arrays'
+// sizes.
 //
 // Per quad of input channels, the workgroup loads the tile's input window with its halo into `window` once:
 // padding resolved and the producer's pending work done per loaded value (its norm's scale and shift, ReLU, the
-// residual add, nearest upsampling), so the conv reads a finished value and no pass of its own is needed for them.
-// The quad's int8 weights (4 input channels to a word) go to `wts`. Each invocation then accumulates 4 pixels of a
-// row x OCQ output quads in registers. The epilogue writes the output quads, and, when a norm follows, the tile's
+// residual add), so the conv reads a finished value and no pass of its own is needed for them. An upsampled input
+// is loaded at its stored size first (`source`, each value once) and spread into the window from there. Per kernel
+// stage of kernel rows (all of a small kernel's), the quad's int8 weights for the block's output channels (4 input
+// channels to a word) go to `wts`. Each invocation accumulates 4 pixels of a row x OCQ output quads in registers. The epilogue writes the output quads, and, when a norm follows, the tile's
 // per-channel count, mean and M2 (Chan's pairwise formula, a fixed order: deterministic, no atomics) for
 // `norm_finish`.
 
@@ -40,9 +42,10 @@ struct TiledConvParams {
     tiles_x: u32,
     tiles: u32,
     oc_blocks: u32,
+    // Where the biases start in `scale_bias`: after the scales of every padded output channel.
+    bias_offset: u32,
     _pad0: u32,
     _pad1: u32,
-    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: TiledConvParams;
@@ -60,8 +63,9 @@ struct TiledConvParams {
 @group(0) @binding(8) var<storage, read_write> materialised: array<Act>;
 
 var<workgroup> window: array<vec4<f32>, WINDOW_CAPACITY>;
+var<workgroup> source: array<vec4<f32>, SOURCE_CAPACITY>;
 var<workgroup> wts: array<u32, WEIGHT_CAPACITY>;
-var<workgroup> counts: array<f32, WG>;
+var<workgroup> counts: array<f32, INVOCATIONS>;
 
 const PIXEL_GROUPS: u32 = TILE_W * TILE_H / 4u;
 const OC_PER_GROUP: u32 = OCQ * 4u;
@@ -82,9 +86,9 @@ fn source_index(i: i32, n: i32) -> i32 {
     return 2 * (n - 1) - i;
 }
 
-// The finished input value of quad `q` at (y, x) of the conv's input.
+// The finished stored value of quad `q` at (y, x) of the stored tensor (before upsampling).
 fn input_value(q: u32, y: u32, x: u32) -> vec4<f32> {
-    let at = (q * p.src_height + y / p.upsample) * p.src_width + x / p.upsample;
+    let at = (q * p.src_height + y) * p.src_width + x;
     var v = vec4<f32>(raw[at]);
     if (p.affine_on != 0u) {
         v = v * affine[p.affine_base + 2u * q] + affine[p.affine_base + 2u * q + 1u];
@@ -115,7 +119,52 @@ fn combine(na: f32, ma: vec4<f32>, m2a: vec4<f32>, nb: f32, mb: vec4<f32>, m2b: 
     return array<vec4<f32>, 2>(ma + d * (nb / n), m2a + m2b + d * d * (na * nb / n));
 }
 
-@compute @workgroup_size(WG)
+// Loads input quad `q`'s window for the tile at (ty0, tx0) into `window`, finished (see `input_value`); an
+// upsampled input through `source` first, each stored value once. The window's interior is the tile's own pixels
+// when `materialise` is set (stride 1, same size): the first block of output channels writes it out as stored.
+fn load_window(
+    q: u32,
+    block: u32,
+    ty0: u32,
+    tx0: u32,
+    window_w: u32,
+    window_h: u32,
+    y_lo: u32,
+    x_lo: u32,
+    source_w: u32,
+    source_h: u32,
+    lid: u32,
+) {
+    let u = p.upsample;
+    if (u > 1u) {
+        for (var i = lid; i < source_w * source_h; i += INVOCATIONS) {
+            source[i] = input_value(q, y_lo + i / source_w, x_lo + i % source_w);
+        }
+        workgroupBarrier();
+    }
+    for (var i = lid; i < window_w * window_h; i += INVOCATIONS) {
+        let wy = i / window_w;
+        let wx = i % window_w;
+        let iy = source_index(i32(ty0 * p.stride + wy) - i32(p.pad_top), i32(p.in_height));
+        let ix = source_index(i32(tx0 * p.stride + wx) - i32(p.pad_left), i32(p.in_width));
+        var v = vec4<f32>(0.0);
+        if (iy >= 0 && ix >= 0) {
+            if (u > 1u) {
+                v = source[(u32(iy) / u - y_lo) * source_w + u32(ix) / u - x_lo];
+            } else {
+                v = input_value(q, u32(iy), u32(ix));
+            }
+            let inside = wy >= p.pad_top && wy < p.pad_top + TILE_H && wx >= p.pad_left && wx < p.pad_left + TILE_W
+                && ty0 + wy - p.pad_top < p.in_height && tx0 + wx - p.pad_left < p.in_width;
+            if (p.materialise != 0u && block == 0u && inside) {
+                materialised[(q * p.in_height + u32(iy)) * p.in_width + u32(ix)] = Act(v);
+            }
+        }
+        window[i] = v;
+    }
+}
+
+@compute @workgroup_size(INVOCATIONS)
 fn conv_tiled(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,
@@ -131,7 +180,14 @@ fn conv_tiled(
     let tx0 = (tile % p.tiles_x) * TILE_W;
     let window_w = (TILE_W - 1u) * p.stride + p.kernel_w;
     let window_h = (TILE_H - 1u) * p.stride + p.kernel_h;
-    let taps = p.kernel_h * p.kernel_w;
+    // The stored rows and columns an upsampled window reads (reflections stay inside them).
+    let u = p.upsample;
+    let y_lo = u32(max(i32(ty0 * p.stride) - i32(p.pad_top), 0)) / u;
+    let x_lo = u32(max(i32(tx0 * p.stride) - i32(p.pad_left), 0)) / u;
+    let y_hi = u32(min(i32(ty0 * p.stride + window_h) - 1 - i32(p.pad_top), i32(p.in_height) - 1)) / u;
+    let x_hi = u32(min(i32(tx0 * p.stride + window_w) - 1 - i32(p.pad_left), i32(p.in_width) - 1)) / u;
+    let source_w = x_hi - x_lo + 1u;
+    let source_h = y_hi - y_lo + 1u;
 
     let pg = lid % PIXEL_GROUPS;
     let og = lid / PIXEL_GROUPS;
@@ -143,56 +199,50 @@ fn conv_tiled(
     for (var i = 0u; i < ACC; i++) {
         acc[i] = vec4<f32>(0.0);
     }
+    // Kernel rows whose weights `wts` holds at once: all of a 3x3 kernel's, one row of a 9x9's. Each stage costs two
+    // barriers (software adapters switch every invocation at each), so as few stages as the memory allows.
+    let rows = max(1u, WEIGHT_CAPACITY / (OC_PER_BLOCK * p.kernel_w));
     for (var q = 0u; q < p.in_quads; q++) {
-        workgroupBarrier();
-        for (var i = lid; i < window_w * window_h; i += WG) {
-            let wy = i / window_w;
-            let wx = i % window_w;
-            let iy = source_index(i32(ty0 * p.stride + wy) - i32(p.pad_top), i32(p.in_height));
-            let ix = source_index(i32(tx0 * p.stride + wx) - i32(p.pad_left), i32(p.in_width));
-            var v = vec4<f32>(0.0);
-            if (iy >= 0 && ix >= 0) {
-                v = input_value(q, u32(iy), u32(ix));
-                // The window's interior is this tile's own pixels (stride 1, same size): written once, by the
-                // first block of output channels.
-                let inside = wy >= p.pad_top && wy < p.pad_top + TILE_H && wx >= p.pad_left && wx < p.pad_left + TILE_W
-                    && ty0 + wy - p.pad_top < p.in_height && tx0 + wx - p.pad_left < p.in_width;
-                if (p.materialise != 0u && block == 0u && inside) {
-                    materialised[(q * p.in_height + u32(iy)) * p.in_width + u32(ix)] = Act(v);
+        for (var ky0 = 0u; ky0 < p.kernel_h; ky0 += rows) {
+            let stage_rows = min(rows, p.kernel_h - ky0);
+            workgroupBarrier();
+            if (ky0 == 0u) {
+                load_window(q, block, ty0, tx0, window_w, window_h, y_lo, x_lo, source_w, source_h, lid);
+            }
+            // This stage's weights: `wts[(o * stage_rows + r) * kernel_w + kx]` for the block's output channel `o`.
+            let words = stage_rows * p.kernel_w;
+            for (var i = lid; i < OC_PER_BLOCK * words; i += INVOCATIONS) {
+                let oc = first_oc + i / words;
+                var word = 0u;
+                if (oc < p.out_channels) {
+                    word = weights[((oc * p.in_quads + q) * p.kernel_h + ky0) * p.kernel_w + i % words];
                 }
+                wts[i] = word;
             }
-            window[i] = v;
-        }
-        for (var i = lid; i < OC_PER_BLOCK * taps; i += WG) {
-            let oc = first_oc + i / taps;
-            var word = 0u;
-            if (oc < p.out_channels) {
-                word = weights[(oc * p.in_quads + q) * taps + i % taps];
-            }
-            wts[i] = word;
-        }
-        workgroupBarrier();
-        for (var ky = 0u; ky < p.kernel_h; ky++) {
-            for (var kx = 0u; kx < p.kernel_w; kx++) {
-                let t = ky * p.kernel_w + kx;
-                let row = (py * p.stride + ky) * window_w + px0 * p.stride + kx;
-                let x0 = window[row];
-                let x1 = window[row + p.stride];
-                let x2 = window[row + 2u * p.stride];
-                let x3 = window[row + 3u * p.stride];
-                for (var h = 0u; h < OCQ; h++) {
-                    let w = (og * OC_PER_GROUP + h * 4u) * taps + t;
-                    // Columns are output channels: `x * m` is the four dot products at once.
-                    let m = mat4x4<f32>(
-                        weight_quad(wts[w]),
-                        weight_quad(wts[w + taps]),
-                        weight_quad(wts[w + 2u * taps]),
-                        weight_quad(wts[w + 3u * taps]),
-                    );
-                    acc[h] += x0 * m;
-                    acc[OCQ + h] += x1 * m;
-                    acc[2u * OCQ + h] += x2 * m;
-                    acc[3u * OCQ + h] += x3 * m;
+            workgroupBarrier();
+            for (var r = 0u; r < stage_rows; r++) {
+                let ky = ky0 + r;
+                for (var kx = 0u; kx < p.kernel_w; kx++) {
+                    let at = (py * p.stride + ky) * window_w + px0 * p.stride + kx;
+                    let x0 = window[at];
+                    let x1 = window[at + p.stride];
+                    let x2 = window[at + 2u * p.stride];
+                    let x3 = window[at + 3u * p.stride];
+                    for (var h = 0u; h < OCQ; h++) {
+                        let w = ((og * OC_PER_GROUP + h * 4u) * stage_rows + r) * p.kernel_w + kx;
+                        let next = words;
+                        // Columns are output channels: `x * m` is the four dot products at once.
+                        let m = mat4x4<f32>(
+                            weight_quad(wts[w]),
+                            weight_quad(wts[w + next]),
+                            weight_quad(wts[w + 2u * next]),
+                            weight_quad(wts[w + 3u * next]),
+                        );
+                        acc[h] += x0 * m;
+                        acc[OCQ + h] += x1 * m;
+                        acc[2u * OCQ + h] += x2 * m;
+                        acc[3u * OCQ + h] += x3 * m;
+                    }
                 }
             }
         }
@@ -208,7 +258,7 @@ fn conv_tiled(
         let scale = vec4<f32>(scale_bias[oc], scale_bias[oc + 1u], scale_bias[oc + 2u], scale_bias[oc + 3u]);
         var bias = vec4<f32>(0.0);
         if (p.has_bias != 0u) {
-            let b = p.oc_blocks * OC_PER_BLOCK + oc;
+            let b = p.bias_offset + oc;
             bias = vec4<f32>(scale_bias[b], scale_bias[b + 1u], scale_bias[b + 2u], scale_bias[b + 3u]);
         }
         var sum = vec4<f32>(0.0);
@@ -217,10 +267,10 @@ fn conv_tiled(
             let v = acc[j * OCQ + h] * scale + bias;
             acc[j * OCQ + h] = v;
             let ox = tx0 + px0 + j;
-            if (oy < p.out_height && ox < p.out_width && oc < p.out_channels) {
-                dst[(quad * p.out_height + oy) * p.out_width + ox] = Act(v);
-            }
             if (oy < p.out_height && ox < p.out_width) {
+                if (oc < p.out_channels) {
+                    dst[(quad * p.out_height + oy) * p.out_width + ox] = Act(v);
+                }
                 sum += v;
                 count += 1.0;
             }
@@ -241,44 +291,37 @@ fn conv_tiled(
         return;
     }
 
-    // Pairwise over the workgroup's pixel groups, the same tree every time. `window` is free again: slot
-    // (og * OCQ + h) * PIXEL_GROUPS + pg holds a mean, and WG * OCQ slots later its M2.
-    workgroupBarrier();
-    counts[lid] = n;
+    // Pairwise over the workgroup's pixel groups, one output quad of each invocation at a time, the same tree every
+    // time. `window` is free again: slot `lid` holds a mean, slot INVOCATIONS + lid its M2.
     for (var h = 0u; h < OCQ; h++) {
-        let slot = (og * OCQ + h) * PIXEL_GROUPS + pg;
-        window[slot] = mean[h];
-        window[WG * OCQ + slot] = m2[h];
-    }
-    for (var s = PIXEL_GROUPS / 2u; s > 0u; s >>= 1u) {
         workgroupBarrier();
-        var na = 0.0;
-        var nb = 0.0;
-        if (pg < s) {
-            na = counts[lid];
-            nb = counts[lid + s];
-            for (var h = 0u; h < OCQ; h++) {
-                let a = (og * OCQ + h) * PIXEL_GROUPS + pg;
-                let b = a + s;
-                let c = combine(na, window[a], window[WG * OCQ + a], nb, window[b], window[WG * OCQ + b]);
-                window[a] = c[0];
-                window[WG * OCQ + a] = c[1];
+        counts[lid] = n;
+        window[lid] = mean[h];
+        window[INVOCATIONS + lid] = m2[h];
+        for (var s = PIXEL_GROUPS / 2u; s > 0u; s >>= 1u) {
+            workgroupBarrier();
+            var na = 0.0;
+            var nb = 0.0;
+            var c = array<vec4<f32>, 2>(vec4<f32>(0.0), vec4<f32>(0.0));
+            if (pg < s) {
+                na = counts[lid];
+                nb = counts[lid + s];
+                c = combine(na, window[lid], window[INVOCATIONS + lid], nb, window[lid + s], window[INVOCATIONS + lid + s]);
+            }
+            workgroupBarrier();
+            if (pg < s) {
+                counts[lid] = na + nb;
+                window[lid] = c[0];
+                window[INVOCATIONS + lid] = c[1];
             }
         }
         workgroupBarrier();
-        if (pg < s) {
-            counts[lid] = na + nb;
-        }
-    }
-    workgroupBarrier();
-    if (pg == 0u) {
-        for (var h = 0u; h < OCQ; h++) {
-            let slot = (og * OCQ + h) * PIXEL_GROUPS;
-            let oc = first_oc + og * OC_PER_GROUP + h * 4u;
-            for (var c = 0u; c < 4u; c++) {
-                if (oc + c < p.out_channels) {
-                    partials[(oc + c) * p.tiles + tile] =
-                        vec4<f32>(counts[lid], window[slot][c], window[WG * OCQ + slot][c], 0.0);
+        let oc = first_oc + og * OC_PER_GROUP + h * 4u;
+        if (pg == 0u) {
+            for (var k = 0u; k < 4u; k++) {
+                if (oc + k < p.out_channels) {
+                    partials[(oc + k) * p.tiles + tile] =
+                        vec4<f32>(counts[lid], window[lid][k], window[INVOCATIONS + lid][k], 0.0);
                 }
             }
         }
