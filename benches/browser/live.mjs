@@ -5,7 +5,10 @@
 // another as soon as the last is drawn (nothing dropped), and the last frame is read back into a PNG so GPU work
 // still queued counts.
 //
-//   node benches/browser/live.mjs [--sizes 64,128] [--frames 12] [--warmup 3] [--json FILE]
+//   node benches/browser/live.mjs [--sizes 64,128] [--frames 12] [--warmup 3] [--rounds 3] [--json FILE]
+//
+// Each size runs `rounds` rounds of the three sessions in turn (still, frame, CPU), so a change in the machine's
+// load falls on every path alike; each figure is the median over the rounds.
 //
 // Needs www/pkg (`make web`); no other dependency.
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +29,8 @@ const sizes = option('sizes', '64,128').split(',').map(Number);
 const frames = Number(option('frames', 12));
 const warmup = Number(option('warmup', 3));
 const jsonOut = option('json', null);
+const rounds = Number(option('rounds', 3));
+const middle = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 // The page: one Styler per backend; per row, `count` frames of side x side*3/4 pushed one at a time.
 const PAGE = `import { Styler } from 'vitrine';
@@ -93,14 +98,23 @@ try {
   await page.goto(url);
   await page.waitForFunction(() => window.benchReady === true);
   const version = browser.version();
-  console.log(`live frames, headless Chromium ${version} (WebGPU on SwiftShader), ${frames} frames after ${warmup} of warm-up`);
+  console.log(`live frames, headless Chromium ${version} (WebGPU on SwiftShader), ${frames} frames after ${warmup} of warm-up, median of ${rounds} rounds`);
   console.log('backend  path    size      fps   latency (median)  push (median)  readbacks');
   for (const side of sizes) {
     const row = { side };
-    for (const [backend, pathName] of [['webgpu', 'still'], ['webgpu', 'frame'], ['cpu', 'still']]) {
-      const result = await page.evaluate(([b, p, s, n, w]) => window.bench(b, p, s, n, w), [backend, pathName, side, frames, warmup]);
-      row[`${backend}-${pathName}`] = result;
-      console.log(`${backend.padEnd(8)} ${result.path.padEnd(7)} ${`${result.width}x${result.height}`.padEnd(8)} ${result.fps.toFixed(2).padStart(6)}   ${result.latencyMs.toFixed(0).padStart(6)} ms         ${result.pushMs.toFixed(0).padStart(6)} ms    ${result.readbacks}`);
+    const sessions = [['webgpu', 'still'], ['webgpu', 'frame'], ['cpu', 'still']];
+    const runsOf = Object.fromEntries(sessions.map(([b, p]) => [`${b}-${p}`, []]));
+    for (let round = 0; round < rounds; round += 1) {
+      for (const [backend, pathName] of sessions) {
+        runsOf[`${backend}-${pathName}`].push(await page.evaluate(([b, p, s, n, w]) => window.bench(b, p, s, n, w), [backend, pathName, side, frames, warmup]));
+      }
+    }
+    for (const [key, results] of Object.entries(runsOf)) {
+      const [first] = results;
+      const result = { ...first, fps: middle(results.map((r) => r.fps)), latencyMs: middle(results.map((r) => r.latencyMs)),
+        pushMs: middle(results.map((r) => r.pushMs)), readbacks: Math.max(...results.map((r) => r.readbacks)), rounds: results.map((r) => r.fps) };
+      row[key] = result;
+      console.log(`${first.backend.padEnd(8)} ${first.path.padEnd(7)} ${`${first.width}x${first.height}`.padEnd(8)} ${result.fps.toFixed(2).padStart(6)}   ${result.latencyMs.toFixed(0).padStart(6)} ms         ${result.pushMs.toFixed(0).padStart(6)} ms    ${result.readbacks}   (fps by round: ${result.rounds.map((f) => f.toFixed(2)).join(' ')})`);
     }
     row.ratio = row['webgpu-frame'].fps / row['webgpu-still'].fps;
     console.log(`  ${side} px: the frame path runs ${row.ratio.toFixed(2)}x the still path's frame rate on WebGPU`);
