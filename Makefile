@@ -25,7 +25,7 @@ endif
 
 .PHONY: js-lint limits-test demo serve e2e test build system-deps venv wasm-target model-check cargo-test large-test lint browser-deps node-deps clean \
 	web wasm-bindgen-cli browser-test web-test package-test size-budget wasm-lint ecosystem-deps ecosystem-test server-test \
-	cargo-fuzz fuzz-test fuzz soak-test soak engines-test engines-deps engines-node-deps
+	cargo-fuzz fuzz-test fuzz soak-test soak engines-test engines-deps engines-node-deps live-test
 
 demo: build
 	@mkdir -p out
@@ -47,7 +47,7 @@ serve: web
 build: system-deps
 	$(CARGO) build --release
 
-test: system-deps venv wasm-target model-check cargo-test large-test limits-test lint js-lint server-test browser-test engines-test soak-test e2e fuzz-test
+test: system-deps venv wasm-target model-check cargo-test large-test limits-test lint js-lint server-test browser-test live-test engines-test soak-test e2e fuzz-test
 
 # apt only runs when a package is missing, so a second run neither needs the network nor root.
 system-deps:
@@ -177,6 +177,13 @@ web-test: wasm-target wasm-bindgen-cli browser-deps
 
 package-test: web browser-deps
 	node tests/package/run.mjs
+
+# Live frames in headless Chromium: styler.live on a fake camera (a Y4M clip the test writes) and on a WebM clip
+# the page records, on SwiftShader's WebGPU (the frame path: zero readbacks) and the CPU path, each drawn frame
+# against stylize on the same frame; dropped frames, stop(), the element's Live mode, a refused and an absent camera,
+# and the README's camera page.
+live-test: web browser-deps
+	node tests/live/run.mjs
 
 # Vite, React and their types, pinned by tests/ecosystem/package-lock.json and kept out of www's dependencies.
 ecosystem-deps: tests/ecosystem/node_modules/.package-lock.json

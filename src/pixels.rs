@@ -116,13 +116,20 @@ pub fn finish_rgba(styled: &[u8], original: &[u8], width: usize, height: usize, 
     finish(&planar, original, width, height, finish_with)
 }
 
+/// BT.601 YCbCr, as `keep_colour` uses it (and the live frame shader, which is given these numbers): the luma and
+/// the two chroma rows of RGB to YCbCr, and back to RGB the factors of Cr in red, Cb and Cr in green, Cb in blue.
+pub const LUMA: [f32; 3] = [0.299, 0.587, 0.114];
+pub const CHROMA_B: [f32; 3] = [-0.168_736, -0.331_264, 0.5];
+pub const CHROMA_R: [f32; 3] = [0.5, -0.418_688, -0.081_312];
+pub const CHROMA_TO_RGB: [f32; 4] = [1.402, 0.344_136, 0.714_136, 1.772];
+
 /// The styled pixel's luma (BT.601) with the photo's chroma: the product keeps its true colour.
 fn keep_colour(styled: [f32; 3], photo: [f32; 3]) -> [f32; 3] {
-    let luma = |p: [f32; 3]| 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
-    let y = luma(styled);
-    let cb = -0.168_736 * photo[0] - 0.331_264 * photo[1] + 0.5 * photo[2];
-    let cr = 0.5 * photo[0] - 0.418_688 * photo[1] - 0.081_312 * photo[2];
-    [y + 1.402 * cr, y - 0.344_136 * cb - 0.714_136 * cr, y + 1.772 * cb].map(|v| v.clamp(0.0, 1.0))
+    let dot = |row: [f32; 3], p: [f32; 3]| row[0] * p[0] + row[1] * p[1] + row[2] * p[2];
+    let y = dot(LUMA, styled);
+    let (cb, cr) = (dot(CHROMA_B, photo), dot(CHROMA_R, photo));
+    let [r_cr, g_cb, g_cr, b_cb] = CHROMA_TO_RGB;
+    [y + r_cr * cr, y - g_cb * cb - g_cr * cr, y + b_cb * cb].map(|v| v.clamp(0.0, 1.0))
 }
 
 #[cfg(test)]

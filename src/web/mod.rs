@@ -11,6 +11,8 @@
 //! (`Styler::with_tile_size`); without it each image runs whole, or tiled where it needs to be (see `tiling`).
 
 mod error;
+#[cfg(feature = "gpu")]
+mod live;
 mod options;
 
 use wasm_bindgen::prelude::*;
@@ -19,6 +21,8 @@ use crate::style::StyleFile;
 use crate::tiling::Mode;
 use crate::{pixels, Backend, Error, Model, Options, StyleInput, Styler};
 pub use error::{code, js_error};
+#[cfg(feature = "gpu")]
+pub use live::WasmLive;
 use options::{
     backend_of, checked_strength, max_size_of, pixel_count_of, strength_of, style_request_of, tile_size_of,
     StyleRequest,
@@ -64,6 +68,16 @@ impl WasmStyler {
             StyleRequest::Vector { .. } => "vector",
         }
         .into())
+    }
+
+    /// Checks a style as `stylize` will, a preset mix against `style_count` styles (a static function: a live
+    /// session checks styles while a call may hold the styler).
+    #[wasm_bindgen(js_name = checkStyle)]
+    pub fn check_style(style: JsValue, style_count: u32) -> Result<(), JsValue> {
+        match style_request_of(&style)? {
+            StyleRequest::Presets(spec) => spec.resolve(style_count as usize).map(drop).map_err(JsValue::from),
+            StyleRequest::Vector { .. } => Ok(()),
+        }
     }
 
     /// Loads the arbitrary-style transformer (the bytes of `arbitrary_transform.vitrine.safetensors`) on this
@@ -205,6 +219,22 @@ impl WasmStyler {
     #[wasm_bindgen(getter, js_name = minSide)]
     pub fn min_side(&self) -> u32 {
         self.styler.model().min_side
+    }
+
+    /// GPU readbacks the executor has made (null on the CPU). Read it between calls, not during one.
+    #[wasm_bindgen(getter)]
+    pub fn readbacks(&self) -> Option<f64> {
+        #[cfg(feature = "gpu")]
+        if let Some(gpu) = self.styler.gpu() {
+            return Some(gpu.readbacks() as f64);
+        }
+        None
+    }
+
+    /// The network's stride product: widths and heights it runs at without padding are multiples of it.
+    #[wasm_bindgen(getter, js_name = spatialMultiple)]
+    pub fn spatial_multiple(&self) -> u32 {
+        self.styler.model().spatial_multiple as u32
     }
 
     /// `[{ id, name, thumbnail }]`, `thumbnail` a path relative to the package (null for a model of other styles).

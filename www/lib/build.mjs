@@ -42,7 +42,7 @@ rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 for (const file of ['vitrine_wasm.js', 'vitrine_wasm_bg.wasm']) copyFileSync(join(bindgen, file), join(out, file));
 // vitrine.js (the main entry) and presets.js (no arbitrary-style files) share the engine in core.js.
-const libFiles = ['core.js', 'vitrine.js', 'vitrine.d.ts', 'presets.js', 'presets.d.ts', 'README.md'];
+const libFiles = ['core.js', 'live.js', 'vitrine.js', 'vitrine.d.ts', 'presets.js', 'presets.d.ts', 'README.md'];
 // <vitrine-styler>: its small eager script, the UI it imports when styling is wanted, its module worker, declarations.
 libFiles.push('element.js', 'element-ui.js', 'element-worker.js', 'element.d.ts');
 for (const file of libFiles) copyFileSync(join(lib, file), join(out, file));

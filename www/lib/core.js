@@ -11,9 +11,10 @@
 // style vector at strength below 1. A page that only uses presets downloads neither.
 // Both written at build time (wasm-bindgen, build.mjs), so the type check of www/lib does not see them.
 // @ts-ignore
-import init, { WasmStyler } from './vitrine_wasm.js';
+import init, { WasmLive, WasmStyler } from './vitrine_wasm.js';
 // @ts-ignore
 import { THUMBNAILS } from './thumbnails.js';
+import { startLive } from './live.js';
 
 const MODEL_URL = new URL('./multistyle26.vitrine.safetensors', import.meta.url);
 const WASM_URL = new URL('./vitrine_wasm_bg.wasm', import.meta.url);
@@ -287,6 +288,8 @@ export class Styler {
   #models;
   // What #current needs to open a new wasm styler after a hung call: the preset model's bytes and the options.
   #setup;
+  // The network's stride product and smallest side, read once (a getter must not borrow a styler mid-call).
+  #shape;
 
   /** Use `await Styler.create(options)`. */
   constructor(token, inner, setup, report = () => {}) {
@@ -295,6 +298,7 @@ export class Styler {
     this.#setup = setup;
     this.#models = setup.models;
     this.#report = report;
+    this.#shape = { multiple: inner.spatialMultiple, minSide: inner.minSide };
     this.#sync();
     // Each thumbnail through THUMBNAILS (one `new URL` literal per file), so a bundler emits the files.
     this.#styles = Object.freeze(inner.styles().map(({ id, name, thumbnail }) => Object.freeze({
@@ -396,6 +400,74 @@ export class Styler {
     } catch (error) {
       throw coded(error);
     }
+  }
+
+  /** Styles a camera feed or a product video as it plays, into `canvas` (see live.js): resolves to a session with
+   * `update(options)`, `push(frame)`, `snapshot()`, `stop()` and `stats`. */
+  live(source, canvas, options = {}) {
+    if (this.#freed) return Promise.reject(codedError('FREED', 'this Styler was freed; create a new one with Styler.create()'));
+    const styler = this;
+    const engine = {
+      get backend() {
+        return styler.#backend;
+      },
+      multiple: this.#shape.multiple,
+      minSide: this.#shape.minSide,
+      // The still path: a queued stylize and the GPU readbacks it made, counted by the executor (read while no
+      // call holds the styler; 0 on the CPU).
+      stylize: (image, stylizeOptions) => this.#enqueue(async () => {
+        const before = this.#inner.readbacks ?? 0;
+        const styled = await this.#stylize(image, stylizeOptions);
+        return { styled, readbacks: Math.max(0, (this.#inner?.readbacks ?? 0) - before) };
+      }),
+      openFrames: (target, settings) => this.#enqueue(() => this.#openFrames(target, settings)),
+      checkStyle: (style) => {
+        try {
+          WasmStyler.checkStyle(style, this.#styles.length);
+        } catch (error) {
+          throw coded(error);
+        }
+      },
+      codedError,
+    };
+    return startLive(engine, source, canvas, options ?? {}).catch((error) => {
+      throw coded(error);
+    });
+  }
+
+  // The frame path (WebGPU, no readback) for a live session drawing into `canvas`, or null where there is none.
+  // A style vector goes through the still path: the frame path paints presets and their mixes.
+  async #openFrames(canvas, { style, strength, preserveColor }) {
+    if (this.#backend !== 'webgpu' || typeof WasmLive !== 'function') return null;
+    if (WasmStyler.styleNeeds(style, 1) !== 'presets') return null;
+    const { bytes, timeoutMs } = this.#setup;
+    let inner;
+    try {
+      inner = await withinTime(WasmLive.create(bytes, canvas, style, strength, Boolean(preserveColor)), timeoutMs);
+    } catch (error) {
+      if (error === TIMED_OUT) throw codedError('GPU_FAILED', `the browser did not open WebGPU for live frames within ${seconds(timeoutMs)} (gpuTimeout); try again, or use backend: 'cpu'`);
+      throw coded(error);
+    }
+    return {
+      draw: async (frame, width, height) => {
+        try {
+          await withinTime(inner.draw(frame, width, height), timeoutMs);
+        } catch (error) {
+          if (error === TIMED_OUT) throw codedError('GPU_FAILED', `a live frame did not finish within ${seconds(timeoutMs)} (gpuTimeout); start the session again, or use backend: 'cpu'`);
+          throw coded(error);
+        }
+      },
+      update: (next) => {
+        try {
+          inner.update(next.style, next.strength, Boolean(next.preserveColor));
+        } catch (error) {
+          throw coded(error);
+        }
+      },
+      readbacks: () => inner.readbacks,
+      gpuMs: () => inner.gpuMs,
+      free: () => inner.free(),
+    };
   }
 
   /** Releases the wasm memory and GPU resources once the calls already made have finished; calls made after it

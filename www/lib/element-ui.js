@@ -7,7 +7,8 @@
 import { adoptStyles, rememberedLook, rememberLook } from './element.js';
 
 const DEBOUNCE_MS = 60;
-const VECTOR_DEBOUNCE_MS = 250; // a style vector's strength paints again: wait for the slider to pause
+const VECTOR_DEBOUNCE_MS = 250;
+const LIVE_STATUS_MS = 3000; // a style vector's strength paints again: wait for the slider to pause
 const THUMB_SIDE = 96;
 const DB_NAME = 'vitrine-styler';
 
@@ -53,6 +54,8 @@ input[type=range] { width: 100%; accent-color: var(--vitrine-accent, #9c4a26); t
 .frame:has(.compare:focus-visible) { outline: 3px solid var(--vitrine-focus, #1f5fbf); outline-offset: 2px; }
 .frame.dragging { outline: 3px dashed var(--vitrine-accent, #9c4a26); }
 .gallery.dragging .tiles { outline: 3px dashed var(--vitrine-accent, #9c4a26); border-radius: 8px; }
+.live-source, canvas.live { position: absolute; inset: 0; width: 100%; height: 100%; object-fit: contain;
+  clip-path: none; background: var(--vitrine-surface, #fff); }
 `;
 
 function coded(code, message) {
@@ -80,6 +83,8 @@ class Engine {
   #nextId = 1;
   #photoSent = null;
   info = null;
+  /** @type {((error: Error) => void) | null} what a live session's failure in the worker calls */
+  onLiveError = null;
 
   constructor(backend, onProgress) {
     this.backend = backend;
@@ -99,6 +104,10 @@ class Engine {
     worker.onmessage = ({ data }) => {
       if (data.type === 'progress') {
         this.onProgress(data.progress);
+        return;
+      }
+      if (data.type === 'liveError') {
+        this.onLiveError?.(coded(data.error.code, data.error.message));
         return;
       }
       const pending = this.#pending.get(data.id);
@@ -234,11 +243,14 @@ export class Controller {
   #shownImage = null;
   #ui = {};
   #ownCount = 0;
+  // The live session: { kind, video, canvas, stream, credit, dropped, stats, running, first }, or null.
+  #live = null;
 
   constructor(host) {
     this.#host = host;
     this.#p = host.parts;
     this.#engine = new Engine(host.backend, (progress) => host.showProgress(progress));
+    this.#engine.onLiveError = (error) => this.#liveFailed(error);
     this.#state.strength = host.strength;
     this.#state.keep = host.preserveColor;
     Object.assign(this.#state, parseLook(host.look));
@@ -340,6 +352,10 @@ export class Controller {
     else if (name === 'strength') this.#state.strength = Math.min(1, Math.max(0, host.strength));
     else if (name === 'preserve-color') this.#state.keep = host.preserveColor;
     else if (name === 'looks') this.#fillGallery();
+    else if (name === 'video') {
+      this.#labelLive();
+      return;
+    }
     else if (name === 'max-size') {
       this.#render();
       return;
@@ -353,7 +369,9 @@ export class Controller {
   disconnected() {
     // A move in the page disconnects and reconnects at once: the worker stays unless the element stays away.
     setTimeout(() => {
-      if (!this.#host.isConnected) this.#engine.stop();
+      if (this.#host.isConnected) return;
+      if (this.#live) this.#endLive(this.#live);
+      this.#engine.stop();
     }, 1000);
   }
 
@@ -393,7 +411,10 @@ export class Controller {
 
     ui.download = el('button', { type: 'button', part: 'download', className: 'primary' }, el('slot', { name: 'download' }));
     ui.engine = el('p', { className: 'engine', part: 'engine' });
-    ui.actions = el('div', { className: 'actions', part: 'actions' }, ui.download);
+    ui.liveCamera = el('button', { type: 'button', part: 'live-camera' });
+    ui.liveVideo = el('button', { type: 'button', part: 'live-video', hidden: true });
+    ui.snapshot = el('button', { type: 'button', part: 'snapshot', hidden: true });
+    ui.actions = el('div', { className: 'actions', part: 'actions' }, ui.download, ui.liveCamera, ui.liveVideo, ui.snapshot);
     this.#p.panel.append(ui.gallery, ui.controls, ui.actions, ui.engine);
     this.#p.panel.hidden = false;
     this.relabel();
@@ -412,6 +433,7 @@ export class Controller {
     ui.strengthLabel.textContent = s.strength;
     ui.keepLabel.textContent = s.keep;
     ui.download.querySelector('slot').textContent = s.download;
+    this.#labelLive();
     this.#p.before.textContent = s.photo;
     this.#p.after.textContent = s.painted;
     if (this.loaded) {
@@ -511,6 +533,9 @@ export class Controller {
       this.#userChanged();
     });
     ui.download.addEventListener('click', () => this.#download());
+    ui.liveCamera.addEventListener('click', () => (this.#live?.kind === 'camera' ? this.stopLive() : this.startLive('camera')).catch(() => {}));
+    ui.liveVideo.addEventListener('click', () => (this.#live?.kind === 'video' ? this.stopLive() : this.startLive('video')).catch(() => {}));
+    ui.snapshot.addEventListener('click', () => this.#saveSnapshot());
     // Delete or Backspace on one of the shopper's styles removes it.
     ui.tiles.addEventListener('keydown', (event) => {
       if (event.key !== 'Delete' && event.key !== 'Backspace') return;
@@ -660,6 +685,7 @@ export class Controller {
   // Styling: one request in flight; while it runs only the latest wish is kept, and a stale result is dropped.
 
   #render(delay = DEBOUNCE_MS) {
+    if (this.#live) this.#liveUpdate();
     this.busy = true;
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => this.#pump(), delay);
@@ -882,6 +908,211 @@ export class Controller {
   }
 
   // ----------------------------------------------------------------------------------------------------
+  // Live: the camera or the shop's clip, painted frame by frame in the worker (Styler.live on an OffscreenCanvas).
+  // The page sends a frame only once the worker has answered the last, so frames are dropped here, never queued.
+
+  #labelLive() {
+    const ui = this.#ui;
+    const s = this.#s;
+    const kind = this.#live?.kind;
+    ui.liveCamera.textContent = kind === 'camera' ? s.liveStop : s.liveCamera;
+    ui.liveVideo.textContent = kind === 'video' ? s.liveStop : s.liveVideo;
+    ui.liveVideo.hidden = !this.#host.video;
+    ui.snapshot.textContent = s.snapshot;
+    ui.snapshot.hidden = !kind;
+    ui.liveCamera.setAttribute('aria-pressed', String(kind === 'camera'));
+    ui.liveVideo.setAttribute('aria-pressed', String(kind === 'video'));
+  }
+
+  /** { framesShown, framesDropped, fps, width, height, readbacks, latencyMs, path, backend } of the live session. */
+  get liveStats() {
+    const live = this.#live;
+    if (!live?.stats) return null;
+    return { ...live.stats, framesDropped: live.stats.framesDropped + live.dropped };
+  }
+
+  #liveRequest() {
+    const wish = this.#wish();
+    const style = wish?.request.style ?? { kind: 'presets', mix: { [this.#presets[0]?.id ?? 0]: 1 } };
+    return { style, strength: this.#state.strength, preserveColor: this.#state.keep };
+  }
+
+  #liveUpdate() {
+    this.#engine.call('liveUpdate', this.#liveRequest()).catch((error) => this.#liveFailed(error));
+  }
+
+  async startLive(kind) {
+    await this.ready;
+    if (this.#live) await this.stopLive(false);
+    const host = this.#host;
+    const s = this.#s;
+    host.hideError();
+    const video = el('video', { className: 'live-source', part: 'live-source', muted: true, playsInline: true, autoplay: true });
+    video.muted = true;
+    const live = { kind, video, canvas: null, stream: null, credit: true, dropped: 0, stats: null, running: true, callback: 0, error: null };
+    live.first = new Promise((resolve) => {
+      live.shown = resolve;
+    });
+    try {
+      if (kind === 'camera') {
+        if (!globalThis.navigator?.mediaDevices?.getUserMedia) throw coded('CAMERA_MISSING', 'this browser gives the page no camera (navigator.mediaDevices is missing; camera access needs https)');
+        host.status(s.liveStarting);
+        try {
+          live.stream = await navigator.mediaDevices.getUserMedia({ video: true, audio: false });
+        } catch (error) {
+          throw cameraError(error);
+        }
+        const [track] = live.stream.getVideoTracks();
+        track?.addEventListener('ended', () => {
+          if (this.#live === live) this.#liveFailed(coded('CAMERA_LOST', 'the camera stopped sending frames (unplugged, or taken by another app)'));
+        });
+        video.srcObject = live.stream;
+      } else {
+        if (!host.video) throw coded('VIDEO_FAILED', 'give the element a video attribute: the URL of the product clip');
+        video.crossOrigin = host.poster?.crossOrigin ?? null;
+        video.loop = true;
+        video.src = new URL(host.video, document.baseURI).href;
+      }
+      this.#live = live;
+      live.canvas = el('canvas', { className: 'live', part: 'live' });
+      this.#p.frame.append(video, live.canvas);
+      try {
+        await video.play();
+      } catch (error) {
+        throw coded(kind === 'camera' ? 'CAMERA_LOST' : 'VIDEO_FAILED', `the ${kind === 'camera' ? 'camera' : 'video'} could not play (${error.message})`);
+      }
+      const offscreen = live.canvas.transferControlToOffscreen();
+      await this.#engine.call('liveStart', { canvas: offscreen, ...this.#liveRequest() }, [offscreen]);
+      this.#pumpLive(live);
+      this.#labelLive();
+      // False when the session ended before its first frame (#liveFailed has said why).
+      if (!(await live.first)) throw live.error ?? coded('CAMERA_LOST', 'live painting stopped before its first frame');
+      this.#liveStatus();
+    } catch (error) {
+      if (this.#live === live || this.#live === null) await this.#endLive(live);
+      host.showError(error);
+      host.status(this.#p.error.textContent);
+      throw error;
+    }
+  }
+
+  // Each presented frame goes to the worker when it is free; a frame that comes while it is busy is dropped.
+  #pumpLive(live) {
+    const { video } = live;
+    const next = () => {
+      if (!live.running) return;
+      live.callback = typeof video.requestVideoFrameCallback === 'function'
+        ? video.requestVideoFrameCallback(next)
+        : requestAnimationFrame(next);
+      if (!live.credit) {
+        live.dropped += 1;
+        return;
+      }
+      if (video.readyState < 2) return;
+      live.credit = false;
+      const frame = typeof VideoFrame === 'function' ? Promise.resolve().then(() => new VideoFrame(video)) : createImageBitmap(video);
+      frame.then((picture) => this.#engine.call('liveFrame', { frame: picture }, [picture]).catch((error) => {
+        picture.close();
+        throw error;
+      })).then(({ drawn, stats }) => {
+        live.credit = true;
+        if (stats) live.stats = stats;
+        if (drawn) {
+          live.shown(true);
+          // The status line is a live region: it speaks the figures every few seconds, not every frame.
+          if (this.#live === live && performance.now() - (live.said ?? 0) > LIVE_STATUS_MS) {
+            live.said = performance.now();
+            this.#liveStatus();
+          }
+        }
+      }, (error) => {
+        live.credit = true;
+        if (live.running) this.#liveFailed(error);
+      });
+    };
+    live.callback = typeof video.requestVideoFrameCallback === 'function' ? video.requestVideoFrameCallback(next) : requestAnimationFrame(next);
+  }
+
+  #liveStatus() {
+    const stats = this.liveStats;
+    if (!stats) return;
+    const fps = stats.fps > 0 ? stats.fps.toFixed(1) : '…';
+    this.#host.status(format(this.#s.liveOn, { look: this.#describe(), fps, width: stats.width, height: stats.height }));
+  }
+
+  async #endLive(live) {
+    live.running = false;
+    live.shown(false);
+    const { video } = live;
+    if (typeof video.cancelVideoFrameCallback === 'function') video.cancelVideoFrameCallback(live.callback);
+    cancelAnimationFrame(live.callback);
+    if (this.#live === live) {
+      this.#live = null;
+      try {
+        const { stats } = await this.#engine.call('liveStop');
+        if (stats) live.stats = stats;
+      } catch {
+        // A worker that died has nothing left to stop.
+      }
+    }
+    for (const track of live.stream?.getTracks() ?? []) track.stop();
+    video.pause();
+    video.srcObject = null;
+    video.removeAttribute('src');
+    video.load();
+    video.remove();
+    live.canvas?.remove();
+    this.#labelLive();
+  }
+
+  async stopLive(say = true) {
+    const live = this.#live;
+    if (!live) return null;
+    await this.#endLive(live);
+    if (say) this.#host.status(this.#s.liveStopped);
+    return live.stats;
+  }
+
+  #liveFailed(error) {
+    const live = this.#live;
+    if (!live) return;
+    live.error = error;
+    this.#endLive(live).finally(() => {
+      this.#host.showError(error);
+      this.#host.status(this.#p.error.textContent);
+    });
+  }
+
+  async snapshot() {
+    if (!this.#live) throw coded('NOT_STYLED', 'Nothing plays live: start the camera or the video first.');
+    return (await this.#engine.call('liveSnapshot')).blob;
+  }
+
+  async #saveSnapshot() {
+    let blob;
+    try {
+      blob = await this.snapshot();
+    } catch (error) {
+      this.#host.showError(error);
+      return;
+    }
+    const a = el('a', { href: URL.createObjectURL(blob), download: `${this.#photoName}-live.png` });
+    a.hidden = true;
+    this.#host.shadowRoot.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  }
+
+  simulateCameraLoss() {
+    const track = this.#live?.stream?.getVideoTracks()[0];
+    if (!track) return false;
+    track.stop();
+    track.dispatchEvent(new Event('ended'));
+    return true;
+  }
+
+  // ----------------------------------------------------------------------------------------------------
   // Output
 
   async toBlob() {
@@ -922,6 +1153,16 @@ export class Controller {
   simulateWorkerCrash() {
     this.#engine.crash();
   }
+}
+
+/** A getUserMedia failure as the element's coded error. */
+function cameraError(error) {
+  const name = error?.name ?? '';
+  const why = `${name}: ${error?.message ?? error}`;
+  if (name === 'NotAllowedError' || name === 'SecurityError') return coded('CAMERA_REFUSED', `camera permission was refused (${why})`);
+  if (name === 'NotFoundError' || name === 'OverconstrainedError' || name === 'DevicesNotFoundError') return coded('CAMERA_MISSING', `no camera was found (${why})`);
+  if (name === 'NotReadableError' || name === 'AbortError') return coded('CAMERA_BUSY', `the camera could not be opened (${why})`);
+  return coded('CAMERA_MISSING', `the camera could not be opened (${why})`);
 }
 
 /** A centred square of the picture, THUMB_SIDE px, as a JPEG data URL (a few KB in IndexedDB). */

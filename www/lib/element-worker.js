@@ -11,6 +11,13 @@
 //   { type: 'forgetStyle', id }                      -> {}
 //   { type: 'loseDevice' }                           -> { lost }            (testing aid)
 //   { type: 'crash' }                                -> never answered      (testing aid: the worker dies)
+//   { type: 'liveStart', canvas, style, strength, preserveColor }
+//                                                    -> {}                  (an OffscreenCanvas, transferred)
+//   { type: 'liveFrame', frame }                     -> { drawn, stats }    (a VideoFrame, transferred; the page
+//       sends the next only after this answer, so frames are dropped on the page's side, never queued here)
+//   { type: 'liveUpdate', style, strength, preserveColor } -> {}
+//   { type: 'liveSnapshot' }                         -> { blob }            (a PNG of the next frame drawn)
+//   { type: 'liveStop' }                             -> { stats }
 // Failures answer { id, error: { code, message } }; progress while a model loads: { type: 'progress', progress }.
 //
 // A preset mix's full-strength output is cached per (photo, mix, working size); strength and keep-true-colours are
@@ -19,6 +26,8 @@
 import { Styler } from './vitrine.js';
 
 let styler = null;
+let liveSession = null; // the live session, from its first frame on
+let liveSetup = null; // { canvas, options } until the first frame arrives
 const photos = new Map(); // key -> ImageData
 const styled = new Map(); // `${photo}|${key}` -> { image, ms }, least recently used first
 const ownStyles = new Map(); // photo key -> the photo's own style file
@@ -72,7 +81,56 @@ const handlers = {
     return new Promise(() => {});
   },
   render,
+  liveStart({ canvas, style, strength, preserveColor }) {
+    live();
+    liveSetup = { canvas, options: liveOptions({ style, strength, preserveColor }) };
+    return {};
+  },
+  async liveFrame({ frame }) {
+    if (liveSession) return { drawn: await liveSession.push(frame), stats: liveSession.stats };
+    if (!liveSetup) {
+      frame.close();
+      return { drawn: false, stats: null };
+    }
+    const { canvas, options } = liveSetup;
+    liveSetup = null;
+    try {
+      liveSession = await live().live(frame, canvas, {
+        ...options,
+        onError: (error) => self.postMessage({ type: 'liveError', error: { code: error?.code ?? 'INTERNAL', message: error?.message ?? String(error) } }),
+      });
+    } catch (error) {
+      frame.close();
+      throw error;
+    }
+    return { drawn: await liveSession.firstFrame, stats: liveSession.stats };
+  },
+  liveUpdate(wanted) {
+    const options = liveOptions(wanted);
+    if (liveSession) liveSession.update(options);
+    else if (liveSetup) liveSetup.options = options;
+    return {};
+  },
+  async liveSnapshot() {
+    if (!liveSession) throw coded('NOT_STYLED', 'Nothing is playing live yet.');
+    return { blob: await liveSession.snapshot() };
+  },
+  async liveStop() {
+    const session = liveSession;
+    liveSession = null;
+    liveSetup = null;
+    if (!session) return { stats: null };
+    await session.stop();
+    return { stats: session.stats };
+  },
 };
+
+// A live session's style: a preset mix as `render` takes it, or a style file; strength fades the pixels for both
+// (a frame has no time to blend style vectors).
+function liveOptions({ style: wanted, strength, preserveColor }) {
+  const style = wanted.kind === 'vector' ? wanted.file : presetStyle(wanted.mix).style;
+  return { style, strength, preserveColor };
+}
 
 function live() {
   if (!styler) throw coded('NOT_READY', 'The styler is still loading.');

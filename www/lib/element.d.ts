@@ -41,7 +41,8 @@ export interface VitrineLoadDetail {
 }
 
 export interface VitrineErrorDetail {
-  /** One of the package's error codes (see the README), or WORKER_FAILED, NOT_STYLED. */
+  /** One of the package's error codes (see the README), or WORKER_FAILED, NOT_STYLED, and for Live mode
+   * CAMERA_REFUSED, CAMERA_MISSING, CAMERA_BUSY, CAMERA_LOST, VIDEO_FAILED. */
   code: string;
   message: string;
 }
@@ -69,6 +70,8 @@ export declare class VitrineStyler extends HTMLElement {
   reveal: 'interaction' | 'auto';
   maxSize: number;
   remember: boolean;
+  /** The URL of the shop's product clip, which Live mode can paint as it plays. */
+  video: string;
   /** 'auto' (default), 'webgpu' or 'cpu'; set before styling starts. */
   backend: 'auto' | 'webgpu' | 'cpu';
   strings: Record<string, string>;
@@ -82,7 +85,17 @@ export declare class VitrineStyler extends HTMLElement {
   /** A PNG of the styled photo at the photo's own size (what the download gives). */
   toBlob(): Promise<Blob>;
   forgetLook(): void;
+  /** Paints the camera or the `video` clip live over the photo; resolves once the first frame shows. A refused,
+   * missing or lost camera rejects with its code, says so in the status line, and the photo stays. */
+  startLive(kind?: 'camera' | 'video'): Promise<void>;
+  /** Ends Live mode; resolves to its last figures. */
+  stopLive(): Promise<import('./vitrine.js').LiveStats | null>;
+  /** A PNG of the live frame on show (what the snapshot button saves). */
+  snapshot(): Promise<Blob>;
+  /** The live session's figures, or null when nothing plays live. */
+  readonly liveStats: import('./vitrine.js').LiveStats | null;
   /** Testing aids. */
+  simulateCameraLoss(): boolean;
   simulateDeviceLoss(): Promise<boolean>;
   simulateWorkerCrash(): Promise<void>;
   addEventListener<K extends keyof VitrineStylerEventMap>(type: K, listener: (this: VitrineStyler, ev: VitrineStylerEventMap[K]) => unknown, options?: boolean | AddEventListenerOptions): void;
@@ -105,6 +118,7 @@ export interface VitrineStylerAttributes {
   reveal?: 'interaction' | 'auto';
   'max-size'?: number | string;
   remember?: boolean | '';
+  video?: string;
   id?: string;
   class?: string;
   className?: string;

@@ -12,7 +12,7 @@ const REMEMBER_KEY = 'vitrine-styler:look';
 const BOOLEAN = new Set(['preserve-color', 'remember']);
 const NUMBER = { strength: 1, 'max-size': 1024 };
 const CHOICE = { loading: ['eager', 'lazy'], reveal: ['interaction', 'auto'] };
-const ATTRIBUTES = ['src', 'alt', 'looks', 'look', 'strength', 'preserve-color', 'loading', 'reveal', 'max-size', 'remember'];
+const ATTRIBUTES = ['src', 'alt', 'looks', 'look', 'strength', 'preserve-color', 'loading', 'reveal', 'max-size', 'remember', 'video'];
 
 /** Every text the element shows, in English; `element.strings = { ... }` or the JSON child's "strings" replace any. */
 export const STRINGS = {
@@ -52,6 +52,18 @@ export const STRINGS = {
   errorLoad: 'The painted looks could not be loaded. Check the connection and try again.',
   errorStopped: 'The painter stopped unexpectedly. Try again.',
   errorOther: 'This look could not be painted.',
+  liveCamera: 'Live camera',
+  liveVideo: 'Play the video painted',
+  liveStop: 'Stop live',
+  snapshot: 'Save this frame',
+  liveStarting: 'Starting the camera…',
+  liveOn: 'Live in {look}: {fps} frames a second at {width}×{height}.',
+  liveStopped: 'Live painting stopped.',
+  errorCameraRefused: 'The camera is blocked for this page. Allow it in the browser’s address bar to paint live.',
+  errorNoCamera: 'No camera was found on this device.',
+  errorCameraBusy: 'The camera is in use by another app. Close it and try again.',
+  errorCameraLost: 'The camera stopped. The photo stays; press Live camera to try again.',
+  errorVideo: 'The product video could not be played.',
 };
 
 const camel = (name) => name.replace(/-(\w)/g, (_, c) => c.toUpperCase());
@@ -254,6 +266,35 @@ export class VitrineStyler extends Base {
     return this.#ui.toBlob();
   }
 
+  /** Paints the camera (`'camera'`) or the `video` attribute's clip (`'video'`) live over the photo; resolves once
+   * the first frame is on show. A refused, missing or lost camera is shown as a message and the photo stays. */
+  async startLive(kind = 'camera') {
+    await this.start();
+    return this.#ui.startLive(kind);
+  }
+
+  /** Ends live painting; the photo (and its painted look) shows again. */
+  async stopLive() {
+    return this.#ui?.stopLive();
+  }
+
+  /** A PNG of the live frame on show: what the snapshot button saves. */
+  async snapshot() {
+    await this.start();
+    return this.#ui.snapshot();
+  }
+
+  /** The live session's figures ({ framesShown, framesDropped, fps, width, height, readbacks, latencyMs, path,
+   * backend }, framesDropped counting the page's drops too), or null when nothing plays live. */
+  get liveStats() {
+    return this.#ui?.liveStats ?? null;
+  }
+
+  /** Testing aid: the camera ends as an unplugged one would. */
+  simulateCameraLoss() {
+    return this.#ui?.simulateCameraLoss() ?? false;
+  }
+
   /** Forgets the shopper's remembered look on this device. */
   forgetLook() {
     rememberLook(null);
@@ -375,7 +416,8 @@ export class VitrineStyler extends Base {
     const message = String(error?.message ?? error);
     const s = this.#strings;
     const short = { BAD_IMAGE: s.errorBadImage, IMAGE_TOO_SMALL: s.errorTooSmall, IMAGE_TOO_LARGE: s.errorTooLarge,
-      MODEL_FETCH: s.errorLoad, WASM_LOAD: s.errorLoad, PACKAGE_MISSING: s.errorLoad, WORKER_FAILED: s.errorStopped,
+      CAMERA_REFUSED: s.errorCameraRefused, CAMERA_MISSING: s.errorNoCamera, CAMERA_BUSY: s.errorCameraBusy,
+      CAMERA_LOST: s.errorCameraLost, VIDEO_FAILED: s.errorVideo, MODEL_FETCH: s.errorLoad, WASM_LOAD: s.errorLoad, PACKAGE_MISSING: s.errorLoad, WORKER_FAILED: s.errorStopped,
       INTERNAL: s.errorStopped, GPU_FAILED: s.errorStopped }[code] ?? s.errorOther;
     this.error = { code, message };
     const p = this.parts.error;

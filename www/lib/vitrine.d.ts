@@ -182,8 +182,85 @@ export type ImageInput =
   | DomOnly<'HTMLCanvasElement'>
   | DomOnly<'HTMLImageElement'>;
 
+/** A frame source for `live`: a `<video>` (a camera stream or a video file) paces itself; a `VideoFrame` or
+ * `ImageBitmap` is the first frame, and `push` gives the next ones (a worker's feed). */
+export type LiveSource = DomOnly<'HTMLVideoElement'> | VideoFrame | ImageBitmap;
+
+export interface LiveOptions {
+  /** As `stylize` takes it (default: style 0). */
+  style?: Style;
+  /** 0 to 1 (default 1): a fade of the pixels for every kind of style, so changing it between frames costs nothing. */
+  strength?: number;
+  /** Keep the photo's colours under the painted brushwork. */
+  preserveColor?: boolean;
+  /** The frame rate the working size adapts to hold (default 24). */
+  targetFps?: number;
+  /** The working size's longer side is kept within these (rounded to the network's multiple of 4). Equal values fix
+   * it. Defaults: 64..640 on the frame path, 48..256 on the still path. */
+  minSide?: number;
+  maxSide?: number;
+  /** 'auto' (default: the frame path on WebGPU, else the still path), 'frame' (WebGPU only) or 'still' (every frame
+   * through `stylize`, reading back: for comparisons and benchmarks). */
+  path?: 'auto' | 'frame' | 'still';
+  /** Called in the task that drew each frame: `frame` (valid only during the call), `input` (the still path's pixels
+   * at the working size, else null), the working size, the frame's latency from capture to drawn, its media time. */
+  onFrame?: (detail: LiveFrame) => void;
+  /** Called once if a frame fails; the session has then stopped (`live.error`). */
+  onError?: (error: VitrineError) => void;
+}
+
+export interface LiveFrame {
+  frame: VideoFrame | ImageBitmap | DomOnly<'HTMLVideoElement'>;
+  input: ImageData | null;
+  width: number;
+  height: number;
+  latencyMs: number;
+  mediaTime: number | null;
+}
+
+export interface LiveStats {
+  framesShown: number;
+  /** Frames the source presented that were never styled (a newer one was ready first). */
+  framesDropped: number;
+  /** Frames drawn per second over the last second. */
+  fps: number;
+  /** The working size the network runs at now. */
+  width: number;
+  height: number;
+  /** GPU readbacks since the session began: 0 on the frame path, one a frame on the still path on WebGPU. */
+  readbacks: number;
+  /** The median of the last 30 frames' time from capture to drawn, in milliseconds. On the frame path a frame is
+   * handed to the GPU, which finishes it while the next is prepared (at most two frames in flight), so its time
+   * counts the last frame's GPU time (submission to done) too. */
+  latencyMs: number;
+  path: 'frame' | 'still';
+  backend: Backend;
+}
+
+export interface Live {
+  readonly stats: LiveStats;
+  readonly running: boolean;
+  readonly error: VitrineError | null;
+  /** Resolves to true once the first frame is drawn (false when the session stopped first). */
+  readonly firstFrame: Promise<boolean>;
+  /** Changes `style`, `strength` or `preserveColor` from the next frame on; nothing is rebuilt. */
+  update(options: Pick<LiveOptions, 'style' | 'strength' | 'preserveColor'>): void;
+  /** The next frame of a session started from a VideoFrame or ImageBitmap; the session closes it. Resolves to true
+   * once drawn, false when a newer frame replaced it first (frames are dropped, never queued). */
+  push(frame: VideoFrame | ImageBitmap): Promise<boolean>;
+  /** A PNG of the next frame drawn. */
+  snapshot(): Promise<Blob>;
+  /** Ends the session and frees what it holds; the source (the camera stream, the video) stays the caller's. */
+  stop(): Promise<void>;
+}
+
 export declare class Styler {
   private constructor();
+
+  /** Styles a camera feed or a product video as it plays, into `canvas` (an `OffscreenCanvas` in a worker too):
+   * the latest frame wins, the working size adapts to `targetFps`. On WebGPU frames stay on the GPU (no readback);
+   * on the CPU the same API runs small. Rejects with a `VitrineError`. */
+  live(source: LiveSource, canvas: DomOnly<'HTMLCanvasElement'> | OffscreenCanvas, options?: LiveOptions): Promise<Live>;
 
   /** Loads the WebAssembly module and the model and opens the backend. */
   static create(options?: CreateOptions): Promise<Styler>;
