@@ -55,6 +55,8 @@ pub enum Step {
         kernel: Kernel,
         bind_group: wgpu::BindGroup,
         grid: (u32, u32),
+        // Read by `GpuExecutor::profile`, which timestamp queries make native-only.
+        #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
         node: String,
     },
 }
