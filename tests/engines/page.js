@@ -77,7 +77,7 @@ window.enginesTest = {
     const stages = [];
     let started = performance.now();
     const styler = await Styler.create({ backend, onProgress: (event) => stages.push(event.stage) });
-    const report = { backend: styler.backend, fallbackReason: styler.fallbackReason, createMs: performance.now() - started, stages, results: {} };
+    const report = { backend: styler.backend, precision: styler.precision, fallbackReason: styler.fallbackReason, createMs: performance.now() - started, stages, results: {} };
     for (const { name, input, width, height, style } of cases) {
       const image = await rgba(input, width, height);
       started = performance.now();
