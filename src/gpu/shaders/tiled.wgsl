@@ -1,16 +1,16 @@
 // Workgroup-tiled convolution for the fused plan. Activations are stored in channel quads (`[quad][y][x]`, one
-// vec4 per pixel per quad, f32 or f16 as `Act` says); the generated header (`gpu::kernels::tiled_header`) sets
+// vec4 per pixel per quad, f32 or f16 as `Act` says); the header `ConvTile` generates (`gpu/kernels.rs`) sets
 // TILE_W x TILE_H output pixels, INVOCATIONS, OC_GROUPS x OCQ output quads per workgroup, and the workgroup arrays'
 // sizes.
 //
 // Per quad of input channels, the workgroup loads the tile's input window with its halo into `window` once:
 // padding resolved and the producer's pending work done per loaded value (its norm's scale and shift, ReLU, the
 // residual add), so the conv reads a finished value and no pass of its own is needed for them. An upsampled input
-// is loaded at its stored size first (`source`, each value once) and spread into the window from there. Per kernel
-// stage of kernel rows (all of a small kernel's), the quad's int8 weights for the block's output channels (4 input
-// channels to a word) go to `wts`. Each invocation accumulates 4 pixels of a row x OCQ output quads in registers. The epilogue writes the output quads, and, when a norm follows, the tile's
-// per-channel count, mean and M2 (Chan's pairwise formula, a fixed order: deterministic, no atomics) for
-// `norm_finish`.
+// is loaded at its stored size first (`source`, each value once) and spread into the window from there. Per stage
+// of kernel rows (all of a small kernel's), the quad's int8 weights for the block's output channels (4 input
+// channels to a word) go to `wts`. Each invocation accumulates 4 pixels of a row x OCQ output quads in registers.
+// The epilogue writes the output quads, and, when a norm follows, the tile's per-channel count, mean and M2 (Chan's
+// pairwise formula, a fixed order: deterministic, no atomics) for `norm_finish`.
 
 struct TiledConvParams {
     // The conv's input as the conv sees it (after upsampling), and the stored value it is read from.
