@@ -67,6 +67,11 @@ pub fn unsupported(graph: &Graph) -> Option<String> {
     roles(graph).err()
 }
 
+/// Whether the fused plan takes `graph` with RGBA8 pixels in and out: an RGB photo in, an RGB image out.
+pub fn takes_pixels(graph: &Graph) -> bool {
+    unsupported(graph).is_none() && graph.input_channels() == 3
+}
+
 /// The conv shapes the fused plan runs `graph` with (none where it cannot run it).
 pub fn tiles_used(graph: &Graph) -> Vec<ConvTile> {
     let mut tiles = Vec::new();

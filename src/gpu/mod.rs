@@ -267,12 +267,8 @@ impl GpuExecutor {
     /// Runs `graph` (the one given to `new`) on a planar input; one submission per call.
     pub async fn run(&mut self, graph: &Graph, input: &Tensor, params: &StyleParams) -> Result<Tensor> {
         self.ctx.health.check()?;
-        if graph.nodes().len() != self.node_count || params.0.len() != self.style_len {
-            return Err(Error::internal("this GPU executor was built for a different graph"));
-        }
-        if input.shape.channels != graph.input_channels() || input.data.len() != input.shape.len() {
-            return Err(Error::internal(format!("the input {:?} does not fit this graph", input.shape)));
-        }
+        self.check_graph(graph, params)?;
+        check_input(graph, input)?;
         let key = PlanKey::Graph { height: input.shape.height, width: input.shape.width, io: Io::Planar };
         let slot = self.plan(graph, key).await?;
         let bytes = self.execute(slot, bytemuck::cast_slice(&input.data), Some(params)).await?;
@@ -281,7 +277,7 @@ impl GpuExecutor {
 
     /// Whether `run_rgba` can take `graph` (the fused plan can), so a caller may send pixels rather than a tensor.
     pub fn takes_pixels(&self, graph: &Graph) -> bool {
-        self.kernels == KernelSet::Fused && fused::unsupported(graph).is_none() && graph.input_channels() == 3
+        self.kernels == KernelSet::Fused && fused::takes_pixels(graph)
     }
 
     /// Runs `graph` on a `width x height` RGBA8 photo (row-major, no row padding), padded on the GPU to the network's
@@ -361,12 +357,11 @@ impl GpuExecutor {
         params: &StyleParams,
     ) -> Result<Tensor> {
         self.ctx.health.check()?;
-        if graph.nodes().len() != self.node_count || params.0.len() != self.style_len || upto >= graph.nodes().len() {
+        self.check_graph(graph, params)?;
+        if upto >= graph.nodes().len() {
             return Err(Error::internal("this GPU executor was built for a different graph"));
         }
-        if input.shape.channels != graph.input_channels() || input.data.len() != input.shape.len() {
-            return Err(Error::internal(format!("the input {:?} does not fit this graph", input.shape)));
-        }
+        check_input(graph, input)?;
         let key = PlanKey::Prefix { upto, height: input.shape.height, width: input.shape.width };
         let slot = self.plan(graph, key).await?;
         let bytes = self.execute(slot, bytemuck::cast_slice(&input.data), Some(params)).await?;
@@ -663,9 +658,11 @@ pub fn plan_cost(
     kernels: KernelSet,
     precision: Precision,
 ) -> Result<PlanCost> {
-    let takes_pixels =
-        kernels == KernelSet::Fused && fused::unsupported(graph).is_none() && graph.input_channels() == 3;
-    let io = if takes_pixels { Io::Rgba8 { width, height } } else { Io::Planar };
+    let io = if kernels == KernelSet::Fused && fused::takes_pixels(graph) {
+        Io::Rgba8 { width, height }
+    } else {
+        Io::Planar
+    };
     plan::cost(graph, height, width, &RecordOptions::portable(kernels, precision), io)
 }
 
@@ -685,6 +682,14 @@ fn default_precision(ctx: &Context) -> Precision {
     } else {
         Precision::F32
     }
+}
+
+/// A planar input must have the graph's channels and hold every value of its shape.
+fn check_input(graph: &Graph, input: &Tensor) -> Result<()> {
+    if input.shape.channels != graph.input_channels() || input.data.len() != input.shape.len() {
+        return Err(Error::internal(format!("the input {:?} does not fit this graph", input.shape)));
+    }
+    Ok(())
 }
 
 /// The adapter wgpu would pick, without compiling anything: for reports such as `vitrine info`.
