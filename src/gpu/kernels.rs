@@ -21,7 +21,8 @@ pub const DEPTHWISE_PIXELS: u32 = 8;
 
 /// What every shader shares with Rust, prepended to each shader file by the loader, so no number or index rule is
 /// written twice: the workgroup size (an override, set again at pipeline creation), the reduction capacity, the
-/// conv kernels' block widths, and the linear index of a 2-D folded grid (see `grid`).
+/// conv kernels' block widths, the linear index of a 2-D folded grid (see `grid`), and `padded_index`, the padding
+/// rule every kernel that reads through padding follows (as `cpu` and `pixels::prepare` do).
 pub fn prelude() -> String {
     format!(
         "// Prepended by gpu::kernels::prelude(): shared with the Rust side.\n\
@@ -29,7 +30,11 @@ pub fn prelude() -> String {
          const REDUCTION_CAPACITY: u32 = {REDUCTION_CAPACITY}u;\n\
          const OC4_PIXELS: u32 = {OC4_PIXELS}u;\n\
          const DEPTHWISE_PIXELS: u32 = {DEPTHWISE_PIXELS}u;\n\
-         fn linear_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {{\n    return gid.y * groups.x * WG + gid.x;\n}}\n\n"
+         fn linear_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {{\n    return gid.y * groups.x * WG + gid.x;\n}}\n\
+         // Index `i` of an axis of `n` values read through padding: itself inside, -1 for a zero, mirrored without\n\
+         // repeating the edge for reflect (shape inference keeps the overhang below `n`, so one reflection does).\n\
+         fn padded_index(i: i32, n: i32, reflect: bool) -> i32 {{\n    if (i >= 0 && i < n) {{\n        return i;\n    }}\n    \
+         if (!reflect) {{\n        return -1;\n    }}\n    if (i < 0) {{\n        return -i;\n    }}\n    return 2 * (n - 1) - i;\n}}\n\n"
     )
 }
 
@@ -270,8 +275,8 @@ impl Kernel {
         }
     }
 
-    /// The shader as compiled: `enable f16` where it stores f16, the prelude, the variant's constants, then the
-    /// kernel family's file.
+    /// The shader as compiled: `enable f16` where it stores f16, the prelude, the variant's constants, the parameter
+    /// struct unpack and emit share, then the kernel family's file.
     pub fn source(self) -> String {
         let mut source = String::new();
         if self.precision() == Some(Precision::F16) {
@@ -283,6 +288,9 @@ impl Kernel {
         }
         if let Kernel::ConvTiled(tile, _) = self {
             source.push_str(&tile.header());
+        }
+        if let Kernel::Unpack(..) | Kernel::Emit(..) = self {
+            source.push_str(include_str!("shaders/pixel_params.wgsl"));
         }
         source + self.file()
     }

@@ -219,6 +219,8 @@ mod tests {
                 "OC4_PIXELS: u32",
                 "DEPTHWISE_PIXELS: u32",
                 "fn linear_index",
+                "fn padded_index",
+                "struct PixelParams",
                 "alias Act",
                 "TILE_W: u32",
                 "OCQ: u32",

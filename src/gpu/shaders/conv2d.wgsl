@@ -37,19 +37,9 @@ struct ConvParams {
 // Scales for every output channel, then (when has_bias) biases.
 @group(0) @binding(4) var<storage, read> scale_bias: array<f32>;
 
-// Index into the unpadded axis, or -1 for a zero tap. Reflect mirrors without repeating the edge; shape inference
-// keeps the overhang below the size, so one reflection is enough.
+// Index into the unpadded axis, or -1 for a zero tap, with this conv's padding mode.
 fn source_index(i: i32, n: i32) -> i32 {
-    if (i >= 0 && i < n) {
-        return i;
-    }
-    if (p.reflect == 0u) {
-        return -1;
-    }
-    if (i < 0) {
-        return -i;
-    }
-    return 2 * (n - 1) - i;
+    return padded_index(i, n, p.reflect != 0u);
 }
 
 // Sign-extends byte `b` of a packed word.

@@ -71,19 +71,9 @@ const PIXEL_GROUPS: u32 = TILE_W * TILE_H / 4u;
 const OC_PER_GROUP: u32 = OCQ * 4u;
 const OC_PER_BLOCK: u32 = OC_GROUPS * OC_PER_GROUP;
 
-// Index into the unpadded axis, or -1 for a zero tap; reflect mirrors without repeating the edge (shape inference
-// keeps the overhang below the size).
+// Index into the unpadded axis, or -1 for a zero tap, with this conv's padding mode.
 fn source_index(i: i32, n: i32) -> i32 {
-    if (i >= 0 && i < n) {
-        return i;
-    }
-    if (p.reflect == 0u) {
-        return -1;
-    }
-    if (i < 0) {
-        return -i;
-    }
-    return 2 * (n - 1) - i;
+    return padded_index(i, n, p.reflect != 0u);
 }
 
 // The finished stored value of quad `q` at (y, x) of the stored tensor (before upsampling).
