@@ -11,15 +11,10 @@ use safetensors::SafeTensors;
 use vitrine::{cpu, pixels, Model, StyleParams};
 
 mod common;
-use common::psnr_unit as psnr;
+use common::{crop_planar, f32s, psnr_unit as psnr};
 
 const MAX_ABS_VS_INT8_REFERENCE: f32 = 1e-3;
 const MIN_PSNR_VS_FP32_DB: f64 = 44.0;
-
-fn f32s(tensors: &SafeTensors, name: &str) -> Vec<f32> {
-    let view = tensors.tensor(name).unwrap();
-    view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
-}
 
 #[test]
 fn cpu_matches_onnxruntime_on_every_fixture() {
@@ -40,14 +35,7 @@ fn cpu_matches_onnxruntime_on_every_fixture() {
         let network_input = pixels::prepare(input.data(), width, height, padded_w, padded_h);
         let params = StyleParams::mix(&model.graph, &weights);
         let output = cpu::run(&model.graph, network_input, &params).unwrap();
-        // Crop the padding off, planar, as the fixtures store it.
-        let mut got = Vec::with_capacity(3 * height * width);
-        for c in 0..3 {
-            for y in 0..height {
-                let row = (c * padded_h + y) * padded_w;
-                got.extend_from_slice(&output.data[row..row + width]);
-            }
-        }
+        let got = crop_planar(&output, width, height);
         let int8_reference = f32s(&tensors, "expected_int8");
         let fp32_reference = f32s(&tensors, "expected");
         let max_abs = got.iter().zip(&int8_reference).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);

@@ -904,10 +904,7 @@ fn the_f16_path_holds_its_quality() {
         }
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{e}"));
         let tensors = SafeTensors::deserialize(&bytes).unwrap_or_else(|e| panic!("{e}"));
-        let f32s = |name: &str| -> Vec<f32> {
-            let view = tensors.tensor(name).unwrap_or_else(|e| panic!("{e}"));
-            view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
-        };
+        let f32s = |name: &str| common::f32s(&tensors, name);
         let photo = tensors.tensor("input").unwrap_or_else(|e| panic!("{e}"));
         let (h, w) = (photo.shape()[0], photo.shape()[1]);
         let (pw, ph) = model.padded_size(w as u32, h as u32);
@@ -915,13 +912,7 @@ fn the_f16_path_holds_its_quality() {
         let params = StyleParams::mix(&model.graph, &f32s("style_weights"));
         let want = vitrine::cpu::run(&model.graph, input.clone(), &params).unwrap_or_else(|e| panic!("{e}"));
         let got = gpu_run(&mut gpu, &model.graph, &input, &params);
-        let crop = |t: &Tensor| -> Vec<f32> {
-            (0..3)
-                .flat_map(|c| (0..h).flat_map(move |y| (0..w).map(move |x| (c, y, x))))
-                .map(|(c, y, x)| t.data[(c * ph + y) * pw + x])
-                .collect()
-        };
-        let (cpu, f16) = (crop(&want), crop(&got));
+        let (cpu, f16) = (common::crop_planar(&want, w, h), common::crop_planar(&got, w, h));
         let against_cpu = common::psnr_unit(&f16, &cpu);
         let against_fp32 = common::psnr_unit(&f16, &f32s("expected"));
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();

@@ -1,4 +1,5 @@
-//! What the integration tests share: PSNR, a seeded random source, and which backends to test on.
+//! What the integration tests share: PSNR, a seeded random source, which backends to test on, and reading the
+//! reference fixtures.
 //!
 //! Each test binary compiles this module and uses a part of it.
 #![allow(dead_code)]
@@ -65,4 +66,23 @@ impl Rng {
     pub fn tensor(&mut self, shape: Shape) -> Tensor {
         Tensor { shape, data: (0..shape.len()).map(|_| self.f32()).collect() }
     }
+}
+
+/// A fixture's f32 tensor `name` (little-endian), as its values.
+pub fn f32s(tensors: &safetensors::SafeTensors, name: &str) -> Vec<f32> {
+    let view = tensors.tensor(name).unwrap_or_else(|e| panic!("the fixture has no {name}: {e}"));
+    view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+}
+
+/// The network's planar output with its padding cropped off to `width x height`, as the fixtures store images.
+pub fn crop_planar(output: &Tensor, width: usize, height: usize) -> Vec<f32> {
+    let (padded_w, padded_h) = (output.shape.width, output.shape.height);
+    let mut cropped = Vec::with_capacity(output.shape.channels * height * width);
+    for c in 0..output.shape.channels {
+        for y in 0..height {
+            let row = (c * padded_h + y) * padded_w;
+            cropped.extend_from_slice(&output.data[row..row + width]);
+        }
+    }
+    cropped
 }
