@@ -153,7 +153,7 @@ async function runShop(url, label, problems, page) {
 
 // The element in a built page, under the README's policy: waits for `stylize`, then compares its PNG (toBlob) with
 // the poster's pixels.
-async function driveElement(dist, label) {
+async function driveElement(dist, label, { titleFromProps = false } = {}) {
   const server = await serveBuild(dist, () => ({ 'Content-Security-Policy': POLICY }));
   try {
     await inBrowser(async (page, problems) => {
@@ -193,6 +193,10 @@ async function driveElement(dist, label) {
           `${label}: toBlob() is a PNG of the photo's size`, `${compared.type} ${compared.width}x${compared.height}`);
         check(compared.difference > MIN_STYLED_DIFFERENCE, `${label}: the styled photo differs from the poster`,
           `mean difference ${compared.difference.toFixed(1)} of 255 (> ${MIN_STYLED_DIFFERENCE})`);
+      }
+      if (titleFromProps) {
+        const title = await page.title();
+        check(title.startsWith('styled 19'), `${label}: the JSX onstylize prop receives the stylize event`, `title: ${JSON.stringify(title)}`);
       }
       const violations = await page.evaluate(() => window.recorded.violations);
       check(violations.length === 0, `${label}: no Content Security Policy violation under the README's policy`, violations.join('; '));
@@ -354,7 +358,7 @@ async function main() {
     check(false, what, `${error.stdout ?? ''}${error.stderr ?? ''}`);
   }
   const reactDist = await build('react', { oxc: { jsx: { runtime: 'automatic', importSource: 'react' } } });
-  await driveElement(reactDist, 'React app (Vite)');
+  await driveElement(reactDist, 'React app (Vite)', { titleFromProps: true });
 }
 
 await finish(main);

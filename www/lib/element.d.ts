@@ -127,9 +127,13 @@ export interface VitrineStylerAttributes {
   children?: unknown;
   ref?: unknown;
   key?: string | number;
-  onLoad?: (event: CustomEvent<VitrineLoadDetail>) => void;
-  onStylize?: (event: CustomEvent<VitrineStylizeDetail>) => void;
-  onError?: (event: CustomEvent<VitrineErrorDetail>) => void;
+  // React 19 adds a listener for an `on...` prop of a custom element under the name after `on`, as written, so the
+  // props are the events' own lowercase names (`onStylize` would listen for an event called `Stylize`).
+  onload?: (event: CustomEvent<VitrineLoadDetail>) => void;
+  onprogress?: (event: CustomEvent<VitrineProgressDetail>) => void;
+  onstylize?: (event: CustomEvent<VitrineStylizeDetail>) => void;
+  onerror?: (event: CustomEvent<VitrineErrorDetail>) => void;
+  'onlook-change'?: (event: CustomEvent<VitrineLookChangeDetail>) => void;
 }
 
 declare global {
