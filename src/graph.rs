@@ -221,6 +221,21 @@ impl Op {
         }
     }
 
+    /// The span of the `StyleParams` buffer the op reads, as (offset, channels): a scale then a shift per channel.
+    pub fn style_params(&self) -> Option<(usize, usize)> {
+        match self {
+            Op::InstanceNorm(InstanceNorm { channels, params_offset, .. })
+            | Op::ChannelAffine { channels, params_offset } => Some((*params_offset, *channels)),
+            Op::Conv2d(_)
+            | Op::Relu
+            | Op::Clip { .. }
+            | Op::Sigmoid
+            | Op::Add
+            | Op::UpsampleNearest { .. }
+            | Op::GlobalAvgPool => None,
+        }
+    }
+
     /// How the op maps pixels (see [`Spatial`]).
     pub fn spatial(&self) -> Spatial {
         match self {
@@ -348,12 +363,7 @@ impl Graph {
             if let Some(&late) = node.inputs.iter().find(|&&id| id > index) {
                 return Err(Error::graph(format!("{} reads value {late} before it is written", node.name)));
             }
-            let params = match &node.op {
-                Op::InstanceNorm(InstanceNorm { channels, params_offset, .. })
-                | Op::ChannelAffine { channels, params_offset } => Some((*params_offset, *channels)),
-                _ => None,
-            };
-            if let Some((offset, channels)) = params {
+            if let Some((offset, channels)) = node.op.style_params() {
                 if offset.checked_add(2 * channels).is_none_or(|end| end > style_params_len) {
                     return Err(Error::graph(format!("{} reads style parameters past their end", node.name)));
                 }

@@ -109,6 +109,13 @@ fn roles(graph: &Graph) -> std::result::Result<Vec<Role>, String> {
     for (index, node) in nodes.iter().enumerate() {
         let x = node.inputs[0];
         let input = flags[x];
+        // The emit kernel applies the activation as it writes the output, so only the graph's last op can be one.
+        let last_activation = |activation: Activation| {
+            if node.output != graph.output() || index + 1 != nodes.len() {
+                return Err(format!("{}: an activation other than the graph's last", node.name));
+            }
+            Ok(activation)
+        };
         let (role, out) = match &node.op {
             Op::Conv2d(conv) => {
                 let tile = tiled_shape(conv, input.upsample)
@@ -152,16 +159,8 @@ fn roles(graph: &Graph) -> std::result::Result<Vec<Role>, String> {
                 }
                 (Role::Pending, Flags { upsample: *factor, from_conv: false, ..input })
             }
-            Op::Sigmoid | Op::Clip { .. } => {
-                if node.output != graph.output() || index + 1 != nodes.len() {
-                    return Err(format!("{}: an activation other than the graph's last", node.name));
-                }
-                let activation = match node.op {
-                    Op::Clip { min, max } => Activation::Clip(min, max),
-                    _ => Activation::Sigmoid,
-                };
-                (Role::Output(activation), input)
-            }
+            Op::Sigmoid => (Role::Output(last_activation(Activation::Sigmoid)?), input),
+            Op::Clip { min, max } => (Role::Output(last_activation(Activation::Clip(*min, *max))?), input),
             Op::ChannelAffine { .. } | Op::GlobalAvgPool => {
                 return Err(format!("{}: the fused plan has no {} kernel", node.name, node.op.kind()));
             }

@@ -138,7 +138,14 @@ impl GpuExecutor {
             for node in graph.nodes() {
                 convs.push(match &node.op {
                     Op::Conv2d(conv) => Some(weights::upload(&ctx.device, conv, limit)?),
-                    _ => None,
+                    Op::InstanceNorm(_)
+                    | Op::Relu
+                    | Op::Clip { .. }
+                    | Op::Sigmoid
+                    | Op::Add
+                    | Op::UpsampleNearest { .. }
+                    | Op::GlobalAvgPool
+                    | Op::ChannelAffine { .. } => None,
                 });
             }
             for kernel in kernels_used(graph, precision) {
@@ -566,7 +573,7 @@ impl GpuExecutor {
                         let pipeline = self
                             .pipelines
                             .built(*kernel)
-                            .ok_or_else(|| Error::GpuFailed { reason: format!("{kernel:?} was never built") })?;
+                            .ok_or_else(|| Error::internal(format!("the {kernel:?} kernel was never built")))?;
                         let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                             label: Some("vitrine timed kernel"),
                             timestamp_writes: Some(wgpu::ComputePassTimestampWrites {
@@ -632,7 +639,7 @@ impl GpuExecutor {
                         let pipeline = self
                             .pipelines
                             .built(*kernel)
-                            .ok_or_else(|| Error::GpuFailed { reason: format!("{kernel:?} was never built") })?;
+                            .ok_or_else(|| Error::internal(format!("the {kernel:?} kernel was never built")))?;
                         pass.set_pipeline(pipeline);
                         pass.set_bind_group(0, bind_group, &[]);
                         pass.dispatch_workgroups(grid.0, grid.1, 1);

@@ -392,7 +392,15 @@ fn record_baseline(graph: &Graph, height: usize, width: usize, opts: &RecordOpti
                 let (kernel, params) = match node.op {
                     Op::Relu => (Kernel::Relu, EltParams { count, ..EltParams::default() }),
                     Op::Clip { min, max } => (Kernel::Clip, EltParams { count, min, max, ..EltParams::default() }),
-                    _ => (Kernel::Sigmoid, EltParams { count, ..EltParams::default() }),
+                    Op::Sigmoid => (Kernel::Sigmoid, EltParams { count, ..EltParams::default() }),
+                    Op::Conv2d(_)
+                    | Op::InstanceNorm(_)
+                    | Op::Add
+                    | Op::UpsampleNearest { .. }
+                    | Op::GlobalAvgPool
+                    | Op::ChannelAffine { .. } => {
+                        return Err(Error::internal(format!("{name}: planned as an activation")));
+                    }
                 };
                 let bindings = vec![uniforms.push(&params), Binding::Activation(dst)];
                 let grid = grid_for_elements(elements, max_groups)?;
