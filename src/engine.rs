@@ -97,6 +97,8 @@ pub(crate) struct Engine {
     executor: Executor,
     /// Why `Backend::Auto` settled on the CPU, if it did.
     fallback_reason: Option<String>,
+    /// How many times the backend was opened again after its device was lost.
+    reopens: u32,
 }
 
 impl Engine {
@@ -121,19 +123,24 @@ impl Engine {
             #[cfg(not(feature = "gpu"))]
             Backend::Auto => (Executor::Cpu, Some("this build of vitrine has no GPU support".into())),
         };
-        Ok(Engine { backend, executor, fallback_reason })
+        Ok(Engine { backend, executor, fallback_reason, reopens: 0 })
     }
 
     pub(crate) fn executor(&self) -> &Executor {
         &self.executor
     }
 
+    #[cfg(feature = "gpu")]
     pub(crate) fn executor_mut(&mut self) -> &mut Executor {
         &mut self.executor
     }
 
     pub(crate) fn fallback_reason(&self) -> Option<&str> {
         self.fallback_reason.as_deref()
+    }
+
+    pub(crate) fn reopens(&self) -> u32 {
+        self.reopens
     }
 
     /// Runs `job` on the executor, recovering from what a GPU can run into, so the caller loses nothing: a lost
@@ -147,7 +154,8 @@ impl Engine {
     ) -> Result<T> {
         match job(&mut self.executor).await {
             Err(Error::GpuFailed { .. }) if self.executor.is_lost() => {
-                *self = Engine::open(graph, self.backend).await?;
+                let reopens = self.reopens + 1;
+                *self = Engine { reopens, ..Engine::open(graph, self.backend).await? };
                 job(&mut self.executor).await
             }
             Err(Error::GpuBufferLimit { .. }) if self.backend == Backend::Auto => job(&mut Executor::Cpu).await,

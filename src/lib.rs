@@ -244,6 +244,11 @@ impl Styler {
         self.engine.executor().gpu()
     }
 
+    /// How many times a lost GPU device was replaced by a new one during this styler's runs.
+    pub fn gpu_reopens(&self) -> u32 {
+        self.engine.reopens()
+    }
+
     /// Records GPU plans with `kernels` (the fused ones unless told otherwise), for benchmarks that compare kernels
     /// in one page or process. A GPU opened again after a loss starts on the fused kernels.
     #[cfg(feature = "gpu")]

@@ -734,6 +734,7 @@ fn a_lost_device_is_an_error_and_the_styler_recovers_on_a_new_one() {
     let after = styler.stylize(24, 20, &rgba, &options).unwrap();
     assert_eq!(before, after);
     assert!(!styler.gpu().unwrap().is_lost());
+    assert_eq!(styler.gpu_reopens(), 1, "the loss was met and a new device opened");
 }
 
 /// A device lost in the middle of a streamed run (during the layered statistics pass, after a few conv bands) and
@@ -756,6 +757,7 @@ fn a_device_lost_mid_run_recovers_with_the_same_pixels() {
     let after = tiled.stylize(w, h, &rgba, &options).unwrap();
     assert_eq!(before, after, "a streamed run after a loss mid-run");
     assert!(!tiled.gpu().unwrap().is_lost());
+    assert_eq!(tiled.gpu_reopens(), 1, "the loss came mid-run and a new device finished it");
 
     let transformer = Model::builtin_arbitrary().unwrap();
     let mut styler = vitrine::Styler::new(transformer, vitrine::Backend::Gpu)
@@ -768,6 +770,7 @@ fn a_device_lost_mid_run_recovers_with_the_same_pixels() {
     styler.gpu().unwrap().lose_device_after(0);
     let after = styler.stylize(w, h, &rgba, &options).unwrap();
     assert_eq!(before, after, "a style-vector run after a loss");
+    assert_eq!(styler.gpu_reopens(), 1, "the loss was met and a new device opened");
 }
 
 /// What comes before a case's conv in the fused plan's tests: nothing (it reads the photo), a conv whose output
