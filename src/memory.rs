@@ -37,12 +37,13 @@ mod linux {
         .min()
     }
 
-    /// Address space the allocator will reserve as the worker threads start: glibc gives each thread that
-    /// allocates an arena of up to 64 MiB of address space, which counts against `ulimit -v` long before it is
-    /// touched. Other allocators reserve less, so this errs towards smaller tiles.
+    /// Address space the allocator will reserve as the CPU path's worker threads start: glibc gives each thread
+    /// that allocates an arena of up to 64 MiB of address space, which counts against `ulimit -v` long before it
+    /// is touched. The pool's own thread count (at most 8 unless `VITRINE_THREADS` says otherwise), not the
+    /// machine's cores: on a 64-core machine those would reserve 4 GiB that no thread takes. Other allocators
+    /// reserve less, so this errs towards smaller tiles.
     fn thread_arenas() -> u64 {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
-        threads * (64 << 20)
+        crate::cpu::worker_count() as u64 * (64 << 20)
     }
 
     /// What is left under `limit` after `used` (nothing when over it); no limit, no bound.
