@@ -967,29 +967,35 @@ fn json_reports_every_input_and_a_summary_on_every_path() {
     assert_eq!(records(&output.stdout).0[0]["status"], "written");
 }
 
+/// Mesa's Vulkan driver that `make test` installs: the GPU tests' device, and the driver that complains without
+/// a runtime folder.
+const LAVAPIPE_ICD: &str = "/usr/share/vulkan/icd.d/lvp_icd.x86_64.json";
+
 #[test]
 fn a_clean_run_without_xdg_runtime_dir_prints_no_error() {
+    // Without the driver, nothing would complain and the test could not fail.
+    assert!(Path::new(LAVAPIPE_ICD).exists(), "{LAVAPIPE_ICD} is missing: install mesa-vulkan-drivers");
     let dir = scratch("xdg");
     let out = dir.join("out.png");
-    // The GPU path is probed (auto), through the Vulkan driver the tests use where there is one.
-    let output = Command::new(env!("CARGO_BIN_EXE_vitrine"))
-        .args(["stylize", &sample("coffee.jpg"), "-o", path(&out), "--max-size", "32"])
-        .env_remove("XDG_RUNTIME_DIR")
-        .env("WGPU_BACKEND", "vulkan")
-        .env("VK_ICD_FILENAMES", "/usr/share/vulkan/icd.d/lvp_icd.x86_64.json")
-        .output()
-        .unwrap();
+    let without_runtime_dir = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_vitrine"))
+            .args(args)
+            .env_remove("XDG_RUNTIME_DIR")
+            .env("WGPU_BACKEND", "vulkan")
+            .env("VK_ICD_FILENAMES", LAVAPIPE_ICD)
+            .output()
+            .unwrap()
+    };
+    // The GPU path is probed (auto) through the driver.
+    let output = without_runtime_dir(&["stylize", &sample("coffee.jpg"), "-o", path(&out), "--max-size", "32"]);
     let stderr = expect_success(&output);
     assert!(!stderr.to_lowercase().contains("error"), "{stderr}");
-    let output = Command::new(env!("CARGO_BIN_EXE_vitrine"))
-        .args(["info"])
-        .env_remove("XDG_RUNTIME_DIR")
-        .env("WGPU_BACKEND", "vulkan")
-        .env("VK_ICD_FILENAMES", "/usr/share/vulkan/icd.d/lvp_icd.x86_64.json")
-        .output()
-        .unwrap();
+    let output = without_runtime_dir(&["info"]);
     let stderr = expect_success(&output);
     assert!(!stderr.to_lowercase().contains("error"), "{stderr}");
+    // The driver was loaded: `info` names its adapter.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("llvmpipe"), "info did not reach lavapipe:\n{stdout}");
 }
 
 /// A PNG decompression bomb: a 29999x29999 8-bit grayscale image of zeros, 900 MB decoded, in about 870 KB (one
