@@ -7,6 +7,10 @@ use crate::graph::{Shape, Tensor};
 /// Bytes per RGBA8 pixel.
 pub const RGBA: usize = 4;
 
+/// The longer side a photo is scaled down to when the caller names none: the CLI's `--max-size`, the package's
+/// `maxSize` and the element's `max-size` (the JS copies are held to this by `www/lib/build.mjs`).
+pub const DEFAULT_MAX_SIZE: u32 = 1024;
+
 /// The size an image is styled at when its longer side may be at most `max_side` (0: no bound): scaled down to fit
 /// with its aspect kept, never scaled up.
 pub fn working_size(width: u32, height: u32, max_side: u32) -> (u32, u32) {

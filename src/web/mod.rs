@@ -28,9 +28,6 @@ use options::{
     StyleRequest,
 };
 
-/// The size the network runs at when the caller gives no `maxSize` (as the CLI's `--max-size`).
-pub const DEFAULT_MAX_SIZE: u32 = 1024;
-
 /// A `Styler` for JavaScript. Calls must not overlap (the wrapper queues them).
 #[wasm_bindgen]
 pub struct WasmStyler {

@@ -3,7 +3,7 @@
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::error::js_error;
-use super::DEFAULT_MAX_SIZE;
+use crate::pixels::DEFAULT_MAX_SIZE;
 use crate::style::{blend_vectors, StyleFile, STYLE_FILE_FORMAT, STYLE_FILE_VERSION};
 use crate::{Backend, Error, StyleSpec};
 

@@ -33,7 +33,7 @@ function holdCopy(file, pattern, want, what) {
     throw new Error(`build.mjs: ${file} has ${what} ${found ? found[1] : '(none)'}, but Rust says ${want}`);
   }
 }
-const defaultMaxSize = Number(rustConst('src/web/mod.rs', 'DEFAULT_MAX_SIZE'));
+const defaultMaxSize = Number(rustConst('src/pixels.rs', 'DEFAULT_MAX_SIZE'));
 const styleFileFormat = JSON.parse(rustConst('src/style.rs', 'STYLE_FILE_FORMAT'));
 holdCopy('element.js', /'max-size': (\d+)/, defaultMaxSize, 'the default max-size');
 holdCopy('element-ui.js', /format !== '([^']+)'/, styleFileFormat, 'the style-file format');

@@ -110,7 +110,7 @@ struct StylizeArgs {
     #[arg(long)]
     preserve_color: bool,
     /// Scale photos down so the longer side is at most this many pixels; 0 keeps the full size.
-    #[arg(long, default_value_t = 1024, value_name = "PIXELS")]
+    #[arg(long, default_value_t = vitrine::pixels::DEFAULT_MAX_SIZE, value_name = "PIXELS")]
     max_size: u32,
     #[command(flatten)]
     engine: EngineArgs,
