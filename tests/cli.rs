@@ -85,6 +85,7 @@ fn stylizes_a_photo_at_its_size_and_reports_json() {
     assert_eq!(report["status"], "written");
     assert_eq!(report["style"], "19");
     assert_eq!(report["backend"], "cpu");
+    assert_eq!(report["tiling"]["mode"], "whole", "{report}");
     let styled = image::open(&out).unwrap();
     let source = image::open(sample("coffee.jpg")).unwrap();
     assert_eq!(styled.width().max(styled.height()), 64);

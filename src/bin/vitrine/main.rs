@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::json;
-use vitrine::tiling::TileLimits;
+use vitrine::tiling::{Mode, TileLimits};
 use vitrine::{Backend, Model, Options, StyleFile, StyleInput, StyleSpec, Styler};
 
 use failure::{Failure, EXIT_SOME_FAILED};
@@ -562,6 +562,7 @@ fn stylize(args: StylizeArgs, reporter: &mut Reporter) -> Result<u8, Failure> {
                     "strength": plain(options.strength),
                     "preserve_color": options.preserve_color,
                     "backend": backend,
+                    "tiling": tiling_report(&styler, width, height),
                     "seconds": seconds(elapsed),
                 });
                 match (format, args.quality) {
@@ -696,6 +697,17 @@ fn style(args: StyleArgs, reporter: &mut Reporter) -> Result<u8, Failure> {
     reporter.written(&line, record);
     reporter.summary(0, None);
     Ok(0)
+}
+
+/// How a photo of this size ran, as the planner decides for the network and this process's memory: whole, layered
+/// or streamed in tiles (how many, of what side). A seller's large photos tell by it why they took longer.
+fn tiling_report(styler: &Styler, width: u32, height: u32) -> serde_json::Value {
+    match styler.tile_plan(width, height).map(|plan| plan.mode) {
+        Ok(Mode::Whole) => json!({ "mode": "whole" }),
+        Ok(Mode::Layered) => json!({ "mode": "layered" }),
+        Ok(Mode::Streamed { tile, tiles, .. }) => json!({ "mode": "streamed", "tile": tile, "tiles": tiles.len() }),
+        Err(_) => serde_json::Value::Null,
+    }
 }
 
 fn stylize_one(
