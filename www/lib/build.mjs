@@ -66,8 +66,9 @@ ${thumbnails.map((file) => `  'thumbnails/${file}': new URL('./thumbnails/${file
 copyFileSync(join(root, 'models', 'NOTICE'), join(out, 'NOTICE'));
 copyFileSync(join(root, 'models', 'LICENSE-weights'), join(out, 'LICENSE-weights'));
 
-// Cargo.toml's `repository` and `homepage` when it has them.
-const repository = field('repository') ?? 'https://github.com/vitrine-project/vitrine';
+// The registry fields come from Cargo.toml's `repository` (and `homepage`, when it has one).
+const repository = field('repository');
+if (!repository) throw new Error('build.mjs: Cargo.toml has no repository; the package needs its address');
 const homepage = field('homepage') ?? `${repository}#readme`;
 const pkg = {
   name: 'vitrine',
