@@ -337,7 +337,10 @@ impl Styler {
             (spec, StyleInput::Presets(count)) => {
                 (StyleParams::mix(&self.model.graph, &spec.resolve(count)?), options.strength)
             }
-            _ => return Err(Error::StyleKind { reason: "this model cannot take that style".into() }),
+            // `check` refuses every other pairing with a message that says what to pass instead.
+            (_, StyleInput::Vector(_) | StyleInput::None) => {
+                return Err(Error::internal("a style the model cannot take passed the request's check"));
+            }
         };
         let (w, h) = (width as usize, height as usize);
         let (padded_w, padded_h) = self.model.padded_size(width, height);
