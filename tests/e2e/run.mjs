@@ -551,8 +551,14 @@ for (const webgpu of [false, true]) {
     assert(wasmLoads() === wasmBefore + 1, `no new worker started after the crash (${wasmLoads() - wasmBefore} wasm loads)`);
 
     // Bad input is explained in the element, and the photo stays: a file that is no image, a photo too small.
+    await page.evaluate(() => {
+      window.__errorEvents = [];
+      document.getElementById('styler').addEventListener('error', (e) => window.__errorEvents.push(e.detail?.code));
+    });
     await page.setInputFiles('#file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a photo') });
     await page.waitForSelector('#styler >> [part="error"]:not([hidden])');
+    const errorEvents = await page.evaluate(() => window.__errorEvents);
+    assert(errorEvents.includes('BAD_IMAGE'), `no error event with detail.code BAD_IMAGE: ${JSON.stringify(errorEvents)}`);
     const notImage = await page.textContent('#styler >> [part="error"]');
     assert(/not an image/.test(notImage), `unexpected message for a text file: "${notImage}"`);
     assert((await page.evaluate(() => document.getElementById('styler').error?.code)) === 'BAD_IMAGE', 'the error code');
@@ -745,9 +751,20 @@ await test('remember: the last look is offered first on the next product page, k
   }
 });
 
-await test('loading="lazy" starts the engine only near the viewport, reveal="auto" at once; progress events, strings', async () => {
+await test('loading="lazy" starts the engine only near the viewport, reveal="auto" at once; progress events and bar, strings, reduced motion, a second import', async () => {
   const { page, log, close } = await open(server, { webgpu: false });
   try {
+    // A second copy of the module (another URL, as two bundles of one page would have) defines nothing twice.
+    const second = await page.evaluate(async () => {
+      const first = customElements.get('vitrine-styler');
+      try {
+        const module = await import(new URL('pkg/element.js?second-copy', document.baseURI).href);
+        return { threw: null, same: customElements.get('vitrine-styler') === first, exported: typeof module.default };
+      } catch (error) {
+        return { threw: String(error) };
+      }
+    });
+    assert(second.threw === null && second.same && second.exported === 'function', `a second import of the element: ${JSON.stringify(second)}`);
     const engineFetched = () => log.requests.some((u) => u.endsWith('.wasm'));
     const progress = [];
     await page.exposeFunction('__progress', (d) => progress.push(d));
@@ -762,7 +779,21 @@ await test('loading="lazy" starts the engine only near the viewport, reveal="aut
       el.strings = { reveal: 'Essayer un style' };
       el.addEventListener('progress', (e) => window.__progress({ loaded: e.detail.loaded, total: e.detail.total, model: e.detail.model ?? null }));
       document.body.append(spacer, el);
+      // The bar, each time it is shown: laid out with a width, at the element's foot.
+      const bar = el.shadowRoot.querySelector('[part="progress"]');
+      window.__barShown = [];
+      new MutationObserver(() => {
+        if (!bar.hidden) window.__barShown.push(Math.round(bar.getBoundingClientRect().width));
+      }).observe(bar, { attributes: true, attributeFilter: ['hidden'] });
     });
+    // The indeterminate bar slides, except for a shopper who asks for less motion.
+    const sliding = () => page.evaluate(() => getComputedStyle(document.getElementById('lazy').shadowRoot.querySelector('[part="progress"] span')).animationName);
+    const motion = await sliding();
+    await page.emulateMedia({ reducedMotion: 'reduce' });
+    const reduced = await sliding();
+    await page.emulateMedia({ reducedMotion: 'no-preference' });
+    console.log(`     the progress bar's animation: ${motion}; with prefers-reduced-motion: ${reduced}`);
+    assert(motion !== 'none' && reduced === 'none', `prefers-reduced-motion does not stop the bar (${motion} -> ${reduced})`);
     await page.waitForTimeout(1000);
     assert(!engineFetched(), 'loading="lazy" fetched the engine while far from the viewport');
     assert((await page.textContent('#lazy >> [part="reveal"]')).trim() === 'Essayer un style', 'the reveal string was not replaced');
@@ -772,6 +803,9 @@ await test('loading="lazy" starts the engine only near the viewport, reveal="aut
     const model = progress.filter((p) => p.model === 'presets');
     console.log(`     lazy: ${progress.length} progress events, the preset model's last ${JSON.stringify(model.at(-1))}`);
     assert(model.length > 0 && model.at(-1).total > 0 && model.at(-1).loaded === model.at(-1).total, 'no progress event reached the whole preset model');
+    const barShown = await page.evaluate(() => window.__barShown);
+    console.log(`     the progress bar shown ${barShown.length} time(s), ${barShown.join(', ')} px wide`);
+    assert(barShown.length > 0 && barShown.every((width) => width > 100), `the progress bar was not visible while loading: ${JSON.stringify(barShown)}`);
     // reveal="auto": loaded and styled without any interaction.
     await page.evaluate(() => {
       const el = document.createElement('vitrine-styler');
