@@ -192,8 +192,9 @@ tests/ecosystem/node_modules/.package-lock.json: tests/ecosystem/package.json te
 	cd tests/ecosystem && npm ci --no-audit --no-fund
 
 # The packed package in a Vite build of the Styler API, of vitrine/presets, of the README's five-line page and of a
-# React + TypeScript app, in headless Chromium under the README's Content Security Policy; imported in Node.
-ecosystem-test: web node-deps browser-deps ecosystem-deps
+# React + TypeScript app, in headless Chromium under the README's Content Security Policy (the elements' PNGs against
+# the release CLI's); imported in Node.
+ecosystem-test: build web node-deps browser-deps ecosystem-deps
 	node tests/ecosystem/run.mjs
 
 size-budget: web

@@ -5,7 +5,8 @@
 // - a Vite build from `vitrine/presets`: no arbitrary-style file in the build, presets paint, a vector says why not;
 // - a Vite build of the package README's five-line HTML, exactly as written, and of a React + TypeScript app (tsc
 //   strict against the package's JSX types first): in headless Chromium the element paints the photo (its PNG
-//   differs from the poster) and sends `load` and `stylize`;
+//   differs from the poster and is the release CLI's image in the same look) and sends `load` and `stylize` (in
+//   React through the lowercase `onstylize` prop);
 // - every page served under the README's Content Security Policy, with no violation reported; the Styler page
 //   without 'wasm-unsafe-eval' and without connect-src: WASM_LOAD, naming the policy;
 // - every entry imported in Node (server-side rendering), where window, document and customElements are absent:
@@ -34,6 +35,10 @@ const PRESET_COUNT = 26;
 // The element's PNG against the poster's pixels: mean absolute difference per channel, of 255, above this is a
 // painted photo (a style moves most pixels by tens of levels; the same photo re-encoded moves them by 1 or 2).
 const MIN_STYLED_DIFFERENCE = 8;
+// The element's PNG against the native CLI's output for the same photo and look: the bar the e2e test holds the
+// demo page's canvas to.
+const MIN_PSNR_VS_CLI = 38;
+const CLI = join(root, 'target', 'release', 'vitrine');
 const STYLIZE_TIMEOUT_MS = 5 * 60 * 1000;
 const TIMEOUT_MS = 20 * 60 * 1000;
 
@@ -153,6 +158,13 @@ async function runShop(url, label, problems, page) {
 
 // The element in a built page, under the README's policy: waits for `stylize`, then compares its PNG (toBlob) with
 // the poster's pixels.
+// The native CLI's PNG of the photo in `look` at full size, as base64 (the pages' elements style it unscaled).
+function cliReference(look) {
+  const file = join(work, `cli_style${look}.png`);
+  if (!existsSync(file)) execFileSync(CLI, ['stylize', PHOTO, '-o', file, '--style', String(look), '--max-size', '0', '--backend', 'cpu'], { stdio: 'pipe' });
+  return readFileSync(file).toString('base64');
+}
+
 async function driveElement(dist, label, { titleFromProps = false } = {}) {
   const server = await serveBuild(dist, () => ({ 'Content-Security-Policy': POLICY }));
   try {
@@ -170,7 +182,7 @@ async function driveElement(dist, label, { titleFromProps = false } = {}) {
       check(Boolean(stylize) && !error, `${label}: the element sends stylize`,
         stylize ? `${JSON.stringify(stylize.detail)}, ${((Date.now() - started) / 1000).toFixed(1)} s after load` : `events: ${types.join()} ${error ? JSON.stringify(error.detail) : ''}`);
       if (stylize) {
-        const compared = await page.evaluate(async () => {
+        const compared = await page.evaluate(async (referenceBase64) => {
           const element = document.querySelector('vitrine-styler');
           const poster = element.querySelector('img');
           await poster.decode();
@@ -186,13 +198,27 @@ async function driveElement(dist, label, { titleFromProps = false } = {}) {
           const b = pixels(poster, styled.width, styled.height);
           let sum = 0;
           for (let i = 0; i < a.length; i += 4) for (let c = 0; c < 3; c += 1) sum += Math.abs(a[i + c] - b[i + c]);
+          const referenceBytes = Uint8Array.from(atob(referenceBase64), (ch) => ch.charCodeAt(0));
+          const reference = await createImageBitmap(new Blob([referenceBytes], { type: 'image/png' }));
+          let psnr = null;
+          if (reference.width === styled.width && reference.height === styled.height) {
+            const r = pixels(reference, reference.width, reference.height);
+            let squares = 0;
+            for (let i = 0; i < a.length; i += 4) for (let c = 0; c < 3; c += 1) squares += (a[i + c] - r[i + c]) ** 2;
+            const mse = squares / (a.length / 4 * 3);
+            psnr = mse === 0 ? 'inf' : 10 * Math.log10(255 ** 2 / mse);
+          }
           return { type: blob.type, width: styled.width, height: styled.height, posterWidth: poster.naturalWidth,
-            posterHeight: poster.naturalHeight, difference: sum / (a.length / 4 * 3) };
-        });
+            posterHeight: poster.naturalHeight, difference: sum / (a.length / 4 * 3), psnr,
+            reference: `${reference.width}x${reference.height}` };
+        }, cliReference(stylize.detail.look));
         check(compared.type === 'image/png' && compared.width === compared.posterWidth && compared.height === compared.posterHeight,
           `${label}: toBlob() is a PNG of the photo's size`, `${compared.type} ${compared.width}x${compared.height}`);
         check(compared.difference > MIN_STYLED_DIFFERENCE, `${label}: the styled photo differs from the poster`,
           `mean difference ${compared.difference.toFixed(1)} of 255 (> ${MIN_STYLED_DIFFERENCE})`);
+        const db = compared.psnr === 'inf' ? Infinity : compared.psnr;
+        check(db !== null && db >= MIN_PSNR_VS_CLI, `${label}: toBlob() is the CLI's image of the photo in look ${stylize.detail.look} (>= ${MIN_PSNR_VS_CLI} dB)`,
+          db === null ? `sizes differ: ${compared.width}x${compared.height} against the CLI's ${compared.reference}` : `${db === Infinity ? 'inf' : db.toFixed(2)} dB on ${load.detail.backend}`);
       }
       if (titleFromProps) {
         const title = await page.title();

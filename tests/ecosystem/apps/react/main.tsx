@@ -10,7 +10,7 @@ function ProductPhoto({ src, alt }: { src: string; alt: string }) {
     document.title = `styled ${event.detail.look} in ${Math.round(event.detail.ms)} ms`;
   };
   return (
-    <vitrine-styler src={src} alt={alt} look="19" reveal="auto" max-size={512} onstylize={onstylize}
+    <vitrine-styler src={src} alt={alt} look="19" reveal="auto" max-size={800} onstylize={onstylize}
       onerror={(event) => { document.title = `error ${event.detail.code}`; }}>
       <img src={src} alt={alt} />
     </vitrine-styler>
