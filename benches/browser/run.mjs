@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { launchChromium } from '../../tests/support/browser.mjs';
+import { launchChromium, psnrRgba } from '../../tests/support/browser.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
@@ -107,19 +107,8 @@ async function runConfig(server, config) {
   }
 }
 
-function psnr(a, b) {
-  const x = Buffer.from(a, 'base64');
-  const y = Buffer.from(b, 'base64');
-  let sum = 0;
-  let n = 0;
-  for (let i = 0; i < x.length; i += 1) {
-    if (i % 4 === 3) continue;
-    const d = (x[i] - y[i]) / 255;
-    sum += d * d;
-    n += 1;
-  }
-  return sum === 0 ? Infinity : 10 * Math.log10(n / sum);
-}
+// Two results' RGBA8 pixels, as base64, in dB.
+const psnr = (a, b) => psnrRgba(Buffer.from(a, 'base64'), Buffer.from(b, 'base64'));
 
 const fmt = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
 const kb = (bytes) => `${(bytes / 1024).toFixed(0)} KB`;
