@@ -183,6 +183,12 @@ impl Styler {
         self.predictor.is_some()
     }
 
+    /// The side of the square a style picture is scaled to for the predictor, once one is attached: a picture
+    /// need not be decoded much larger.
+    pub fn style_picture_side(&self) -> Option<u32> {
+        self.predictor.as_ref().map(|predictor| predictor.side as u32)
+    }
+
     /// The style vector of a picture (any size; its centred square is used), for `StyleSpec::Vector`.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn style_vector(&mut self, width: u32, height: u32, rgba: &[u8]) -> Result<Vec<f32>> {

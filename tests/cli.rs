@@ -1133,6 +1133,45 @@ fn a_decompression_bomb_is_refused_and_the_run_goes_on() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A style picture is used as a 256 px square, so one too large to decode whole within its 256 MiB is read scaled
+/// down where the format allows: a 28-megapixel baseline JPEG (281 MB decoded whole) is decoded at a fraction of
+/// its size in the DCT domain, and its style is the style of the same picture made small first.
+#[test]
+fn a_style_picture_too_large_to_decode_whole_is_read_scaled_down() {
+    let dir = scratch("large-style-picture");
+    let (width, height) = (6400u32, 4400u32);
+    let picture = image::RgbImage::from_fn(width, height, |x, y| {
+        let band = ((x / 160 + y / 110) % 3) as u8;
+        image::Rgb([(x * 255 / width) as u8, [40, 150, 230][band as usize], (y * 255 / height) as u8])
+    });
+    let large = dir.join("large.jpg");
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&large).unwrap());
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut file, 90).encode_image(&picture).unwrap();
+    drop(file);
+    let small = dir.join("small.png");
+    image::imageops::resize(&picture, 800, 550, image::imageops::FilterType::Triangle).save(&small).unwrap();
+    drop(picture);
+    let vector = |picture: &Path, name: &str| {
+        let file = dir.join(name);
+        expect_success(&cpu(&["style", path(picture), "-o", path(&file)]));
+        let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        json["vector"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect::<Vec<_>>()
+    };
+    let (from_large, from_small) = (vector(&large, "large.json"), vector(&small, "small.json"));
+    let dot: f64 = from_large.iter().zip(&from_small).map(|(a, b)| a * b).sum();
+    let norm = |v: &[f64]| v.iter().map(|a| a * a).sum::<f64>().sqrt();
+    let cosine = dot / (norm(&from_large) * norm(&from_small));
+    assert!(cosine > 0.99, "the large picture's style vector is {cosine} from the small copy's");
+    // Truncated, it is refused on the scaled path too, not painted from what is there.
+    let truncated = dir.join("truncated.jpg");
+    let bytes = std::fs::read(&large).unwrap();
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    let output = cpu(&["style", path(&truncated), "-o", path(&dir.join("truncated.json"))]);
+    expect_failure(&output, "not a readable image");
+    assert!(!dir.join("truncated.json").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn style_numbers_beyond_a_sane_range_are_refused() {
     let dir = scratch("style-numbers");

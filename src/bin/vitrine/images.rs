@@ -14,7 +14,7 @@ use crate::failure::Failure;
 
 mod decode;
 
-pub use decode::{decode, DecodeBudget};
+pub use decode::{decode, decode_for_side, DecodeBudget};
 
 /// The largest photo file read, from disk or standard input.
 pub const MAX_FILE_BYTES: u64 = 256 << 20;
@@ -116,6 +116,17 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
 
 /// Reads and decodes a picture within `budget` (see [`decode`]). Every failure is the input's.
 pub fn read(source: &Source, budget: DecodeBudget) -> Result<RgbaImage, Failure> {
+    decode(&read_all(source)?, budget).map_err(Failure::input)
+}
+
+/// Reads and decodes a style picture, used at `short_side` pixels: a JPEG too large to decode whole within the
+/// style picture's budget is decoded scaled down (see [`decode_for_side`]).
+pub fn read_style_picture(source: &Source, short_side: u32) -> Result<RgbaImage, Failure> {
+    decode_for_side(&read_all(source)?, DecodeBudget::STYLE_PICTURE, short_side).map_err(Failure::input)
+}
+
+/// The bytes of a picture file or of standard input; an empty one is refused.
+fn read_all(source: &Source) -> Result<Vec<u8>, Failure> {
     let bytes = match source {
         Source::Stdin => read_capped(std::io::stdin().lock(), "standard input")?,
         Source::File(path) => {
@@ -127,7 +138,7 @@ pub fn read(source: &Source, budget: DecodeBudget) -> Result<RgbaImage, Failure>
     if bytes.is_empty() {
         return Err(Failure::input("the file is empty; give a PNG, JPEG or WebP photo"));
     }
-    decode(&bytes, budget).map_err(Failure::input)
+    Ok(bytes)
 }
 
 /// Reads a whole stream, but no more than `MAX_FILE_BYTES`: a photo never needs more, and a runaway stream must

@@ -631,7 +631,8 @@ fn read_style_file(path: &Path, model: &Model) -> Result<Vec<f32>, Failure> {
 
 /// The style vector of a picture, read within the style picture's budget as the centred square it is used as.
 fn picture_vector(styler: &mut Styler, source: &Source) -> Result<Vec<f32>, Failure> {
-    let picture = guarded(|| images::read(source, DecodeBudget::STYLE_PICTURE))?;
+    let side = styler.style_picture_side().unwrap_or(0);
+    let picture = guarded(|| images::read_style_picture(source, side))?;
     let picture = images::style_square(picture, styler.limits());
     let (width, height) = picture.dimensions();
     Ok(styler.style_vector(width, height, picture.as_raw())?)
