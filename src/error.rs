@@ -44,7 +44,7 @@ pub enum Error {
 
 /// Where an error is shown, which decides how its remedy is put: CLI flags, or the JS package's options.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Surface {
+pub(crate) enum Surface {
     /// The CLI and Rust callers (`Display`).
     Native,
     /// A web page using the npm package.
@@ -55,7 +55,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     /// What went wrong, the same on every surface.
-    pub fn cause(&self) -> String {
+    pub(crate) fn cause(&self) -> String {
         match self {
             Error::ModelFormat { reason } => format!("the model file is damaged or is not a vitrine model ({reason})"),
             Error::ModelVersion { found, supported } => {
@@ -87,7 +87,7 @@ impl Error {
     }
 
     /// What to do about it, in the terms of `surface`; `None` where the cause says it all.
-    pub fn remedy(&self, surface: Surface) -> Option<String> {
+    pub(crate) fn remedy(&self, surface: Surface) -> Option<String> {
         let web = surface == Surface::Web;
         let text = match self {
             Error::ModelFormat { .. } if web => "leave the `model` option out to use the one in the package".into(),
@@ -148,7 +148,7 @@ impl Error {
     }
 
     /// The cause and the remedy for `surface`, as one sentence.
-    pub fn message(&self, surface: Surface) -> String {
+    pub(crate) fn message(&self, surface: Surface) -> String {
         match self.remedy(surface) {
             Some(remedy) => format!("{}; {remedy}", self.cause()),
             None => self.cause(),

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 pub type ValueId = usize;
 
 /// The graph's input image.
-pub const INPUT_VALUE: ValueId = 0;
+pub(crate) const INPUT_VALUE: ValueId = 0;
 
 /// Channels x height x width of an activation. Vectors (style vectors, pooled features) are `h = w = 1`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -27,7 +27,7 @@ impl Shape {
         Shape { channels, height, width }
     }
 
-    pub fn plane(&self) -> usize {
+    pub(crate) fn plane(&self) -> usize {
         self.height * self.width
     }
 
@@ -88,12 +88,12 @@ pub struct ConvWeights {
 
 impl ConvWeights {
     /// Taps per output channel.
-    pub fn taps(&self) -> usize {
+    pub(crate) fn taps(&self) -> usize {
         self.in_per_group * self.kernel_h * self.kernel_w
     }
 
     /// The float weight the int8 value stands for.
-    pub fn weight(&self, index: usize) -> f32 {
+    pub(crate) fn weight(&self, index: usize) -> f32 {
         self.quantised[index] as f32 * self.scales[index / self.taps()]
     }
 }
@@ -112,7 +112,7 @@ impl Padding {
         Padding { top: pad, left: pad, bottom: pad, right: pad }
     }
 
-    pub fn largest(&self) -> usize {
+    pub(crate) fn largest(&self) -> usize {
         self.top.max(self.left).max(self.bottom).max(self.right)
     }
 }
@@ -172,7 +172,7 @@ pub enum Op {
 /// How an op maps its input's pixels to its output's: the one place that says how each op changes resolution and
 /// how far its outputs reach, so padding to the stride product and tile halos cannot miss an op.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Spatial {
+pub(crate) enum Spatial {
     /// Each output pixel depends on the input pixel at the same place (elementwise ops, norms applied per pixel).
     Pointwise,
     /// A window of the input: output pixel `i` reads input pixels at most `reach` away from `i * stride`.
@@ -185,7 +185,7 @@ pub enum Spatial {
 
 /// How far a change to the input can travel to the output, in input pixels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Reach {
+pub(crate) enum Reach {
     Pixels(usize),
     /// Through a whole-plane reduction: everywhere. Such a graph (the style predictor) cannot be tiled.
     Global,
@@ -207,7 +207,7 @@ impl Op {
     }
 
     /// How many values the op reads.
-    pub fn arity(&self) -> usize {
+    pub(crate) fn arity(&self) -> usize {
         match self {
             Op::Add => 2,
             Op::Conv2d(_)
@@ -222,7 +222,7 @@ impl Op {
     }
 
     /// The span of the `StyleParams` buffer the op reads, as (offset, channels): a scale then a shift per channel.
-    pub fn style_params(&self) -> Option<(usize, usize)> {
+    pub(crate) fn style_params(&self) -> Option<(usize, usize)> {
         match self {
             Op::InstanceNorm(InstanceNorm { channels, params_offset, .. })
             | Op::ChannelAffine { channels, params_offset } => Some((*params_offset, *channels)),
@@ -237,7 +237,7 @@ impl Op {
     }
 
     /// How the op maps pixels (see [`Spatial`]).
-    pub fn spatial(&self) -> Spatial {
+    pub(crate) fn spatial(&self) -> Spatial {
         match self {
             Op::Conv2d(conv) => {
                 let (w, pad) = (&conv.weights, conv.pad);
@@ -263,7 +263,7 @@ impl Op {
 
     /// The op's output shape for its inputs' shapes: `Ok(None)` when the input is too small for it, an error when
     /// the graph is inconsistent (`name` says which node).
-    pub fn output_shape(&self, name: &str, inputs: &[Shape]) -> Result<Option<Shape>> {
+    pub(crate) fn output_shape(&self, name: &str, inputs: &[Shape]) -> Result<Option<Shape>> {
         let input = inputs[0];
         let out = match self {
             Op::Conv2d(conv) => {
@@ -376,7 +376,7 @@ impl Graph {
         Ok(Graph { input_channels, nodes, value_count, output, style_params_len })
     }
 
-    pub fn input_channels(&self) -> usize {
+    pub(crate) fn input_channels(&self) -> usize {
         self.input_channels
     }
 
@@ -386,22 +386,22 @@ impl Graph {
     }
 
     /// Values in all: the input and one per node.
-    pub fn value_count(&self) -> usize {
+    pub(crate) fn value_count(&self) -> usize {
         self.value_count
     }
 
-    pub fn output(&self) -> ValueId {
+    pub(crate) fn output(&self) -> ValueId {
         self.output
     }
 
     /// Length of a `StyleParams` buffer: every norm's gamma and beta.
-    pub fn style_params_len(&self) -> usize {
+    pub(crate) fn style_params_len(&self) -> usize {
         self.style_params_len
     }
 
     /// The same graph with the ops `replace` returns a new op for swapped in, checked as `new` checks (tiles
     /// freeze each norm into a `ChannelAffine` this way).
-    pub fn with_ops(&self, mut replace: impl FnMut(usize, &Op) -> Option<Op>) -> Result<Graph> {
+    pub(crate) fn with_ops(&self, mut replace: impl FnMut(usize, &Op) -> Option<Op>) -> Result<Graph> {
         let mut nodes = self.nodes.clone();
         for (index, node) in nodes.iter_mut().enumerate() {
             if let Some(op) = replace(index, &node.op) {
@@ -413,7 +413,7 @@ impl Graph {
 
     /// Shapes of every value for an input of `height x width`, or why that size cannot run.
     /// An `Err(ModelGraph)` means the graph is broken; `Ok(None)` means this size is too small for the network.
-    pub fn infer_shapes(&self, height: usize, width: usize) -> Result<Option<Vec<Shape>>> {
+    pub(crate) fn infer_shapes(&self, height: usize, width: usize) -> Result<Option<Vec<Shape>>> {
         let mut shapes = vec![Shape::new(0, 0, 0); self.value_count];
         shapes[INPUT_VALUE] = Shape::new(self.input_channels, height, width);
         for node in &self.nodes {
@@ -435,7 +435,7 @@ impl Graph {
 
     /// The factor every input side must be a multiple of for the output to come back at the input size:
     /// the product of strides on the way down.
-    pub fn spatial_multiple(&self) -> usize {
+    pub(crate) fn spatial_multiple(&self) -> usize {
         let mut scale = vec![1usize; self.value_count];
         let mut most = 1;
         for node in &self.nodes {
@@ -452,7 +452,7 @@ impl Graph {
 
     /// How far (in input pixels) a change to the input can travel to the output: the halo a tile needs so its kept
     /// centre is computed exactly as in the whole image.
-    pub fn receptive_reach(&self) -> Reach {
+    pub(crate) fn receptive_reach(&self) -> Reach {
         // Per value: its scale relative to the input (input pixels per value pixel) and reach in input pixels.
         let mut scale = vec![1usize; self.value_count];
         let mut reach = vec![Some(0usize); self.value_count];
@@ -477,7 +477,7 @@ impl Graph {
 
     /// The graph cut before node `upto`, returning that node's first input: what a pass that only needs the
     /// statistics of node `upto`'s input runs. Node indices (and so uploaded weights) stay the same.
-    pub fn prefix(&self, upto: usize) -> Result<Graph> {
+    pub(crate) fn prefix(&self, upto: usize) -> Result<Graph> {
         let node = self.nodes.get(upto).ok_or_else(|| Error::internal(format!("there is no node {upto}")))?;
         Ok(Graph {
             input_channels: self.input_channels,
@@ -490,7 +490,7 @@ impl Graph {
 
     /// For each node, the index of the last node that reads its output (or `usize::MAX` for the graph output),
     /// so executors can free or reuse a value's memory once it is dead.
-    pub fn last_uses(&self) -> Vec<usize> {
+    pub(crate) fn last_uses(&self) -> Vec<usize> {
         let mut last = vec![0usize; self.value_count];
         for (index, node) in self.nodes.iter().enumerate() {
             for &input in &node.inputs {

@@ -26,7 +26,7 @@ pub mod tiling;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
-pub use error::{Error, Result, Surface};
+pub use error::{Error, Result};
 pub use graph::{Shape, Tensor};
 pub use model::{Model, StyleInput};
 pub use style::{StyleFile, StyleParams, StyleSpec};

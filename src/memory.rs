@@ -20,7 +20,7 @@ mod linux {
     use std::fs;
     use std::path::Path;
 
-    pub fn available_bytes() -> Option<u64> {
+    pub(super) fn available_bytes() -> Option<u64> {
         let limits = fs::read_to_string("/proc/self/limits").unwrap_or_default();
         let status = fs::read_to_string("/proc/self/status").unwrap_or_default();
         let meminfo = fs::read_to_string("/proc/meminfo").unwrap_or_default();

@@ -5,7 +5,7 @@
 use crate::graph::{Shape, Tensor};
 
 /// Bytes per RGBA8 pixel.
-pub const RGBA: usize = 4;
+pub(crate) const RGBA: usize = 4;
 
 /// The longer side a photo is scaled down to when the caller names none: the CLI's `--max-size`, the package's
 /// `maxSize` and the element's `max-size` (the JS copies are held to this by `www/lib/build.mjs`).
@@ -45,7 +45,7 @@ pub fn prepare(rgba: &[u8], width: usize, height: usize, padded_w: usize, padded
 
 /// The style predictor's input from a picture: composited onto white, the centred square cut out, resampled to
 /// `side x side` with Lanczos-3 (as the reference implementation prepares style pictures), planar RGB in 0..1.
-pub fn prepare_style_picture(rgba: &[u8], width: usize, height: usize, side: usize) -> Tensor {
+pub(crate) fn prepare_style_picture(rgba: &[u8], width: usize, height: usize, side: usize) -> Tensor {
     let square = width.min(height);
     let (left, top) = ((width - square) / 2, (height - square) / 2);
     let mut cropped = image::RgbImage::new(square as u32, square as u32);
@@ -109,7 +109,7 @@ pub fn finish(stylized: &Tensor, original: &[u8], width: usize, height: usize, f
 
 /// `finish` for a result that is already RGBA8 (a full-strength result, or one styled smaller and scaled back up):
 /// the same strength, colour and alpha steps, so callers can re-blend without running the network again.
-pub fn finish_rgba(styled: &[u8], original: &[u8], width: usize, height: usize, finish_with: Finish) -> Vec<u8> {
+pub(crate) fn finish_rgba(styled: &[u8], original: &[u8], width: usize, height: usize, finish_with: Finish) -> Vec<u8> {
     let plane = width * height;
     let mut planar = Tensor::zeros(Shape::new(3, height, width));
     for (i, px) in styled.chunks_exact(RGBA).take(plane).enumerate() {
@@ -122,10 +122,10 @@ pub fn finish_rgba(styled: &[u8], original: &[u8], width: usize, height: usize, 
 
 /// BT.601 YCbCr, as `keep_colour` uses it (and the live frame shader, which is given these numbers): the luma and
 /// the two chroma rows of RGB to YCbCr, and back to RGB the factors of Cr in red, Cb and Cr in green, Cb in blue.
-pub const LUMA: [f32; 3] = [0.299, 0.587, 0.114];
-pub const CHROMA_B: [f32; 3] = [-0.168_736, -0.331_264, 0.5];
-pub const CHROMA_R: [f32; 3] = [0.5, -0.418_688, -0.081_312];
-pub const CHROMA_TO_RGB: [f32; 4] = [1.402, 0.344_136, 0.714_136, 1.772];
+pub(crate) const LUMA: [f32; 3] = [0.299, 0.587, 0.114];
+pub(crate) const CHROMA_B: [f32; 3] = [-0.168_736, -0.331_264, 0.5];
+pub(crate) const CHROMA_R: [f32; 3] = [0.5, -0.418_688, -0.081_312];
+pub(crate) const CHROMA_TO_RGB: [f32; 4] = [1.402, 0.344_136, 0.714_136, 1.772];
 
 /// The styled pixel's luma (BT.601) with the photo's chroma: the product keeps its true colour.
 fn keep_colour(styled: [f32; 3], photo: [f32; 3]) -> [f32; 3] {

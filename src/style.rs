@@ -86,11 +86,11 @@ impl StyleSpec {
 
 /// The largest weight in a mix or blend. Weights are relative, so this leaves every useful ratio, and a sum of
 /// any number of them stays far inside f64.
-pub const MAX_STYLE_WEIGHT: f32 = 1e6;
+pub(crate) const MAX_STYLE_WEIGHT: f32 = 1e6;
 
 /// The largest magnitude of a style vector's component. A picture's vector stays within about 3; far beyond, the
 /// norm parameters it projects to overflow and the image comes out black.
-pub const MAX_VECTOR_COMPONENT: f32 = 100.0;
+pub(crate) const MAX_VECTOR_COMPONENT: f32 = 100.0;
 
 /// Checks one weight of a mix or blend: a finite number from 0 to `MAX_STYLE_WEIGHT`.
 pub fn check_weight(weight: f32) -> Result<()> {
@@ -185,7 +185,7 @@ impl StyleParams {
     }
 
     /// This norm's gamma and beta.
-    pub fn norm(&self, offset: usize, channels: usize) -> (&[f32], &[f32]) {
+    pub(crate) fn norm(&self, offset: usize, channels: usize) -> (&[f32], &[f32]) {
         self.0[offset..offset + 2 * channels].split_at(channels)
     }
 }
@@ -222,9 +222,9 @@ pub fn check_vector(vector: &[f32], length: usize) -> Result<()> {
 }
 
 /// The format name written into style-vector files.
-pub const STYLE_FILE_FORMAT: &str = "vitrine-style";
+pub(crate) const STYLE_FILE_FORMAT: &str = "vitrine-style";
 /// The style-vector file version this build writes and reads.
-pub const STYLE_FILE_VERSION: u32 = 1;
+pub(crate) const STYLE_FILE_VERSION: u32 = 1;
 
 /// A style vector as a portable file: a few hundred bytes of JSON a shop computes once and ships.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

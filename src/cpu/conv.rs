@@ -5,7 +5,7 @@ use super::pool;
 use super::simd::Lanes;
 
 /// Index into a padded axis: reflect mirrors without repeating the edge; `None` is a zero-padded tap.
-pub fn source_index(padded: isize, size: usize, mode: PadMode) -> Option<usize> {
+pub(crate) fn source_index(padded: isize, size: usize, mode: PadMode) -> Option<usize> {
     let n = size as isize;
     if (0..n).contains(&padded) {
         return Some(padded as usize);
@@ -18,6 +18,7 @@ pub fn source_index(padded: isize, size: usize, mode: PadMode) -> Option<usize> 
 }
 
 /// A padded copy of one channel plane, so the inner loop reads without bounds logic.
+#[cfg(test)]
 fn pad_plane(plane: &[f32], height: usize, width: usize, pad: Padding, mode: PadMode) -> Vec<f32> {
     let (ph, pw) = (height + pad.top + pad.bottom, width + pad.left + pad.right);
     let mut out = vec![0.0f32; ph * pw];
@@ -39,7 +40,8 @@ pub fn conv2d(input: &Tensor, conv: &Conv2d) -> Tensor {
 
 /// The plain kernel: int8 weights dequantised on the fly, stride, grouped channels, reflect or zero padding.
 /// Obviously correct, and the reference the blocked kernel is tested against.
-pub fn conv2d_direct(input: &Tensor, conv: &Conv2d) -> Tensor {
+#[cfg(test)]
+pub(crate) fn conv2d_direct(input: &Tensor, conv: &Conv2d) -> Tensor {
     let w = &conv.weights;
     let Shape { channels, height, width } = input.shape;
     let (ph, pw) = (height + conv.pad.top + conv.pad.bottom, width + conv.pad.left + conv.pad.right);
@@ -126,7 +128,7 @@ struct Kernels {
 /// then stores once. No unfolded copy and no packing: the input is read where it lies, from cache. Row bands (and
 /// groups) are spread over threads natively. AVX2 + FMA where the CPU has it (checked at run time), SIMD128 in
 /// wasm, and portable arrays elsewhere; `conv2d_direct` is its reference.
-pub fn conv2d_blocked(input: &Tensor, conv: &Conv2d) -> Tensor {
+fn conv2d_blocked(input: &Tensor, conv: &Conv2d) -> Tensor {
     #[cfg(target_arch = "x86_64")]
     if super::simd::Avx2::available() {
         return blocked_with(input, conv, &AVX2);
@@ -288,11 +290,12 @@ fn blocked_with(input: &Tensor, conv: &Conv2d, kernels: &Kernels) -> Tensor {
 thread_local! {
     /// The blocked kernel's rearranged input, kept for the next convolution on this thread: a whole network run
     /// then allocates it once (the largest layer's input, as large as that input), not once per layer, which on
-    /// large images spares the page faults of fresh memory. Released by `cpu::release_memory` or when the thread
-    /// ends.
+    /// large images spares the page faults of fresh memory. Released when the thread ends (or, in the
+    /// tests, by `pool::release_memory`).
     static SCRATCH: std::cell::Cell<Vec<f32>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
+#[cfg(test)]
 pub(crate) fn release_scratch() {
     SCRATCH.with(|scratch| drop(scratch.take()));
 }

@@ -13,15 +13,15 @@ fn each(values: &mut [f32], f: impl Fn(&mut f32) + Sync) {
     parallel::for_each(&mut chunks, work, |_, chunk| chunk.iter_mut().for_each(&f));
 }
 
-pub fn relu(x: &mut Tensor) {
+pub(crate) fn relu(x: &mut Tensor) {
     each(&mut x.data, |v| *v = v.max(0.0));
 }
 
-pub fn sigmoid(x: &mut Tensor) {
+pub(crate) fn sigmoid(x: &mut Tensor) {
     each(&mut x.data, |v| *v = 1.0 / (1.0 + (-*v).exp()));
 }
 
-pub fn add(a: &mut Tensor, b: &Tensor) -> Result<()> {
+pub(crate) fn add(a: &mut Tensor, b: &Tensor) -> Result<()> {
     if a.shape != b.shape {
         return Err(Error::internal(format!("cannot add {:?} and {:?}", a.shape, b.shape)));
     }
@@ -56,7 +56,7 @@ pub fn upsample_nearest(x: &Tensor, factor: usize) -> Tensor {
 }
 
 /// `min(max(x, min), max)`: ReLU6 with `0, 6`.
-pub fn clip(t: &mut Tensor, min: f32, max: f32) {
+pub(crate) fn clip(t: &mut Tensor, min: f32, max: f32) {
     each(&mut t.data, |v| *v = v.clamp(min, max));
 }
 
@@ -69,7 +69,7 @@ pub fn global_avg_pool(t: &Tensor) -> Tensor {
 }
 
 /// `x * scale[c] + shift[c]` per channel plane.
-pub fn channel_affine(t: &mut Tensor, scale: &[f32], shift: &[f32]) {
+pub(crate) fn channel_affine(t: &mut Tensor, scale: &[f32], shift: &[f32]) {
     let plane = t.shape.plane().max(1);
     for ((values, &a), &b) in t.data.chunks_mut(plane).zip(scale).zip(shift) {
         values.iter_mut().for_each(|v| *v = *v * a + b);

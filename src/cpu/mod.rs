@@ -8,14 +8,13 @@ mod parallel;
 mod pool;
 mod simd;
 
-pub use conv::{conv2d, conv2d_blocked, conv2d_direct, source_index};
-pub use elementwise::{add, channel_affine, clip, global_avg_pool, relu, sigmoid, upsample_nearest};
-pub use norm::{
-    channel_stats, channel_stats_plain, instance_norm, instance_norm_with, instance_norm_with_plain, norm_as_affine,
-    ChannelStats,
-};
+pub use conv::conv2d;
+#[cfg(feature = "gpu")]
+pub(crate) use conv::source_index;
+pub(crate) use elementwise::{add, channel_affine, clip, relu, sigmoid};
+pub use elementwise::{global_avg_pool, upsample_nearest};
+pub(crate) use norm::{channel_stats, instance_norm_with, norm_as_affine, ChannelStats};
 pub use parallel::worker_count;
-pub use pool::release_memory;
 
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Op, Tensor, INPUT_VALUE};
@@ -59,17 +58,17 @@ impl<'g> Walk<'g> {
     }
 
     /// Keeps every instance norm's statistics, for `norm_stats`.
-    pub fn record_norm_stats(&mut self) {
+    pub(crate) fn record_norm_stats(&mut self) {
         self.recorded = Some(vec![None; self.graph.nodes().len()]);
     }
 
     /// The statistics each node's instance norm used (`None` for other nodes), if recorded.
-    pub fn norm_stats(&self) -> Option<&[Option<Vec<ChannelStats>>]> {
+    pub(crate) fn norm_stats(&self) -> Option<&[Option<Vec<ChannelStats>>]> {
         self.recorded.as_deref()
     }
 
     /// The first input of node `index`, for a caller that computes the node itself.
-    pub fn input(&self, index: usize) -> Result<&Tensor> {
+    pub(crate) fn input(&self, index: usize) -> Result<&Tensor> {
         let node = &self.graph.nodes()[index];
         self.values[node.inputs[0]]
             .as_ref()
@@ -85,7 +84,7 @@ impl<'g> Walk<'g> {
     }
 
     /// Stores node `index`'s output and frees the inputs it was the last to read.
-    pub fn store(&mut self, index: usize, output: Tensor) {
+    pub(crate) fn store(&mut self, index: usize, output: Tensor) {
         let node = &self.graph.nodes()[index];
         for &id in &node.inputs {
             if self.last_uses[id] == index {

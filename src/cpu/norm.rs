@@ -4,14 +4,14 @@ use super::parallel;
 
 /// Mean and population variance of one channel plane, in f64 so a whole large image sums without drift.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct ChannelStats {
+pub(crate) struct ChannelStats {
     pub mean: f64,
     pub var: f64,
 }
 
 /// Every channel's statistics: one pass per plane, shifted by an estimate of its mean, in f32 lanes over short
 /// chunks and f64 across them; planes split across threads natively. `channel_stats_plain` is its reference.
-pub fn channel_stats(x: &Tensor) -> Vec<ChannelStats> {
+pub(crate) fn channel_stats(x: &Tensor) -> Vec<ChannelStats> {
     let plane = x.shape.plane().max(1);
     let mut planes: Vec<(&[f32], ChannelStats)> =
         x.data.chunks(plane).map(|values| (values, ChannelStats { mean: 0.0, var: 0.0 })).collect();
@@ -56,7 +56,8 @@ fn plane_stats(values: &[f32]) -> ChannelStats {
 }
 
 /// The plain statistics, in f64 throughout (mean, then the centred variance): the reference for `channel_stats`.
-pub fn channel_stats_plain(x: &Tensor) -> Vec<ChannelStats> {
+#[cfg(test)]
+pub(crate) fn channel_stats_plain(x: &Tensor) -> Vec<ChannelStats> {
     let plane = x.shape.plane().max(1);
     x.data
         .chunks(plane)
@@ -70,7 +71,7 @@ pub fn channel_stats_plain(x: &Tensor) -> Vec<ChannelStats> {
 }
 
 /// The per-channel `x * scale + shift` an instance norm with these statistics amounts to.
-pub fn norm_as_affine(stats: &[ChannelStats], gamma: &[f32], beta: &[f32], eps: f32) -> (Vec<f32>, Vec<f32>) {
+pub(crate) fn norm_as_affine(stats: &[ChannelStats], gamma: &[f32], beta: &[f32], eps: f32) -> (Vec<f32>, Vec<f32>) {
     stats
         .iter()
         .zip(gamma.iter().zip(beta))
@@ -81,16 +82,9 @@ pub fn norm_as_affine(stats: &[ChannelStats], gamma: &[f32], beta: &[f32], eps: 
         .unzip()
 }
 
-/// Instance norm over each channel's whole plane, then the style's scale and shift:
-/// `(x - mean) / sqrt(var + eps) * gamma + beta`, with the population variance.
-pub fn instance_norm(x: &mut Tensor, gamma: &[f32], beta: &[f32], eps: f32) {
-    let stats = channel_stats(x);
-    instance_norm_with(x, &stats, gamma, beta, eps);
-}
-
 /// Instance norm with statistics already taken (over the whole image, when `x` is part of it): one f32
 /// multiply-add per value, planes split across threads natively. `instance_norm_with_plain` is its reference.
-pub fn instance_norm_with(x: &mut Tensor, stats: &[ChannelStats], gamma: &[f32], beta: &[f32], eps: f32) {
+pub(crate) fn instance_norm_with(x: &mut Tensor, stats: &[ChannelStats], gamma: &[f32], beta: &[f32], eps: f32) {
     let plane = x.shape.plane().max(1);
     // `(x - mean) * scale + beta`: centring first keeps f32 exact where a tiny variance makes the scale large.
     let affine: Vec<(f32, f32, f32)> = stats
@@ -107,7 +101,8 @@ pub fn instance_norm_with(x: &mut Tensor, stats: &[ChannelStats], gamma: &[f32],
 }
 
 /// The plain normalisation, in f64 per value: the reference for `instance_norm_with`.
-pub fn instance_norm_with_plain(x: &mut Tensor, stats: &[ChannelStats], gamma: &[f32], beta: &[f32], eps: f32) {
+#[cfg(test)]
+pub(crate) fn instance_norm_with_plain(x: &mut Tensor, stats: &[ChannelStats], gamma: &[f32], beta: &[f32], eps: f32) {
     let plane = x.shape.plane().max(1);
     for (c, (values, s)) in x.data.chunks_mut(plane).zip(stats).enumerate() {
         let scale = gamma[c] as f64 / (s.var + eps as f64).sqrt();

@@ -3,7 +3,8 @@
 //! 100,000 faults, a tenth of the run. The CPU executor gives dead activations back here and the kernels take their
 //! outputs from here, so every run after the first writes into memory it already has.
 //!
-//! Per thread, at most `MAX_KEPT_BYTES` in at most `MAX_KEPT` buffers; `release_memory` hands it all back.
+//! Per thread, at most `MAX_KEPT_BYTES` in at most `MAX_KEPT` buffers; the tests' `release_memory` hands it all
+//! back.
 
 use std::cell::RefCell;
 
@@ -56,7 +57,8 @@ pub(crate) fn give(buffer: Vec<f32>) {
 
 /// Hands the memory the CPU path keeps between images on this thread (activations, the convolution's scratch)
 /// back to the allocator.
-pub fn release_memory() {
+#[cfg(test)]
+pub(crate) fn release_memory() {
     FREE.with(|free| free.borrow_mut().clear());
     super::conv::release_scratch();
 }

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 
 /// Errors the device reports outside any scope, and whether it was lost. Shared with wgpu's callbacks.
 #[derive(Default)]
-pub struct Health {
+pub(crate) struct Health {
     lost: Mutex<Option<String>>,
     uncaptured: Mutex<Option<String>>,
 }
@@ -20,16 +20,16 @@ impl Health {
         }
     }
 
-    pub fn mark_lost(&self, message: String) {
+    pub(crate) fn mark_lost(&self, message: String) {
         Self::set(&self.lost, message);
     }
 
-    pub fn is_lost(&self) -> bool {
+    pub(crate) fn is_lost(&self) -> bool {
         self.lost.lock().map_or(true, |l| l.is_some())
     }
 
     /// Fails if the device was lost (for good) or reported an error since the last check (which is then cleared).
-    pub fn check(&self) -> Result<()> {
+    pub(crate) fn check(&self) -> Result<()> {
         if let Some(reason) = self.lost.lock().ok().and_then(|l| l.clone()) {
             return Err(Error::GpuFailed { reason: format!("the GPU device was lost: {reason}") });
         }
@@ -40,24 +40,26 @@ impl Health {
     }
 }
 
-pub struct Context {
+pub(crate) struct Context {
     /// Kept so a surface (a page's canvas) can be made on the same instance as the device.
-    pub instance: wgpu::Instance,
-    pub adapter: wgpu::Adapter,
-    pub device: wgpu::Device,
-    pub queue: wgpu::Queue,
-    pub limits: wgpu::Limits,
-    pub summary: AdapterSummary,
-    pub health: Arc<Health>,
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code, reason = "read by the browser's canvas code only"))]
+    pub(crate) instance: wgpu::Instance,
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code, reason = "read by the browser's canvas code only"))]
+    pub(crate) adapter: wgpu::Adapter,
+    pub(crate) device: wgpu::Device,
+    pub(crate) queue: wgpu::Queue,
+    pub(crate) limits: wgpu::Limits,
+    pub(crate) summary: AdapterSummary,
+    pub(crate) health: Arc<Health>,
     /// The optional features the device was created with (those of `WANTED_FEATURES` the adapter offers).
-    pub features: wgpu::Features,
+    pub(crate) features: wgpu::Features,
 }
 
 /// Features used where the adapter has them and done without elsewhere: f16 activations, per-pass GPU timings.
 const WANTED_FEATURES: wgpu::Features = wgpu::Features::SHADER_F16.union(wgpu::Features::TIMESTAMP_QUERY);
 
 impl Context {
-    pub async fn new() -> Result<Self> {
+    pub(crate) async fn new() -> Result<Self> {
         // From the environment, so WGPU_BACKEND, WGPU_ADAPTER_NAME and the Vulkan loader's variables are honoured.
         let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
         let options = wgpu::RequestAdapterOptions {
@@ -108,7 +110,11 @@ impl Context {
     }
 
     /// Runs `f` inside validation and out-of-memory error scopes; an error in either becomes `GpuFailed`.
-    pub fn scoped<T, F: FnOnce() -> Result<T>>(&self, what: &str, f: F) -> impl Future<Output = Result<T>> + use<T, F> {
+    pub(crate) fn scoped<T, F: FnOnce() -> Result<T>>(
+        &self,
+        what: &str,
+        f: F,
+    ) -> impl Future<Output = Result<T>> + use<T, F> {
         let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let memory = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let value = f();
@@ -125,7 +131,7 @@ impl Context {
     }
 
     /// The largest buffer a shader may bind, and so the largest any one tensor or weight buffer may be.
-    pub fn max_buffer(&self) -> u64 {
+    pub(crate) fn max_buffer(&self) -> u64 {
         storage_limit(&self.limits)
     }
 }

@@ -10,41 +10,41 @@ use super::kernels::{Kernel, Precision, WORKGROUP_SIZE};
 
 /// One step's traffic and arithmetic.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Cost {
-    pub read: u64,
-    pub written: u64,
+pub(crate) struct Cost {
+    pub(crate) read: u64,
+    pub(crate) written: u64,
     /// Multiply-adds count two.
-    pub flops: u64,
+    pub(crate) flops: u64,
     /// Whether the step reads or writes a whole activation tensor (the figure of parallelism applies to those).
-    pub whole_tensor: bool,
+    pub(crate) whole_tensor: bool,
 }
 
 /// One recorded step of a plan.
 #[derive(Clone, Debug, PartialEq)]
-pub struct StepCost {
+pub(crate) struct StepCost {
     /// The graph node it runs (or the plan's own step: "input", "output").
-    pub node: String,
+    pub(crate) node: String,
     /// The kernel's entry point, or "copy".
-    pub kernel: String,
+    pub(crate) kernel: String,
     /// Workgroups dispatched (0 for a copy).
-    pub workgroups: u64,
-    pub cost: Cost,
+    pub(crate) workgroups: u64,
+    pub(crate) cost: Cost,
 }
 
 /// A whole plan's cost: per step, and the totals.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PlanCost {
-    pub width: usize,
-    pub height: usize,
+    pub(crate) width: usize,
+    pub(crate) height: usize,
     /// "fused" or "baseline".
     pub kernels: &'static str,
-    pub precision: Precision,
-    pub steps: Vec<StepCost>,
+    pub(crate) precision: Precision,
+    pub(crate) steps: Vec<StepCost>,
     /// Compute passes: runs of dispatches that a copy does not interrupt.
     pub passes: usize,
     /// Bytes written to the device before the run and read back after it.
-    pub upload: u64,
-    pub readback: u64,
+    pub(crate) upload: u64,
+    pub(crate) readback: u64,
 }
 
 pub const GIB: f64 = (1u64 << 30) as f64;
@@ -69,7 +69,7 @@ impl PlanCost {
     }
 
     /// Dispatches per kernel, in order of first use.
-    pub fn kernel_counts(&self) -> Vec<(String, usize)> {
+    pub(crate) fn kernel_counts(&self) -> Vec<(String, usize)> {
         let mut counts: Vec<(String, usize)> = Vec::new();
         for step in self.steps.iter().filter(|s| s.workgroups > 0) {
             match counts.iter_mut().find(|(k, _)| *k == step.kernel) {
@@ -194,7 +194,7 @@ fn json_string(s: &str) -> String {
 }
 
 /// A kernel's name in reports.
-pub fn kernel_name(kernel: Kernel) -> String {
+pub(crate) fn kernel_name(kernel: Kernel) -> String {
     match kernel {
         Kernel::ConvTiled(tile, _) => format!("conv_tiled/{}", format!("{tile:?}").to_lowercase()),
         other => other.entry().to_string(),

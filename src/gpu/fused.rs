@@ -63,17 +63,17 @@ impl Flags {
 }
 
 /// Why the fused plan cannot take `graph`, or `None` when it can.
-pub fn unsupported(graph: &Graph) -> Option<String> {
+pub(crate) fn unsupported(graph: &Graph) -> Option<String> {
     roles(graph).err()
 }
 
 /// Whether the fused plan takes `graph` with RGBA8 pixels in and out: an RGB photo in, an RGB image out.
-pub fn takes_pixels(graph: &Graph) -> bool {
+pub(crate) fn takes_pixels(graph: &Graph) -> bool {
     unsupported(graph).is_none() && graph.input_channels() == 3
 }
 
 /// The conv shapes the fused plan runs `graph` with (none where it cannot run it).
-pub fn tiles_used(graph: &Graph) -> Vec<ConvTile> {
+pub(crate) fn tiles_used(graph: &Graph) -> Vec<ConvTile> {
     let mut tiles = Vec::new();
     for role in roles(graph).unwrap_or_default() {
         if let Role::Conv { tile, .. } = role {
@@ -219,7 +219,7 @@ fn quad_tensor_bytes(shape: Shape, precision: Precision) -> u64 {
     (quads(shape.channels) * shape.plane()) as u64 * precision.quad_bytes()
 }
 
-pub fn record(graph: &Graph, height: usize, width: usize, opts: &RecordOptions, io: Io) -> Result<Layout> {
+pub(crate) fn record(graph: &Graph, height: usize, width: usize, opts: &RecordOptions, io: Io) -> Result<Layout> {
     let roles =
         roles(graph).map_err(|reason| Error::internal(format!("the fused plan cannot run this graph: {reason}")))?;
     let shapes = graph

@@ -7,23 +7,23 @@ use crate::error::{Error, Result};
 /// Invocations per workgroup for every kernel, passed to the shaders as the `WG` override and used for every dispatch
 /// count. 64 is a multiple of the usual SIMD widths (8 on lavapipe, 32 and 64 on discrete GPUs), fits the 256
 /// invocations WebGPU guarantees, and keeps the norm reduction's shared memory small.
-pub const WORKGROUP_SIZE: u32 = 64;
+pub(crate) const WORKGROUP_SIZE: u32 = 64;
 
 /// Shared-memory slots of the norm and pool reductions, which halve the workgroup each step.
-pub const REDUCTION_CAPACITY: u32 = 256;
+pub(crate) const REDUCTION_CAPACITY: u32 = 256;
 const _: () = assert!(WORKGROUP_SIZE.is_power_of_two() && WORKGROUP_SIZE <= REDUCTION_CAPACITY);
 
 /// `conv2d_oc4`: neighbouring pixels of a row per invocation (for 4 output channels, one `vec4` each). The shader
 /// keeps one accumulator per pixel by name, so this cannot change without it.
-pub const OC4_PIXELS: u32 = 4;
+pub(crate) const OC4_PIXELS: u32 = 4;
 /// `conv2d_depthwise`: neighbouring pixels of a row per invocation (two `vec4` accumulators).
-pub const DEPTHWISE_PIXELS: u32 = 8;
+pub(crate) const DEPTHWISE_PIXELS: u32 = 8;
 
 /// What every shader shares with Rust, prepended to each shader file by the loader, so no number or index rule is
 /// written twice: the workgroup size (an override, set again at pipeline creation), the reduction capacity, the
 /// conv kernels' block widths, the linear index of a 2-D folded grid (see `grid`), and `padded_index`, the padding
 /// rule every kernel that reads through padding follows (as `cpu` and `pixels::prepare` do).
-pub fn prelude() -> String {
+pub(crate) fn prelude() -> String {
     format!(
         "// Prepended by gpu::kernels::prelude(): shared with the Rust side.\n\
          override WG: u32 = {WORKGROUP_SIZE}u;\n\
@@ -47,7 +47,7 @@ pub enum Precision {
 
 impl Precision {
     /// Bytes of one stored pixel of one channel quad.
-    pub const fn quad_bytes(self) -> u64 {
+    pub(crate) const fn quad_bytes(self) -> u64 {
         match self {
             Precision::F32 => 16,
             Precision::F16 => 8,
@@ -71,14 +71,14 @@ impl Precision {
 }
 
 /// Workgroup memory a tiled conv may use: WebGPU's default `maxComputeWorkgroupStorageSize`.
-pub const WORKGROUP_STORAGE: u32 = 16384;
+pub(crate) const WORKGROUP_STORAGE: u32 = 16384;
 
 /// The shapes `conv_tiled` is compiled in: output pixels per workgroup (`width x height`), invocations, and output
 /// quads per invocation; the invocations split into pixel groups (4 neighbouring pixels of a row) times
 /// output-channel groups. Full and Half suit convs with many output channels (Half for stride 2, whose window would
 /// not fit Full's memory), Wide and Narrow the last layers, which have 8 and 4 (or 3) output channels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ConvTile {
+pub(crate) enum ConvTile {
     /// 16x16 pixels x 32 output channels, 256 invocations.
     Full,
     /// 16x8 pixels x 32 output channels, 128 invocations.
@@ -90,23 +90,23 @@ pub enum ConvTile {
 }
 
 /// The widest kernel row `conv_tiled`'s weight staging holds.
-pub const TILED_MAX_KERNEL: u32 = 9;
+pub(crate) const TILED_MAX_KERNEL: u32 = 9;
 
 /// Output channels tiled weights are padded to: a multiple of every shape's channels per workgroup.
-pub const TILED_CHANNEL_PADDING: u32 = 32;
+pub(crate) const TILED_CHANNEL_PADDING: u32 = 32;
 
 impl ConvTile {
-    pub const ALL: [ConvTile; 4] = [ConvTile::Full, ConvTile::Half, ConvTile::Wide, ConvTile::Narrow];
+    pub(crate) const ALL: [ConvTile; 4] = [ConvTile::Full, ConvTile::Half, ConvTile::Wide, ConvTile::Narrow];
 
     /// Output pixels per workgroup: (width, height).
-    pub const fn pixels(self) -> (u32, u32) {
+    pub(crate) const fn pixels(self) -> (u32, u32) {
         match self {
             ConvTile::Half => (16, 8),
             ConvTile::Full | ConvTile::Wide | ConvTile::Narrow => (16, 16),
         }
     }
 
-    pub const fn invocations(self) -> u32 {
+    pub(crate) const fn invocations(self) -> u32 {
         match self {
             ConvTile::Full => 256,
             ConvTile::Half => 128,
@@ -115,57 +115,57 @@ impl ConvTile {
     }
 
     /// Output quads each invocation accumulates (4 pixels each).
-    pub const fn quads_per_invocation(self) -> u32 {
+    pub(crate) const fn quads_per_invocation(self) -> u32 {
         match self {
             ConvTile::Full | ConvTile::Half | ConvTile::Wide => 2,
             ConvTile::Narrow => 1,
         }
     }
 
-    pub const fn pixel_groups(self) -> u32 {
+    pub(crate) const fn pixel_groups(self) -> u32 {
         let (w, h) = self.pixels();
         w * h / 4
     }
 
-    pub const fn channel_groups(self) -> u32 {
+    pub(crate) const fn channel_groups(self) -> u32 {
         self.invocations() / self.pixel_groups()
     }
 
     /// Output channels per workgroup.
-    pub const fn out_channels(self) -> u32 {
+    pub(crate) const fn out_channels(self) -> u32 {
         self.channel_groups() * self.quads_per_invocation() * 4
     }
 
     /// Pixels of the input window (a tile with its halo) the workgroup memory holds; the statistics reduction
     /// reuses it for two values per invocation.
-    pub const fn window_capacity(self) -> u32 {
+    pub(crate) const fn window_capacity(self) -> u32 {
         576
     }
 
     /// Stored pixels of an upsampled input's window.
-    pub const fn source_capacity(self) -> u32 {
+    pub(crate) const fn source_capacity(self) -> u32 {
         100
     }
 
     /// Weight words (4 input channels each) of one kernel row for the workgroup's output channels.
-    pub const fn weight_capacity(self) -> u32 {
+    pub(crate) const fn weight_capacity(self) -> u32 {
         self.out_channels() * TILED_MAX_KERNEL
     }
 
     /// The input window a tile of this shape reads for a `kernel_h x kernel_w` kernel at `stride`.
-    pub const fn window(self, kernel_h: u32, kernel_w: u32, stride: u32) -> (u32, u32) {
+    pub(crate) const fn window(self, kernel_h: u32, kernel_w: u32, stride: u32) -> (u32, u32) {
         let (w, h) = self.pixels();
         ((w - 1) * stride + kernel_w, (h - 1) * stride + kernel_h)
     }
 
     /// Stored pixels an input upsampled by `factor` must hold for that window, at most.
-    pub const fn source(self, kernel_h: u32, kernel_w: u32, stride: u32, factor: u32) -> (u32, u32) {
+    pub(crate) const fn source(self, kernel_h: u32, kernel_w: u32, stride: u32, factor: u32) -> (u32, u32) {
         let (w, h) = self.window(kernel_h, kernel_w, stride);
         ((w - 1) / factor + 2, (h - 1) / factor + 2)
     }
 
     /// Whether a conv of this kernel and stride, reading an input upsampled by `factor` (1: none), fits.
-    pub fn fits(self, kernel_h: u32, kernel_w: u32, stride: u32, factor: u32) -> bool {
+    pub(crate) fn fits(self, kernel_h: u32, kernel_w: u32, stride: u32, factor: u32) -> bool {
         let (ww, wh) = self.window(kernel_h, kernel_w, stride);
         let (sw, sh) = self.source(kernel_h, kernel_w, stride, factor.max(1));
         kernel_w <= TILED_MAX_KERNEL
@@ -211,7 +211,7 @@ const _: () = {
 
 /// Where a fused plan's photo comes from, or where its result goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum PixelFormat {
+pub(crate) enum PixelFormat {
     /// RGBA8 words, byte 0 red.
     Rgba8,
     /// Planar f32, as `Tensor` holds it.
@@ -219,7 +219,7 @@ pub enum PixelFormat {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Kernel {
+pub(crate) enum Kernel {
     Conv2d,
     Conv2dOc4,
     Conv2dDepthwise,
@@ -242,7 +242,7 @@ pub enum Kernel {
 impl Kernel {
     /// Every kernel in every variant.
     #[cfg(test)]
-    pub fn all() -> Vec<Kernel> {
+    pub(crate) fn all() -> Vec<Kernel> {
         let mut all = vec![
             Kernel::Conv2d,
             Kernel::Conv2dOc4,
@@ -268,7 +268,7 @@ impl Kernel {
     }
 
     /// The precision of what the kernel stores, where it has one.
-    pub fn precision(self) -> Option<Precision> {
+    pub(crate) fn precision(self) -> Option<Precision> {
         match self {
             Kernel::ConvTiled(_, p) | Kernel::Unpack(_, p) | Kernel::Emit(_, p) => Some(p),
             _ => None,
@@ -277,7 +277,7 @@ impl Kernel {
 
     /// The shader as compiled: `enable f16` where it stores f16, the prelude, the variant's constants, the parameter
     /// struct unpack and emit share, then the kernel family's file.
-    pub fn source(self) -> String {
+    pub(crate) fn source(self) -> String {
         let mut source = String::new();
         if self.precision() == Some(Precision::F16) {
             source.push_str("enable f16;\n");
@@ -296,7 +296,7 @@ impl Kernel {
     }
 
     /// The kernel family's own WGSL file (several kernels share one).
-    pub fn file(self) -> &'static str {
+    pub(crate) fn file(self) -> &'static str {
         match self {
             Kernel::Conv2d | Kernel::Conv2dOc4 | Kernel::Conv2dDepthwise => include_str!("shaders/conv2d.wgsl"),
             Kernel::NormStats | Kernel::NormApply => include_str!("shaders/norm.wgsl"),
@@ -312,7 +312,7 @@ impl Kernel {
         }
     }
 
-    pub fn entry(self) -> &'static str {
+    pub(crate) fn entry(self) -> &'static str {
         match self {
             Kernel::Conv2d => "conv2d",
             Kernel::Conv2dOc4 => "conv2d_oc4",
@@ -339,7 +339,7 @@ impl Kernel {
 /// Workgroups for `workgroups` groups of work, folded into 2-D when one dimension's limit is too small. Shaders
 /// rebuild the linear index as `y * num_workgroups.x * WG + x` (or `y * num_workgroups.x + x` per workgroup) and
 /// bounds-check it, so the padding groups of the last row do nothing.
-pub fn grid(workgroups: u64, max_per_dimension: u32) -> Result<(u32, u32)> {
+pub(crate) fn grid(workgroups: u64, max_per_dimension: u32) -> Result<(u32, u32)> {
     let max = u64::from(max_per_dimension.max(1));
     let x = workgroups.clamp(1, max);
     let y = workgroups.div_ceil(x).max(1);
@@ -350,23 +350,23 @@ pub fn grid(workgroups: u64, max_per_dimension: u32) -> Result<(u32, u32)> {
 }
 
 /// Workgroups for one invocation per element.
-pub fn grid_for_elements(elements: u64, max_per_dimension: u32) -> Result<(u32, u32)> {
+pub(crate) fn grid_for_elements(elements: u64, max_per_dimension: u32) -> Result<(u32, u32)> {
     grid(elements.div_ceil(u64::from(WORKGROUP_SIZE)), max_per_dimension)
 }
 
 /// Shader modules and pipelines, created on first use and kept for the device's life.
-pub struct Pipelines {
+pub(crate) struct Pipelines {
     /// By source: kernels of one file and variant share a module.
     modules: HashMap<String, wgpu::ShaderModule>,
     pipelines: HashMap<Kernel, wgpu::ComputePipeline>,
 }
 
 impl Pipelines {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Pipelines { modules: HashMap::new(), pipelines: HashMap::new() }
     }
 
-    pub fn get(&mut self, device: &wgpu::Device, kernel: Kernel) -> &wgpu::ComputePipeline {
+    pub(crate) fn get(&mut self, device: &wgpu::Device, kernel: Kernel) -> &wgpu::ComputePipeline {
         let modules = &mut self.modules;
         self.pipelines.entry(kernel).or_insert_with(|| {
             let source = kernel.source();
@@ -391,7 +391,7 @@ impl Pipelines {
         })
     }
 
-    pub fn built(&self, kernel: Kernel) -> Option<&wgpu::ComputePipeline> {
+    pub(crate) fn built(&self, kernel: Kernel) -> Option<&wgpu::ComputePipeline> {
         self.pipelines.get(&kernel)
     }
 }

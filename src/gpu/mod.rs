@@ -21,8 +21,8 @@ mod plan;
 mod uniforms;
 mod weights;
 
-pub use cost::{PlanCost, StepCost, GIB};
-pub use kernels::{Precision, WORKGROUP_SIZE};
+pub use cost::{PlanCost, GIB};
+pub use kernels::Precision;
 pub use plan::KernelSet;
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -115,7 +115,7 @@ impl GpuExecutor {
     }
 
     /// As `new`, but refuses a software adapter before compiling anything: on one, the CPU executor is faster.
-    pub async fn new_hardware(graph: &Graph) -> Result<Self> {
+    pub(crate) async fn new_hardware(graph: &Graph) -> Result<Self> {
         Self::create(graph, false).await
     }
 
@@ -250,20 +250,24 @@ impl GpuExecutor {
     }
 
     /// The device and queue, for code that records its own passes around a run (frames drawn to a canvas).
-    pub fn device(&self) -> &wgpu::Device {
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn device(&self) -> &wgpu::Device {
         &self.ctx.device
     }
 
-    pub fn queue(&self) -> &wgpu::Queue {
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn queue(&self) -> &wgpu::Queue {
         &self.ctx.queue
     }
 
     /// The instance the device came from: a surface drawn with this device must be made on it.
-    pub fn instance(&self) -> &wgpu::Instance {
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn instance(&self) -> &wgpu::Instance {
         &self.ctx.instance
     }
 
-    pub fn adapter(&self) -> &wgpu::Adapter {
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn adapter(&self) -> &wgpu::Adapter {
         &self.ctx.adapter
     }
 
@@ -283,7 +287,7 @@ impl GpuExecutor {
     }
 
     /// Whether `run_rgba` can take `graph` (the fused plan can), so a caller may send pixels rather than a tensor.
-    pub fn takes_pixels(&self, graph: &Graph) -> bool {
+    pub(crate) fn takes_pixels(&self, graph: &Graph) -> bool {
         self.kernels == KernelSet::Fused && fused::takes_pixels(graph)
     }
 
@@ -314,7 +318,8 @@ impl GpuExecutor {
     /// network takes whole (`Model::padded_size` returns them unchanged). Writes the style parameters with
     /// `Queue::write_buffer`; nothing is read back.
     #[allow(clippy::too_many_arguments)]
-    pub async fn encode_rgba(
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) async fn encode_rgba(
         &mut self,
         graph: &Graph,
         params: &StyleParams,
@@ -356,7 +361,7 @@ impl GpuExecutor {
 
     /// Runs `graph` (the one given to `new`, or one with the same nodes and weights whose norms are frozen) up to,
     /// not including, node `upto`, and returns that node's input: a statistics pass over one tile.
-    pub async fn run_prefix(
+    pub(crate) async fn run_prefix(
         &mut self,
         graph: &Graph,
         upto: usize,

@@ -13,16 +13,16 @@ struct Slot<T> {
     waker: Option<Waker>,
 }
 
-pub struct Sender<T>(Arc<Mutex<Slot<T>>>);
-pub struct Receiver<T>(Arc<Mutex<Slot<T>>>);
+pub(crate) struct Sender<T>(Arc<Mutex<Slot<T>>>);
+pub(crate) struct Receiver<T>(Arc<Mutex<Slot<T>>>);
 
-pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
+pub(crate) fn channel<T>() -> (Sender<T>, Receiver<T>) {
     let slot = Arc::new(Mutex::new(Slot { value: None, closed: false, waker: None }));
     (Sender(Arc::clone(&slot)), Receiver(slot))
 }
 
 impl<T> Sender<T> {
-    pub fn send(self, value: T) {
+    pub(crate) fn send(self, value: T) {
         if let Ok(mut slot) = self.0.lock() {
             slot.value = Some(value);
         }
@@ -44,7 +44,7 @@ impl<T> Drop for Sender<T> {
 impl<T> Receiver<T> {
     /// The value if it has arrived, without waiting.
     #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
-    pub fn try_take(&self) -> Option<T> {
+    pub(crate) fn try_take(&self) -> Option<T> {
         self.0.lock().ok().and_then(|mut slot| slot.value.take())
     }
 }

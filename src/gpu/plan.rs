@@ -44,7 +44,7 @@ pub(super) enum Pending {
     Dispatch { kernel: Kernel, bindings: Vec<Binding>, grid: (u32, u32), node: String, cost: Cost },
 }
 
-pub enum Step {
+pub(crate) enum Step {
     Copy {
         src: usize,
         dst: usize,
@@ -62,9 +62,9 @@ pub enum Step {
 }
 
 /// What plans bind but do not own: the uploaded conv weights (by node) and style parameters.
-pub struct Resources<'a> {
-    pub convs: &'a [Option<ConvBuffers>],
-    pub style: &'a wgpu::Buffer,
+pub(crate) struct Resources<'a> {
+    pub(crate) convs: &'a [Option<ConvBuffers>],
+    pub(crate) style: &'a wgpu::Buffer,
 }
 
 /// Which kernels a whole-graph plan is recorded with.
@@ -91,15 +91,15 @@ impl KernelSet {
 
 /// What a recording depends on besides the graph: the kernels and precision chosen, and the device's limits.
 #[derive(Clone, Copy, Debug)]
-pub struct RecordOptions {
-    pub kernels: KernelSet,
-    pub precision: Precision,
-    pub max_groups: u32,
-    pub uniform_align: u64,
+pub(crate) struct RecordOptions {
+    pub(crate) kernels: KernelSet,
+    pub(crate) precision: Precision,
+    pub(crate) max_groups: u32,
+    pub(crate) uniform_align: u64,
 }
 
 impl RecordOptions {
-    pub fn for_device(ctx: &Context, kernels: KernelSet, precision: Precision) -> Self {
+    pub(crate) fn for_device(ctx: &Context, kernels: KernelSet, precision: Precision) -> Self {
         RecordOptions {
             kernels,
             precision,
@@ -109,7 +109,7 @@ impl RecordOptions {
     }
 
     /// WebGPU's default limits: what the cost model assumes without a device.
-    pub fn portable(kernels: KernelSet, precision: Precision) -> Self {
+    pub(crate) fn portable(kernels: KernelSet, precision: Precision) -> Self {
         let limits = wgpu::Limits::default();
         RecordOptions {
             kernels,
@@ -122,38 +122,38 @@ impl RecordOptions {
 
 /// What a whole-graph plan takes in and gives back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Io {
+pub(crate) enum Io {
     /// A planar f32 tensor at the network's (padded) size, and the output tensor.
     Planar,
     /// A `width x height` photo as RGBA8 words (padded on the GPU), and the styled photo at that size as RGBA8.
     Rgba8 { width: usize, height: usize },
 }
 
-pub struct Plan {
-    pub steps: Vec<Step>,
-    pub buffers: Vec<wgpu::Buffer>,
-    pub input: usize,
-    pub output: usize,
+pub(crate) struct Plan {
+    pub(crate) steps: Vec<Step>,
+    pub(crate) buffers: Vec<wgpu::Buffer>,
+    pub(crate) input: usize,
+    pub(crate) output: usize,
     /// What the output buffer holds: a tensor of this shape, or (for `Io::Rgba8`) RGBA8 words.
-    pub output_shape: Shape,
-    pub output_bytes: u64,
-    pub staging: wgpu::Buffer,
+    pub(crate) output_shape: Shape,
+    pub(crate) output_bytes: u64,
+    pub(crate) staging: wgpu::Buffer,
     /// Kept alive for the bind groups.
     _uniforms: wgpu::Buffer,
     _scratch: Vec<wgpu::Buffer>,
     /// Bumped on each use; the least recently used plan is dropped first.
-    pub last_used: u64,
+    pub(crate) last_used: u64,
 }
 
 /// Activation buffers by size, handed out again once their value is dead.
 #[derive(Default)]
 pub(super) struct Pool {
-    pub sizes: Vec<u64>,
-    pub free: Vec<usize>,
+    pub(crate) sizes: Vec<u64>,
+    pub(crate) free: Vec<usize>,
 }
 
 impl Pool {
-    pub fn take(&mut self, bytes: u64) -> usize {
+    pub(crate) fn take(&mut self, bytes: u64) -> usize {
         let bytes = bytes.max(4);
         let fitting =
             self.free.iter().enumerate().filter(|(_, &b)| self.sizes[b] >= bytes).min_by_key(|(_, &b)| self.sizes[b]);
@@ -178,11 +178,11 @@ pub(super) struct Uniforms {
 }
 
 impl Uniforms {
-    pub fn new(align: u64) -> Self {
+    pub(crate) fn new(align: u64) -> Self {
         Uniforms { bytes: Vec::new(), align }
     }
 
-    pub fn push<T: Pod>(&mut self, value: &T) -> Binding {
+    pub(crate) fn push<T: Pod>(&mut self, value: &T) -> Binding {
         let offset = (self.bytes.len() as u64).next_multiple_of(self.align);
         self.bytes.resize(offset as usize, 0);
         self.bytes.extend_from_slice(bytemuck::bytes_of(value));
@@ -212,7 +212,7 @@ fn elementwise(
 
 impl Plan {
     /// The whole graph at `height x width` (the network's padded size), as `opts` and `io` say.
-    pub fn build(
+    pub(crate) fn build(
         ctx: &Context,
         pipelines: &mut Pipelines,
         res: &Resources,
@@ -226,7 +226,7 @@ impl Plan {
 
     /// One conv node of `graph` on an input tile that is already padded (by the caller, with the image's own
     /// padding or its neighbours' pixels): zero padding on every side, so the output is the valid convolution.
-    pub fn conv_tile(
+    pub(crate) fn conv_tile(
         ctx: &Context,
         pipelines: &mut Pipelines,
         res: &Resources,
@@ -248,7 +248,7 @@ impl Plan {
 
 /// The steps of a whole-graph plan: the fused recorder's where `opts` asks for it and the graph allows it, else the
 /// baseline's. An RGBA8 plan needs the fused recorder.
-pub fn record(graph: &Graph, height: usize, width: usize, opts: &RecordOptions, io: Io) -> Result<Layout> {
+pub(crate) fn record(graph: &Graph, height: usize, width: usize, opts: &RecordOptions, io: Io) -> Result<Layout> {
     if opts.kernels == KernelSet::Fused && super::fused::unsupported(graph).is_none() {
         return super::fused::record(graph, height, width, opts, io);
     }
@@ -259,26 +259,26 @@ pub fn record(graph: &Graph, height: usize, width: usize, opts: &RecordOptions, 
 }
 
 /// The cost of the whole-graph plan `record` makes, without a device.
-pub fn cost(graph: &Graph, height: usize, width: usize, opts: &RecordOptions, io: Io) -> Result<PlanCost> {
+pub(crate) fn cost(graph: &Graph, height: usize, width: usize, opts: &RecordOptions, io: Io) -> Result<PlanCost> {
     Ok(record(graph, height, width, opts, io)?.cost(width, height))
 }
 
 /// Buffers, uniforms and steps as a recorder lays them down.
 pub(super) struct Recorder {
-    pub pool: Pool,
-    pub uniforms: Uniforms,
-    pub pending: Vec<Pending>,
+    pub(crate) pool: Pool,
+    pub(crate) uniforms: Uniforms,
+    pub(crate) pending: Vec<Pending>,
     /// Bytes of the baseline's norm statistics, the fused plan's tile statistics and its norms' scales and shifts.
-    pub stats_bytes: u64,
-    pub partials_bytes: u64,
-    pub affine_bytes: u64,
-    pub max_groups: u32,
-    pub kernels: KernelSet,
-    pub precision: Precision,
+    pub(crate) stats_bytes: u64,
+    pub(crate) partials_bytes: u64,
+    pub(crate) affine_bytes: u64,
+    pub(crate) max_groups: u32,
+    pub(crate) kernels: KernelSet,
+    pub(crate) precision: Precision,
 }
 
 impl Recorder {
-    pub fn new(opts: &RecordOptions) -> Self {
+    pub(crate) fn new(opts: &RecordOptions) -> Self {
         Recorder {
             pool: Pool::default(),
             uniforms: Uniforms::new(opts.uniform_align),
@@ -294,7 +294,13 @@ impl Recorder {
 
     /// The layout, given where the input goes (a tensor of `input_shape`, or the photo's RGBA8 words as `io`
     /// says) and where the output comes from.
-    pub fn finish(self, (input, input_shape): (usize, Shape), output: usize, output_shape: Shape, io: Io) -> Layout {
+    pub(crate) fn finish(
+        self,
+        (input, input_shape): (usize, Shape),
+        output: usize,
+        output_shape: Shape,
+        io: Io,
+    ) -> Layout {
         let (input_bytes, output_bytes) = match io {
             Io::Planar => (bytes_of_shape(input_shape), bytes_of_shape(output_shape)),
             Io::Rgba8 { width, height } => ((width * height) as u64 * 4, (width * height) as u64 * 4),
@@ -475,7 +481,7 @@ fn record_baseline(graph: &Graph, height: usize, width: usize, opts: &RecordOpti
 }
 
 /// The output of `conv` on an already padded input tile, or why the tile cannot be convolved.
-pub fn conv_tile_shape(conv: &Conv2d, input: Shape) -> Result<Shape> {
+pub(crate) fn conv_tile_shape(conv: &Conv2d, input: Shape) -> Result<Shape> {
     let w = &conv.weights;
     if input.channels != w.in_per_group * conv.groups {
         return Err(Error::internal(format!(
@@ -572,7 +578,7 @@ fn conv_dispatch(step: &ConvStep, name: &str, opts: &RecordOptions, uniforms: &m
 }
 
 /// A plan's buffers by size and its steps, before anything is allocated on the device.
-pub struct Layout {
+pub(crate) struct Layout {
     rec: Recorder,
     input: usize,
     output: usize,
@@ -583,7 +589,7 @@ pub struct Layout {
 
 impl Layout {
     /// What the plan's steps cost, from their own records.
-    pub fn cost(&self, width: usize, height: usize) -> PlanCost {
+    pub(crate) fn cost(&self, width: usize, height: usize) -> PlanCost {
         let mut steps = Vec::with_capacity(self.rec.pending.len());
         let mut passes = 0;
         let mut in_pass = false;

@@ -6,17 +6,17 @@ use bytemuck::{Pod, Zeroable};
 
 /// Declares a `#[repr(C)]` Pod struct and the list of its members with their byte offsets.
 macro_rules! uniform_struct {
-    ($(#[$meta:meta])* pub struct $name:ident { $($field:ident: $ty:ty,)* }) => {
+    ($(#[$meta:meta])* pub(crate) struct $name:ident { $($field:ident: $ty:ty,)* }) => {
         $(#[$meta])*
         #[repr(C)]
         #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
-        pub struct $name {
-            $(pub $field: $ty,)*
+        pub(crate) struct $name {
+            $(pub(crate) $field: $ty,)*
         }
 
         impl $name {
             #[cfg(test)]
-            pub const MEMBERS: &'static [(&'static str, usize)] =
+            pub(crate) const MEMBERS: &'static [(&'static str, usize)] =
                 &[$((stringify!($field), std::mem::offset_of!($name, $field)),)*];
         }
     };
@@ -24,7 +24,7 @@ macro_rules! uniform_struct {
 
 uniform_struct! {
     /// `conv2d.wgsl`. Padded to a multiple of 16 bytes.
-    pub struct ConvParams {
+    pub(crate) struct ConvParams {
         in_channels: u32,
         in_height: u32,
         in_width: u32,
@@ -46,7 +46,7 @@ uniform_struct! {
 
 uniform_struct! {
     /// `norm.wgsl`: both passes.
-    pub struct NormParams {
+    pub(crate) struct NormParams {
         channels: u32,
         plane: u32,
         params_offset: u32,
@@ -57,7 +57,7 @@ uniform_struct! {
 uniform_struct! {
     /// `elementwise.wgsl`: `count` for every kernel; `min`, `max` for clip; `plane`, `channels`, `params_offset` for
     /// channel affine. Padded to a multiple of 16 bytes.
-    pub struct EltParams {
+    pub(crate) struct EltParams {
         count: u32,
         min: f32,
         max: f32,
@@ -71,7 +71,7 @@ uniform_struct! {
 
 uniform_struct! {
     /// `pool.wgsl`.
-    pub struct PoolParams {
+    pub(crate) struct PoolParams {
         channels: u32,
         plane: u32,
         _pad0: u32,
@@ -81,7 +81,7 @@ uniform_struct! {
 
 uniform_struct! {
     /// `upsample.wgsl`.
-    pub struct UpsampleParams {
+    pub(crate) struct UpsampleParams {
         channels: u32,
         in_height: u32,
         in_width: u32,
@@ -91,7 +91,7 @@ uniform_struct! {
 
 uniform_struct! {
     /// `tiled.wgsl`. Padded to a multiple of 16 bytes.
-    pub struct TiledConvParams {
+    pub(crate) struct TiledConvParams {
         in_quads: u32,
         in_height: u32,
         in_width: u32,
@@ -125,7 +125,7 @@ uniform_struct! {
 
 uniform_struct! {
     /// `norm_finish.wgsl`.
-    pub struct FinishParams {
+    pub(crate) struct FinishParams {
         channels: u32,
         quads: u32,
         tiles: u32,
@@ -139,7 +139,7 @@ uniform_struct! {
 
 uniform_struct! {
     /// `unpack.wgsl` and `emit.wgsl`.
-    pub struct PixelParams {
+    pub(crate) struct PixelParams {
         quads: u32,
         height: u32,
         width: u32,

@@ -8,7 +8,7 @@ use crate::graph::{Conv2d, ConvWeights};
 
 /// Whether a conv runs the 4-output-channel kernel: every group's channels must split into whole quads.
 /// Its weights are packed for that kernel alone.
-pub fn uses_oc4(conv: &Conv2d) -> bool {
+pub(crate) fn uses_oc4(conv: &Conv2d) -> bool {
     let per_group = conv.weights.out_channels / conv.groups.max(1);
     per_group > 0 && per_group.is_multiple_of(4)
 }
@@ -20,7 +20,7 @@ fn is_depthwise_3x3(conv: &Conv2d) -> bool {
 }
 
 /// The kernel a conv runs on. The others share the flat packing, so `plain` can send them to the reference kernel.
-pub fn conv_kernel(conv: &Conv2d, plain: bool) -> Kernel {
+pub(crate) fn conv_kernel(conv: &Conv2d, plain: bool) -> Kernel {
     if uses_oc4(conv) {
         Kernel::Conv2dOc4
     } else if plain {
@@ -36,7 +36,7 @@ pub fn conv_kernel(conv: &Conv2d, plain: bool) -> Kernel {
 /// preferred ones whose input window and weights fit the workgroup memory, or `None` where none does (grouped convs,
 /// or kernels too large): the fused plan then does not take the graph. Few output channels prefer the narrow
 /// shapes, which do not spend invocations on missing channels.
-pub fn tiled_shape(conv: &Conv2d, factor: usize) -> Option<ConvTile> {
+pub(crate) fn tiled_shape(conv: &Conv2d, factor: usize) -> Option<ConvTile> {
     let w = &conv.weights;
     if conv.groups != 1 || conv.stride == 0 || w.kernel_h == 0 || w.kernel_w == 0 {
         return None;
@@ -54,13 +54,13 @@ pub fn tiled_shape(conv: &Conv2d, factor: usize) -> Option<ConvTile> {
 
 /// Output channels a tiled conv's weights are padded to: whole workgroups' worth of any shape, so one upload serves
 /// whichever shape a plan picks.
-pub fn tiled_out_channels(conv: &Conv2d) -> usize {
+pub(crate) fn tiled_out_channels(conv: &Conv2d) -> usize {
     conv.weights.out_channels.next_multiple_of(TILED_CHANNEL_PADDING as usize)
 }
 
 /// `conv_tiled`'s weights: `[out channel][input quad][tap]` words, byte `c` input channel `4 * quad + c`, zero for
 /// the channels that only pad (output channels to `out_padded`, input channels to a whole quad).
-pub fn pack_tiled(w: &ConvWeights, out_padded: usize) -> Vec<u32> {
+pub(crate) fn pack_tiled(w: &ConvWeights, out_padded: usize) -> Vec<u32> {
     let taps = w.kernel_h * w.kernel_w;
     let quads = w.in_per_group.div_ceil(4);
     let mut words = Vec::with_capacity(out_padded * quads * taps);
@@ -84,7 +84,7 @@ pub fn pack_tiled(w: &ConvWeights, out_padded: usize) -> Vec<u32> {
 }
 
 /// `conv_tiled`'s scales for every padded output channel, then biases (zero for padding and when there are none).
-pub fn tiled_scale_bias(w: &ConvWeights, out_padded: usize) -> Vec<f32> {
+pub(crate) fn tiled_scale_bias(w: &ConvWeights, out_padded: usize) -> Vec<f32> {
     let mut values = vec![0.0; 2 * out_padded];
     values[..w.out_channels].copy_from_slice(&w.scales);
     if let Some(bias) = &w.bias {
@@ -94,7 +94,7 @@ pub fn tiled_scale_bias(w: &ConvWeights, out_padded: usize) -> Vec<f32> {
 }
 
 /// `[out][in_per_group][kh][kw]` bytes, four consecutive taps per word (byte 0 lowest).
-pub fn pack_flat(w: &ConvWeights) -> Vec<u32> {
+pub(crate) fn pack_flat(w: &ConvWeights) -> Vec<u32> {
     w.quantised
         .chunks(4)
         .map(|taps| taps.iter().enumerate().fold(0u32, |word, (b, &q)| word | (u32::from(q as u8) << (8 * b))))
@@ -102,7 +102,7 @@ pub fn pack_flat(w: &ConvWeights) -> Vec<u32> {
 }
 
 /// One word per (quad of output channels, tap): byte `c` is output channel `4 * quad + c`.
-pub fn pack_quads(w: &ConvWeights) -> Vec<u32> {
+pub(crate) fn pack_quads(w: &ConvWeights) -> Vec<u32> {
     let taps = w.taps();
     let mut words = Vec::with_capacity(w.out_channels / 4 * taps);
     for quad in 0..w.out_channels / 4 {
@@ -116,26 +116,26 @@ pub fn pack_quads(w: &ConvWeights) -> Vec<u32> {
 }
 
 /// One conv's weights and its scales-then-biases, for the baseline kernels and (where it fits) `conv_tiled`.
-pub struct ConvBuffers {
-    pub weights: wgpu::Buffer,
-    pub scale_bias: wgpu::Buffer,
-    pub tiled: Option<TiledBuffers>,
+pub(crate) struct ConvBuffers {
+    pub(crate) weights: wgpu::Buffer,
+    pub(crate) scale_bias: wgpu::Buffer,
+    pub(crate) tiled: Option<TiledBuffers>,
 }
 
-pub struct TiledBuffers {
-    pub weights: wgpu::Buffer,
-    pub scale_bias: wgpu::Buffer,
+pub(crate) struct TiledBuffers {
+    pub(crate) weights: wgpu::Buffer,
+    pub(crate) scale_bias: wgpu::Buffer,
 }
 
 /// Bytes a conv's buffers take, to check against the binding limit before uploading.
-pub fn conv_bytes(conv: &Conv2d) -> u64 {
+pub(crate) fn conv_bytes(conv: &Conv2d) -> u64 {
     let w = &conv.weights;
     let weights = w.quantised.len().div_ceil(4) as u64 * 4;
     let scale_bias = (w.scales.len() + w.bias.as_ref().map_or(0, Vec::len)) as u64 * 4;
     weights.max(scale_bias)
 }
 
-pub fn upload(device: &wgpu::Device, conv: &Conv2d, limit: u64) -> Result<ConvBuffers> {
+pub(crate) fn upload(device: &wgpu::Device, conv: &Conv2d, limit: u64) -> Result<ConvBuffers> {
     let needed = conv_bytes(conv);
     if needed > limit {
         return Err(Error::GpuBufferLimit { needed, limit });

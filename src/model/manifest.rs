@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 /// `models/manifest.json`, compiled in beside the model.
-pub const BUILTIN_MANIFEST: &str = include_str!("../../models/manifest.json");
+pub(crate) const BUILTIN_MANIFEST: &str = include_str!("../../models/manifest.json");
 
 #[derive(Debug, Deserialize)]
 struct Manifest {
@@ -12,7 +12,7 @@ struct Manifest {
 
 /// One preset of the built-in model, as the manifest describes it.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
-pub struct PresetStyle {
+pub(crate) struct PresetStyle {
     pub id: usize,
     pub name: String,
     /// A small JPEG, relative to the manifest's folder (`thumbnails/NN.jpg`).
@@ -20,7 +20,7 @@ pub struct PresetStyle {
 }
 
 /// The built-in model's presets, in index order.
-pub fn builtin_styles() -> Vec<PresetStyle> {
+pub(crate) fn builtin_styles() -> Vec<PresetStyle> {
     // The manifest is part of the build and checked by a test, so a parse failure only yields no entries.
     let Ok(manifest) = serde_json::from_str::<Manifest>(BUILTIN_MANIFEST) else { return Vec::new() };
     let mut styles = manifest.styles;

@@ -11,7 +11,9 @@
 mod description;
 mod manifest;
 
-pub use manifest::{builtin_styles, style_names, PresetStyle, BUILTIN_MANIFEST};
+#[cfg(target_arch = "wasm32")]
+pub(crate) use manifest::builtin_styles;
+pub use manifest::style_names;
 
 use std::collections::HashMap;
 
@@ -28,24 +30,25 @@ use description::{
 };
 
 /// The newest format this build reads; `models/convert.py` writes the same number.
-pub const FORMAT_VERSION: u64 = 2;
+pub(crate) const FORMAT_VERSION: u64 = 2;
 /// The oldest format this build still reads.
-pub const OLDEST_FORMAT_VERSION: u64 = 1;
+pub(crate) const OLDEST_FORMAT_VERSION: u64 = 1;
 /// The first format version whose norm tables may be f16 (half the bytes of the preset model's tables).
 const F16_TABLES_SINCE: u64 = 2;
 /// The `format` field of the description, and the metadata key it is stored under.
-pub const FORMAT_NAME: &str = "vitrine-model";
-pub const METADATA_KEY: &str = "vitrine";
+pub(crate) const FORMAT_NAME: &str = "vitrine-model";
+pub(crate) const METADATA_KEY: &str = "vitrine";
 
 /// The 26-style network that ships with vitrine (see models/NOTICE for its origin and licence).
 pub const BUILTIN_MODEL: &[u8] = include_bytes!("../../models/multistyle26.vitrine.safetensors");
 
 /// Magenta's arbitrary-style transformer: any picture's style vector paints a photo (models/NOTICE).
 #[cfg(not(target_arch = "wasm32"))]
-pub const BUILTIN_ARBITRARY_MODEL: &[u8] = include_bytes!("../../models/arbitrary_transform.vitrine.safetensors");
+pub(crate) const BUILTIN_ARBITRARY_MODEL: &[u8] =
+    include_bytes!("../../models/arbitrary_transform.vitrine.safetensors");
 /// Its style predictor (MobileNetV2): a picture in, a style vector out. 2.5 MB, so the browser fetches it on demand.
 #[cfg(not(target_arch = "wasm32"))]
-pub const BUILTIN_PREDICTOR_MODEL: &[u8] = include_bytes!("../../models/arbitrary_predict.vitrine.safetensors");
+pub(crate) const BUILTIN_PREDICTOR_MODEL: &[u8] = include_bytes!("../../models/arbitrary_predict.vitrine.safetensors");
 
 /// Bounds on values a model file declares, far above any real network, so a hostile file fails fast.
 const MAX_STYLES: usize = 4096;

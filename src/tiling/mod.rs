@@ -19,8 +19,8 @@
 mod planner;
 mod runner;
 
+pub(crate) use planner::check_tile_size;
 pub use planner::{
-    check_tile_size, largest_tensor_bytes, plan, tiles, whole_host_bytes, ExecutorKind, Mode, Region, StatsPass,
-    TileLimits, TilePlan,
+    largest_tensor_bytes, plan, whole_host_bytes, ExecutorKind, Mode, Region, StatsPass, TileLimits, TilePlan,
 };
 pub(crate) use runner::TileRunner;

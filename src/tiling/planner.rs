@@ -66,9 +66,9 @@ pub enum StatsPass {
 pub struct TilePlan {
     pub mode: Mode,
     /// Peak bytes of tensors in host memory (image buffers and the tensors the mode keeps).
-    pub host_bytes: u64,
+    pub(crate) host_bytes: u64,
     /// Largest single GPU buffer the run creates (0 on the CPU).
-    pub device_buffer_bytes: u64,
+    pub(crate) device_buffer_bytes: u64,
 }
 
 const F32: u64 = 4;
@@ -221,7 +221,7 @@ const MAX_HALO: usize = 1 << 16;
 
 /// A forced tile side must be a positive multiple of the network's stride product, or the tiles would not line up
 /// with its strided convolutions.
-pub fn check_tile_size(side: usize, multiple: usize) -> Result<()> {
+pub(crate) fn check_tile_size(side: usize, multiple: usize) -> Result<()> {
     if side == 0 || !side.is_multiple_of(multiple) {
         return Err(Error::TileSize { side, multiple });
     }
@@ -230,7 +230,7 @@ pub fn check_tile_size(side: usize, multiple: usize) -> Result<()> {
 
 /// Output tiles of `tile` pixels covering the image, each with its crop (the tile grown by `halo`, clamped to the
 /// image): `(crop, kept)` in image coordinates.
-pub fn tiles(height: usize, width: usize, tile: usize, halo: usize) -> Vec<(Region, Region)> {
+pub(crate) fn tiles(height: usize, width: usize, tile: usize, halo: usize) -> Vec<(Region, Region)> {
     let mut out = Vec::new();
     for y in (0..height).step_by(tile) {
         for x in (0..width).step_by(tile) {
