@@ -1172,6 +1172,47 @@ fn a_style_picture_too_large_to_decode_whole_is_read_scaled_down() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A catalogue run stopped by SIGTERM (cron, a container stopping) or Ctrl-C exits 130 and leaves nothing of its own
+/// behind: the private runtime folder it made is removed, no temporary file stays beside the outputs, and the outputs
+/// finished before the signal are whole.
+#[test]
+fn a_run_stopped_by_a_signal_leaves_nothing_unfinished() {
+    let dir = scratch("interrupt");
+    let (input, temporary, out) = (dir.join("in"), dir.join("tmp"), dir.join("out"));
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::create_dir_all(&temporary).unwrap();
+    for i in 0..40 {
+        std::fs::copy(sample("coffee.jpg"), input.join(format!("{i:02}.jpg"))).unwrap();
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vitrine"))
+        .args(["stylize", path(&input), "-o", path(&out), "--max-size", "256", "--backend", "cpu"])
+        .env_remove("XDG_RUNTIME_DIR")
+        .env("TMPDIR", &temporary)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let finished = || if out.is_dir() { listing(&out).iter().filter(|name| name.ends_with(".png")).count() } else { 0 };
+    while finished() < 2 {
+        assert!(started.elapsed().as_secs() < 120, "no output within two minutes");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(listing(&temporary).len(), 1, "the private runtime folder was not made");
+    let signal = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(signal.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{status:?}");
+    assert!(listing(&temporary).is_empty(), "the runtime folder stayed: {:?}", listing(&temporary));
+    let written = listing(&out);
+    assert!(written.len() < 40, "the run finished before the signal: {written:?}");
+    for name in &written {
+        assert!(!name.starts_with(".vitrine-"), "a temporary file stayed: {name}");
+        image::open(out.join(name)).unwrap_or_else(|e| panic!("{name} is not a whole image: {e}"));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn style_numbers_beyond_a_sane_range_are_refused() {
     let dir = scratch("style-numbers");

@@ -217,6 +217,7 @@ pub fn write_bytes(bytes: &[u8], destination: &Destination) -> Result<(), Failur
                 ))
             };
             let mut temporary = temporary_beside(path).map_err(failed)?;
+            let _unfinished = crate::interrupt::unfinished(temporary.path());
             let file = temporary.as_file_mut();
             file.write_all(bytes).and_then(|_| file.sync_all()).map_err(failed)?;
             // On failure the error holds the temporary file, and dropping it removes it.

@@ -10,6 +10,7 @@
 
 mod failure;
 mod images;
+mod interrupt;
 mod plan;
 mod report;
 mod sheet;
@@ -282,7 +283,9 @@ fn private_runtime_dir() -> Option<tempfile::TempDir> {
 }
 
 fn main() -> ExitCode {
-    let _runtime_dir = private_runtime_dir();
+    let runtime_dir = private_runtime_dir();
+    interrupt::install();
+    let _unfinished = runtime_dir.as_ref().map(|dir| interrupt::unfinished(dir.path()));
     install_panic_hook();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
