@@ -22,7 +22,7 @@ const manifest = JSON.parse(readFileSync(join(root, 'models', 'manifest.json'), 
 // element's eager script, bundlers' `new URL` literals); each copy is held to its Rust source here, so the build
 // fails when one drifts.
 function rustConst(file, name) {
-  const found = readFileSync(join(root, file), 'utf8').match(new RegExp(`pub const ${name}: [^=]+= ([^;]+);`));
+  const found = readFileSync(join(root, file), 'utf8').match(new RegExp(`^(?:pub(?:\\([a-z]+\\))? )?const ${name}: [^=]+= ([^;]+);`, 'm'));
   if (!found) throw new Error(`build.mjs: ${file} no longer defines ${name}`);
   return found[1].trim();
 }
@@ -37,6 +37,36 @@ const defaultMaxSize = Number(rustConst('src/pixels.rs', 'DEFAULT_MAX_SIZE'));
 const styleFileFormat = JSON.parse(rustConst('src/style.rs', 'STYLE_FILE_FORMAT'));
 holdCopy('element.js', /'max-size': (\d+)/, defaultMaxSize, 'the default max-size');
 holdCopy('element-ui.js', /format !== '([^']+)'/, styleFileFormat, 'the style-file format');
+
+// The error codes, both ways: the declared ErrorCode union is exactly core.js's CODES (what isVitrineError knows),
+// every code the bindings (src/web) or the package's JS can give is declared, and every declared code is one that
+// something gives. The element's own codes are its VitrineElementErrorCode union, held the same way.
+function holdErrorCodes() {
+  const read = (file) => readFileSync(join(lib, file), 'utf8');
+  const union = (text, name) => {
+    const body = text.match(new RegExp(`export type ${name} =([\\s\\S]*?'[A-Z_]+');`))?.[1];
+    if (!body) throw new Error(`build.mjs: the declarations no longer define ${name}`);
+    return new Set([...body.matchAll(/\| '([A-Z_]+)'/g)].map(([, code]) => code));
+  };
+  const declared = union(read('vitrine.d.ts'), 'ErrorCode');
+  const element = union(read('element.d.ts'), 'VitrineElementErrorCode');
+  const known = new Set([...read('core.js').match(/const CODES = new Set\(\[([^\]]+)\]/)[1].matchAll(/'([A-Z_]+)'/g)].map(([, c]) => c));
+  const rust = ['error.rs', 'options.rs'].map((f) => readFileSync(join(root, 'src', 'web', f), 'utf8')).join('\n');
+  const fromRust = [...rust.matchAll(/"([A-Z][A-Z_]{3,})"/g)].map(([, code]) => code);
+  const codesIn = (file, fn) => [...read(file).matchAll(new RegExp(`\\b${fn}\\('([A-Z_]+)'`, 'g'))].map(([, code]) => code);
+  const fromPackage = [...codesIn('core.js', 'codedError'), ...codesIn('live.js', 'codedError')];
+  const fromElement = [...codesIn('element-ui.js', 'coded'), ...codesIn('element-worker.js', 'coded')];
+  const problems = [
+    ...[...declared].filter((c) => !known.has(c)).map((c) => `${c} is declared but not in core.js's CODES`),
+    ...[...known].filter((c) => !declared.has(c)).map((c) => `${c} is in core.js's CODES but not declared`),
+    ...[...fromRust, ...fromPackage].filter((c) => !declared.has(c)).map((c) => `${c} is given but not declared in ErrorCode`),
+    ...[...declared].filter((c) => !fromRust.includes(c) && !fromPackage.includes(c)).map((c) => `${c} is declared but nothing gives it`),
+    ...fromElement.filter((c) => !declared.has(c) && !element.has(c)).map((c) => `the element gives ${c}, declared in neither union`),
+    ...[...element].filter((c) => !fromElement.includes(c)).map((c) => `${c} is in VitrineElementErrorCode but the element never gives it`),
+  ];
+  if (problems.length) throw new Error(`build.mjs: error codes out of step: ${[...new Set(problems)].join('; ')}`);
+}
+holdErrorCodes();
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });

@@ -1,6 +1,8 @@
 // Declarations for <vitrine-styler> (`import 'vitrine/element'`): the element class, its events, and the JSX
 // intrinsic element for React + TypeScript apps and the HTMLElementTagNameMap entry for the DOM.
 
+import type { ErrorCode } from './vitrine.js';
+
 /** A look: 'none' (the photo), a preset index ('19'), a mix of two presets ('3:0.5,12:0.5') or a style's id. */
 export type VitrineLook = string;
 
@@ -40,10 +42,27 @@ export interface VitrineLoadDetail {
   fallbackReason: string | null;
 }
 
+/** The codes only the element gives, beside the package's `ErrorCode`s. */
+export type VitrineElementErrorCode =
+  /** The styling worker stopped; the element starts a new one and tries once more. */
+  | 'WORKER_FAILED'
+  /** `toBlob()` or a snapshot before anything is styled or playing live. */
+  | 'NOT_STYLED'
+  /** The worker was asked before its engine loaded, for a photo it no longer holds, or something it does not know
+   * (a bug in the element: report it). */
+  | 'NOT_READY'
+  | 'NO_PHOTO'
+  | 'BAD_MESSAGE'
+  /** Live mode: camera permission refused, no camera, a camera another app holds, a camera that stopped. */
+  | 'CAMERA_REFUSED'
+  | 'CAMERA_MISSING'
+  | 'CAMERA_BUSY'
+  | 'CAMERA_LOST'
+  /** Live mode: no `video` attribute, or the clip would not play. */
+  | 'VIDEO_FAILED';
+
 export interface VitrineErrorDetail {
-  /** One of the package's error codes (see the README), or WORKER_FAILED, NOT_STYLED, and for Live mode
-   * CAMERA_REFUSED, CAMERA_MISSING, CAMERA_BUSY, CAMERA_LOST, VIDEO_FAILED. */
-  code: string;
+  code: ErrorCode | VitrineElementErrorCode;
   message: string;
 }
 
