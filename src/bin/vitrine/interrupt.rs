@@ -1,40 +1,99 @@
 //! Ctrl-C and SIGTERM (a shell, cron or a container stopping the run): the files and folders the CLI has made and
 //! not finished, an output's temporary file and the private runtime folder, are removed before it exits with 130,
 //! so an interrupted catalogue run leaves nothing of its own behind. Finished outputs stay.
+//!
+//! The removal runs in the signal handler itself, so it may only use what is safe there: the paths are kept as C
+//! strings in atomic slots, taken with one swap (the handler and the guard's drop never both own one), and removed
+//! with `unlink`/`rmdir` before `_exit`. No thread of its own: a thread would reserve an allocator arena of address
+//! space, which a tight `ulimit -v` counts.
 
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::path::Path;
 
-use crate::failure::EXIT_INTERRUPTED;
-
-/// What to remove if the run is stopped now.
-static UNFINISHED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
-
-/// Installs the handler; without one (the platform refuses), a stop leaves things as the default signal would.
+/// Installs the handler; where the platform refuses one, a stop leaves things as the default signal would.
 pub fn install() {
-    let _ = ctrlc::set_handler(|| {
-        let unfinished = UNFINISHED.lock().map(|paths| paths.clone()).unwrap_or_default();
-        for path in unfinished {
-            let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
-        }
-        std::process::exit(i32::from(EXIT_INTERRUPTED));
-    });
+    #[cfg(unix)]
+    unix::install();
 }
 
 /// Keeps `path` on the list to remove until the guard is dropped (the file renamed into place, or removed).
 pub fn unfinished(path: &Path) -> Unfinished {
-    if let Ok(mut paths) = UNFINISHED.lock() {
-        paths.push(path.to_path_buf());
+    #[cfg(unix)]
+    return Unfinished(unix::keep(path));
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        Unfinished(())
     }
-    Unfinished(path.to_path_buf())
 }
 
-pub struct Unfinished(PathBuf);
+#[cfg(unix)]
+pub struct Unfinished(Option<usize>);
+#[cfg(not(unix))]
+pub struct Unfinished(());
 
 impl Drop for Unfinished {
     fn drop(&mut self) {
-        if let Ok(mut paths) = UNFINISHED.lock() {
-            paths.retain(|path| path != &self.0);
+        #[cfg(unix)]
+        if let Some(slot) = self.0 {
+            unix::release(slot);
+        }
+    }
+}
+
+#[cfg(unix)]
+mod unix {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    use std::path::Path;
+    use std::ptr::null_mut;
+    use std::sync::atomic::{AtomicPtr, Ordering};
+
+    use crate::failure::EXIT_INTERRUPTED;
+
+    /// An output's temporary file and the runtime folder at most, with room to spare.
+    static SLOTS: [AtomicPtr<libc::c_char>; 8] = [const { AtomicPtr::new(null_mut()) }; 8];
+
+    pub fn install() {
+        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            // SAFETY: the action only swaps atomics and calls unlink, rmdir and _exit, all async-signal-safe.
+            let _ = unsafe { signal_hook::low_level::register(signal, remove_and_exit) };
+        }
+    }
+
+    fn remove_and_exit() {
+        for slot in &SLOTS {
+            let path = slot.swap(null_mut(), Ordering::AcqRel);
+            if !path.is_null() {
+                // SAFETY: a C string leaked by `keep`, now owned here; a file or an empty folder, whichever it is.
+                unsafe {
+                    if libc::unlink(path) != 0 {
+                        libc::rmdir(path);
+                    }
+                }
+            }
+        }
+        // SAFETY: ends the process at once, as a signal's default action would, with the interrupted code.
+        unsafe { libc::_exit(i32::from(EXIT_INTERRUPTED)) }
+    }
+
+    /// The slot `path` went into, or `None` when it cannot be kept (a NUL in it, or every slot taken).
+    pub fn keep(path: &Path) -> Option<usize> {
+        let path = CString::new(path.as_os_str().as_bytes()).ok()?.into_raw();
+        for (index, slot) in SLOTS.iter().enumerate() {
+            if slot.compare_exchange(null_mut(), path, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
+                return Some(index);
+            }
+        }
+        // SAFETY: made by `into_raw` above and never shared.
+        drop(unsafe { CString::from_raw(path) });
+        None
+    }
+
+    pub fn release(index: usize) {
+        let path = SLOTS[index].swap(null_mut(), Ordering::AcqRel);
+        if !path.is_null() {
+            // SAFETY: made by `into_raw` in `keep`; the swap made it ours alone.
+            drop(unsafe { CString::from_raw(path) });
         }
     }
 }
