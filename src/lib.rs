@@ -122,7 +122,7 @@ impl Styler {
             backend,
             engine,
             predictor: None,
-            tile_limits: TileLimits::default(),
+            tile_limits: TileLimits::for_this_process(),
             tile_size: None,
             tiles: TileRunner::default(),
         })

@@ -164,8 +164,10 @@ fn sizes_at_the_edges_are_refused_without_overflow() {
             assert!(matches!(plan, Err(Error::ImageTooLarge { .. })), "{name} unlimited {w}x{h}: {plan:?}");
         }
     }
-    // The style predictor pools whole planes, so a photo too large to run whole cannot be cut into tiles.
-    let predictor = Styler::new(Model::builtin_predictor().unwrap(), Backend::Cpu).unwrap();
+    // The style predictor pools whole planes, so a photo too large to run whole (within the default 2 GiB; a
+    // Styler's own limits follow the machine's memory) cannot be cut into tiles.
+    let predictor =
+        Styler::new(Model::builtin_predictor().unwrap(), Backend::Cpu).unwrap().with_tile_limits(TileLimits::default());
     let plan = predictor.tile_plan(8192, 8192);
     assert!(matches!(plan, Err(Error::ImageTooLarge { .. })), "{plan:?}");
     assert!(predictor.tile_plan(256, 256).is_ok());

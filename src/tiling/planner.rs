@@ -33,6 +33,30 @@ impl Default for TileLimits {
     }
 }
 
+impl TileLimits {
+    /// The limits a `Styler` starts with: natively, whole-image tensors may take 60% of what this process may
+    /// still allocate (its `ulimit -v`/`-d`, its cgroup's `memory.max`, the memory available:
+    /// [`crate::memory::available_bytes`]) and one tile's tensors 20%, so a photo styles exactly, layer by layer,
+    /// wherever the machine can hold it and beyond that streams in tiles within those limits instead of aborting
+    /// on an allocation. Where the platform says nothing (the browser, other systems), the defaults.
+    pub fn for_this_process() -> TileLimits {
+        Self::within(crate::memory::available_bytes())
+    }
+
+    fn within(available: Option<u64>) -> TileLimits {
+        let defaults = TileLimits::default();
+        match available {
+            // The tiles' own tensors come out of the same memory: the budget leaves room for one of them.
+            Some(bytes) => TileLimits {
+                host_budget: bytes / 10 * 6,
+                tile_budget: defaults.tile_budget.min(bytes / 10 * 2),
+                ..defaults
+            },
+            None => defaults,
+        }
+    }
+}
+
 /// A region of the padded input, in pixels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Region {
@@ -280,6 +304,15 @@ mod tests {
     use crate::Model;
 
     const MIB: u64 = 1 << 20;
+
+    #[test]
+    fn a_styler_s_limits_follow_what_the_process_may_allocate() {
+        let limits = TileLimits::within(Some(1000 * MIB));
+        assert_eq!((limits.host_budget, limits.tile_budget), (600 * MIB, 200 * MIB));
+        let plenty = TileLimits::within(Some(64 << 30));
+        assert_eq!(plenty.tile_budget, TileLimits::default().tile_budget, "a tile's budget is never raised");
+        assert_eq!(TileLimits::within(None), TileLimits::default());
+    }
 
     fn print(plan: &TilePlan, what: &str) {
         let mode = match &plan.mode {

@@ -23,7 +23,7 @@ use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::json;
-use vitrine::tiling::{Mode, TileLimits};
+use vitrine::tiling::Mode;
 use vitrine::{Backend, Model, Options, StyleFile, StyleInput, StyleSpec, Styler};
 
 use failure::{Failure, EXIT_SOME_FAILED};
@@ -354,22 +354,6 @@ fn vector_length(model: &Model) -> Result<usize, Failure> {
     }
 }
 
-/// Whole-image tensors may take 60% of what this process may still allocate (its `ulimit -v`/`-d`, its cgroup's
-/// `memory.max`, the memory available: `vitrine::memory`), so a photo styles exactly, layer by layer, wherever the
-/// machine can hold it; beyond that it streams in tiles within those limits instead of aborting on an allocation.
-fn tile_limits() -> TileLimits {
-    let defaults = TileLimits::default();
-    match vitrine::memory::available_bytes() {
-        // The tiles' own tensors come out of the same memory: the budget leaves room for one of them.
-        Some(bytes) => TileLimits {
-            host_budget: bytes / 10 * 6,
-            tile_budget: defaults.tile_budget.min(bytes / 10 * 2),
-            ..defaults
-        },
-        None => defaults,
-    }
-}
-
 /// `announce` prints why `auto` settled on the CPU; `info` reports that itself.
 fn open_styler(model: Model, engine: &EngineArgs, announce: bool) -> Result<Styler, Failure> {
     let backend = match engine.backend {
@@ -377,7 +361,8 @@ fn open_styler(model: Model, engine: &EngineArgs, announce: bool) -> Result<Styl
         BackendArg::Gpu => Backend::Gpu,
         BackendArg::Cpu => Backend::Cpu,
     };
-    let styler = Styler::new(model, backend)?.with_tile_limits(tile_limits());
+    // Its tile limits follow this process's memory limits (`TileLimits::for_this_process`).
+    let styler = Styler::new(model, backend)?;
     if let Some(reason) = styler.fallback_reason() {
         if announce && !engine.json {
             eprintln!("note: styling on the CPU: {reason}");
