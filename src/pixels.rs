@@ -8,7 +8,7 @@ use crate::graph::{Shape, Tensor};
 pub(crate) const RGBA: usize = 4;
 
 /// The longer side a photo is scaled down to when the caller names none: the CLI's `--max-size`, the package's
-/// `maxSize` and the element's `max-size` (the JS copies are held to this by `www/lib/build.mjs`).
+/// `maxSize` and the element's `max-size` (the element's eager copy is held to this by `www/lib/build.mjs`).
 pub const DEFAULT_MAX_SIZE: u32 = 1024;
 
 /// The size an image is styled at when its longer side may be at most `max_side` (0: no bound): scaled down to fit

@@ -51,7 +51,8 @@ function holdErrorCodes() {
   const declared = union(read('vitrine.d.ts'), 'ErrorCode');
   const element = union(read('element.d.ts'), 'VitrineElementErrorCode');
   const known = new Set([...read('core.js').match(/const CODES = new Set\(\[([^\]]+)\]/)[1].matchAll(/'([A-Z_]+)'/g)].map(([, c]) => c));
-  const rust = ['error.rs', 'options.rs'].map((f) => readFileSync(join(root, 'src', 'web', f), 'utf8')).join('\n');
+  const web = join(root, 'src', 'web');
+  const rust = readdirSync(web).filter((f) => f.endsWith('.rs')).map((f) => readFileSync(join(web, f), 'utf8')).join('\n');
   const fromRust = [...rust.matchAll(/"([A-Z][A-Z_]{3,})"/g)].map(([, code]) => code);
   const codesIn = (file, fn) => [...read(file).matchAll(new RegExp(`\\b${fn}\\('([A-Z_]+)'`, 'g'))].map(([, code]) => code);
   const fromPackage = [...codesIn('core.js', 'codedError'), ...codesIn('live.js', 'codedError')];

@@ -193,6 +193,8 @@ self.onmessage = async ({ data }) => {
     const result = await handler(data);
     /** @type {{ postMessage(message: unknown, transfer: Transferable[]): void }} */ (/** @type {unknown} */ (self)).postMessage({ id, ...result }, result.image ? [result.image.data.buffer] : []);
   } catch (error) {
-    self.postMessage({ id, error: { code: error?.code ?? 'INTERNAL', message: error?.message ?? String(error) } });
+    // Only vitrine's named codes cross to the element (a DOMException's is a number).
+    const code = typeof error?.code === 'string' ? error.code : 'INTERNAL';
+    self.postMessage({ id, error: { code, message: error?.message ?? String(error) } });
   }
 };

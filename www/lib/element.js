@@ -412,12 +412,13 @@ export class VitrineStyler extends Base {
 
   /** A short message in the element (the photo stays visible), and an `error` event with the code. */
   showError(error) {
-    const code = error?.code ?? 'INTERNAL';
+    // A browser's own exceptions carry DOMException's numeric codes: the event's code is always a named one.
+    const code = typeof error?.code === 'string' ? error.code : 'INTERNAL';
     const message = String(error?.message ?? error);
     const s = this.#strings;
     const short = { BAD_IMAGE: s.errorBadImage, IMAGE_TOO_SMALL: s.errorTooSmall, IMAGE_TOO_LARGE: s.errorTooLarge,
       CAMERA_REFUSED: s.errorCameraRefused, CAMERA_MISSING: s.errorNoCamera, CAMERA_BUSY: s.errorCameraBusy,
-      CAMERA_LOST: s.errorCameraLost, VIDEO_FAILED: s.errorVideo, MODEL_FETCH: s.errorLoad, WASM_LOAD: s.errorLoad, PACKAGE_MISSING: s.errorLoad, WORKER_FAILED: s.errorStopped,
+      CAMERA_LOST: s.errorCameraLost, VIDEO_FAILED: s.errorVideo, MODEL_FETCH: s.errorLoad, WASM_LOAD: s.errorLoad, WORKER_FAILED: s.errorStopped,
       INTERNAL: s.errorStopped, GPU_FAILED: s.errorStopped }[code] ?? s.errorOther;
     this.error = { code, message };
     const p = this.parts.error;

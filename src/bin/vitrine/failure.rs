@@ -6,14 +6,12 @@
 //! | 1 | some inputs failed; every other one was written |
 //! | 2 | usage: the command line cannot be carried out as given; nothing was written |
 //! | 3 | nothing could be done: the model, the GPU or the output folder; nothing was written |
-//! | 130 | stopped by Ctrl-C or SIGTERM; finished outputs stay, nothing unfinished is left (`interrupt.rs`) |
 
 use thiserror::Error;
 
 pub const EXIT_SOME_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_NOTHING_DONE: u8 = 3;
-pub const EXIT_INTERRUPTED: u8 = 130;
 
 #[derive(Debug, Error)]
 pub enum Failure {

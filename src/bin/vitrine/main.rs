@@ -283,8 +283,8 @@ fn private_runtime_dir() -> Option<tempfile::TempDir> {
 }
 
 fn main() -> ExitCode {
-    let runtime_dir = private_runtime_dir();
     interrupt::install();
+    let runtime_dir = private_runtime_dir();
     let _unfinished = runtime_dir.as_ref().map(|dir| interrupt::unfinished(dir.path()));
     install_panic_hook();
     let cli = match Cli::try_parse() {

@@ -118,7 +118,9 @@ fn decode_jpeg(bytes: &[u8], budget: DecodeBudget) -> Result<(DynamicImage, Orie
 /// A JPEG at the smallest of 1/8, 1/4, 1/2 and 1 of its size that keeps `2 * short_side` on its shorter side,
 /// scaled in the inverse DCT (jpeg-decoder; zune-jpeg has no such option). A truncated stream is an error here too:
 /// the decoder reads past the end for the missing data. The memory counted: the scaled planes and their RGBA copy,
-/// and for a progressive stream every coefficient of the whole picture, which it keeps whatever the scale.
+/// and for a progressive stream every coefficient of the whole picture, which it keeps whatever the scale. Not
+/// counted: jpeg-decoder decodes each colour component on a thread of its own at this size, and each thread's
+/// allocator arena is address space that a tight `ulimit -v` counts.
 fn decode_jpeg_scaled(
     bytes: &[u8],
     budget: DecodeBudget,
@@ -130,14 +132,26 @@ fn decode_jpeg_scaled(
     decoder.read_info().map_err(jpeg)?;
     let info = decoder.info().ok_or_else(|| unreadable("JPEG: no frame header"))?;
     let (width, height) = (u32::from(info.width), u32::from(info.height));
+    // Scaling applies to DCT streams of gray or RGB pixels; the rest would need the whole picture decoded.
+    let kind = match (info.pixel_format, info.coding_process) {
+        (_, CodingProcess::Lossless) => Some("lossless"),
+        (PixelFormat::CMYK32, _) => Some("CMYK"),
+        (PixelFormat::L16, _) => Some("16-bit"),
+        (PixelFormat::L8 | PixelFormat::RGB24, CodingProcess::DctSequential | CodingProcess::DctProgressive) => None,
+    };
+    if let Some(kind) = kind {
+        return Err(format!(
+            "the image is a {width}x{height} {kind} JPEG, too large to decode whole for a style picture; save it as an RGB JPEG or scale it down first"
+        ));
+    }
     let stored = info.pixel_format.pixel_bytes() as u64;
     let (keep, shorter) = (2 * u64::from(short_side.max(1)), u64::from(width.min(height).max(1)));
     let wanted = |side: u32| (u64::from(side) * keep).div_ceil(shorter).min(u64::from(u16::MAX)) as u16;
     let (scaled_w, scaled_h) = decoder.scale(wanted(width), wanted(height)).map_err(jpeg)?;
     let (scaled_w, scaled_h) = (u32::from(scaled_w), u32::from(scaled_h));
     let coefficients = match info.coding_process {
-        CodingProcess::DctSequential => 0,
-        CodingProcess::DctProgressive | CodingProcess::Lossless => u64::from(width) * u64::from(height) * stored * 2,
+        CodingProcess::DctProgressive => u64::from(width) * u64::from(height) * stored * 2,
+        CodingProcess::DctSequential | CodingProcess::Lossless => 0,
     };
     budget.allow(width, height, coefficients + u64::from(scaled_w) * u64::from(scaled_h) * (2 * stored + 4))?;
     decoder.set_max_decoding_buffer_size(usize::try_from(budget.bytes).unwrap_or(usize::MAX));
@@ -150,12 +164,7 @@ fn decode_jpeg_scaled(
         PixelFormat::RGB24 => {
             DynamicImage::ImageRgb8(image::RgbImage::from_raw(scaled_w, scaled_h, pixels).ok_or_else(short_frame)?)
         }
-        PixelFormat::CMYK32 | PixelFormat::L16 => {
-            return Err(format!(
-                "the image is a {width}x{height} {} JPEG, too large to decode whole for a style picture; save it as an RGB JPEG or scale it down first",
-                if info.pixel_format == PixelFormat::L16 { "16-bit" } else { "CMYK" }
-            ));
-        }
+        PixelFormat::CMYK32 | PixelFormat::L16 => return Err(unreadable("JPEG: refused above")),
     };
     let orientation = decoder.exif_data().and_then(Orientation::from_exif_chunk).unwrap_or(Orientation::NoTransforms);
     Ok((picture, orientation))
