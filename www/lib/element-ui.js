@@ -20,9 +20,10 @@ fieldset { border: 0; margin: 0; padding: 0; min-width: 0; }
 legend { padding: 0; margin-bottom: 6px; font-weight: 600; font-size: 14px; }
 .tiles { display: grid; grid-auto-flow: column; grid-template-rows: repeat(var(--vitrine-gallery-rows, 2), 118px);
   grid-auto-columns: 84px; gap: 8px; overflow-x: auto; overscroll-behavior-x: contain; padding: 4px 4px 8px;
-  scroll-padding: 4px; }
+  scroll-padding: 4px; scroll-snap-type: x mandatory; }
 @media (max-width: 600px) { .tiles { --vitrine-gallery-rows: 1; } }
-.cell { position: relative; }
+/* Scrolled by hand or to the chosen look, the gallery comes to rest on a whole column at its left edge. */
+.cell { position: relative; scroll-snap-align: start; }
 .tile { display: grid; gap: 4px; cursor: pointer; font-size: 12px; line-height: 1.25; text-align: center;
   color: var(--vitrine-ink, #231d18); }
 .thumb { position: relative; display: grid; place-items: center; width: 84px; height: 84px; overflow: hidden;
