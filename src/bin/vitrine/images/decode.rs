@@ -58,12 +58,7 @@ impl DecodeBudget {
 
 /// Decodes a picture within `budget`, applies its EXIF orientation, and returns RGBA8; the error says what to do.
 pub fn decode(bytes: &[u8], budget: DecodeBudget) -> Result<RgbaImage, String> {
-    let (mut picture, orientation) = match image::guess_format(bytes) {
-        Ok(ImageFormat::Jpeg) => decode_jpeg(bytes, budget)?,
-        _ => decode_other(bytes, budget)?,
-    };
-    picture.apply_orientation(orientation);
-    Ok(picture.into_rgba8())
+    decode_scaled_to(bytes, budget, None)
 }
 
 /// Decodes a picture that is used only at `short_side` pixels on its shorter side (a style picture). A JPEG whose
@@ -71,15 +66,24 @@ pub fn decode(bytes: &[u8], budget: DecodeBudget) -> Result<RgbaImage, String> {
 /// at least twice `short_side` so the resize after it still averages; anything else, and a JPEG that fits, as
 /// [`decode`].
 pub fn decode_for_side(bytes: &[u8], budget: DecodeBudget, short_side: u32) -> Result<RgbaImage, String> {
-    if image::guess_format(bytes).ok() == Some(ImageFormat::Jpeg) {
-        let (_, width, height, components) = zune_jpeg_headers(bytes)?;
-        if budget.check(width, height, 2 * components, false).is_err() {
-            let (mut picture, orientation) = decode_jpeg_scaled(bytes, budget, short_side)?;
-            picture.apply_orientation(orientation);
-            return Ok(picture.into_rgba8());
+    decode_scaled_to(bytes, budget, Some(short_side))
+}
+
+/// Both of the above: `short_side`, when given, lets a JPEG too large for `budget` be decoded scaled down.
+fn decode_scaled_to(bytes: &[u8], budget: DecodeBudget, short_side: Option<u32>) -> Result<RgbaImage, String> {
+    let (mut picture, orientation) = match image::guess_format(bytes) {
+        Ok(ImageFormat::Jpeg) => {
+            let (decoder, width, height, components) = zune_jpeg_headers(bytes)?;
+            // A progressive JPEG keeps every component's coefficients (16 bits each) beside the RGBA output.
+            match (budget.check(width, height, 2 * components, false), short_side) {
+                (Err(_), Some(side)) => decode_jpeg_scaled(bytes, budget, side)?,
+                (fits, _) => fits.and_then(|()| decode_jpeg(decoder, width, height))?,
+            }
         }
-    }
-    decode(bytes, budget)
+        _ => decode_other(bytes, budget)?,
+    };
+    picture.apply_orientation(orientation);
+    Ok(picture.into_rgba8())
 }
 
 fn unreadable(reason: impl fmt::Display) -> String {
@@ -103,11 +107,9 @@ fn zune_jpeg_headers(bytes: &[u8]) -> Result<(ZuneJpeg<'_>, u32, u32, u64), Stri
     Ok((decoder, width as u32, height as u32, components))
 }
 
-/// JPEG through zune-jpeg in strict mode: a truncated or corrupt stream is an error, not a picture padded with grey.
-fn decode_jpeg(bytes: &[u8], budget: DecodeBudget) -> Result<(DynamicImage, Orientation), String> {
-    let (mut decoder, width, height, components) = zune_jpeg_headers(bytes)?;
-    // A progressive JPEG keeps every component's coefficients (16 bits each) beside the RGBA output.
-    budget.check(width, height, 2 * components, false)?;
+/// JPEG through zune-jpeg in strict mode, its headers read and its size within the budget: a truncated or corrupt
+/// stream is an error, not a picture padded with grey.
+fn decode_jpeg(mut decoder: ZuneJpeg<'_>, width: u32, height: u32) -> Result<(DynamicImage, Orientation), String> {
     let orientation =
         decoder.exif().and_then(|exif| Orientation::from_exif_chunk(exif)).unwrap_or(Orientation::NoTransforms);
     let pixels = decoder.decode().map_err(|e| unreadable(format!("JPEG: {e}")))?;
