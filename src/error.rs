@@ -32,6 +32,8 @@ pub enum Error {
     PixelBuffer { width: u32, height: u32, expected: usize, got: usize },
     /// A forced tile side the network's strided convolutions cannot line up with.
     TileSize { side: usize, multiple: usize },
+    /// A background mode vitrine does not know.
+    BackgroundMode { given: String },
     /// No GPU adapter or device could be had.
     GpuUnavailable { reason: String },
     /// The image needs a buffer larger than this GPU allows in one binding.
@@ -77,6 +79,7 @@ impl Error {
                 format!("the pixel buffer holds {got} bytes, but a {width}x{height} RGBA image needs {expected}")
             }
             Error::TileSize { side, .. } => format!("a tile side of {side} px does not suit this network"),
+            Error::BackgroundMode { given } => format!("`{given}` is not a background mode"),
             Error::GpuUnavailable { reason } => format!("no usable GPU: {reason}"),
             Error::GpuBufferLimit { needed, limit } => {
                 format!("this image needs a {needed}-byte GPU buffer, but the GPU allows {limit} bytes per buffer")
@@ -129,6 +132,10 @@ impl Error {
             }
             Error::TileSize { multiple, .. } => {
                 format!("give a positive multiple of {multiple} px, or none to let vitrine choose")
+            }
+            Error::BackgroundMode { .. } => {
+                let names: Vec<&str> = crate::Background::ALL.iter().map(|mode| mode.name()).collect();
+                format!("use one of {}", names.join(", "))
             }
             Error::GpuUnavailable { .. } if web => {
                 "use backend: 'auto' (which falls back to the CPU) or backend: 'cpu'".into()

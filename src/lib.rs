@@ -12,6 +12,7 @@
 //!
 //! See ARCHITECTURE.md for how the parts fit together.
 
+pub mod backdrop;
 pub mod cpu;
 mod engine;
 mod error;
@@ -26,6 +27,7 @@ pub mod tiling;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
+pub use backdrop::{Applied, Background, BackgroundReport};
 pub use error::{Error, Result};
 pub use graph::{Shape, Tensor};
 pub use model::{Model, StyleInput};
@@ -74,12 +76,23 @@ pub struct Options {
     pub strength: f32,
     /// Styled brightness, the photo's own colours.
     pub preserve_color: bool,
+    /// What becomes of a plain studio backdrop: by default (`Auto`) it is kept and the product painted as itself;
+    /// `Paint` paints the whole photo.
+    pub background: Background,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { style: StyleSpec::Preset(0), strength: 1.0, preserve_color: false }
+        Options { style: StyleSpec::Preset(0), strength: 1.0, preserve_color: false, background: Background::Auto }
     }
+}
+
+/// A styled photo and what was done with its backdrop.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stylized {
+    /// RGBA8 of the photo's size.
+    pub rgba: Vec<u8>,
+    pub background: BackgroundReport,
 }
 
 /// The style predictor bound to its own engine: pictures in, style vectors out.
@@ -320,14 +333,34 @@ impl Styler {
         }
     }
 
-    /// Styles an RGBA8 image and returns RGBA8 of the same size, alpha unchanged.
+    /// Styles an RGBA8 image and returns RGBA8 of the same size (alpha unchanged, but for a transparent backdrop).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn stylize(&mut self, width: u32, height: u32, rgba: &[u8], options: &Options) -> Result<Vec<u8>> {
-        pollster::block_on(self.stylize_async(width, height, rgba, options))
+        Ok(self.stylize_report(width, height, rgba, options)?.rgba)
+    }
+
+    /// `stylize`, with what was done with the backdrop.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn stylize_report(&mut self, width: u32, height: u32, rgba: &[u8], options: &Options) -> Result<Stylized> {
+        pollster::block_on(self.stylize_report_async(width, height, rgba, options))
     }
 
     /// Styles an RGBA8 image without blocking (the browser's way).
     pub async fn stylize_async(&mut self, width: u32, height: u32, rgba: &[u8], options: &Options) -> Result<Vec<u8>> {
+        Ok(self.stylize_report_async(width, height, rgba, options).await?.rgba)
+    }
+
+    /// Styles an RGBA8 image without blocking, with what was done with the backdrop. A product on a plain studio
+    /// backdrop (unless `options.background` is `Paint`) is painted as itself: the network runs on the product's
+    /// box with every instance norm's statistics weighted by the product's matte, and the painted product is
+    /// composited through the matte as the mode says.
+    pub async fn stylize_report_async(
+        &mut self,
+        width: u32,
+        height: u32,
+        rgba: &[u8],
+        options: &Options,
+    ) -> Result<Stylized> {
         self.check(width, height, rgba, options)?;
         // A preset mix fades the pixels for strength; a style vector follows Magenta and blends vectors instead.
         let (params, pixel_strength) = match (&options.style, self.model.style_input) {
@@ -348,6 +381,50 @@ impl Styler {
                 return Err(Error::internal("a style the model cannot take passed the request's check"));
             }
         };
+        let finish = Finish { strength: pixel_strength, preserve_color: options.preserve_color };
+        let mode = options.background;
+        let analysis = match mode {
+            Background::Paint => None,
+            Background::Auto | Background::Keep | Background::White | Background::Transparent => {
+                Some(backdrop::analyse(width, height, rgba))
+            }
+        };
+        let (matte, bounds, fraction) = match analysis {
+            Some(backdrop::Analysis::Product { matte, bounds, fraction }) => (matte, bounds, fraction),
+            whole => {
+                let reason = match whole {
+                    Some(backdrop::Analysis::Whole { reason }) => Some(reason),
+                    _ => None,
+                };
+                let styled = self.paint(width, height, rgba, &params, None, finish).await?;
+                return Ok(Stylized { rgba: styled, background: backdrop::painted(mode, reason) });
+            }
+        };
+        let region = backdrop::network_box(bounds, width, height, self.model.min_side);
+        let crop = backdrop::crop_rgba(rgba, width, region);
+        let crop_matte = backdrop::crop_rgba(
+            &matte.alpha.iter().flat_map(|&a| [a, a, a, 255]).collect::<Vec<u8>>(),
+            width,
+            region,
+        );
+        let (padded_w, padded_h) = self.model.padded_size(region.width, region.height);
+        let weights = norm_weights(&crop_matte, region.width as usize, region.height as usize, padded_w, padded_h)?;
+        let styled = self.paint(region.width, region.height, &crop, &params, Some(&weights), finish).await?;
+        let composited = backdrop::composite(rgba, &matte, region, &styled, mode);
+        Ok(Stylized { rgba: composited, background: backdrop::composited(mode, fraction) })
+    }
+
+    /// The network on a whole `width x height` photo (checked), finished: RGBA8 of the same size. `weights`
+    /// weigh each pixel in the instance norms' statistics.
+    async fn paint(
+        &mut self,
+        width: u32,
+        height: u32,
+        rgba: &[u8],
+        params: &StyleParams,
+        weights: Option<&cpu::NormWeights>,
+        finish: Finish,
+    ) -> Result<Vec<u8>> {
         let (w, h) = (width as usize, height as usize);
         let (padded_w, padded_h) = self.model.padded_size(width, height);
         let Styler { model, engine, tiles, tile_limits, tile_size, .. } = self;
@@ -356,22 +433,28 @@ impl Styler {
             let plan = plan_image(model, *tile_limits, *tile_size, executor, width, height)?;
             // A whole image on a GPU whose plan takes pixels goes up and comes back as RGBA8.
             #[cfg(feature = "gpu")]
-            if plan.mode == tiling::Mode::Whole {
+            if plan.mode == tiling::Mode::Whole && weights.is_none() {
                 if let Some(gpu) = executor.gpu_mut().filter(|gpu| gpu.takes_pixels(graph)) {
-                    let styled = gpu.run_rgba(graph, rgba, (w, h), (padded_h, padded_w), &params).await?;
+                    let styled = gpu.run_rgba(graph, rgba, (w, h), (padded_h, padded_w), params).await?;
                     return Ok(Styled::Rgba(styled));
                 }
             }
             let input = pixels::prepare(rgba, w, h, padded_w, padded_h);
-            Ok(Styled::Planar(tiles.run(&plan, executor, graph, &input, &params).await?))
+            Ok(Styled::Planar(tiles.run(&plan, executor, graph, &input, params, weights).await?))
         };
         let styled = engine.run(graph, job).await?;
-        let finish = Finish { strength: pixel_strength, preserve_color: options.preserve_color };
         Ok(match styled {
             Styled::Planar(tensor) => pixels::finish(&tensor, rgba, w, h, finish),
             Styled::Rgba(styled) => pixels::finish_rgba(&styled, rgba, w, h, finish),
         })
     }
+}
+
+/// The instance norms' weights from a product's matte (RGBA8 with the matte in every channel, `width x height`),
+/// reflect-padded to the network's input size as `pixels::prepare` pads the photo.
+fn norm_weights(matte: &[u8], width: usize, height: usize, padded_w: usize, padded_h: usize) -> Result<cpu::NormWeights> {
+    let planar = pixels::prepare(matte, width, height, padded_w, padded_h);
+    cpu::NormWeights::new(padded_w, padded_h, planar.data[..padded_w * padded_h].to_vec())
 }
 
 /// The network's result: a planar tensor at the padded size, or the photo's size in RGBA8 (from the GPU).

@@ -71,7 +71,7 @@ fn thousand_calls_keep_resident_memory_flat() {
                 1.0,
             ),
         };
-        let options = Options { style, strength, preserve_color: n % 3 == 0 };
+        let options = Options { style, strength, preserve_color: n % 3 == 0, ..Options::default() };
         let styled = styler.stylize(*width, *height, rgba, &options).unwrap();
         assert_eq!(styled.len(), rgba.len(), "call {n}");
         if n + 1 == WARM_UP {

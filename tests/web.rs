@@ -77,7 +77,7 @@ async fn gpu_styler_matches_the_cpu_styler_and_recovers_from_a_lost_device() {
     let rgba = test_card(WIDTH, HEIGHT);
     let mut last = Vec::new();
     for style in styles() {
-        let options = Options { style, strength: 0.9, preserve_color: false };
+        let options = Options { style, strength: 0.9, preserve_color: false, ..Options::default() };
         let a = gpu.stylize_async(WIDTH, HEIGHT, &rgba, &options).await.expect("GPU stylize");
         let b = cpu.stylize_async(WIDTH, HEIGHT, &rgba, &options).await.expect("CPU stylize");
         assert_eq!(a.len(), rgba.len());
@@ -89,7 +89,7 @@ async fn gpu_styler_matches_the_cpu_styler_and_recovers_from_a_lost_device() {
 
     // A lost device (a driver reset, a tab in the background) fails no call: the next one opens a new device.
     gpu.gpu().expect("GPU engine").lose_device();
-    let options = Options { style: styles()[1].clone(), strength: 0.9, preserve_color: false };
+    let options = Options { style: styles()[1].clone(), strength: 0.9, preserve_color: false, ..Options::default() };
     let again = gpu.stylize_async(WIDTH, HEIGHT, &rgba, &options).await.expect("stylize after a device loss");
     assert_eq!(gpu.backend_name(), "gpu");
     assert!(!gpu.gpu().expect("GPU engine").is_lost(), "a fresh device");
@@ -289,7 +289,7 @@ async fn style_vectors_through_the_bindings() {
         direct.style_vector_async(width, height, &rgba).await.expect("vector"),
         "the file's numbers read back as the same f32"
     );
-    let options = Options { style: StyleSpec::Vector(numbers), strength: 0.5, preserve_color: false };
+    let options = Options { style: StyleSpec::Vector(numbers), strength: 0.5, preserve_color: false, ..Options::default() };
     let expected = direct.stylize_async(width, height, &rgba, &options).await.expect("stylize");
     let got = styler
         .stylize(width, height, rgba.clone(), file, JsValue::from_f64(0.5), false)

@@ -13,7 +13,8 @@ pub use conv::conv2d;
 pub(crate) use conv::source_index;
 pub(crate) use elementwise::{add, channel_affine, clip, relu, sigmoid};
 pub use elementwise::{global_avg_pool, upsample_nearest};
-pub(crate) use norm::{channel_stats, instance_norm_with, norm_as_affine, ChannelStats};
+pub use norm::NormWeights;
+pub(crate) use norm::{channel_stats, channel_stats_weighted, instance_norm_with, norm_as_affine, ChannelStats};
 pub use parallel::worker_count;
 
 use crate::error::{Error, Result};
@@ -22,7 +23,13 @@ use crate::style::StyleParams;
 
 /// Runs `graph` on a planar RGB input (already padded to the network's multiple) with mixed style parameters.
 pub fn run(graph: &Graph, input: Tensor, params: &StyleParams) -> Result<Tensor> {
+    run_weighted(graph, input, params, None)
+}
+
+/// `run` with the instance norms' statistics weighted per pixel (a product's matte); `None` weighs all alike.
+pub fn run_weighted(graph: &Graph, input: Tensor, params: &StyleParams, weights: Option<&NormWeights>) -> Result<Tensor> {
     let mut walk = Walk::new(graph, input, params)?;
+    walk.weigh_norms(weights);
     for index in 0..graph.nodes().len() {
         walk.apply(index)?;
     }
@@ -38,6 +45,8 @@ pub struct Walk<'g> {
     last_uses: Vec<usize>,
     /// Per node: the statistics its instance norm used, when recording.
     recorded: Option<Vec<Option<Vec<ChannelStats>>>>,
+    /// How much each pixel counts in the norms' statistics; all alike when `None`.
+    weights: Option<&'g NormWeights>,
 }
 
 impl<'g> Walk<'g> {
@@ -54,7 +63,12 @@ impl<'g> Walk<'g> {
         }
         let mut values: Vec<Option<Tensor>> = vec![None; graph.value_count()];
         values[INPUT_VALUE] = Some(input);
-        Ok(Walk { graph, params, values, last_uses: graph.last_uses(), recorded: None })
+        Ok(Walk { graph, params, values, last_uses: graph.last_uses(), recorded: None, weights: None })
+    }
+
+    /// Weighs each pixel in the instance norms' statistics by `weights` (at the input's size).
+    pub fn weigh_norms(&mut self, weights: Option<&'g NormWeights>) {
+        self.weights = weights;
     }
 
     /// Keeps every instance norm's statistics, for `norm_stats`.
@@ -108,7 +122,10 @@ impl<'g> Walk<'g> {
             Op::InstanceNorm(norm) => {
                 let mut t = self.take(index, x)?;
                 let (gamma, beta) = self.params.norm(norm.params_offset, norm.channels);
-                let stats = channel_stats(&t);
+                let stats = match self.weights {
+                    Some(weights) => channel_stats_weighted(&t, &weights.at(t.shape.height, t.shape.width)?),
+                    None => channel_stats(&t),
+                };
                 instance_norm_with(&mut t, &stats, gamma, beta, norm.eps);
                 if let Some(recorded) = self.recorded.as_mut() {
                     recorded[index] = Some(stats);

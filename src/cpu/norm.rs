@@ -1,3 +1,4 @@
+use crate::error::{Error, Result};
 use crate::graph::Tensor;
 
 use super::parallel;
@@ -53,6 +54,104 @@ fn plane_stats(values: &[f32]) -> ChannelStats {
     }
     let mean_shifted = sum / n as f64;
     ChannelStats { mean: shift as f64 + mean_shifted, var: (squares / n as f64 - mean_shifted * mean_shifted).max(0.0) }
+}
+
+/// How much each pixel counts in the instance norms' statistics, at the network's input size: a product's matte,
+/// so a product on a studio backdrop is normalised against itself, not against the white around it. Each norm
+/// layer takes it at its own resolution, averaged over the input pixels each of its pixels stands for. All ones
+/// gives the plain statistics.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NormWeights {
+    width: usize,
+    height: usize,
+    plane: Vec<f32>,
+}
+
+impl NormWeights {
+    /// Weights in 0..1 for a `width x height` input, row by row.
+    pub fn new(width: usize, height: usize, plane: Vec<f32>) -> Result<Self> {
+        if plane.len() != width * height || plane.iter().any(|w| !(0.0..=1.0).contains(w)) {
+            return Err(Error::internal("norm weights must be one value in 0..1 per input pixel"));
+        }
+        Ok(NormWeights { width, height, plane })
+    }
+
+    /// The weights at a layer of `height x width`, whose pixels each stand for a square of input pixels.
+    pub(crate) fn at(&self, height: usize, width: usize) -> Result<Vec<f32>> {
+        let scale = self.width / width.max(1);
+        if scale == 0 || width * scale != self.width || height * scale != self.height {
+            return Err(Error::internal(format!(
+                "a layer of {width}x{height} does not divide the weights' {}x{}",
+                self.width, self.height
+            )));
+        }
+        if scale == 1 {
+            return Ok(self.plane.clone());
+        }
+        let inv = 1.0 / (scale * scale) as f32;
+        let mut out = vec![0.0f32; width * height];
+        for (y, row) in out.chunks_mut(width).enumerate() {
+            for (x, value) in row.iter_mut().enumerate() {
+                let mut sum = 0.0f32;
+                for dy in 0..scale {
+                    sum += self.plane[(y * scale + dy) * self.width + x * scale..][..scale].iter().sum::<f32>();
+                }
+                *value = sum * inv;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Every channel's statistics with each pixel counted by its weight (`weights` at the tensor's resolution): the
+/// weighted mean and population variance, shifted by an estimate of the mean and summed in f64 per chunk, as
+/// `channel_stats` does. With no weight anywhere the plain statistics stand.
+pub(crate) fn channel_stats_weighted(x: &Tensor, weights: &[f32]) -> Vec<ChannelStats> {
+    let plane = x.shape.plane().max(1);
+    let total: f64 = weights.iter().map(|&w| f64::from(w)).sum();
+    if weights.len() != plane || total <= 0.0 {
+        return channel_stats(x);
+    }
+    let mut planes: Vec<(&[f32], ChannelStats)> =
+        x.data.chunks(plane).map(|values| (values, ChannelStats { mean: 0.0, var: 0.0 })).collect();
+    parallel::for_each(&mut planes, x.data.len(), |_, (values, stats)| {
+        *stats = weighted_plane_stats(values, weights, total)
+    });
+    planes.into_iter().map(|(_, stats)| stats).collect()
+}
+
+fn weighted_plane_stats(values: &[f32], weights: &[f32], total: f64) -> ChannelStats {
+    let plain = plane_stats(values);
+    let shift = plain.mean as f32;
+    let (mut sum, mut squares) = (0.0f64, 0.0f64);
+    for (chunk, chunk_weights) in values.chunks(CHUNK).zip(weights.chunks(CHUNK)) {
+        let (mut s, mut q) = (0.0f32, 0.0f32);
+        for (&v, &w) in chunk.iter().zip(chunk_weights) {
+            let d = v - shift;
+            s += w * d;
+            q += w * d * d;
+        }
+        sum += f64::from(s);
+        squares += f64::from(q);
+    }
+    let mean_shifted = sum / total;
+    ChannelStats { mean: f64::from(shift) + mean_shifted, var: (squares / total - mean_shifted * mean_shifted).max(0.0) }
+}
+
+/// The plain weighted statistics in f64: the reference for `channel_stats_weighted`.
+#[cfg(test)]
+pub(crate) fn channel_stats_weighted_plain(x: &Tensor, weights: &[f32]) -> Vec<ChannelStats> {
+    let plane = x.shape.plane().max(1);
+    let total: f64 = weights.iter().map(|&w| f64::from(w)).sum();
+    x.data
+        .chunks(plane)
+        .map(|values| {
+            let weighted = values.iter().zip(weights).map(|(&v, &w)| (f64::from(v), f64::from(w)));
+            let mean = weighted.clone().map(|(v, w)| v * w).sum::<f64>() / total;
+            let var = weighted.map(|(v, w)| w * (v - mean).powi(2)).sum::<f64>() / total;
+            ChannelStats { mean, var }
+        })
+        .collect()
 }
 
 /// The plain statistics, in f64 throughout (mean, then the centred variance): the reference for `channel_stats`.
@@ -169,5 +268,33 @@ mod tests {
                 fast.data.iter().zip(&plain.data).fold(0.0f32, |m, (a, b)| m.max((a - b).abs() / b.abs().max(1.0)));
             assert!(worst <= 1e-5, "{:?}: {worst}", x.shape);
         }
+    }
+
+    #[test]
+    fn weighted_statistics_match_the_plain_ones_and_all_ones_gives_the_unweighted() {
+        for x in planes() {
+            let plane = x.shape.plane();
+            let weights: Vec<f32> = (0..plane).map(|i| ((i * 37) % 11) as f32 / 10.0).collect();
+            for (fast, plain) in channel_stats_weighted(&x, &weights).iter().zip(channel_stats_weighted_plain(&x, &weights)) {
+                let scale = plain.mean.abs().max(1.0);
+                assert!((fast.mean - plain.mean).abs() <= 1e-6 * scale, "mean {fast:?} vs {plain:?} ({:?})", x.shape);
+                assert!((fast.var - plain.var).abs() <= 1e-5 * plain.var + 1e-9, "var {fast:?} vs {plain:?}");
+            }
+            let ones = vec![1.0f32; plane];
+            for (weighted, plain) in channel_stats_weighted(&x, &ones).iter().zip(channel_stats_plain(&x)) {
+                let scale = plain.mean.abs().max(1.0);
+                assert!((weighted.mean - plain.mean).abs() <= 1e-6 * scale);
+                assert!((weighted.var - plain.var).abs() <= 1e-5 * plain.var + 1e-9);
+            }
+        }
+    }
+
+    #[test]
+    fn weights_average_down_to_each_layer() {
+        let weights = NormWeights::new(4, 2, vec![1.0, 0.0, 0.5, 0.5, 1.0, 0.0, 0.0, 1.0]).unwrap();
+        assert_eq!(weights.at(1, 2).unwrap(), vec![0.5, 0.5]);
+        assert_eq!(weights.at(2, 4).unwrap().len(), 8);
+        assert!(weights.at(1, 3).is_err());
+        assert!(NormWeights::new(2, 2, vec![1.5; 4]).is_err());
     }
 }

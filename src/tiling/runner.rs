@@ -4,8 +4,8 @@
 
 #[cfg(feature = "gpu")]
 use super::planner::{band_rows, shapes};
-use super::planner::{Mode, Region, StatsPass, TilePlan};
-use crate::cpu::{self, ChannelStats, Walk};
+use super::planner::{ExecutorKind, Mode, Region, StatsPass, TilePlan};
+use crate::cpu::{self, ChannelStats, NormWeights, Walk};
 use crate::engine::Executor;
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Op, Shape, Tensor};
@@ -21,7 +21,9 @@ pub(crate) struct TileRunner {
 }
 
 impl TileRunner {
-    /// Runs `graph` on a whole prepared image as `plan` (made for `executor`'s kind) says.
+    /// Runs `graph` on a whole prepared image as `plan` (made for `executor`'s kind) says, the instance norms'
+    /// statistics weighted by `weights` when given. A weighted whole image on the GPU runs layered: its
+    /// convolutions on the GPU, its statistics weighted on the host.
     pub(crate) async fn run(
         &mut self,
         plan: &TilePlan,
@@ -29,22 +31,30 @@ impl TileRunner {
         graph: &Graph,
         input: &Tensor,
         params: &StyleParams,
+        weights: Option<&NormWeights>,
     ) -> Result<Tensor> {
-        match &plan.mode {
-            Mode::Whole => executor.run(graph, input, params).await,
-            Mode::Layered => Ok(run_layered(graph, input.clone(), params, executor, false).await?.0),
-            Mode::Streamed { stats, tiles, .. } => {
-                self.run_streamed(executor, graph, input, params, *stats, tiles).await
+        match (&plan.mode, weights) {
+            (Mode::Whole, None) => executor.run(graph, input, params).await,
+            (Mode::Whole, Some(_)) if executor.kind() == ExecutorKind::Cpu => {
+                cpu::run_weighted(graph, input.clone(), params, weights)
+            }
+            (Mode::Whole | Mode::Layered, _) => {
+                Ok(run_layered(graph, input.clone(), params, executor, false, weights).await?.0)
+            }
+            (Mode::Streamed { stats, tiles, .. }, _) => {
+                self.run_streamed(executor, graph, input, params, weights, *stats, tiles).await
             }
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn run_streamed(
         &mut self,
         executor: &mut Executor,
         graph: &Graph,
         input: &Tensor,
         params: &StyleParams,
+        weights: Option<&NormWeights>,
         pass: StatsPass,
         tiles: &[(Region, Region)],
     ) -> Result<Tensor> {
@@ -60,12 +70,12 @@ impl TileRunner {
             }
         };
         let stats = match pass {
-            StatsPass::Layered => run_layered(graph, input.clone(), params, executor, true).await?.1,
+            StatsPass::Layered => run_layered(graph, input.clone(), params, executor, true, weights).await?.1,
             StatsPass::PerNorm => {
                 let run_prefix = async |graph: &Graph, upto: usize, tile: &Tensor, params: &StyleParams| {
                     tile_executor.run_prefix(graph, upto, tile, params).await
                 };
-                per_norm_stats(graph, params, input, tiles, run_prefix).await?
+                per_norm_stats(graph, params, input, weights, tiles, run_prefix).await?
             }
         };
         let (frozen, frozen_params) = freeze_norms(graph, params, &stats)?;
@@ -106,19 +116,22 @@ fn padded_band(input: &Tensor, conv: &crate::graph::Conv2d, r0: usize, r1: usize
 }
 
 /// Runs `graph` node by node over whole tensors in host memory; on a GPU executor every convolution goes to the
-/// GPU in row bands within its buffer limit. `record` keeps each instance norm's statistics, returned alongside.
+/// GPU in row bands within its buffer limit. `record` keeps each instance norm's statistics, returned alongside;
+/// `weights` weighs each pixel in them.
 pub(crate) async fn run_layered(
     graph: &Graph,
     input: Tensor,
     params: &StyleParams,
     #[cfg_attr(not(feature = "gpu"), allow(unused_variables))] executor: &mut Executor,
     record: bool,
+    weights: Option<&NormWeights>,
 ) -> Result<(Tensor, Vec<Option<Vec<ChannelStats>>>)> {
     #[cfg(feature = "gpu")]
     let mut gpu = executor.gpu_mut();
     #[cfg(feature = "gpu")]
     let shapes = shapes(graph, input.shape.height, input.shape.width)?;
     let mut walk = Walk::new(graph, input, params)?;
+    walk.weigh_norms(weights);
     if record {
         walk.record_norm_stats();
     }
@@ -172,11 +185,13 @@ pub(crate) fn freeze_norms(
 
 /// Every instance norm's statistics over the whole image from tiles alone: for each norm layer in order, one pass
 /// of tiles through the network up to that layer (`run_prefix(graph, layer, tile, params)` returns the layer's
-/// input), with the layers before it frozen to the statistics already found, summing each tile's kept centre.
+/// input), with the layers before it frozen to the statistics already found, summing each tile's kept centre (each
+/// pixel by its weight, when `weights` are given).
 pub(crate) async fn per_norm_stats(
     graph: &Graph,
     params: &StyleParams,
     input: &Tensor,
+    weights: Option<&NormWeights>,
     tiles: &[(Region, Region)],
     mut run_prefix: impl AsyncFnMut(&Graph, usize, &Tensor, &StyleParams) -> Result<Tensor>,
 ) -> Result<Vec<Option<Vec<ChannelStats>>>> {
@@ -184,7 +199,9 @@ pub(crate) async fn per_norm_stats(
     for (index, node) in graph.nodes().iter().enumerate() {
         let Op::InstanceNorm(norm) = &node.op else { continue };
         let (frozen, frozen_params) = freeze_norms(graph, params, &stats)?;
-        let (mut sum, mut squares, mut count) = (vec![0.0f64; norm.channels], vec![0.0f64; norm.channels], 0u64);
+        let (mut sum, mut squares, mut count) = (vec![0.0f64; norm.channels], vec![0.0f64; norm.channels], 0.0f64);
+        // The weights at this layer's resolution over the whole image, found with the first tile's scale.
+        let mut layer_weights: Option<(usize, Vec<f32>)> = None;
         for &(crop_region, kept) in tiles {
             let value = run_prefix(&frozen, index, &crop(input, crop_region), &frozen_params).await?;
             let Shape { channels, height, width } = value.shape;
@@ -198,17 +215,32 @@ pub(crate) async fn per_norm_stats(
             }
             let (x0, y0) = ((kept.x - crop_region.x) / scale, (kept.y - crop_region.y) / scale);
             let (kw, kh) = (kept.width / scale, kept.height / scale);
+            let Shape { height: full_h, width: full_w, .. } = input.shape;
+            let layer = match (weights, &layer_weights) {
+                (Some(weights), None) => {
+                    layer_weights = Some((full_w / scale, weights.at(full_h / scale, full_w / scale)?));
+                    layer_weights.as_ref()
+                }
+                (Some(_), Some(_)) => layer_weights.as_ref(),
+                (None, _) => None,
+            };
+            // The weight of the kept pixel (x, y) of this tile: 1 without weights.
+            let weight = |x: usize, y: usize| match layer {
+                Some((row, plane)) => f64::from(plane[(kept.y / scale + y - y0) * row + kept.x / scale + x - x0]),
+                None => 1.0,
+            };
             for c in 0..channels {
                 for y in y0..y0 + kh {
-                    for &v in &value.data[(c * height + y) * width + x0..][..kw] {
-                        sum[c] += f64::from(v);
-                        squares[c] += f64::from(v) * f64::from(v);
+                    for (x, &v) in value.data[(c * height + y) * width + x0..][..kw].iter().enumerate() {
+                        let w = weight(x + x0, y);
+                        sum[c] += w * f64::from(v);
+                        squares[c] += w * f64::from(v) * f64::from(v);
                     }
                 }
             }
-            count += (kw * kh) as u64;
+            count += (y0..y0 + kh).flat_map(|y| (x0..x0 + kw).map(move |x| (x, y))).map(|(x, y)| weight(x, y)).sum::<f64>();
         }
-        let n = count.max(1) as f64;
+        let n = if count > 0.0 { count } else { 1.0 };
         let layer = sum
             .iter()
             .zip(&squares)

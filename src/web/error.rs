@@ -30,7 +30,7 @@ pub fn code(error: &Error) -> &'static str {
         Error::PixelBuffer { .. } => "BAD_IMAGE",
         Error::GpuUnavailable { .. } => "GPU_UNAVAILABLE",
         Error::GpuBufferLimit { .. } => "GPU_BUFFER_LIMIT",
-        Error::TileSize { .. } => "BAD_OPTION",
+        Error::TileSize { .. } | Error::BackgroundMode { .. } => "BAD_OPTION",
         Error::GpuFailed { .. } => "GPU_FAILED",
         Error::Internal { .. } => "INTERNAL",
     }

@@ -300,7 +300,7 @@ impl WasmStyler {
                 styler
             }
         };
-        let options = Options { style: choice.into_spec(), strength, preserve_color };
+        let options = Options { style: choice.into_spec(), strength, preserve_color, ..Options::default() };
         Ok(styler.stylize_async(width, height, &rgba, &options).await?)
     }
 

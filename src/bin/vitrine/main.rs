@@ -24,7 +24,7 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::json;
 use vitrine::tiling::Mode;
-use vitrine::{Backend, Model, Options, StyleFile, StyleInput, StyleSpec, Styler};
+use vitrine::{Background, BackgroundReport, Backend, Model, Options, StyleFile, StyleInput, StyleSpec, Styler};
 
 use failure::{Failure, EXIT_SOME_FAILED};
 use images::{DecodeBudget, Destination, Encoding, OutputFormat, Source};
@@ -113,8 +113,36 @@ struct StylizeArgs {
     /// Scale photos down so the longer side is at most this many pixels; 0 keeps the full size.
     #[arg(long, default_value_t = vitrine::pixels::DEFAULT_MAX_SIZE, value_name = "PIXELS")]
     max_size: u32,
+    /// What becomes of a plain studio backdrop: auto (keep it and paint the product; paint any other photo
+    /// whole), keep, white (pure #FFFFFF, shadows included), transparent (a cut-out; PNG or WebP) or paint (the whole
+    /// photo, backdrop included).
+    #[arg(long, default_value = "auto", value_name = "MODE", value_parser = parse_background)]
+    background: Background,
     #[command(flatten)]
     engine: EngineArgs,
+}
+
+fn parse_background(text: &str) -> Result<Background, String> {
+    text.parse().map_err(|e: vitrine::Error| e.to_string())
+}
+
+/// The `--json` record of what was done with the backdrop.
+fn background_record(report: &BackgroundReport) -> serde_json::Value {
+    json!({
+        "mode": report.mode.name(),
+        "applied": report.applied.name(),
+        "product": report.product.map(plain),
+        "reason": report.reason.map(|reason| reason.name()),
+    })
+}
+
+/// The text line's note on the backdrop.
+fn background_note(report: &BackgroundReport) -> String {
+    match (report.product, report.reason) {
+        (Some(product), _) => format!(", product {:.0}% of the frame, backdrop {}", product * 100.0, report.applied.name()),
+        (None, Some(reason)) => format!(", {}", reason.message()),
+        (None, None) => String::new(),
+    }
 }
 
 #[derive(Args)]
@@ -143,6 +171,11 @@ struct SheetArgs {
     /// Tiles per row.
     #[arg(long, default_value_t = 6)]
     columns: u32,
+    /// What becomes of a plain studio backdrop: auto (keep it and paint the product; paint any other photo
+    /// whole), keep, white (pure #FFFFFF, shadows included), transparent (a cut-out; PNG or WebP) or paint (the whole
+    /// photo, backdrop included).
+    #[arg(long, default_value = "auto", value_name = "MODE", value_parser = parse_background)]
+    background: Background,
     #[command(flatten)]
     engine: EngineArgs,
 }
@@ -448,6 +481,11 @@ fn stylize(args: StylizeArgs, reporter: &mut Reporter) -> Result<u8, Failure> {
     };
     let plan = plan::plan(&request)?;
     let formats = plan.jobs.iter().map(|job| request.format_for(&job.destination)).collect::<Result<Vec<_>, _>>()?;
+    if args.background == Background::Transparent && formats.contains(&OutputFormat::Jpg) {
+        return Err(Failure::usage(
+            "--background transparent makes a cut-out, and JPEG has no transparency; name the output .png or .webp",
+        ));
+    }
     if args.quality.is_some() && formats.contains(&OutputFormat::Png) {
         return Err(Failure::usage(
             "--quality applies to JPEG and WebP output (PNG is lossless); drop it or write .jpg or .webp",
@@ -521,7 +559,8 @@ fn stylize(args: StylizeArgs, reporter: &mut Reporter) -> Result<u8, Failure> {
     };
     // The output folders are made once everything else has been checked, before the first image.
     prepare_folders(&plan.folders)?;
-    let options = Options { style, strength: args.strength, preserve_color: args.preserve_color };
+    let options =
+        Options { style, strength: args.strength, preserve_color: args.preserve_color, background: args.background };
     for (job, format) in plan.jobs.iter().zip(formats) {
         let (source, destination) = (&job.source, &job.destination);
         if let (true, Destination::File(path)) = (args.skip_existing, destination) {
@@ -537,7 +576,7 @@ fn stylize(args: StylizeArgs, reporter: &mut Reporter) -> Result<u8, Failure> {
         let result =
             guarded(|| stylize_one(&mut styler, reporter, source, destination, &options, args.max_size, encoding));
         match result {
-            Ok((width, height)) => {
+            Ok((width, height, background)) => {
                 let elapsed = started.elapsed();
                 let backend = styler.backend_name();
                 let mut record = json!({
@@ -549,6 +588,7 @@ fn stylize(args: StylizeArgs, reporter: &mut Reporter) -> Result<u8, Failure> {
                     "style": style_report,
                     "strength": plain(options.strength),
                     "preserve_color": options.preserve_color,
+                    "background": background_record(&background),
                     "backend": backend,
                     "tiling": tiling_report(&styler, width, height),
                     "seconds": seconds(elapsed),
@@ -562,8 +602,9 @@ fn stylize(args: StylizeArgs, reporter: &mut Reporter) -> Result<u8, Failure> {
                     (OutputFormat::Png, _) => {}
                 }
                 let line = format!(
-                    "{source} -> {destination}  ({width}x{height}, {:.3}s on {backend})",
-                    elapsed.as_secs_f64()
+                    "{source} -> {destination}  ({width}x{height}, {:.3}s on {backend}{})",
+                    elapsed.as_secs_f64(),
+                    background_note(&background)
                 );
                 reporter.written(&line, record);
             }
@@ -707,16 +748,16 @@ fn stylize_one(
     options: &Options,
     max_size: u32,
     encoding: Encoding,
-) -> Result<(u32, u32), Failure> {
+) -> Result<(u32, u32, BackgroundReport), Failure> {
     let photo = images::read(source, DecodeBudget::PHOTO)?;
     let photo = images::fit(photo, max_size);
     let (width, height) = photo.dimensions();
     reporter.start(format!("{source}: styling {width}x{height} on {}", styler.backend_name()));
-    let styled = styler.stylize(width, height, photo.as_raw(), options)?;
-    let styled = image::RgbaImage::from_raw(width, height, styled)
+    let styled = styler.stylize_report(width, height, photo.as_raw(), options)?;
+    let image = image::RgbaImage::from_raw(width, height, styled.rgba)
         .ok_or_else(|| Failure::input("the styled image has the wrong size"))?;
-    images::write(&styled, destination, encoding)?;
-    Ok((width, height))
+    images::write(&image, destination, encoding)?;
+    Ok((width, height, styled.background))
 }
 
 fn sheet(args: SheetArgs, reporter: &mut Reporter) -> Result<u8, Failure> {
@@ -742,7 +783,7 @@ fn sheet(args: SheetArgs, reporter: &mut Reporter) -> Result<u8, Failure> {
     let encoding = Encoding { format, quality: None };
     let result = guarded(|| {
         let photo = images::fit(images::read(&source, DecodeBudget::PHOTO)?, args.tile);
-        let sheet = sheet::render(&mut styler, &photo, args.columns)?;
+        let sheet = sheet::render(&mut styler, &photo, args.columns, args.background)?;
         images::write(&sheet, &destination, encoding)?;
         Ok(sheet.dimensions())
     });

@@ -3,7 +3,7 @@
 
 use font8x8::{UnicodeFonts, BASIC_FONTS};
 use image::{Rgba, RgbaImage};
-use vitrine::{Options, StyleSpec, Styler};
+use vitrine::{Background, Options, StyleSpec, Styler};
 
 use crate::failure::Failure;
 
@@ -12,7 +12,7 @@ const GLYPH: u32 = 8;
 const BACKGROUND: Rgba<u8> = Rgba([255, 255, 255, 255]);
 const INK: Rgba<u8> = Rgba([40, 40, 40, 255]);
 
-pub fn render(styler: &mut Styler, photo: &RgbaImage, columns: u32) -> Result<RgbaImage, Failure> {
+pub fn render(styler: &mut Styler, photo: &RgbaImage, columns: u32, background: Background) -> Result<RgbaImage, Failure> {
     let names = vitrine::model::style_names();
     let (tw, th) = photo.dimensions();
     // Letters twice their 8 px size where a typical label fits, else at 8 px.
@@ -26,7 +26,7 @@ pub fn render(styler: &mut Styler, photo: &RgbaImage, columns: u32) -> Result<Rg
             (photo.clone(), "original".to_string())
         } else {
             let index = (n - 1) as usize;
-            let options = Options { style: StyleSpec::Preset(index), ..Options::default() };
+            let options = Options { style: StyleSpec::Preset(index), background, ..Options::default() };
             let styled = styler.stylize(tw, th, photo.as_raw(), &options)?;
             let tile = RgbaImage::from_raw(tw, th, styled)
                 .ok_or_else(|| Failure::input("the styled tile has the wrong size"))?;
