@@ -275,8 +275,8 @@ impl Kernel {
         }
     }
 
-    /// The shader as compiled: `enable f16` where it stores f16, the prelude, the variant's constants, the parameter
-    /// struct unpack and emit share, then the kernel family's file.
+    /// The shader as compiled: `enable f16` where it stores f16, the prelude, the variant's constants, the WGSL
+    /// snippets it shares with other kernels, then the kernel family's file.
     pub(crate) fn source(self) -> String {
         let mut source = String::new();
         if self.precision() == Some(Precision::F16) {
@@ -289,10 +289,23 @@ impl Kernel {
         if let Kernel::ConvTiled(tile, _) = self {
             source.push_str(&tile.header());
         }
-        if let Kernel::Unpack(..) | Kernel::Emit(..) = self {
-            source.push_str(include_str!("shaders/pixel_params.wgsl"));
+        for snippet in self.snippets() {
+            source.push_str(snippet);
         }
         source + self.file()
+    }
+
+    /// What the kernel's file shares with other kernels' files, each written once in a snippet of its own: the
+    /// parameters unpack and emit take (`pixel_params.wgsl`), Chan's combination of norm statistics the tiled conv
+    /// and the norm pass make them with (`moments.wgsl`).
+    pub(crate) fn snippets(self) -> &'static [&'static str] {
+        const PIXEL_PARAMS: &str = include_str!("shaders/pixel_params.wgsl");
+        const MOMENTS: &str = include_str!("shaders/moments.wgsl");
+        match self {
+            Kernel::ConvTiled(..) | Kernel::NormFinish => &[MOMENTS],
+            Kernel::Unpack(..) | Kernel::Emit(..) => &[PIXEL_PARAMS],
+            _ => &[],
+        }
     }
 
     /// The kernel family's own WGSL file (several kernels share one).

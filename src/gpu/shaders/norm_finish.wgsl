@@ -1,6 +1,7 @@
 // `norm_finish`, the fused plan's norm pass: one workgroup per channel combines the conv tiles' (count, mean, M2)
-// partial statistics in a fixed order (deterministic: no atomics, which WGSL only has relaxed) and writes the norm's
-// scale and shift (gamma / std, beta - mean * gamma / std) for the next kernel to apply as it loads.
+// partial statistics with `chan` (moments.wgsl, the combination the tiles made them with) in a fixed order
+// (deterministic: no atomics, which WGSL only has relaxed) and writes the norm's scale and shift (gamma / std,
+// beta - mean * gamma / std) for the next kernel to apply as it loads.
 
 struct FinishParams {
     channels: u32,
@@ -22,16 +23,9 @@ var<workgroup> reduce_n: array<f32, WG>;
 var<workgroup> reduce_mean: array<f32, WG>;
 var<workgroup> reduce_m2: array<f32, WG>;
 
-fn chan(na: f32, ma: f32, m2a: f32, nb: f32, mb: f32, m2b: f32) -> vec3<f32> {
-    let n = na + nb;
-    if (nb == 0.0) {
-        return vec3<f32>(na, ma, m2a);
-    }
-    if (na == 0.0) {
-        return vec3<f32>(nb, mb, m2b);
-    }
-    let d = mb - ma;
-    return vec3<f32>(n, ma + d * (nb / n), m2a + m2b + d * d * (na * nb / n));
+// One channel's summary as `chan` takes it: the scalars splatted into every lane, lane x read back.
+fn splat(n: f32, mean: f32, m2: f32) -> Moments {
+    return Moments(n, vec4<f32>(mean), vec4<f32>(m2));
 }
 
 @compute @workgroup_size(WG)
@@ -44,28 +38,29 @@ fn norm_finish(
     if (c >= f.quads * 4u) {
         return;
     }
-    var s = vec3<f32>(0.0);
+    var s = splat(0.0, 0.0, 0.0);
     if (c < f.channels) {
         for (var i = lid; i < f.tiles; i += WG) {
             let t = tile_stats[c * f.tiles + i];
-            s = chan(s.x, s.y, s.z, t.x, t.y, t.z);
+            s = chan(s, splat(t.x, t.y, t.z));
         }
     }
-    reduce_n[lid] = s.x;
-    reduce_mean[lid] = s.y;
-    reduce_m2[lid] = s.z;
+    reduce_n[lid] = s.n;
+    reduce_mean[lid] = s.mean.x;
+    reduce_m2[lid] = s.m2.x;
     for (var step = WG / 2u; step > 0u; step >>= 1u) {
         workgroupBarrier();
-        var r = vec3<f32>(0.0);
+        var r: Moments;
         if (lid < step) {
-            let b = lid + step;
-            r = chan(reduce_n[lid], reduce_mean[lid], reduce_m2[lid], reduce_n[b], reduce_mean[b], reduce_m2[b]);
+            let o = lid + step;
+            let a = splat(reduce_n[lid], reduce_mean[lid], reduce_m2[lid]);
+            r = chan(a, splat(reduce_n[o], reduce_mean[o], reduce_m2[o]));
         }
         workgroupBarrier();
         if (lid < step) {
-            reduce_n[lid] = r.x;
-            reduce_mean[lid] = r.y;
-            reduce_m2[lid] = r.z;
+            reduce_n[lid] = r.n;
+            reduce_mean[lid] = r.mean.x;
+            reduce_m2[lid] = r.m2.x;
         }
     }
     if (lid == 0u) {

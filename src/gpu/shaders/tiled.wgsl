@@ -10,7 +10,7 @@
 // of kernel rows (all of a small kernel's), the quad's int8 weights for the block's output channels (4 input
 // channels to a word) go to `wts`. Each invocation accumulates 4 pixels of a row x OCQ output quads in registers.
 // The epilogue writes the output quads, and, when a norm follows, the tile's per-channel count, mean and M2 (Chan's
-// pairwise formula, a fixed order: deterministic, no atomics) for `norm_finish`.
+// pairwise formula, `chan` in moments.wgsl, in a fixed order: deterministic, no atomics) for `norm_finish`.
 
 struct TiledConvParams {
     // The conv's input as the conv sees it (after upsampling), and the stored value it is read from.
@@ -94,19 +94,6 @@ fn input_value(q: u32, y: u32, x: u32) -> vec4<f32> {
 
 fn weight_quad(word: u32) -> vec4<f32> {
     return vec4<f32>(bitcast<vec4<i32>>(vec4<u32>(word) << vec4<u32>(24u, 16u, 8u, 0u)) >> vec4<u32>(24u));
-}
-
-// Chan et al.'s pairwise combination of two (count, mean, M2) summaries, per channel of a quad.
-fn combine(na: f32, ma: vec4<f32>, m2a: vec4<f32>, nb: f32, mb: vec4<f32>, m2b: vec4<f32>) -> array<vec4<f32>, 2> {
-    let n = na + nb;
-    if (nb == 0.0) {
-        return array<vec4<f32>, 2>(ma, m2a);
-    }
-    if (na == 0.0) {
-        return array<vec4<f32>, 2>(mb, m2b);
-    }
-    let d = mb - ma;
-    return array<vec4<f32>, 2>(ma + d * (nb / n), m2a + m2b + d * d * (na * nb / n));
 }
 
 // Loads input quad `q`'s window for the tile at (ty0, tx0) into `window`, finished (see `input_value`); an
@@ -290,19 +277,17 @@ fn conv_tiled(
         window[INVOCATIONS + lid] = m2[h];
         for (var s = PIXEL_GROUPS / 2u; s > 0u; s >>= 1u) {
             workgroupBarrier();
-            var na = 0.0;
-            var nb = 0.0;
-            var c = array<vec4<f32>, 2>(vec4<f32>(0.0), vec4<f32>(0.0));
+            var c: Moments;
             if (pg < s) {
-                na = counts[lid];
-                nb = counts[lid + s];
-                c = combine(na, window[lid], window[INVOCATIONS + lid], nb, window[lid + s], window[INVOCATIONS + lid + s]);
+                let a = Moments(counts[lid], window[lid], window[INVOCATIONS + lid]);
+                let b = Moments(counts[lid + s], window[lid + s], window[INVOCATIONS + lid + s]);
+                c = chan(a, b);
             }
             workgroupBarrier();
             if (pg < s) {
-                counts[lid] = na + nb;
-                window[lid] = c[0];
-                window[INVOCATIONS + lid] = c[1];
+                counts[lid] = c.n;
+                window[lid] = c.mean;
+                window[INVOCATIONS + lid] = c.m2;
             }
         }
         workgroupBarrier();
