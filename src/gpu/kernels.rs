@@ -297,13 +297,17 @@ impl Kernel {
 
     /// What the kernel's file shares with other kernels' files, each written once in a snippet of its own: the
     /// parameters unpack and emit take (`pixel_params.wgsl`), Chan's combination of norm statistics the tiled conv
-    /// and the norm pass make them with (`moments.wgsl`).
+    /// and the norm pass make them with (`moments.wgsl`), and how the tiled conv and emit load a value with its
+    /// pending work done (`pending.wgsl`).
     pub(crate) fn snippets(self) -> &'static [&'static str] {
         const PIXEL_PARAMS: &str = include_str!("shaders/pixel_params.wgsl");
         const MOMENTS: &str = include_str!("shaders/moments.wgsl");
+        const PENDING: &str = include_str!("shaders/pending.wgsl");
         match self {
-            Kernel::ConvTiled(..) | Kernel::NormFinish => &[MOMENTS],
-            Kernel::Unpack(..) | Kernel::Emit(..) => &[PIXEL_PARAMS],
+            Kernel::ConvTiled(..) => &[MOMENTS, PENDING],
+            Kernel::NormFinish => &[MOMENTS],
+            Kernel::Unpack(..) => &[PIXEL_PARAMS],
+            Kernel::Emit(..) => &[PIXEL_PARAMS, PENDING],
             _ => &[],
         }
     }

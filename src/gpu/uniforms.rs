@@ -224,6 +224,8 @@ mod tests {
                 "struct PixelParams",
                 "struct Moments",
                 "fn chan(",
+                "struct PendingWork",
+                "fn load_finished",
                 "alias Act",
                 "TILE_W: u32",
                 "OCQ: u32",

@@ -2,25 +2,14 @@
 // activation) and written as RGBA8 words cropped to the photo (`emit_rgba8`) or as planar f32 (`emit_planar`).
 
 @group(0) @binding(0) var<uniform> x: PixelParams;
-@group(0) @binding(1) var<storage, read> value: array<Act>;
-@group(0) @binding(2) var<storage, read> value_residual: array<Act>;
-@group(0) @binding(3) var<storage, read> value_affine: array<vec4<f32>>;
+// Bindings 1 to 3, the output value, its residual and the norms' scales and shifts: pending.wgsl.
 // RGBA8 words, or the bits of a planar f32 tensor.
 @group(0) @binding(4) var<storage, read_write> words_out: array<u32>;
 
 // The output value of quad `q` at (y, x), finished.
 fn finished(q: u32, y: u32, col: u32) -> vec4<f32> {
     let at = (q * x.src_height + y / x.upsample) * x.src_width + col / x.upsample;
-    var v = vec4<f32>(value[at]);
-    if (x.affine_on != 0u) {
-        v = v * value_affine[x.affine_base + 2u * q] + value_affine[x.affine_base + 2u * q + 1u];
-    }
-    if (x.relu != 0u) {
-        v = max(v, vec4<f32>(0.0));
-    }
-    if (x.residual_on != 0u) {
-        v += vec4<f32>(value_residual[at]);
-    }
+    var v = load_finished(q, at, PendingWork(x.affine_base, x.affine_on, x.relu, x.residual_on));
     if (x.activation == 1u) {
         v = 1.0 / (1.0 + exp(-v));
     } else if (x.activation == 2u) {

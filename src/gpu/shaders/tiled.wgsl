@@ -49,10 +49,7 @@ struct TiledConvParams {
 }
 
 @group(0) @binding(0) var<uniform> p: TiledConvParams;
-@group(0) @binding(1) var<storage, read> raw: array<Act>;
-@group(0) @binding(2) var<storage, read> residual: array<Act>;
-// Per norm: scale quads then shift quads, interleaved per quad (scale at 2q, shift at 2q + 1).
-@group(0) @binding(3) var<storage, read> affine: array<vec4<f32>>;
+// Bindings 1 to 3, the input value, its residual and the norms' scales and shifts: pending.wgsl.
 @group(0) @binding(4) var<storage, read_write> dst: array<Act>;
 // `[out channel][input quad][tap]`, byte c of a word is input channel 4 * quad + c.
 @group(0) @binding(5) var<storage, read> weights: array<u32>;
@@ -79,17 +76,7 @@ fn source_index(i: i32, n: i32) -> i32 {
 // The finished stored value of quad `q` at (y, x) of the stored tensor (before upsampling).
 fn input_value(q: u32, y: u32, x: u32) -> vec4<f32> {
     let at = (q * p.src_height + y) * p.src_width + x;
-    var v = vec4<f32>(raw[at]);
-    if (p.affine_on != 0u) {
-        v = v * affine[p.affine_base + 2u * q] + affine[p.affine_base + 2u * q + 1u];
-    }
-    if (p.relu != 0u) {
-        v = max(v, vec4<f32>(0.0));
-    }
-    if (p.residual_on != 0u) {
-        v += vec4<f32>(residual[at]);
-    }
-    return v;
+    return load_finished(q, at, PendingWork(p.affine_base, p.affine_on, p.relu, p.residual_on));
 }
 
 fn weight_quad(word: u32) -> vec4<f32> {
