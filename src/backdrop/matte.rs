@@ -13,22 +13,26 @@ pub(crate) const ANALYSIS_SIDE: usize = 512;
 /// Photos with a shorter side than this are painted whole: too small to tell a product from its backdrop.
 pub(crate) const MIN_SIDE: u32 = 32;
 
-/// Colour difference (CIE76) within which a pixel passes for the backdrop fitted at its place: JPEG noise and the
-/// fit's own error stay well within it, a product's colours mostly beyond.
+/// Colour difference (CIE76) within which a pixel passes for the backdrop fitted at its place: this many times the
+/// border's own noise (JPEG, sensor, the fit's error), within `NEAR_MIN..NEAR`; a product's colours lie beyond.
+const NEAR_NOISE: f32 = 4.0;
+const NEAR_MIN: f32 = 3.0;
 const NEAR: f32 = 7.0;
 /// The border pixels the fit keeps (those within this of the surface) must be this plain, on average.
 const INLIER: f32 = 4.0;
-/// A shadow darkens the backdrop by up to this much lightness, keeping its hue and saturation within `SHADOW_CHROMA`.
+/// A shadow darkens the backdrop by up to this much lightness, and scales its chroma with its lightness: each of
+/// a* / L and b* / L stays within `SHADOW_TINT` of the backdrop's (a warm off-white face of a box does not).
 const SHADOW_DARKER: f32 = 55.0;
-const SHADOW_CHROMA: f32 = 7.0;
+const SHADOW_TINT: f32 = 0.025;
 /// The fill moves between neighbours that differ by less than this (a shadow's soft gradient, JPEG noise), so it
 /// stops at a product's outline even where the product's colour is close to the backdrop's.
 const STEP: f32 = 8.0;
 /// Into shadow the fill moves only over gentler steps: a grey product's edge against its own shadow is sharper.
-const SHADOW_STEP: f32 = 4.0;
-/// A hole the product encloses shows the backdrop plainly: on average within this of the fitted colour, never past
-/// `NEAR`.
-const HOLE_MEAN: f32 = 2.5;
+const SHADOW_STEP: f32 = 5.0;
+/// A hole the product encloses shows the backdrop itself: its median colour difference from the fitted backdrop is
+/// within this many times the border's noise (at least `HOLE_MIN`); a pale label is a little further off.
+const HOLE_NOISE: f32 = 2.0;
+const HOLE_MIN: f32 = 1.0;
 /// Each of at least three sides of the border must be this much backdrop (a product may touch one side).
 const SIDE_PLAIN: f32 = 0.4;
 /// And the border as a whole.
@@ -89,11 +93,12 @@ pub(crate) fn analyse(width: u32, height: u32, rgba: &[u8]) -> Analysis {
     }
     let scale = w.max(h).div_ceil(ANALYSIS_SIDE).max(1);
     let reduced = reduce(rgba, w, h, scale);
-    let Some(model) = fit_backdrop(&reduced) else {
+    let Some((model, noise)) = fit_backdrop(&reduced) else {
         return Analysis::Whole { reason: WholeReason::NotPlain };
     };
-    let mut backdrop = fill(&reduced, &model);
-    open_holes(&reduced, &model, &mut backdrop);
+    let near = (NEAR_NOISE * noise).clamp(NEAR_MIN, NEAR);
+    let mut backdrop = fill(&reduced, &model, near);
+    open_holes(&reduced, &model, near, (HOLE_NOISE * noise).max(HOLE_MIN), &mut backdrop);
     let n = backdrop.len();
     let speck = ((n as f32 * SPECK) as usize).max(4);
     merge_specks(&mut backdrop, reduced.width, reduced.height, speck);
@@ -139,8 +144,9 @@ fn border(reduced: &Reduced) -> [Vec<usize>; 4] {
 }
 
 /// Fits the backdrop to the border, robustly (a product may touch the frame): from the border's median colour,
-/// refitted twice to the pixels near the last fit. `None` when the border is not plain enough.
-fn fit_backdrop(reduced: &Reduced) -> Option<BackdropModel> {
+/// refitted twice to the pixels near the last fit. `None` when the border is not plain enough; else the model and
+/// the border's noise about it (the RMS colour difference of the pixels it fits).
+fn fit_backdrop(reduced: &Reduced) -> Option<(BackdropModel, f32)> {
     let (w, h, lab) = (reduced.width, reduced.height, &reduced.lab);
     let sides = border(reduced);
     let mut ring: Vec<usize> = sides.iter().flatten().copied().collect();
@@ -162,20 +168,27 @@ fn fit_backdrop(reduced: &Reduced) -> Option<BackdropModel> {
         pixels.iter().filter(|&&i| residual(&model, i) < INLIER).count() as f32 / pixels.len().max(1) as f32
     };
     let plain_sides = sides.iter().filter(|side| plain(side) >= SIDE_PLAIN).count();
-    (plain_sides >= 3 && plain(&ring) >= BORDER_PLAIN).then_some(model)
+    let fitted: Vec<f32> = ring.iter().map(|&i| residual(&model, i)).filter(|&d| d < INLIER).collect();
+    let noise = (fitted.iter().map(|d| d * d).sum::<f32>() / fitted.len().max(1) as f32).sqrt();
+    (plain_sides >= 3 && plain(&ring) >= BORDER_PLAIN).then_some((model, noise))
 }
 
-/// Whether a pixel could be a shadow cast on the backdrop: darker, with the backdrop's hue and saturation.
+/// Whether a pixel could be a shadow cast on the backdrop: darker, its chroma the backdrop's scaled down with its
+/// lightness (a shadow takes light away; it does not tint).
 fn shadow_like(p: Lab, backdrop: Lab) -> bool {
     let darker = backdrop.l - p.l;
-    darker > 0.0 && darker <= SHADOW_DARKER && p.chroma_distance(backdrop) < SHADOW_CHROMA
+    if !(darker > 0.0 && darker <= SHADOW_DARKER) || p.l < 1.0 || backdrop.l < 1.0 {
+        return false;
+    }
+    let (da, db) = (p.a / p.l - backdrop.a / backdrop.l, p.b / p.l - backdrop.b / backdrop.l);
+    (da * da + db * db).sqrt() < SHADOW_TINT
 }
 
 /// The backdrop as everything reached from the border through backdrop-like pixels over gentle steps.
-fn fill(reduced: &Reduced, model: &BackdropModel) -> Vec<bool> {
+fn fill(reduced: &Reduced, model: &BackdropModel, tolerance: f32) -> Vec<bool> {
     let (w, h, lab) = (reduced.width, reduced.height, &reduced.lab);
     let fitted: Vec<Lab> = (0..w * h).map(|i| model.at(i % w, i / w)).collect();
-    let near = |i: usize| lab[i].distance(fitted[i]) < NEAR;
+    let near = |i: usize| lab[i].distance(fitted[i]) < tolerance;
     let mut reached = vec![false; w * h];
     let mut stack: Vec<usize> = Vec::new();
     for (x, y) in (0..w).flat_map(|x| [(x, 0), (x, h - 1)]).chain((0..h).flat_map(|y| [(0, y), (w - 1, y)])) {
@@ -231,13 +244,17 @@ fn regions(w: usize, h: usize, inside: impl Fn(usize) -> bool) -> Vec<Vec<usize>
 }
 
 /// Regions the product encloses that show the backdrop itself (a mug's handle): plain, the fitted colour.
-fn open_holes(reduced: &Reduced, model: &BackdropModel, backdrop: &mut [bool]) {
+fn open_holes(reduced: &Reduced, model: &BackdropModel, tolerance: f32, plain: f32, backdrop: &mut [bool]) {
     let (w, h, lab) = (reduced.width, reduced.height, &reduced.lab);
     let distance = |i: usize| lab[i].distance(model.at(i % w, i / w));
     let min_area = ((w * h) as f32 * SPECK * 2.0) as usize;
-    for hole in regions(w, h, |i| !backdrop[i] && distance(i) < NEAR) {
-        let mean = hole.iter().map(|&i| distance(i)).sum::<f32>() / hole.len() as f32;
-        if hole.len() >= min_area.max(9) && mean < HOLE_MEAN {
+    for hole in regions(w, h, |i| !backdrop[i] && distance(i) < tolerance) {
+        if hole.len() < min_area.max(9) {
+            continue;
+        }
+        let mut distances: Vec<f32> = hole.iter().map(|&i| distance(i)).collect();
+        distances.sort_unstable_by(f32::total_cmp);
+        if distances[distances.len() / 2] < plain {
             hole.iter().for_each(|&i| backdrop[i] = true);
         }
     }
