@@ -7,18 +7,20 @@
 //!   baseline recorder (one kernel per op).
 //! - `fused`: the fused recorder (tiled convs, norms folded into the convs around them, activations in quads).
 //! - `cost`: what a recorded plan costs (dispatches, bytes, workgroups, FLOPs), without a device.
-//! - `uniforms`: the per-dispatch parameter structs shared with the shaders.
+//! - `uniforms`: the per-dispatch parameter structs shared with the shaders, and the live frame pass's.
+//! - `frame`: the live frame pass's shader (`src/web/live.wgsl`) with its constants, for `web::live` and the tests.
 //!
 //! A run writes the input and the style parameters, records every dispatch into one command encoder, submits once
 //! and reads the output back. `run_conv_tile` does the same for one conv on one tile of a layer-by-layer tiled run.
 
 mod context;
 mod cost;
+pub(crate) mod frame;
 mod fused;
 mod kernels;
 mod oneshot;
 mod plan;
-mod uniforms;
+pub(crate) mod uniforms;
 mod weights;
 
 pub use cost::{PlanCost, GIB};

@@ -1,6 +1,6 @@
-//! Per-dispatch parameters, written once here and mirrored in the WGSL structs of the same names.
-//! `tests::wgsl_structs_match` parses every shader with naga and compares member names and offsets, so the two sides
-//! cannot drift apart silently.
+//! Per-dispatch parameters, and the live frame pass's (`FrameUniforms`), written once here and mirrored in the WGSL
+//! structs of the same names. `tests::wgsl_structs_match` parses every shader (live.wgsl too) with naga and compares
+//! member names, offsets and sizes, so the two sides cannot drift apart silently.
 
 use bytemuck::{Pod, Zeroable};
 
@@ -159,9 +159,26 @@ uniform_struct! {
     }
 }
 
+uniform_struct! {
+    /// `src/web/live.wgsl` (the live frame pass, `gpu::frame`): the working size, the frame's size, and how
+    /// `pixels::finish` finishes the drawn output. Padded to a multiple of 16 bytes.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    pub(crate) struct FrameUniforms {
+        width: u32,
+        height: u32,
+        source_width: u32,
+        source_height: u32,
+        strength: f32,
+        keep_colour: u32,
+        _pad0: u32,
+        _pad1: u32,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gpu::frame;
     use crate::gpu::kernels::{ConvTile, Kernel, PixelFormat, Precision};
 
     fn wgsl_layout(source: &str, name: &str) -> (Vec<(String, usize)>, usize) {
@@ -206,6 +223,8 @@ mod tests {
         }
         let size = std::mem::size_of::<FinishParams>();
         check(&Kernel::NormFinish.source(), "FinishParams", FinishParams::MEMBERS, size);
+        let size = std::mem::size_of::<FrameUniforms>();
+        check(&frame::shader(), "FrameUniforms", FrameUniforms::MEMBERS, size);
     }
 
     /// What the prelude or a snippet defines is defined nowhere else: a shader that declared its own copy would drift
@@ -231,27 +250,38 @@ mod tests {
                 "OCQ: u32",
                 "WINDOW_CAPACITY: u32",
             ] {
-                assert!(!file.contains(shared), "{kernel:?}'s shader declares `{shared}`, which the prelude or a snippet owns");
+                assert!(
+                    !file.contains(shared),
+                    "{kernel:?}'s shader declares `{shared}`, which the prelude or a snippet owns"
+                );
             }
             assert!(!file.contains("groups.x * WG"), "{kernel:?}'s shader rebuilds the linear index by hand");
         }
     }
 
+    fn validate(what: &str, source: &str, capabilities: naga::valid::Capabilities) -> naga::Module {
+        let module = naga::front::wgsl::parse_str(source).unwrap_or_else(|e| panic!("{}", e.emit_to_string(source)));
+        let mut validator = naga::valid::Validator::new(naga::valid::ValidationFlags::all(), capabilities);
+        if let Err(e) = validator.validate(&module) {
+            panic!("{what}: {}", e.emit_to_string(source));
+        }
+        module
+    }
+
     #[test]
     fn every_shader_validates() {
         for kernel in Kernel::all() {
-            let source = &kernel.source();
-            let module =
-                naga::front::wgsl::parse_str(source).unwrap_or_else(|e| panic!("{}", e.emit_to_string(source)));
             let capabilities = match kernel.precision() {
                 Some(Precision::F16) => naga::valid::Capabilities::SHADER_FLOAT16,
                 _ => naga::valid::Capabilities::empty(),
             };
-            let mut validator = naga::valid::Validator::new(naga::valid::ValidationFlags::all(), capabilities);
-            if let Err(e) = validator.validate(&module) {
-                panic!("{kernel:?}: {}", e.emit_to_string(source));
-            }
+            let module = validate(&format!("{kernel:?}"), &kernel.source(), capabilities);
             assert!(module.entry_points.iter().any(|e| e.name == kernel.entry()), "{kernel:?} has no entry point");
+        }
+        // The live frame pass, otherwise compiled only in a browser.
+        let module = validate("live.wgsl", &frame::shader(), naga::valid::Capabilities::empty());
+        for entry in ["upload", "vertex", "fragment"] {
+            assert!(module.entry_points.iter().any(|e| e.name == entry), "live.wgsl has no {entry}");
         }
     }
 }

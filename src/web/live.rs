@@ -19,39 +19,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::options::{checked_strength, style_request_of, StyleRequest};
+use crate::gpu::frame::{self, WG_X, WG_Y};
+use crate::gpu::uniforms::FrameUniforms;
 use crate::gpu::GpuExecutor;
 use crate::{pixels, Error, Model, StyleInput, StyleParams};
-
-const SHADER: &str = include_str!("live.wgsl");
-/// The upload pass's workgroup: 8 x 8 pixels, 64 invocations (the executor's own workgroup size).
-const WG_X: u32 = 8;
-const WG_Y: u32 = 8;
-
-/// Mirrored by `Frame` in live.wgsl.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
-struct FrameUniforms {
-    width: u32,
-    height: u32,
-    source_width: u32,
-    source_height: u32,
-    strength: f32,
-    keep_colour: u32,
-    pad0: u32,
-    pad1: u32,
-}
-
-/// The constants live.wgsl shares with Rust, as WGSL declarations.
-fn prelude() -> String {
-    let vec3 = |v: [f32; 3]| format!("vec3<f32>({:?}, {:?}, {:?})", v[0], v[1], v[2]);
-    let [a, b, c, d] = pixels::CHROMA_TO_RGB;
-    format!(
-        "const WG_X: u32 = {WG_X}u;\nconst WG_Y: u32 = {WG_Y}u;\nconst LUMA = {};\nconst CHROMA_B = {};\nconst CHROMA_R = {};\nconst CHROMA_TO_RGB = vec4<f32>({a:?}, {b:?}, {c:?}, {d:?});\n",
-        vec3(pixels::LUMA),
-        vec3(pixels::CHROMA_B),
-        vec3(pixels::CHROMA_R),
-    )
-}
 
 /// Resolves once the GPU has finished the work submitted before it was made (`Queue::on_submitted_work_done`).
 struct WorkDone(Arc<Mutex<(bool, Option<Waker>)>>);
@@ -225,7 +196,7 @@ impl WasmLive {
         };
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("live frames"),
-            source: wgpu::ShaderSource::Wgsl(format!("{}{SHADER}", prelude()).into()),
+            source: wgpu::ShaderSource::Wgsl(frame::shader().into()),
         });
         let uniform_entry = |visibility| wgpu::BindGroupLayoutEntry {
             binding: 0,
@@ -494,8 +465,7 @@ impl WasmLive {
             source_height: sh,
             strength: self.strength,
             keep_colour: u32::from(self.keep_colour),
-            pad0: 0,
-            pad1: 0,
+            ..FrameUniforms::default()
         };
         queue.write_buffer(&self.uniforms, 0, bytemuck::bytes_of(&uniforms));
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("live frame") });

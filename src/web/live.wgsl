@@ -1,21 +1,21 @@
 // Live frames on the GPU (src/web/live.rs): a video frame's texture to the network's RGBA8 input, and the network's
-// output with the frame to the canvas, finished as `pixels::finish` finishes a still photo. live.rs prepends the
-// constants it shares with Rust: WG_X, WG_Y (the upload's workgroup), and LUMA, CHROMA_B, CHROMA_R, CHROMA_TO_RGB
-// (BT.601, from src/pixels.rs).
+// output with the frame to the canvas, finished as `pixels::finish` finishes a still photo. `gpu::frame::shader`
+// prepends the constants it shares with Rust: WG_X, WG_Y (the upload's workgroup), and LUMA, CHROMA_B, CHROMA_R,
+// CHROMA_TO_RGB (BT.601, from src/pixels.rs).
 
-// Mirrors `FrameUniforms` in live.rs (a test compares the layouts).
-struct Frame {
+// Mirrors `gpu::uniforms::FrameUniforms` (`uniforms::tests::wgsl_structs_match` compares the layouts).
+struct FrameUniforms {
     width: u32,
     height: u32,
     source_width: u32,
     source_height: u32,
     strength: f32,
     keep_colour: u32,
-    pad0: u32,
-    pad1: u32,
+    _pad0: u32,
+    _pad1: u32,
 }
 
-@group(0) @binding(0) var<uniform> frame: Frame;
+@group(0) @binding(0) var<uniform> frame: FrameUniforms;
 @group(0) @binding(1) var source: texture_2d<f32>;
 @group(0) @binding(2) var source_sampler: sampler;
 @group(0) @binding(3) var<storage, read_write> upload_out: array<u32>;
