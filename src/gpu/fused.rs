@@ -12,7 +12,7 @@
 
 use super::cost::Cost;
 use super::kernels::{grid, grid_for_elements, ConvTile, Kernel, PixelFormat, Precision};
-use super::plan::{u32_of, Binding, Io, Layout, Pending, RecordOptions, Recorder};
+use super::record::{u32_of, Binding, Io, Layout, Pending, RecordOptions, Recorder};
 use super::uniforms::{FinishParams, PixelParams, TiledConvParams};
 use super::weights::{tiled_out_channels, tiled_shape};
 use crate::error::{Error, Result};

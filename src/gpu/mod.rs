@@ -3,9 +3,11 @@
 //! - `context`: adapter, device, limits, and GPU errors turned into `Error`s.
 //! - `kernels`: the shaders, the workgroup size, and pipelines cached by kernel.
 //! - `weights`: int8 conv weights packed four to a u32, uploaded once.
-//! - `plan`: per input size, buffers (reused once a value is dead), bind groups and dispatch parameters; the
-//!   baseline recorder (one kernel per op).
+//! - `record`: what a plan is recorded in (bindings, steps, buffers by size, dispatch parameters, the recorder and
+//!   the layout it finishes as, and its cost), below both recorders.
 //! - `fused`: the fused recorder (tiled convs, norms folded into the convs around them, activations in quads).
+//! - `plan`: per input size, buffers (reused once a value is dead), bind groups and dispatch parameters realised on
+//!   the device; the baseline recorder (one kernel per op), and the choice between it and the fused one.
 //! - `cost`: what a recorded plan costs (dispatches, bytes, workgroups, FLOPs), without a device.
 //! - `uniforms`: the per-dispatch parameter structs shared with the shaders, and the live frame pass's.
 //! - `frame`: the live frame pass's shader (`src/web/live.wgsl`) with its constants, for `web::live` and the tests.
@@ -20,18 +22,20 @@ mod fused;
 mod kernels;
 mod oneshot;
 mod plan;
+mod record;
 pub(crate) mod uniforms;
 mod weights;
 
 pub use cost::{PlanCost, GIB};
 pub use kernels::Precision;
-pub use plan::KernelSet;
+pub use record::KernelSet;
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use context::Context;
 use kernels::{Kernel, Pipelines, PixelFormat};
-use plan::{Io, Plan, RecordOptions, Resources, Step};
+use plan::{Plan, Resources, Step};
+use record::{Io, RecordOptions};
 use weights::ConvBuffers;
 
 use crate::error::{Error, Result};

@@ -2,47 +2,26 @@
 //! group and parameters, and the readback buffer. Built once per size; a run then only uploads and submits.
 //! A conv-tile plan is the same for one conv node on an already padded tile.
 //!
-//! Recording (what runs, on which buffers of which sizes, and what each step costs) is apart from realising
-//! (allocating and binding on a device), so the cost model reads the very steps a run would submit. Two recorders:
-//! the baseline one here (one kernel per op, planar f32) and the fused one (`super::fused`).
+//! Recording (what runs, on which buffers of which sizes, and what each step costs, in `super::record`'s terms) is
+//! apart from realising (allocating and binding on a device, here), so the cost model reads the very steps a run
+//! would submit. Two recorders: the baseline one here (one kernel per op, planar f32) and the fused one
+//! (`super::fused`); `record` picks one.
 
 use std::num::NonZeroU64;
 
-use bytemuck::Pod;
 use wgpu::util::DeviceExt;
 
 use super::context::Context;
-use super::cost::{kernel_name, Cost, PlanCost, StepCost};
-use super::kernels::{grid, grid_for_elements, Kernel, Pipelines, Precision, DEPTHWISE_PIXELS, OC4_PIXELS};
+use super::cost::{Cost, PlanCost};
+use super::fused;
+use super::kernels::{grid, grid_for_elements, Kernel, Pipelines, DEPTHWISE_PIXELS, OC4_PIXELS};
+use super::record::{
+    bytes_of_shape, u32_of, Binding, Io, KernelSet, Layout, Pending, Pool, RecordOptions, Recorder, Uniforms,
+};
 use super::uniforms::{ConvParams, EltParams, NormParams, PoolParams, UpsampleParams};
 use super::weights::{conv_kernel, ConvBuffers};
 use crate::error::{Error, Result};
 use crate::graph::{Conv2d, Graph, Op, PadMode, Padding, Shape, INPUT_VALUE, MAX_VALUES_PER_TENSOR};
-
-/// What a bind group slot holds, before buffers exist.
-#[derive(Clone, Copy)]
-pub(super) enum Binding {
-    /// Offset of this dispatch's parameters in the plan's uniform buffer, and their size.
-    Uniform(u64, u64),
-    Activation(usize),
-    Weights(usize),
-    ScaleBias(usize),
-    Stats,
-    Style,
-    /// `conv_tiled`'s packing of a conv node's weights, and its padded scales and biases.
-    TiledWeights(usize),
-    TiledScaleBias(usize),
-    /// The fused plan's per-tile norm statistics, and every norm's scale and shift.
-    Partials,
-    Affine,
-    /// A placeholder for a slot a dispatch does not use (two, so two writable slots never share a buffer).
-    Unused(usize),
-}
-
-pub(super) enum Pending {
-    Copy { src: usize, dst: usize, bytes: u64 },
-    Dispatch { kernel: Kernel, bindings: Vec<Binding>, grid: (u32, u32), node: String, cost: Cost },
-}
 
 pub(crate) enum Step {
     Copy {
@@ -67,68 +46,6 @@ pub(crate) struct Resources<'a> {
     pub(crate) style: &'a wgpu::Buffer,
 }
 
-/// Which kernels a whole-graph plan is recorded with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KernelSet {
-    /// The fused plan where the graph allows it (`fused::unsupported`), else the baseline.
-    Fused,
-    /// One kernel per op on planar f32: the first kernels, kept as the reference and for comparison.
-    Baseline,
-    /// The baseline with every conv the flat packing allows on the plain `conv2d` kernel: the reference the faster
-    /// conv kernels are tested against.
-    Plain,
-}
-
-impl KernelSet {
-    pub fn name(self) -> &'static str {
-        match self {
-            KernelSet::Fused => "fused",
-            KernelSet::Baseline => "baseline",
-            KernelSet::Plain => "plain",
-        }
-    }
-}
-
-/// What a recording depends on besides the graph: the kernels and precision chosen, and the device's limits.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct RecordOptions {
-    pub(crate) kernels: KernelSet,
-    pub(crate) precision: Precision,
-    pub(crate) max_groups: u32,
-    pub(crate) uniform_align: u64,
-}
-
-impl RecordOptions {
-    pub(crate) fn for_device(ctx: &Context, kernels: KernelSet, precision: Precision) -> Self {
-        RecordOptions {
-            kernels,
-            precision,
-            max_groups: ctx.limits.max_compute_workgroups_per_dimension,
-            uniform_align: u64::from(ctx.limits.min_uniform_buffer_offset_alignment).max(16),
-        }
-    }
-
-    /// WebGPU's default limits: what the cost model assumes without a device.
-    pub(crate) fn portable(kernels: KernelSet, precision: Precision) -> Self {
-        let limits = wgpu::Limits::default();
-        RecordOptions {
-            kernels,
-            precision,
-            max_groups: limits.max_compute_workgroups_per_dimension,
-            uniform_align: u64::from(limits.min_uniform_buffer_offset_alignment).max(16),
-        }
-    }
-}
-
-/// What a whole-graph plan takes in and gives back.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Io {
-    /// A planar f32 tensor at the network's (padded) size, and the output tensor.
-    Planar,
-    /// A `width x height` photo as RGBA8 words (padded on the GPU), and the styled photo at that size as RGBA8.
-    Rgba8 { width: usize, height: usize },
-}
-
 pub(crate) struct Plan {
     pub(crate) steps: Vec<Step>,
     pub(crate) buffers: Vec<wgpu::Buffer>,
@@ -143,59 +60,6 @@ pub(crate) struct Plan {
     _scratch: Vec<wgpu::Buffer>,
     /// Bumped on each use; the least recently used plan is dropped first.
     pub(crate) last_used: u64,
-}
-
-/// Activation buffers by size, handed out again once their value is dead.
-#[derive(Default)]
-pub(super) struct Pool {
-    pub(crate) sizes: Vec<u64>,
-    pub(crate) free: Vec<usize>,
-}
-
-impl Pool {
-    pub(crate) fn take(&mut self, bytes: u64) -> usize {
-        let bytes = bytes.max(4);
-        let fitting =
-            self.free.iter().enumerate().filter(|(_, &b)| self.sizes[b] >= bytes).min_by_key(|(_, &b)| self.sizes[b]);
-        if let Some((slot, _)) = fitting {
-            return self.free.swap_remove(slot);
-        }
-        // Nothing free is large enough: grow the largest free one rather than adding another buffer.
-        if let Some((slot, _)) = self.free.iter().enumerate().max_by_key(|(_, &b)| self.sizes[b]) {
-            let buffer = self.free.swap_remove(slot);
-            self.sizes[buffer] = bytes;
-            return buffer;
-        }
-        self.sizes.push(bytes);
-        self.sizes.len() - 1
-    }
-}
-
-/// Per-dispatch parameters laid out at the device's uniform offset alignment.
-pub(super) struct Uniforms {
-    bytes: Vec<u8>,
-    align: u64,
-}
-
-impl Uniforms {
-    pub(crate) fn new(align: u64) -> Self {
-        Uniforms { bytes: Vec::new(), align }
-    }
-
-    pub(crate) fn push<T: Pod>(&mut self, value: &T) -> Binding {
-        let offset = (self.bytes.len() as u64).next_multiple_of(self.align);
-        self.bytes.resize(offset as usize, 0);
-        self.bytes.extend_from_slice(bytemuck::bytes_of(value));
-        Binding::Uniform(offset, std::mem::size_of::<T>() as u64)
-    }
-}
-
-pub(super) fn u32_of(value: usize, what: &str) -> Result<u32> {
-    u32::try_from(value).map_err(|_| Error::internal(format!("{what} ({value}) does not fit a GPU index")))
-}
-
-fn bytes_of_shape(shape: Shape) -> u64 {
-    shape.len() as u64 * 4
 }
 
 fn elementwise(
@@ -221,7 +85,7 @@ impl Plan {
         opts: &RecordOptions,
         io: Io,
     ) -> Result<Plan> {
-        record(graph, height, width, opts, io)?.realise(ctx, pipelines, res)
+        Plan::realise(record(graph, height, width, opts, io)?, ctx, pipelines, res)
     }
 
     /// One conv node of `graph` on an input tile that is already padded (by the caller, with the image's own
@@ -242,15 +106,121 @@ impl Plan {
         let step = ConvStep { conv, node, pad: Padding::default(), pad_mode: PadMode::Zero, input, out, source, dst };
         let pending = conv_dispatch(&step, &format!("conv node {node}"), opts, &mut rec.uniforms)?;
         rec.pending.push(pending);
-        rec.finish((source, input), dst, out, Io::Planar).realise(ctx, pipelines, res)
+        Plan::realise(rec.finish((source, input), dst, out, Io::Planar), ctx, pipelines, res)
+    }
+
+    /// Allocates and binds what `layout` records, on `ctx`'s device.
+    fn realise(layout: Layout, ctx: &Context, pipelines: &mut Pipelines, res: &Resources) -> Result<Plan> {
+        let Layout { rec, input, output, output_shape, output_bytes, .. } = layout;
+        let Recorder { pool, pending, uniforms, stats_bytes, partials_bytes, affine_bytes, .. } = rec;
+        // Everything is sized: check against the device before allocating anything.
+        let limit = ctx.max_buffer();
+        let largest = pool.sizes.iter().copied().chain([stats_bytes, partials_bytes, affine_bytes]).max().unwrap_or(0);
+        if largest > limit {
+            return Err(Error::GpuBufferLimit { needed: largest, limit });
+        }
+
+        let device = &ctx.device;
+        let storage = |label: &str, size: u64| {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: size.max(16),
+                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            })
+        };
+        let buffers: Vec<wgpu::Buffer> = pool.sizes.iter().map(|&size| storage("activation", size)).collect();
+        // Norm statistics (baseline), tile statistics, norm scales and shifts, two placeholders.
+        let scratch = vec![
+            storage("norm statistics", stats_bytes),
+            storage("tile statistics", partials_bytes),
+            storage("norm scales and shifts", affine_bytes),
+            storage("unused slot", 16),
+            storage("unused slot", 16),
+        ];
+        let uniform_buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("dispatch parameters"),
+            contents: &uniforms.into_bytes(),
+            usage: wgpu::BufferUsages::UNIFORM,
+        });
+        let staging = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size: output_bytes.next_multiple_of(4).max(4),
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+
+        let mut steps = Vec::with_capacity(pending.len());
+        for step in pending {
+            steps.push(match step {
+                Pending::Copy { src, dst, bytes } => Step::Copy { src, dst, bytes },
+                Pending::Dispatch { kernel, bindings, grid, node, .. } => {
+                    let entries: Vec<wgpu::BindGroupEntry> = bindings
+                        .iter()
+                        .enumerate()
+                        .map(|(slot, binding)| {
+                            let conv = |node: usize| {
+                                res.convs
+                                    .get(node)
+                                    .and_then(Option::as_ref)
+                                    .ok_or_else(|| Error::internal("a conv has no uploaded weights"))
+                            };
+                            let tiled = |node: usize| {
+                                conv(node)?
+                                    .tiled
+                                    .as_ref()
+                                    .ok_or_else(|| Error::internal("a conv has no weights for the tiled kernel"))
+                            };
+                            let resource = match *binding {
+                                Binding::Uniform(offset, size) => wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                                    buffer: &uniform_buffer,
+                                    offset,
+                                    size: NonZeroU64::new(size),
+                                }),
+                                Binding::Activation(b) => buffers[b].as_entire_binding(),
+                                Binding::Weights(node) => conv(node)?.weights.as_entire_binding(),
+                                Binding::ScaleBias(node) => conv(node)?.scale_bias.as_entire_binding(),
+                                Binding::TiledWeights(node) => tiled(node)?.weights.as_entire_binding(),
+                                Binding::TiledScaleBias(node) => tiled(node)?.scale_bias.as_entire_binding(),
+                                Binding::Stats => scratch[0].as_entire_binding(),
+                                Binding::Partials => scratch[1].as_entire_binding(),
+                                Binding::Affine => scratch[2].as_entire_binding(),
+                                Binding::Unused(i) => scratch[3 + i.min(1)].as_entire_binding(),
+                                Binding::Style => res.style.as_entire_binding(),
+                            };
+                            Ok(wgpu::BindGroupEntry { binding: slot as u32, resource })
+                        })
+                        .collect::<Result<_>>()?;
+                    let layout = pipelines.get(device, kernel).get_bind_group_layout(0);
+                    let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                        label: Some(kernel.entry()),
+                        layout: &layout,
+                        entries: &entries,
+                    });
+                    Step::Dispatch { kernel, bind_group, grid, node }
+                }
+            });
+        }
+        Ok(Plan {
+            steps,
+            buffers,
+            input,
+            output,
+            output_shape,
+            output_bytes,
+            staging,
+            _uniforms: uniform_buffer,
+            _scratch: scratch,
+            last_used: 0,
+        })
     }
 }
 
 /// The steps of a whole-graph plan: the fused recorder's where `opts` asks for it and the graph allows it, else the
 /// baseline's. An RGBA8 plan needs the fused recorder.
 pub(crate) fn record(graph: &Graph, height: usize, width: usize, opts: &RecordOptions, io: Io) -> Result<Layout> {
-    if opts.kernels == KernelSet::Fused && super::fused::unsupported(graph).is_none() {
-        return super::fused::record(graph, height, width, opts, io);
+    if opts.kernels == KernelSet::Fused && fused::unsupported(graph).is_none() {
+        return fused::record(graph, height, width, opts, io);
     }
     if io != Io::Planar {
         return Err(Error::internal("only the fused plan takes RGBA8 pixels"));
@@ -261,52 +231,6 @@ pub(crate) fn record(graph: &Graph, height: usize, width: usize, opts: &RecordOp
 /// The cost of the whole-graph plan `record` makes, without a device.
 pub(crate) fn cost(graph: &Graph, height: usize, width: usize, opts: &RecordOptions, io: Io) -> Result<PlanCost> {
     Ok(record(graph, height, width, opts, io)?.cost(width, height))
-}
-
-/// Buffers, uniforms and steps as a recorder lays them down.
-pub(super) struct Recorder {
-    pub(crate) pool: Pool,
-    pub(crate) uniforms: Uniforms,
-    pub(crate) pending: Vec<Pending>,
-    /// Bytes of the baseline's norm statistics, the fused plan's tile statistics and its norms' scales and shifts.
-    pub(crate) stats_bytes: u64,
-    pub(crate) partials_bytes: u64,
-    pub(crate) affine_bytes: u64,
-    pub(crate) max_groups: u32,
-    pub(crate) kernels: KernelSet,
-    pub(crate) precision: Precision,
-}
-
-impl Recorder {
-    pub(crate) fn new(opts: &RecordOptions) -> Self {
-        Recorder {
-            pool: Pool::default(),
-            uniforms: Uniforms::new(opts.uniform_align),
-            pending: Vec::new(),
-            stats_bytes: 4,
-            partials_bytes: 16,
-            affine_bytes: 16,
-            max_groups: opts.max_groups,
-            kernels: opts.kernels,
-            precision: opts.precision,
-        }
-    }
-
-    /// The layout, given where the input goes (a tensor of `input_shape`, or the photo's RGBA8 words as `io`
-    /// says) and where the output comes from.
-    pub(crate) fn finish(
-        self,
-        (input, input_shape): (usize, Shape),
-        output: usize,
-        output_shape: Shape,
-        io: Io,
-    ) -> Layout {
-        let (input_bytes, output_bytes) = match io {
-            Io::Planar => (bytes_of_shape(input_shape), bytes_of_shape(output_shape)),
-            Io::Rgba8 { width, height } => ((width * height) as u64 * 4, (width * height) as u64 * 4),
-        };
-        Layout { rec: self, input, output, output_shape, output_bytes, input_bytes }
-    }
 }
 
 fn record_baseline(graph: &Graph, height: usize, width: usize, opts: &RecordOptions) -> Result<Layout> {
@@ -575,158 +499,4 @@ fn conv_dispatch(step: &ConvStep, name: &str, opts: &RecordOptions, uniforms: &m
     };
     let grid = grid_for_elements(work, opts.max_groups)?;
     Ok(Pending::Dispatch { kernel, bindings, grid, node: name.to_string(), cost })
-}
-
-/// A plan's buffers by size and its steps, before anything is allocated on the device.
-pub(crate) struct Layout {
-    rec: Recorder,
-    input: usize,
-    output: usize,
-    output_shape: Shape,
-    output_bytes: u64,
-    input_bytes: u64,
-}
-
-impl Layout {
-    /// What the plan's steps cost, from their own records.
-    pub(crate) fn cost(&self, width: usize, height: usize) -> PlanCost {
-        let mut steps = Vec::with_capacity(self.rec.pending.len());
-        let mut passes = 0;
-        let mut in_pass = false;
-        for step in &self.rec.pending {
-            match step {
-                Pending::Copy { bytes, .. } => {
-                    in_pass = false;
-                    let cost = Cost { read: *bytes, written: *bytes, flops: 0, whole_tensor: true };
-                    steps.push(StepCost { node: "copy".into(), kernel: "copy".into(), workgroups: 0, cost });
-                }
-                Pending::Dispatch { kernel, grid, node, cost, .. } => {
-                    if !in_pass {
-                        passes += 1;
-                        in_pass = true;
-                    }
-                    let workgroups = u64::from(grid.0) * u64::from(grid.1);
-                    steps.push(StepCost { node: node.clone(), kernel: kernel_name(*kernel), workgroups, cost: *cost });
-                }
-            }
-        }
-        PlanCost {
-            width,
-            height,
-            kernels: self.rec.kernels.name(),
-            precision: self.rec.precision,
-            steps,
-            passes,
-            upload: self.input_bytes,
-            readback: self.output_bytes,
-        }
-    }
-
-    fn realise(self, ctx: &Context, pipelines: &mut Pipelines, res: &Resources) -> Result<Plan> {
-        let Layout { rec, input, output, output_shape, output_bytes, .. } = self;
-        let Recorder { pool, pending, mut uniforms, stats_bytes, partials_bytes, affine_bytes, .. } = rec;
-        // Everything is sized: check against the device before allocating anything.
-        let limit = ctx.max_buffer();
-        let largest = pool.sizes.iter().copied().chain([stats_bytes, partials_bytes, affine_bytes]).max().unwrap_or(0);
-        if largest > limit {
-            return Err(Error::GpuBufferLimit { needed: largest, limit });
-        }
-
-        let device = &ctx.device;
-        let storage = |label: &str, size: u64| {
-            device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(label),
-                size: size.max(16),
-                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            })
-        };
-        let buffers: Vec<wgpu::Buffer> = pool.sizes.iter().map(|&size| storage("activation", size)).collect();
-        // Norm statistics (baseline), tile statistics, norm scales and shifts, two placeholders.
-        let scratch = vec![
-            storage("norm statistics", stats_bytes),
-            storage("tile statistics", partials_bytes),
-            storage("norm scales and shifts", affine_bytes),
-            storage("unused slot", 16),
-            storage("unused slot", 16),
-        ];
-        if uniforms.bytes.is_empty() {
-            uniforms.bytes.resize(16, 0);
-        }
-        let uniform_buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("dispatch parameters"),
-            contents: &uniforms.bytes,
-            usage: wgpu::BufferUsages::UNIFORM,
-        });
-        let staging = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("readback"),
-            size: output_bytes.next_multiple_of(4).max(4),
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-
-        let mut steps = Vec::with_capacity(pending.len());
-        for step in pending {
-            steps.push(match step {
-                Pending::Copy { src, dst, bytes } => Step::Copy { src, dst, bytes },
-                Pending::Dispatch { kernel, bindings, grid, node, .. } => {
-                    let entries: Vec<wgpu::BindGroupEntry> = bindings
-                        .iter()
-                        .enumerate()
-                        .map(|(slot, binding)| {
-                            let conv = |node: usize| {
-                                res.convs
-                                    .get(node)
-                                    .and_then(Option::as_ref)
-                                    .ok_or_else(|| Error::internal("a conv has no uploaded weights"))
-                            };
-                            let tiled = |node: usize| {
-                                conv(node)?
-                                    .tiled
-                                    .as_ref()
-                                    .ok_or_else(|| Error::internal("a conv has no weights for the tiled kernel"))
-                            };
-                            let resource = match *binding {
-                                Binding::Uniform(offset, size) => wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                                    buffer: &uniform_buffer,
-                                    offset,
-                                    size: NonZeroU64::new(size),
-                                }),
-                                Binding::Activation(b) => buffers[b].as_entire_binding(),
-                                Binding::Weights(node) => conv(node)?.weights.as_entire_binding(),
-                                Binding::ScaleBias(node) => conv(node)?.scale_bias.as_entire_binding(),
-                                Binding::TiledWeights(node) => tiled(node)?.weights.as_entire_binding(),
-                                Binding::TiledScaleBias(node) => tiled(node)?.scale_bias.as_entire_binding(),
-                                Binding::Stats => scratch[0].as_entire_binding(),
-                                Binding::Partials => scratch[1].as_entire_binding(),
-                                Binding::Affine => scratch[2].as_entire_binding(),
-                                Binding::Unused(i) => scratch[3 + i.min(1)].as_entire_binding(),
-                                Binding::Style => res.style.as_entire_binding(),
-                            };
-                            Ok(wgpu::BindGroupEntry { binding: slot as u32, resource })
-                        })
-                        .collect::<Result<_>>()?;
-                    let layout = pipelines.get(device, kernel).get_bind_group_layout(0);
-                    let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                        label: Some(kernel.entry()),
-                        layout: &layout,
-                        entries: &entries,
-                    });
-                    Step::Dispatch { kernel, bind_group, grid, node }
-                }
-            });
-        }
-        Ok(Plan {
-            steps,
-            buffers,
-            input,
-            output,
-            output_shape,
-            output_bytes,
-            staging,
-            _uniforms: uniform_buffer,
-            _scratch: scratch,
-            last_used: 0,
-        })
-    }
 }
