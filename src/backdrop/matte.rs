@@ -200,7 +200,8 @@ fn fill(reduced: &Reduced, model: &BackdropModel, tolerance: f32) -> Vec<bool> {
     }
     while let Some(i) = stack.pop() {
         let (x, y) = (i % w, i / w);
-        let neighbours = [(x > 0).then(|| i - 1), (x + 1 < w).then(|| i + 1), (y > 0).then(|| i - w), (y + 1 < h).then(|| i + w)];
+        let neighbours =
+            [(x > 0).then(|| i - 1), (x + 1 < w).then(|| i + 1), (y > 0).then(|| i - w), (y + 1 < h).then(|| i + w)];
         for j in neighbours.into_iter().flatten() {
             if reached[j] {
                 continue;
@@ -229,8 +230,12 @@ fn regions(w: usize, h: usize, inside: impl Fn(usize) -> bool) -> Vec<Vec<usize>
         while let Some(i) = stack.pop() {
             region.push(i);
             let (x, y) = (i % w, i / w);
-            let neighbours =
-                [(x > 0).then(|| i - 1), (x + 1 < w).then(|| i + 1), (y > 0).then(|| i - w), (y + 1 < h).then(|| i + w)];
+            let neighbours = [
+                (x > 0).then(|| i - 1),
+                (x + 1 < w).then(|| i + 1),
+                (y > 0).then(|| i - w),
+                (y + 1 < h).then(|| i + w),
+            ];
             for j in neighbours.into_iter().flatten() {
                 if !seen[j] && inside(j) {
                     seen[j] = true;

@@ -71,7 +71,10 @@ impl FromStr for Background {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self> {
-        Background::ALL.into_iter().find(|mode| mode.name() == s).ok_or_else(|| Error::BackgroundMode { given: s.into() })
+        Background::ALL
+            .into_iter()
+            .find(|mode| mode.name() == s)
+            .ok_or_else(|| Error::BackgroundMode { given: s.into() })
     }
 }
 
@@ -195,57 +198,89 @@ pub(crate) fn composited(mode: Background, fraction: f32) -> BackgroundReport {
     BackgroundReport { mode, applied: mode.applied(), product: Some(fraction), reason: None }
 }
 
-/// The part of the photo the network runs on: the product's box with a margin (context for its edges), at least
-/// `min_side` a side, within the photo.
-pub(crate) fn network_box(bounds: Bounds, width: u32, height: u32, min_side: u32) -> Bounds {
-    let margin = (bounds.width.max(bounds.height) / 12).max(8);
-    let span = |start: u32, length: u32, limit: u32| {
-        let (mut lo, mut hi) = (start.saturating_sub(margin), (start + length + margin).min(limit));
-        // Widen a box smaller than the network takes, on whichever side has room.
-        while hi - lo < min_side.min(limit) {
-            if lo > 0 {
-                lo -= 1;
-            }
-            if hi < limit {
-                hi += 1;
-            }
-        }
-        (lo, hi - lo)
-    };
-    let (x, w) = span(bounds.x, bounds.width, width);
-    let (y, h) = span(bounds.y, bounds.height, height);
-    Bounds { x, y, width: w, height: h }
+/// Where the network runs: a box around the product, centred on the matte's centre of mass so that one product
+/// framed in different ways lands on the same grid (the network's strided convolutions then see it alike), with a
+/// margin for context at its edges. It may reach past the frame, where the photo is mirrored (`crop_mirrored`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct NetworkBox {
+    pub x: i64,
+    pub y: i64,
+    pub width: u32,
+    pub height: u32,
 }
 
-/// Copies the part `region` of an RGBA8 photo.
-pub(crate) fn crop_rgba(rgba: &[u8], width: u32, region: Bounds) -> Vec<u8> {
-    let (w, x, rw) = (width as usize, region.x as usize, region.width as usize);
-    let mut out = Vec::with_capacity(rw * region.height as usize * 4);
-    for y in region.y as usize..(region.y + region.height) as usize {
-        out.extend_from_slice(&rgba[(y * w + x) * 4..][..rw * 4]);
+/// The network's box for a product: sides multiples of `multiple` and at least `min_side`, never much larger than
+/// the frame.
+pub(crate) fn network_box(matte: &Matte, bounds: Bounds, min_side: u32, multiple: u32) -> NetworkBox {
+    let (w, h) = (matte.width as usize, matte.height as usize);
+    let (mut sum, mut sum_x, mut sum_y) = (0u64, 0u64, 0u64);
+    for (i, &a) in matte.alpha.iter().enumerate() {
+        sum += u64::from(a);
+        sum_x += u64::from(a) * (i % w) as u64;
+        sum_y += u64::from(a) * (i / w) as u64;
+    }
+    let centre = |s: u64| if sum == 0 { 0 } else { ((s as f64 / sum as f64).round()) as i64 };
+    let margin = i64::from((bounds.width.max(bounds.height) / 12).max(8));
+    // Sides are multiples of twice the stride product, so the box's corner lies on the product's grid (its centre
+    // less half a side, itself a multiple of the stride product) however large the margin made it.
+    let grid = 2 * u64::from(multiple);
+    let round_up = |v: i64| (v.max(1) as u64).div_ceil(grid) as i64 * grid as i64;
+    let span = |centre: i64, start: u32, length: u32, frame: usize| {
+        let half = (centre - i64::from(start)).max(i64::from(start) + i64::from(length) - centre) + margin;
+        let side = round_up(2 * half).max(round_up(i64::from(min_side))).min(round_up(frame as i64 + 2 * margin));
+        (centre - side / 2, side as u32)
+    };
+    let (x, width) = span(centre(sum_x), bounds.x, bounds.width, w);
+    let (y, height) = span(centre(sum_y), bounds.y, bounds.height, h);
+    NetworkBox { x, y, width, height }
+}
+
+/// The index `i` (maybe outside `0..n`) mirrored into `0..n`, as reflect padding does, repeatedly if need be.
+fn mirror(i: i64, n: usize) -> usize {
+    if n <= 1 {
+        return 0;
+    }
+    let period = 2 * (n as i64 - 1);
+    let m = i.rem_euclid(period);
+    (if m < n as i64 { m } else { period - m }) as usize
+}
+
+/// The pixels of `area` from a `width x height` image of `channels` bytes a pixel, mirrored where it leaves the
+/// image.
+pub(crate) fn crop_mirrored(pixels: &[u8], width: u32, height: u32, channels: usize, area: NetworkBox) -> Vec<u8> {
+    let (w, h) = (width as usize, height as usize);
+    let mut out = Vec::with_capacity(area.width as usize * area.height as usize * channels);
+    let columns: Vec<usize> = (0..i64::from(area.width)).map(|x| mirror(area.x + x, w)).collect();
+    for y in 0..i64::from(area.height) {
+        let row = mirror(area.y + y, h) * w;
+        for &x in &columns {
+            out.extend_from_slice(&pixels[(row + x) * channels..][..channels]);
+        }
     }
     out
 }
 
-/// The painted product (`styled`, RGBA8 of `region`) through the matte over the photo, as `mode` says: the photo's
+/// The painted product (`styled`, RGBA8 of `area`) through the matte over the photo, as `mode` says: the photo's
 /// own backdrop (`Keep`, `Auto`), pure white (`White`), or none, the matte as alpha (`Transparent`).
-pub(crate) fn composite(original: &[u8], matte: &Matte, region: Bounds, styled: &[u8], mode: Background) -> Vec<u8> {
-    let width = matte.width as usize;
+pub(crate) fn composite(original: &[u8], matte: &Matte, area: NetworkBox, styled: &[u8], mode: Background) -> Vec<u8> {
+    let (width, height) = (matte.width as usize, matte.height as usize);
     let mut out = original.to_vec();
-    // Outside the product's box the matte is 0: only the backdrop's treatment applies there.
+    // Outside the network's box the matte is 0: only the backdrop's treatment applies there.
     match mode {
         Background::White => out.chunks_exact_mut(4).for_each(|px| px[..3].fill(255)),
         Background::Transparent => out.chunks_exact_mut(4).for_each(|px| px.copy_from_slice(&[255, 255, 255, 0])),
         Background::Auto | Background::Keep | Background::Paint => {}
     }
     let blend = |top: u8, under: u8, m: u32| ((u32::from(top) * m + u32::from(under) * (255 - m) + 127) / 255) as u8;
-    for ry in 0..region.height as usize {
-        let y = region.y as usize + ry;
-        for rx in 0..region.width as usize {
-            let x = region.x as usize + rx;
+    let inside = |start: i64, length: u32, limit: usize| {
+        (start.max(0) as usize)..((start + i64::from(length)).clamp(0, limit as i64) as usize)
+    };
+    for y in inside(area.y, area.height, height) {
+        for x in inside(area.x, area.width, width) {
             let i = y * width + x;
             let m = u32::from(matte.alpha[i]);
-            let top = &styled[(ry * region.width as usize + rx) * 4..][..4];
+            let at = (y as i64 - area.y) as usize * area.width as usize + (x as i64 - area.x) as usize;
+            let top = &styled[at * 4..][..4];
             let px = &mut out[i * 4..][..4];
             let photo = &original[i * 4..][..4];
             match mode {
@@ -283,19 +318,39 @@ mod tests {
     }
 
     #[test]
-    fn the_network_box_has_a_margin_and_stays_in_the_photo() {
-        let inner = Bounds { x: 100, y: 50, width: 120, height: 240 };
-        assert_eq!(network_box(inner, 400, 400, 16), Bounds { x: 80, y: 30, width: 160, height: 280 });
-        let corner = Bounds { x: 0, y: 390, width: 4, height: 10 };
-        let grown = network_box(corner, 400, 400, 64);
-        assert!(grown.x == 0 && grown.y + grown.height == 400 && grown.width >= 64 && grown.height >= 64, "{grown:?}");
+    fn the_network_box_is_centred_on_the_product_on_the_stride_grid() {
+        let (w, h) = (400u32, 300u32);
+        let mut alpha = vec![0u8; (w * h) as usize];
+        for y in 100..160 {
+            for x in 50..130 {
+                alpha[(y * w + x) as usize] = 255;
+            }
+        }
+        let matte = Matte { width: w, height: h, alpha };
+        let bounds = Bounds { x: 50, y: 100, width: 80, height: 60 };
+        let area = network_box(&matte, bounds, 16, 4);
+        assert_eq!(area.width % 4, 0);
+        assert_eq!(area.height % 4, 0);
+        assert!(area.x <= 50 - 8 && area.x + i64::from(area.width) >= 130 + 8, "{area:?}");
+        // Shifting the product shifts the box by as much.
+        let shifted: Vec<u8> =
+            (0..(w * h) as usize).map(|i| if i % w as usize >= 3 { matte.alpha[i - 3] } else { 0 }).collect();
+        let moved = network_box(&Matte { alpha: shifted, ..matte.clone() }, Bounds { x: 53, ..bounds }, 16, 4);
+        assert_eq!((moved.x, moved.y, moved.width, moved.height), (area.x + 3, area.y, area.width, area.height));
+    }
+
+    #[test]
+    fn a_box_past_the_frame_is_mirrored() {
+        let pixels: Vec<u8> = (0..4).collect();
+        let area = NetworkBox { x: -2, y: 0, width: 8, height: 1 };
+        assert_eq!(crop_mirrored(&pixels, 4, 1, 1, area), vec![2, 1, 0, 1, 2, 3, 2, 1]);
     }
 
     #[test]
     fn compositing_keeps_whitens_or_cuts_out_the_backdrop() {
         let original: Vec<u8> = [[10, 20, 30, 255], [200, 200, 200, 255], [250, 250, 250, 255]].concat();
         let matte = Matte { width: 3, height: 1, alpha: vec![255, 128, 0] };
-        let region = Bounds { x: 0, y: 0, width: 2, height: 1 };
+        let region = NetworkBox { x: 0, y: 0, width: 2, height: 1 };
         let styled: Vec<u8> = [[90, 0, 0, 255], [0, 90, 0, 255]].concat();
         let keep = composite(&original, &matte, region, &styled, Background::Keep);
         assert_eq!(keep, [[90, 0, 0, 255], [100, 145, 100, 255], [250, 250, 250, 255]].concat());

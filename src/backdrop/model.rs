@@ -107,7 +107,8 @@ mod tests {
             Lab { l: 95.0 - 6.0 * (u * u + v * v) + 2.0 * v, a: 1.0, b: -2.0 + 0.5 * u }
         };
         let lab: Vec<Lab> = (0..w * h).map(|i| truth(i % w, i / w)).collect();
-        let border: Vec<usize> = (0..w * h).filter(|&i| i % w < 3 || i % w >= w - 3 || i / w < 3 || i / w >= h - 3).collect();
+        let border: Vec<usize> =
+            (0..w * h).filter(|&i| i % w < 3 || i % w >= w - 3 || i / w < 3 || i / w >= h - 3).collect();
         let model = BackdropModel::fit(&lab, w, h, &border).unwrap();
         let centre = model.at(w / 2, h / 2);
         assert!(centre.distance(truth(w / 2, h / 2)) < 1e-3, "{centre:?}");

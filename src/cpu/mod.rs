@@ -27,7 +27,12 @@ pub fn run(graph: &Graph, input: Tensor, params: &StyleParams) -> Result<Tensor>
 }
 
 /// `run` with the instance norms' statistics weighted per pixel (a product's matte); `None` weighs all alike.
-pub fn run_weighted(graph: &Graph, input: Tensor, params: &StyleParams, weights: Option<&NormWeights>) -> Result<Tensor> {
+pub fn run_weighted(
+    graph: &Graph,
+    input: Tensor,
+    params: &StyleParams,
+    weights: Option<&NormWeights>,
+) -> Result<Tensor> {
     let mut walk = Walk::new(graph, input, params)?;
     walk.weigh_norms(weights);
     for index in 0..graph.nodes().len() {

@@ -135,7 +135,10 @@ fn weighted_plane_stats(values: &[f32], weights: &[f32], total: f64) -> ChannelS
         squares += f64::from(q);
     }
     let mean_shifted = sum / total;
-    ChannelStats { mean: f64::from(shift) + mean_shifted, var: (squares / total - mean_shifted * mean_shifted).max(0.0) }
+    ChannelStats {
+        mean: f64::from(shift) + mean_shifted,
+        var: (squares / total - mean_shifted * mean_shifted).max(0.0),
+    }
 }
 
 /// The plain weighted statistics in f64: the reference for `channel_stats_weighted`.
@@ -275,7 +278,9 @@ mod tests {
         for x in planes() {
             let plane = x.shape.plane();
             let weights: Vec<f32> = (0..plane).map(|i| ((i * 37) % 11) as f32 / 10.0).collect();
-            for (fast, plain) in channel_stats_weighted(&x, &weights).iter().zip(channel_stats_weighted_plain(&x, &weights)) {
+            for (fast, plain) in
+                channel_stats_weighted(&x, &weights).iter().zip(channel_stats_weighted_plain(&x, &weights))
+            {
                 let scale = plain.mean.abs().max(1.0);
                 assert!((fast.mean - plain.mean).abs() <= 1e-6 * scale, "mean {fast:?} vs {plain:?} ({:?})", x.shape);
                 assert!((fast.var - plain.var).abs() <= 1e-5 * plain.var + 1e-9, "var {fast:?} vs {plain:?}");

@@ -238,7 +238,8 @@ pub(crate) async fn per_norm_stats(
                     }
                 }
             }
-            count += (y0..y0 + kh).flat_map(|y| (x0..x0 + kw).map(move |x| (x, y))).map(|(x, y)| weight(x, y)).sum::<f64>();
+            count +=
+                (y0..y0 + kh).flat_map(|y| (x0..x0 + kw).map(move |x| (x, y))).map(|(x, y)| weight(x, y)).sum::<f64>();
         }
         let n = if count > 0.0 { count } else { 1.0 };
         let layer = sum

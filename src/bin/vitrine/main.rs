@@ -24,7 +24,7 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::json;
 use vitrine::tiling::Mode;
-use vitrine::{Background, BackgroundReport, Backend, Model, Options, StyleFile, StyleInput, StyleSpec, Styler};
+use vitrine::{Backend, Background, BackgroundReport, Model, Options, StyleFile, StyleInput, StyleSpec, Styler};
 
 use failure::{Failure, EXIT_SOME_FAILED};
 use images::{DecodeBudget, Destination, Encoding, OutputFormat, Source};
@@ -139,7 +139,9 @@ fn background_record(report: &BackgroundReport) -> serde_json::Value {
 /// The text line's note on the backdrop.
 fn background_note(report: &BackgroundReport) -> String {
     match (report.product, report.reason) {
-        (Some(product), _) => format!(", product {:.0}% of the frame, backdrop {}", product * 100.0, report.applied.name()),
+        (Some(product), _) => {
+            format!(", product {:.0}% of the frame, backdrop {}", product * 100.0, report.applied.name())
+        }
         (None, Some(reason)) => format!(", {}", reason.message()),
         (None, None) => String::new(),
     }

@@ -12,7 +12,12 @@ const GLYPH: u32 = 8;
 const BACKGROUND: Rgba<u8> = Rgba([255, 255, 255, 255]);
 const INK: Rgba<u8> = Rgba([40, 40, 40, 255]);
 
-pub fn render(styler: &mut Styler, photo: &RgbaImage, columns: u32, background: Background) -> Result<RgbaImage, Failure> {
+pub fn render(
+    styler: &mut Styler,
+    photo: &RgbaImage,
+    columns: u32,
+    background: Background,
+) -> Result<RgbaImage, Failure> {
     let names = vitrine::model::style_names();
     let (tw, th) = photo.dimensions();
     // Letters twice their 8 px size where a typical label fits, else at 8 px.
