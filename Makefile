@@ -33,6 +33,9 @@ demo: build
 	target/release/vitrine stylize www/samples/coffee.jpg -o out/coffee_style19.png --style 19
 	target/release/vitrine stylize www/samples/coffee.jpg -o out/coffee_mix.png --style 3:0.5,12:0.5 --strength 0.85 --preserve-color
 	target/release/vitrine stylize www/samples/logo.png -o out/logo_style7.png --style 7
+	target/release/vitrine stylize www/samples/studio-mug.jpg -o out/studio-mug_style7.png --style 7
+	target/release/vitrine stylize www/samples/studio-mug.jpg -o out/studio-mug_style19_white.jpg --style 19 --background white
+	target/release/vitrine stylize www/samples/studio-mug.jpg -o out/studio-mug_style19_cutout.png --style 19 --background transparent
 	target/release/vitrine sheet www/samples/coffee.jpg -o out/coffee_sheet.jpg --tile 200
 	target/release/vitrine stylize www/samples/coffee.jpg -o out/coffee_rocket_look.png --style-image www/samples/rocket.jpg
 	target/release/vitrine style www/samples/rocket.jpg -o out/brand.json
@@ -224,8 +227,14 @@ e2e: web node-deps browser-deps build
 
 # Benchmarks against onnxruntime on the same machine, in the same run (benches/BENCHMARKS.md). Programs, not tests:
 # never part of `make test`. BENCH_NATIVE_FLAGS / BENCH_BROWSER_FLAGS pass options (sizes, runs) to each.
-.PHONY: bench bench-native bench-browser bench-deps device-bundle
-bench: bench-native bench-browser
+.PHONY: bench bench-native bench-browser bench-deps device-bundle bench-backdrop
+bench: bench-native bench-browser bench-backdrop
+
+# The backdrop analysis's cost against the network's at 1024 px on the CPU path (BACKDROP_SIZE, BACKDROP_RUNS).
+BACKDROP_SIZE ?= 1024
+BACKDROP_RUNS ?= 7
+bench-backdrop:
+	$(CARGO) bench --bench backdrop -- --size $(BACKDROP_SIZE) --runs $(BACKDROP_RUNS)
 
 # vitrine's CPU path (and its GPU path on whatever adapter wgpu finds; a software one is labelled) against
 # onnxruntime's CPU provider with the same thread count, at 256, 512 and 1024 px.

@@ -25,7 +25,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use vitrine::{cpu, gpu, Backend, Model, Options, Shape, StyleParams, StyleSpec, Styler, Tensor};
+use vitrine::{cpu, gpu, Background, Backend, Model, Options, Shape, StyleParams, StyleSpec, Styler, Tensor};
 
 struct Args {
     input: PathBuf,
@@ -228,7 +228,12 @@ fn run() -> Result<(), String> {
             (Some(_), true) => Some(Styler::new(model.clone(), backend).map_err(|e| e.to_string())?),
             _ => None,
         };
-        let options = Options { style: style.clone().unwrap_or(StyleSpec::Preset(0)), ..Options::default() };
+        // onnxruntime paints whole frames, so the comparison does too (no backdrop analysis).
+        let options = Options {
+            style: style.clone().unwrap_or(StyleSpec::Preset(0)),
+            background: Background::Paint,
+            ..Options::default()
+        };
         let (mut network_ms, mut stylize_ms) = (Vec::new(), Vec::new());
         println!("ready");
         for line in std::io::stdin().lines() {
@@ -281,7 +286,7 @@ fn run() -> Result<(), String> {
     let mut stylize_ms = Vec::new();
     if let (true, Some(style)) = (args.stylize, style) {
         let mut styler = Styler::new(model, backend).map_err(|e| e.to_string())?;
-        let options = Options { style, ..Options::default() };
+        let options = Options { style, background: Background::Paint, ..Options::default() };
         let (w, h) = (s as u32, s as u32);
         styler.stylize(w, h, &rgba, &options).map_err(|e| e.to_string())?;
         for _ in 0..args.runs {

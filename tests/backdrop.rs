@@ -244,3 +244,25 @@ fn write_mattes_and_looks_to_look_at() {
         }
     }
 }
+
+mod common;
+
+/// The masked run on the GPU (lavapipe) against the CPU oracle, for every mode that paints the product alone.
+#[test]
+fn the_gpu_paints_a_product_as_the_cpu_does() {
+    if !common::gpu_wanted() {
+        return;
+    }
+    let scene = scenes::studio_scenes().into_iter().nth(1).unwrap();
+    let mut cpu = styler();
+    let mut gpu = Styler::new(Model::builtin().unwrap(), Backend::Gpu).unwrap();
+    for background in [Background::Auto, Background::Transparent] {
+        let options = Options { style: StyleSpec::Preset(19), background, ..Options::default() };
+        let expected = cpu.stylize_report(scene.width, scene.height, &scene.rgba, &options).unwrap();
+        let got = gpu.stylize_report(scene.width, scene.height, &scene.rgba, &options).unwrap();
+        assert_eq!(got.background, expected.background);
+        let quality = common::psnr_u8(&expected.rgba, &got.rgba);
+        println!("{background}: GPU vs CPU {quality:.1} dB");
+        assert!(quality >= 44.0, "{background}: GPU vs CPU {quality:.1} dB");
+    }
+}

@@ -89,3 +89,34 @@ fn per_layer_statistics_passes_match_the_whole_image() {
         }
     }
 }
+
+mod scenes;
+
+/// A product on a studio backdrop is painted on its box with statistics weighted by its matte: tiled, those
+/// statistics are the whole box's too, streamed with a layered pass or with a pass per norm layer.
+#[test]
+fn a_product_on_a_studio_backdrop_tiles_as_it_runs_whole() {
+    let scene = scenes::studio_scenes().into_iter().next().unwrap();
+    let photo = image::RgbaImage::from_raw(scene.width, scene.height, scene.rgba).unwrap();
+    let (w, h) = (256, 256);
+    let rgba = image::imageops::resize(&photo, w, h, image::imageops::FilterType::Triangle).into_raw();
+    let model = Model::builtin().unwrap();
+    let need = vitrine::tiling::whole_host_bytes(&model.graph, h as usize, w as usize).unwrap();
+    let largest = vitrine::tiling::largest_tensor_bytes(&model.graph, h as usize, w as usize).unwrap();
+    let per_norm = TileLimits { max_buffer: largest / 4, host_budget: need / 4, tile_budget: need };
+    let options = Options { style: StyleSpec::Preset(7), ..Options::default() };
+    for backend in backends() {
+        let mut whole = Styler::new(model.clone(), backend).unwrap();
+        let reference = whole.stylize_report(w, h, &rgba, &options).unwrap();
+        assert_eq!(reference.background.applied, vitrine::Applied::Kept);
+        let streamed = Styler::new(model.clone(), backend).unwrap().with_tile_size(Some(64)).unwrap();
+        let layered_stats = Styler::new(model.clone(), backend).unwrap().with_tile_limits(per_norm);
+        for (name, mut tiled) in [("64 px tiles", streamed), ("a statistics pass per norm layer", layered_stats)] {
+            let result = tiled.stylize_report(w, h, &rgba, &options).unwrap();
+            assert_eq!(result.background, reference.background);
+            let quality = psnr(&reference.rgba, &result.rgba);
+            println!("{backend:?} product on white, {name} vs whole: {quality:.1} dB");
+            assert!(quality >= MIN_PSNR_EXACT_DB, "{backend:?} {name}: {quality} dB");
+        }
+    }
+}

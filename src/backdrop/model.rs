@@ -79,10 +79,11 @@ fn solve(mut a: [[f64; TERMS]; TERMS], mut b: [f64; TERMS]) -> Option<[f64; TERM
         }
         a.swap(col, pivot);
         b.swap(col, pivot);
+        let pivot_row = a[col];
         for row in col + 1..TERMS {
-            let f = a[row][col] / a[col][col];
-            for k in col..TERMS {
-                a[row][k] -= f * a[col][k];
+            let f = a[row][col] / pivot_row[col];
+            for (value, above) in a[row][col..].iter_mut().zip(&pivot_row[col..]) {
+                *value -= f * above;
             }
             b[row] -= f * b[col];
         }

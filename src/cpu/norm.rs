@@ -277,7 +277,7 @@ mod tests {
     fn weighted_statistics_match_the_plain_ones_and_all_ones_gives_the_unweighted() {
         for x in planes() {
             let plane = x.shape.plane();
-            let weights: Vec<f32> = (0..plane).map(|i| ((i * 37) % 11) as f32 / 10.0).collect();
+            let weights: Vec<f32> = (0..plane).map(|i| ((i * 37 + 3) % 11) as f32 / 10.0).collect();
             for (fast, plain) in
                 channel_stats_weighted(&x, &weights).iter().zip(channel_stats_weighted_plain(&x, &weights))
             {
@@ -285,6 +285,9 @@ mod tests {
                 assert!((fast.mean - plain.mean).abs() <= 1e-6 * scale, "mean {fast:?} vs {plain:?} ({:?})", x.shape);
                 assert!((fast.var - plain.var).abs() <= 1e-5 * plain.var + 1e-9, "var {fast:?} vs {plain:?}");
             }
+            // No weight anywhere: the plain statistics stand.
+            let zeros = vec![0.0f32; plane];
+            assert_eq!(channel_stats_weighted(&x, &zeros), channel_stats(&x));
             let ones = vec![1.0f32; plane];
             for (weighted, plain) in channel_stats_weighted(&x, &ones).iter().zip(channel_stats_plain(&x)) {
                 let scale = plain.mean.abs().max(1.0);
