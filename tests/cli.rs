@@ -802,10 +802,13 @@ fn progress_counts_images_and_estimates_the_time_left() {
 fn every_output_format_reads_back() {
     let dir = scratch("formats");
     let logo = sample("logo.png");
-    // By extension for one file, with the alpha channel where the format holds one.
+    // By extension for one file, with the alpha channel where the format holds one. The whole frame is painted
+    // (`paint`), the content the lossy bound below was set on: the logo painted alone on its kept transparent
+    // backdrop has harder edges, which cost lossy WebP more.
     for (name, alpha) in [("logo.png", true), ("logo.webp", true), ("logo.jpg", false)] {
         let out = dir.join(name);
-        expect_success(&cpu(&["stylize", &logo, "-o", path(&out), "--style", "7", "--max-size", "48"]));
+        let args = ["stylize", &logo, "-o", path(&out), "--style", "7", "--max-size", "48", "--background", "paint"];
+        expect_success(&cpu(&args));
         let format = image::ImageFormat::from_path(&out).unwrap();
         let bytes = std::fs::read(&out).unwrap();
         assert_eq!(image::guess_format(&bytes).unwrap(), format, "{name} is not what its name says");
@@ -816,8 +819,21 @@ fn every_output_format_reads_back() {
     // Lossless WebP: the same pixels as the PNG. Lossy WebP at --quality: alpha kept, close, and smaller.
     assert_eq!(pixels(&dir.join("logo.webp")), pixels(&dir.join("logo.png")));
     let lossy = dir.join("lossy.webp");
-    let output =
-        cpu(&["stylize", &logo, "-o", path(&lossy), "--style", "7", "--max-size", "48", "--quality", "80", "--json"]);
+    let output = cpu(&[
+        "stylize",
+        &logo,
+        "-o",
+        path(&lossy),
+        "--style",
+        "7",
+        "--max-size",
+        "48",
+        "--quality",
+        "80",
+        "--json",
+        "--background",
+        "paint",
+    ]);
     expect_success(&output);
     assert_eq!(records(&output.stdout).0[0]["quality"], 80);
     let (lossy_pixels, exact) = (pixels(&lossy), pixels(&dir.join("logo.png")));
@@ -1237,4 +1253,70 @@ fn style_numbers_beyond_a_sane_range_are_refused() {
         assert_eq!(code(&output), 2);
     }
     assert!(!out.exists());
+}
+
+#[test]
+fn background_modes_keep_whiten_cut_out_or_paint_and_say_so() {
+    let dir = scratch("background");
+    let mug = sample("studio-mug.jpg");
+    let run = |mode: &str, name: &str| {
+        let out = dir.join(name);
+        let output = cpu(&[
+            "stylize",
+            &mug,
+            "-o",
+            path(&out),
+            "--style",
+            "7",
+            "--max-size",
+            "160",
+            "--background",
+            mode,
+            "--json",
+        ]);
+        expect_success(&output);
+        let record = records(&output.stdout).0.remove(0);
+        (record["background"].clone(), image::open(&out).unwrap().to_rgba8())
+    };
+    let (kept, kept_image) = run("auto", "auto.png");
+    assert_eq!(kept["mode"], "auto");
+    assert_eq!(kept["applied"], "kept");
+    let product = kept["product"].as_f64().unwrap();
+    assert!(product > 0.1 && product < 0.5, "{kept}");
+    assert!(kept["reason"].is_null());
+    // The top-left corner is far from the mug: the photo's own backdrop, the same pixels as the decoded photo.
+    let photo = image::open(&mug).unwrap().resize(160, 160, image::imageops::FilterType::Lanczos3).to_rgba8();
+    for (x, y) in [(2, 2), (150, 5), (5, 150)] {
+        let (a, b) = (kept_image.get_pixel(x, y).0, photo.get_pixel(x, y).0);
+        assert!(a.iter().zip(b).all(|(p, q)| p.abs_diff(q) <= 2), "({x}, {y}): {a:?} vs {b:?}");
+    }
+    let (white, white_image) = run("white", "white.png");
+    assert_eq!(white["applied"], "white");
+    assert_eq!(white_image.get_pixel(2, 2).0, [255, 255, 255, 255]);
+    let (cut, cut_image) = run("transparent", "cut.webp");
+    assert_eq!(cut["applied"], "transparent");
+    assert_eq!(cut_image.get_pixel(2, 2).0[3], 0);
+    assert_eq!(cut_image.get_pixel(80, 80).0[3], 255);
+    let (painted, _) = run("paint", "paint.png");
+    assert_eq!((painted["mode"].as_str(), painted["applied"].as_str()), (Some("paint"), Some("painted")));
+    assert!(painted["product"].is_null());
+    // A photo without a plain backdrop is painted whole, and the record says why.
+    let output =
+        cpu(&["stylize", &sample("coffee.jpg"), "-o", path(&dir.join("coffee.png")), "--max-size", "96", "--json"]);
+    let record = records(&output.stdout).0.remove(0);
+    assert_eq!(record["background"]["applied"], "painted");
+    assert_eq!(record["background"]["reason"], "no-plain-backdrop");
+    // A cut-out cannot be a JPEG; an unknown mode names the ones there are. Nothing is written.
+    let jpeg = dir.join("cut.jpg");
+    let refused = cpu(&["stylize", &mug, "-o", path(&jpeg), "--background", "transparent"]);
+    expect_failure(&refused, ".png or .webp");
+    assert_eq!(code(&refused), 2);
+    assert!(!jpeg.exists());
+    let unknown = cpu(&["stylize", &mug, "-o", path(&dir.join("x.png")), "--background", "grey"]);
+    expect_failure(&unknown, "auto, keep, white, transparent, paint");
+    assert_eq!(code(&unknown), 2);
+    // The contact sheet takes the mode too.
+    let sheet = dir.join("sheet.png");
+    expect_success(&cpu(&["sheet", &mug, "-o", path(&sheet), "--tile", "32", "--background", "white"]));
+    assert!(sheet.exists());
 }
