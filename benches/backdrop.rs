@@ -13,7 +13,7 @@ mod scenes;
 use std::time::Instant;
 
 use vitrine::backdrop::{analyse, Analysis};
-use vitrine::{cpu, Background, Backend, Model, Options, StyleParams, StyleSpec, Styler};
+use vitrine::{cpu, Backend, Background, Model, Options, StyleParams, StyleSpec, Styler};
 
 fn median(mut times: Vec<f64>) -> f64 {
     times.sort_by(f64::total_cmp);
@@ -36,7 +36,11 @@ fn time(runs: usize, mut run: impl FnMut()) -> f64 {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let value = |flag: &str, default: usize| {
-        args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
     };
     let (size, runs) = (value("--size", 1024) as u32, value("--runs", 7).max(1));
     let scene = scenes::studio_scenes().into_iter().next().expect("a studio scene");

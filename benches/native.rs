@@ -25,7 +25,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use vitrine::{cpu, gpu, Background, Backend, Model, Options, Shape, StyleParams, StyleSpec, Styler, Tensor};
+use vitrine::{cpu, gpu, Backend, Background, Model, Options, Shape, StyleParams, StyleSpec, Styler, Tensor};
 
 struct Args {
     input: PathBuf,
