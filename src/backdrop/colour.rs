@@ -34,11 +34,25 @@ fn linear_table() -> &'static [f32; 256] {
     })
 }
 
-/// CIELAB's companding of a white-relative tristimulus value.
+const DELTA: f32 = 6.0 / 29.0;
+/// Intervals of the cube-root table over 0..1: the analysis converts every reduced pixel, and a table with linear
+/// interpolation is several times faster than `cbrtf` while staying within 0.01 of L*.
+const CUBE_ROOT_STEPS: usize = 1024;
+
+/// The cube root at `CUBE_ROOT_STEPS + 2` evenly spaced points of 0..1 (one past the end for the interpolation).
+fn cube_root_table() -> &'static [f32] {
+    static TABLE: OnceLock<Vec<f32>> = OnceLock::new();
+    TABLE.get_or_init(|| (0..CUBE_ROOT_STEPS + 2).map(|i| libm::cbrtf(i as f32 / CUBE_ROOT_STEPS as f32)).collect())
+}
+
+/// CIELAB's companding of a white-relative tristimulus value (0..1 for sRGB colours).
 fn companded(t: f32) -> f32 {
-    const DELTA: f32 = 6.0 / 29.0;
     if t > DELTA * DELTA * DELTA {
-        libm::cbrtf(t)
+        let table = cube_root_table();
+        let at = t.min(1.0) * CUBE_ROOT_STEPS as f32;
+        let i = (at as usize).min(CUBE_ROOT_STEPS);
+        let f = at - i as f32;
+        table[i] + (table[i + 1] - table[i]) * f
     } else {
         t / (3.0 * DELTA * DELTA) + 4.0 / 29.0
     }
@@ -73,6 +87,17 @@ mod tests {
         // sRGB pure red is L 53.24, a 80.09, b 67.20.
         let red = lab_from_linear(linear_from_bytes([255, 0, 0]));
         assert!((red.l - 53.24).abs() < 0.05 && (red.a - 80.09).abs() < 0.1 && (red.b - 67.20).abs() < 0.1, "{red:?}");
+    }
+
+    #[test]
+    fn the_cube_root_table_is_close_to_the_cube_root() {
+        let worst = (1..100_000)
+            .map(|i| i as f32 / 100_000.0)
+            .filter(|&t| t > DELTA * DELTA * DELTA)
+            .map(|t| (companded(t) - libm::cbrtf(t)).abs())
+            .fold(0.0f32, f32::max);
+        // L* is 116 times this: within 0.01.
+        assert!(worst * 116.0 < 0.01, "{worst}");
     }
 
     #[test]

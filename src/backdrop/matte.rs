@@ -9,7 +9,7 @@ use super::{Analysis, Bounds, Matte, WholeReason};
 
 /// The analysis runs on a copy whose longer side is at most this: plenty to find a product, and its cost stays a
 /// few percent of the network's. The soft edge is then made at full size.
-pub(crate) const ANALYSIS_SIDE: usize = 512;
+pub(crate) const ANALYSIS_SIDE: usize = 384;
 /// Photos with a shorter side than this are painted whole: too small to tell a product from its backdrop.
 pub(crate) const MIN_SIDE: u32 = 32;
 
@@ -53,31 +53,33 @@ pub(crate) struct Reduced {
     pub lab: Vec<Lab>,
 }
 
-/// One channel composited onto white, in 0..255.
-fn on_white(value: u8, alpha: u8) -> f32 {
-    let a = f32::from(alpha) / 255.0;
-    f32::from(value) * a + 255.0 * (1.0 - a)
-}
-
-/// Block averages of `scale x scale` pixels (the last row and column of blocks may be partial).
+/// Block averages of `scale x scale` pixels (the last row and column of blocks may be partial), composited onto
+/// white, summed in integers (255 times each value: exact, and the same on every target).
 pub(crate) fn reduce(rgba: &[u8], width: usize, height: usize, scale: usize) -> Reduced {
     let (rw, rh) = (width.div_ceil(scale), height.div_ceil(scale));
     let mut rgb = Vec::with_capacity(rw * rh);
     let mut lab = Vec::with_capacity(rw * rh);
+    let mut sums = vec![[0u32; 3]; rw];
     for ry in 0..rh {
         let (y0, y1) = (ry * scale, ((ry + 1) * scale).min(height));
-        for rx in 0..rw {
-            let (x0, x1) = (rx * scale, ((rx + 1) * scale).min(width));
-            let mut sum = [0.0f32; 3];
-            for y in y0..y1 {
-                for px in rgba[(y * width + x0) * 4..(y * width + x1) * 4].chunks_exact(4) {
+        sums.fill([0; 3]);
+        for y in y0..y1 {
+            let row = &rgba[y * width * 4..(y + 1) * width * 4];
+            for (block, sum) in row.chunks(scale * 4).zip(sums.iter_mut()) {
+                for px in block.chunks_exact(4) {
+                    let alpha = u32::from(px[3]);
+                    let under = 255 * (255 - alpha);
                     for c in 0..3 {
-                        sum[c] += on_white(px[c], px[3]);
+                        sum[c] += u32::from(px[c]) * alpha + under;
                     }
                 }
             }
-            let n = ((y1 - y0) * (x1 - x0)) as f32;
-            let mean = sum.map(|s| s / n);
+        }
+        for (rx, sum) in sums.iter().enumerate() {
+            let columns = ((rx + 1) * scale).min(width) - rx * scale;
+            let n = (255 * (y1 - y0) * columns) as f32;
+            // Means in 0..255.
+            let mean = sum.map(|s| s as f32 / n);
             rgb.push(mean.map(|v| v / 255.0));
             lab.push(lab_from_linear(linear_from_bytes(mean.map(|v| v.round().clamp(0.0, 255.0) as u8))));
         }
@@ -97,8 +99,9 @@ pub(crate) fn analyse(width: u32, height: u32, rgba: &[u8]) -> Analysis {
         return Analysis::Whole { reason: WholeReason::NotPlain };
     };
     let near = (NEAR_NOISE * noise).clamp(NEAR_MIN, NEAR);
-    let mut backdrop = fill(&reduced, &model, near);
-    open_holes(&reduced, &model, near, (HOLE_NOISE * noise).max(HOLE_MIN), &mut backdrop);
+    let field = Field::new(&reduced, &model);
+    let mut backdrop = fill(&reduced, &field, near);
+    open_holes(&reduced, &field, near, (HOLE_NOISE * noise).max(HOLE_MIN), &mut backdrop);
     let n = backdrop.len();
     let speck = ((n as f32 * SPECK) as usize).max(4);
     merge_specks(&mut backdrop, reduced.width, reduced.height, speck);
@@ -121,7 +124,7 @@ pub(crate) fn analyse(width: u32, height: u32, rgba: &[u8]) -> Analysis {
 /// The border ring's pixels, by side (top, bottom, left, right; corners count for both).
 fn border(reduced: &Reduced) -> [Vec<usize>; 4] {
     let (w, h) = (reduced.width, reduced.height);
-    let ring = (w.min(h) / 32).max(2);
+    let ring = (w.min(h) / 64).max(2);
     let mut sides: [Vec<usize>; 4] = Default::default();
     for y in 0..h {
         for x in 0..w {
@@ -184,11 +187,26 @@ fn shadow_like(p: Lab, backdrop: Lab) -> bool {
     (da * da + db * db).sqrt() < SHADOW_TINT
 }
 
+/// Each reduced pixel against the fitted backdrop: its colour difference, and whether it could be a shadow.
+struct Field {
+    distance: Vec<f32>,
+    shadow: Vec<bool>,
+}
+
+impl Field {
+    fn new(reduced: &Reduced, model: &BackdropModel) -> Self {
+        let surface = model.surface();
+        let distance = reduced.lab.iter().zip(&surface).map(|(p, b)| p.distance(*b)).collect();
+        let shadow = reduced.lab.iter().zip(&surface).map(|(p, b)| shadow_like(*p, *b)).collect();
+        Field { distance, shadow }
+    }
+}
+
 /// The backdrop as everything reached from the border through backdrop-like pixels over gentle steps.
-fn fill(reduced: &Reduced, model: &BackdropModel, tolerance: f32) -> Vec<bool> {
+fn fill(reduced: &Reduced, field: &Field, tolerance: f32) -> Vec<bool> {
     let (w, h, lab) = (reduced.width, reduced.height, &reduced.lab);
-    let fitted: Vec<Lab> = (0..w * h).map(|i| model.at(i % w, i / w)).collect();
-    let near = |i: usize| lab[i].distance(fitted[i]) < tolerance;
+    let near = |i: usize| field.distance[i] < tolerance;
+    let squared = |p: Lab, q: Lab| (p.l - q.l) * (p.l - q.l) + (p.a - q.a) * (p.a - q.a) + (p.b - q.b) * (p.b - q.b);
     let mut reached = vec![false; w * h];
     let mut stack: Vec<usize> = Vec::new();
     for (x, y) in (0..w).flat_map(|x| [(x, 0), (x, h - 1)]).chain((0..h).flat_map(|y| [(0, y), (w - 1, y)])) {
@@ -203,12 +221,11 @@ fn fill(reduced: &Reduced, model: &BackdropModel, tolerance: f32) -> Vec<bool> {
         let neighbours =
             [(x > 0).then(|| i - 1), (x + 1 < w).then(|| i + 1), (y > 0).then(|| i - w), (y + 1 < h).then(|| i + w)];
         for j in neighbours.into_iter().flatten() {
-            if reached[j] {
+            if reached[j] || !(near(j) || field.shadow[j]) {
                 continue;
             }
-            let step = lab[i].distance(lab[j]);
-            let passes = (near(j) && step < STEP) || (shadow_like(lab[j], fitted[j]) && step < SHADOW_STEP);
-            if passes {
+            let step = squared(lab[i], lab[j]);
+            if (near(j) && step < STEP * STEP) || (field.shadow[j] && step < SHADOW_STEP * SHADOW_STEP) {
                 reached[j] = true;
                 stack.push(j);
             }
@@ -249,9 +266,9 @@ fn regions(w: usize, h: usize, inside: impl Fn(usize) -> bool) -> Vec<Vec<usize>
 }
 
 /// Regions the product encloses that show the backdrop itself (a mug's handle): plain, the fitted colour.
-fn open_holes(reduced: &Reduced, model: &BackdropModel, tolerance: f32, plain: f32, backdrop: &mut [bool]) {
-    let (w, h, lab) = (reduced.width, reduced.height, &reduced.lab);
-    let distance = |i: usize| lab[i].distance(model.at(i % w, i / w));
+fn open_holes(reduced: &Reduced, field: &Field, tolerance: f32, plain: f32, backdrop: &mut [bool]) {
+    let (w, h) = (reduced.width, reduced.height);
+    let distance = |i: usize| field.distance[i];
     let min_area = ((w * h) as f32 * SPECK * 2.0) as usize;
     for hole in regions(w, h, |i| !backdrop[i] && distance(i) < tolerance) {
         if hole.len() < min_area.max(9) {

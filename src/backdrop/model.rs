@@ -64,6 +64,26 @@ impl BackdropModel {
     }
 }
 
+impl BackdropModel {
+    /// The backdrop's colour at every pixel, row by row: per row the quadratic in `u` has three coefficients.
+    pub(crate) fn surface(&self) -> Vec<Lab> {
+        let (w, h) = (self.width, self.height);
+        let columns: Vec<f64> = (0..w).map(|x| f64::from(normalised(x, 0, w, h).0)).collect();
+        let mut out = Vec::with_capacity(w * h);
+        for y in 0..h {
+            let v = f64::from(normalised(0, y, w, h).1);
+            // [1, u, v, u², v², uv] · c = (c0 + c2 v + c4 v²) + (c1 + c5 v) u + c3 u².
+            let row = |c: &[f64; TERMS]| (c[0] + c[2] * v + c[4] * v * v, c[1] + c[5] * v, c[3]);
+            let [l, a, b] = [row(&self.coefficients[0]), row(&self.coefficients[1]), row(&self.coefficients[2])];
+            out.extend(columns.iter().map(|&u| {
+                let at = |(k0, k1, k2): (f64, f64, f64)| (k0 + k1 * u + k2 * u * u) as f32;
+                Lab { l: at(l), a: at(a), b: at(b) }
+            }));
+        }
+        out
+    }
+}
+
 fn normalised(x: usize, y: usize, width: usize, height: usize) -> (f32, f32) {
     let along = |p: usize, n: usize| if n > 1 { 2.0 * p as f32 / (n - 1) as f32 - 1.0 } else { 0.0 };
     (along(x, width), along(y, height))
@@ -113,6 +133,8 @@ mod tests {
         let model = BackdropModel::fit(&lab, w, h, &border).unwrap();
         let centre = model.at(w / 2, h / 2);
         assert!(centre.distance(truth(w / 2, h / 2)) < 1e-3, "{centre:?}");
+        let surface = model.surface();
+        assert!((0..w * h).all(|i| surface[i].distance(model.at(i % w, i / w)) < 1e-3));
     }
 
     #[test]
