@@ -4,6 +4,7 @@
 //! - the preset network on the whole photo (`cpu::run`, planar in and out),
 //! - `Styler::stylize` with `background: paint` and with `auto` (which runs the network on the product's box).
 //!
+//! The analysis and the network run alternately, run by run, so a change in the machine's load falls on both alike.
 //! Prints one JSON line. `cargo bench --bench backdrop -- [--size 1024] [--runs 7]` (`make bench-backdrop`);
 //! threads follow `VITRINE_THREADS` as everywhere on the CPU path.
 
@@ -20,17 +21,18 @@ fn median(mut times: Vec<f64>) -> f64 {
     times[times.len() / 2]
 }
 
-fn time(runs: usize, mut run: impl FnMut()) -> f64 {
+fn millis(run: &mut impl FnMut()) -> f64 {
+    let started = Instant::now();
     run();
-    median(
-        (0..runs)
-            .map(|_| {
-                let started = Instant::now();
-                run();
-                started.elapsed().as_secs_f64() * 1000.0
-            })
-            .collect(),
-    )
+    started.elapsed().as_secs_f64() * 1000.0
+}
+
+/// The medians of `runs` timings of `a` and of `b`, taken in turn after one warm-up run of each.
+fn alternate(runs: usize, mut a: impl FnMut(), mut b: impl FnMut()) -> (f64, f64) {
+    a();
+    b();
+    let (times_a, times_b) = (0..runs).map(|_| (millis(&mut a), millis(&mut b))).unzip();
+    (median(times_a), median(times_b))
 }
 
 fn main() {
@@ -51,20 +53,25 @@ fn main() {
         Analysis::Product { fraction, .. } => fraction,
         Analysis::Whole { reason } => panic!("the benchmark photo is no studio photo: {}", reason.message()),
     };
-    let analysis_ms = time(runs, || drop(analyse(size, size, &rgba)));
-
     let model = Model::builtin().expect("the built-in model");
     let params = StyleParams::mix(&model.graph, &StyleSpec::Preset(19).resolve(model.style_count).expect("a preset"));
     let (padded_w, padded_h) = model.padded_size(size, size);
     let input = vitrine::pixels::prepare(&rgba, size as usize, size as usize, padded_w, padded_h);
-    let network_ms = time(runs, || drop(cpu::run(&model.graph, input.clone(), &params).expect("the network runs")));
+    let (analysis_ms, network_ms) = alternate(
+        runs,
+        || drop(analyse(size, size, &rgba)),
+        || drop(cpu::run(&model.graph, input.clone(), &params).expect("the network runs")),
+    );
 
-    let mut styler = Styler::new(model, Backend::Cpu).expect("a CPU styler");
-    let mut stylize = |background| {
-        let options = Options { style: StyleSpec::Preset(19), background, ..Options::default() };
-        time(runs, || drop(styler.stylize(size, size, &rgba, &options).expect("stylize")))
-    };
-    let (paint_ms, auto_ms) = (stylize(Background::Paint), stylize(Background::Auto));
+    let options = |background| Options { style: StyleSpec::Preset(19), background, ..Options::default() };
+    let (paint, auto) = (options(Background::Paint), options(Background::Auto));
+    let mut paint_styler = Styler::new(model.clone(), Backend::Cpu).expect("a CPU styler");
+    let mut auto_styler = Styler::new(model, Backend::Cpu).expect("a CPU styler");
+    let (paint_ms, auto_ms) = alternate(
+        runs,
+        || drop(paint_styler.stylize(size, size, &rgba, &paint).expect("stylize")),
+        || drop(auto_styler.stylize(size, size, &rgba, &auto).expect("stylize")),
+    );
     let line = serde_json::json!({
         "size": size, "runs": runs, "threads": cpu::worker_count(), "product": fraction,
         "analysis_ms": analysis_ms, "network_ms": network_ms, "analysis_share": analysis_ms / network_ms,
