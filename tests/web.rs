@@ -45,6 +45,16 @@ fn code_of(error: &JsValue) -> String {
     js_sys::Reflect::get(error, &JsValue::from_str("code")).ok().and_then(|c| c.as_string()).unwrap_or_default()
 }
 
+/// A field of a JS object the bindings returned.
+fn field(object: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(object, &JsValue::from_str(key)).expect("an object")
+}
+
+/// The pixels of `stylize`'s `{ rgba, background }`.
+fn rgba_of(result: &JsValue) -> Vec<u8> {
+    js_sys::Uint8Array::from(field(result, "rgba")).to_vec()
+}
+
 fn max_abs(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
 }
@@ -121,7 +131,7 @@ async fn cpu_bindings() -> WasmStyler {
 async fn stylize_error(styler: &mut WasmStyler, side: u32, style: JsValue, strength: JsValue) -> String {
     // Sizes are checked before the buffer, so a huge side needs no pixels.
     let rgba = if side > 256 { Vec::new() } else { test_card(side, side) };
-    match styler.stylize(side, side, rgba, style, strength, false).await {
+    match styler.stylize(side, side, rgba, style, strength, false, JsValue::UNDEFINED).await {
         Ok(_) => String::from("no error"),
         Err(e) => code_of(&e),
     }
@@ -167,14 +177,25 @@ async fn bindings_report_each_bad_input_with_its_code() {
         let shown = format!("{side} px, style {style:?}, strength {strength:?}");
         assert_eq!(stylize_error(&mut styler, side, style, strength).await, code, "{shown}");
     }
-    let short = styler.stylize(20, 20, vec![0; 10], JsValue::from_f64(0.0), JsValue::UNDEFINED, false).await;
+    let short = styler
+        .stylize(20, 20, vec![0; 10], JsValue::from_f64(0.0), JsValue::UNDEFINED, false, JsValue::UNDEFINED)
+        .await;
     assert_eq!(short.err().map(|e| code_of(&e)).as_deref(), Some("BAD_IMAGE"));
 
     // A mix given as an object, as JS writes { 3: 0.5, 12: 0.5 }, is the Rust mix.
     let rgba = test_card(WIDTH, HEIGHT);
     let from_js = styler
-        .stylize(WIDTH, HEIGHT, rgba.clone(), mix(&[("3", 0.5), ("12", 0.5)]), JsValue::UNDEFINED, false)
+        .stylize(
+            WIDTH,
+            HEIGHT,
+            rgba.clone(),
+            mix(&[("3", 0.5), ("12", 0.5)]),
+            JsValue::UNDEFINED,
+            false,
+            JsValue::UNDEFINED,
+        )
         .await
+        .map(|result| rgba_of(&result))
         .map_err(|e| code_of(&e))
         .expect("stylize");
     let mut direct = Styler::new_async(Model::builtin().expect("model"), Backend::Cpu).await.expect("styler");
@@ -195,7 +216,9 @@ fn working_size_and_finish() {
 
     let photo = test_card(8, 6);
     let styled: Vec<u8> = photo.iter().map(|v| 255 - v).collect();
-    let finish = |strength: f64| WasmStyler::finish(8, 6, &photo, &styled, JsValue::from_f64(strength), false);
+    let finish = |strength: f64| {
+        WasmStyler::finish(8, 6, &photo, &styled, JsValue::from_f64(strength), false, &JsValue::UNDEFINED, None)
+    };
     // Strength 0 is the photo (composited onto white under partial alpha, as the network saw it), alpha kept.
     let unchanged = finish(0.0).map_err(|e| code_of(&e)).expect("finish");
     assert!(unchanged.iter().zip(&photo).skip(3).step_by(4).all(|(a, b)| a == b));
@@ -210,8 +233,9 @@ const PREDICTOR: &[u8] = include_bytes!("../models/arbitrary_predict.vitrine.saf
 /// Styles the test card at full strength, or says which code it failed with.
 async fn stylize_card(styler: &mut WasmStyler, style: JsValue) -> Result<Vec<u8>, String> {
     styler
-        .stylize(WIDTH, HEIGHT, test_card(WIDTH, HEIGHT), style, JsValue::UNDEFINED, false)
+        .stylize(WIDTH, HEIGHT, test_card(WIDTH, HEIGHT), style, JsValue::UNDEFINED, false, JsValue::UNDEFINED)
         .await
+        .map(|result| rgba_of(&result))
         .map_err(|e| code_of(&e))
 }
 
@@ -289,11 +313,13 @@ async fn style_vectors_through_the_bindings() {
         direct.style_vector_async(width, height, &rgba).await.expect("vector"),
         "the file's numbers read back as the same f32"
     );
-    let options = Options { style: StyleSpec::Vector(numbers), strength: 0.5, preserve_color: false, ..Options::default() };
+    let options =
+        Options { style: StyleSpec::Vector(numbers), strength: 0.5, preserve_color: false, ..Options::default() };
     let expected = direct.stylize_async(width, height, &rgba, &options).await.expect("stylize");
     let got = styler
-        .stylize(width, height, rgba.clone(), file, JsValue::from_f64(0.5), false)
+        .stylize(width, height, rgba.clone(), file, JsValue::from_f64(0.5), false, JsValue::UNDEFINED)
         .await
+        .map(|result| rgba_of(&result))
         .map_err(|e| code_of(&e))
         .expect("stylize");
     assert_eq!(got, expected);
@@ -353,4 +379,199 @@ async fn tile_size_streams_both_models_in_tiles() {
         console_log!("{shown} at {WIDTH}x{HEIGHT} in 8 px tiles vs whole: max difference {worst} of 255");
         assert!(worst <= MAX_ABS_RGBA8, "{shown}: tiles differ from the whole run by {worst}");
     }
+}
+
+/// A composited full-strength result re-blended by `finish` against `stylize` at that strength: the painted
+/// product and its composite are each rounded to 8 bits before the blend, one rounding more than `stylize` makes.
+const MAX_ABS_COMPOSITED: u8 = 2;
+
+const PRODUCT_WIDTH: u32 = 200;
+const PRODUCT_HEIGHT: u32 = 160;
+
+/// A product photo as a studio takes one: a dark rounded box (a gradient and a lighter band, anti-aliased edges)
+/// with a soft grey shadow on a white backdrop. tests/package/page.js draws the same photo.
+fn product_photo(width: u32, height: u32) -> Vec<u8> {
+    let (w, h) = (f64::from(width), f64::from(height));
+    let rounded = |px: f64, py: f64, cx: f64, cy: f64, hx: f64, hy: f64, r: f64| {
+        let (qx, qy) = ((px - cx).abs() - (hx - r), (py - cy).abs() - (hy - r));
+        qx.max(0.0).hypot(qy.max(0.0)) + qx.max(qy).min(0.0) - r
+    };
+    let (cx, cy, hx, hy, r) = (w / 2.0, h * 0.46, w * 0.26, h * 0.25, 14.0);
+    let mut rgba = Vec::with_capacity((width * height * 4) as usize);
+    for y in 0..height {
+        for x in 0..width {
+            let (px, py) = (f64::from(x) + 0.5, f64::from(y) + 0.5);
+            let cover = (0.5 - rounded(px, py, cx, cy, hx, hy, r)).clamp(0.0, 1.0);
+            let shadow = (-(rounded(px, py, cx + 4.0, cy + 8.0, hx, hy, r).max(0.0) / 7.0).powi(2)).exp();
+            let backdrop = 255.0 - 62.0 * shadow;
+            let t = (py - (cy - hy)) / (2.0 * hy);
+            let band = if (py - cy).abs() < 6.0 { 70.0 } else { 0.0 };
+            let product = [38.0 + 30.0 * t + band, 46.0 + 34.0 * t + band, 62.0 + 40.0 * t + band * 0.6];
+            for value in product {
+                rgba.push((cover * value + (1.0 - cover) * backdrop).round() as u8);
+            }
+            rgba.push(255);
+        }
+    }
+    rgba
+}
+
+/// The backdrop far from the product and its shadow: a ring along the frame's edges.
+fn far_backdrop(width: u32, height: u32) -> impl Iterator<Item = usize> {
+    (0..height).flat_map(move |y| {
+        (0..width)
+            .filter(move |&x| x < 14 || x >= width - 14 || y < 12 || y >= height - 12)
+            .map(move |x| (y * width + x) as usize)
+    })
+}
+
+/// `{ mode, applied, product, reason }` as Rust values.
+fn report_of(report: &JsValue) -> (Option<String>, Option<String>, Option<f64>, Option<String>) {
+    let text = |key| field(report, key).as_string();
+    (text("mode"), text("applied"), field(report, "product").as_f64(), text("reason"))
+}
+
+/// What each mode makes of the product photo's far backdrop, `rgba` against the photo: kept (within 2 levels),
+/// pure white, transparent, or painted (changed); and the product's centre opaque.
+fn check_backdrop(mode: &str, rgba: &[u8], photo: &[u8], shown: &str) {
+    let (w, h) = (PRODUCT_WIDTH, PRODUCT_HEIGHT);
+    let far: Vec<usize> = far_backdrop(w, h).collect();
+    let worst = far.iter().flat_map(|&i| (0..3).map(move |c| rgba[i * 4 + c].abs_diff(photo[i * 4 + c]))).max();
+    match mode {
+        "auto" | "keep" => assert!(worst <= Some(2), "{shown}: the far backdrop moved by {worst:?}"),
+        "white" => {
+            assert!(far.iter().all(|&i| rgba[i * 4..][..3] == [255; 3]), "{shown}: the far backdrop is not white")
+        }
+        "transparent" => {
+            assert!(far.iter().all(|&i| rgba[i * 4 + 3] == 0), "{shown}: the far backdrop is not transparent")
+        }
+        _ => assert!(worst >= Some(40), "{shown}: the backdrop was not painted (at most {worst:?} levels)"),
+    }
+    if mode != "transparent" {
+        assert!(far.iter().all(|&i| rgba[i * 4 + 3] == 255), "{shown}: alpha kept");
+    }
+    // The shadow just below the product (grey in the photo) is backdrop too: kept, made white, or cut away.
+    let shade = ((h * 74 / 100) * w + w / 2) as usize * 4;
+    let (grey, got, alpha) = (photo[shade], rgba[shade], rgba[shade + 3]);
+    assert!(grey < 220, "the photo's shadow is grey ({grey})");
+    let kept = match mode {
+        "auto" | "keep" => got.abs_diff(grey) <= 2,
+        "white" => got == 255,
+        "transparent" => alpha == 0,
+        _ => true,
+    };
+    assert!(kept, "{shown}: the shadow became {got} (alpha {alpha}) from {grey}");
+    let centre = ((h * 46 / 100) * w + w / 2) as usize;
+    assert_eq!(rgba[centre * 4 + 3], 255, "{shown}: the product's centre is opaque");
+}
+
+/// The product photo in style 19 with `background`, or the code it failed with.
+async fn stylize_product(styler: &mut WasmStyler, photo: &[u8], background: JsValue) -> Result<JsValue, String> {
+    let (w, h, style) = (PRODUCT_WIDTH, PRODUCT_HEIGHT, JsValue::from_f64(19.0));
+    styler.stylize(w, h, photo.to_vec(), style, JsValue::UNDEFINED, false, background).await.map_err(|e| code_of(&e))
+}
+
+/// `background` through the bindings on a 200x160 product photo on white: each mode's backdrop and report, the
+/// report's fields as the CLI's `--json` has them, `undefined` as auto and the core's own result, bad modes as
+/// `BAD_OPTION`; then the full-size analysis (`analyseBackdrop`) and `finish` through its matte, which the package's
+/// `maxSize` and strength re-blend use: a painted frame re-blended at strength 0.5 with true colours keeps, whitens
+/// or cuts out the backdrop exactly.
+#[wasm_bindgen_test]
+async fn background_modes_through_the_bindings() {
+    let (w, h) = (PRODUCT_WIDTH, PRODUCT_HEIGHT);
+    let photo = product_photo(w, h);
+    let mut styler = cpu_bindings().await;
+    let mut painted = Vec::new();
+    let mut full_strength = std::collections::HashMap::new();
+    for (mode, applied) in
+        [("auto", "kept"), ("keep", "kept"), ("white", "white"), ("transparent", "transparent"), ("paint", "painted")]
+    {
+        let result = stylize_product(&mut styler, &photo, JsValue::from_str(mode)).await.expect("stylize");
+        let rgba = rgba_of(&result);
+        let (got_mode, got_applied, product, reason) = report_of(&field(&result, "background"));
+        console_log!("background '{mode}': applied {got_applied:?}, product {product:?}, reason {reason:?}");
+        assert_eq!((got_mode.as_deref(), got_applied.as_deref(), reason), (Some(mode), Some(applied), None));
+        if mode == "paint" {
+            assert_eq!(product, None);
+            painted = rgba.clone();
+        } else {
+            assert!(product.is_some_and(|p| (0.1..0.5).contains(&p)), "{mode}: product share {product:?}");
+        }
+        check_backdrop(mode, &rgba, &photo, &format!("stylize '{mode}'"));
+        full_strength.insert(mode, result);
+    }
+
+    // `undefined` is auto, and the bindings give the core's own image and report.
+    let default = stylize_product(&mut styler, &photo, JsValue::UNDEFINED).await.expect("stylize");
+    let mut direct = Styler::new_async(Model::builtin().expect("model"), Backend::Cpu).await.expect("styler");
+    let options = Options { style: StyleSpec::Preset(19), ..Options::default() };
+    let expected = direct.stylize_report_async(w, h, &photo, &options).await.expect("stylize");
+    assert_eq!(rgba_of(&default), expected.rgba);
+    let (mode, applied, product, _) = report_of(&field(&default, "background"));
+    assert_eq!((mode.as_deref(), applied.as_deref()), (Some("auto"), Some("kept")));
+    assert_eq!(product.map(|p| p as f32), expected.background.product);
+
+    for bad in [JsValue::from_str("grey"), JsValue::from_str("Auto"), JsValue::from_f64(1.0), JsValue::TRUE] {
+        let shown = format!("background {bad:?}");
+        assert_eq!(
+            stylize_product(&mut styler, &photo, bad.clone()).await.err().as_deref(),
+            Some("BAD_OPTION"),
+            "{shown}"
+        );
+        assert_eq!(WasmStyler::check_background(&bad).err().map(|e| code_of(&e)).as_deref(), Some("BAD_OPTION"));
+        let analysis = WasmStyler::analyse_backdrop(w, h, &photo, &bad);
+        assert_eq!(analysis.err().map(|e| code_of(&e)).as_deref(), Some("BAD_OPTION"), "{shown}");
+    }
+    assert_eq!(WasmStyler::check_background(&JsValue::UNDEFINED).map_err(|e| code_of(&e)), Ok("auto".into()));
+    let short = WasmStyler::analyse_backdrop(w, h, &photo[..100], &JsValue::UNDEFINED);
+    assert_eq!(short.err().map(|e| code_of(&e)).as_deref(), Some("BAD_IMAGE"));
+
+    // The full-size analysis, the painted frame composited through its matte (the maxSize path, where the frame
+    // was styled smaller), and finish re-blending a composited result: the backdrop as the mode makes it, and a
+    // full-strength result re-blended to 0.6 with true colours is what stylize gives at 0.6 (within a level).
+    for (mode, applied) in [("auto", "kept"), ("white", "white"), ("transparent", "transparent")] {
+        let background = JsValue::from_str(mode);
+        let analysis =
+            WasmStyler::analyse_backdrop(w, h, &photo, &background).map_err(|e| code_of(&e)).expect("analysis");
+        let (_, got_applied, product, _) = report_of(&field(&analysis, "background"));
+        assert_eq!(got_applied.as_deref(), Some(applied));
+        assert_eq!(product.map(|p| p as f32), expected.background.product, "the analysis stylize made");
+        let matte = js_sys::Uint8Array::from(field(&analysis, "matte")).to_vec();
+        assert_eq!(matte.len(), (w * h) as usize);
+        let composite =
+            |matte: &[u8]| WasmStyler::composite(w, h, &photo, &painted, &background, matte).map_err(|e| code_of(&e));
+        let composited = composite(&matte).expect("composite");
+        check_backdrop(mode, &composited, &photo, &format!("composite '{mode}'"));
+        assert_eq!(composite(&matte[1..]).err().as_deref(), Some("BAD_IMAGE"));
+        let finish = |styled: &[u8], strength: f64, matte: Vec<u8>| {
+            WasmStyler::finish(w, h, &photo, styled, JsValue::from_f64(strength), true, &background, Some(matte))
+                .map_err(|e| code_of(&e))
+        };
+        let faded = finish(&composited, 0.5, matte.clone()).expect("finish");
+        check_backdrop(mode, &faded, &photo, &format!("finish '{mode}'"));
+        assert_eq!(finish(&composited, 0.5, matte[1..].to_vec()).err().as_deref(), Some("BAD_IMAGE"));
+
+        let full = rgba_of(&full_strength[mode]);
+        let reblended = finish(&full, 0.6, matte.clone()).expect("finish");
+        let direct = styler
+            .stylize(w, h, photo.clone(), JsValue::from_f64(19.0), JsValue::from_f64(0.6), true, background.clone())
+            .await
+            .map(|result| rgba_of(&result))
+            .map_err(|e| code_of(&e))
+            .expect("stylize");
+        // Colours under alpha 0 are nobody's: a cut-out is compared where it shows.
+        let shown = reblended.chunks_exact(4).zip(direct.chunks_exact(4)).filter(|(a, b)| a[3] > 0 || b[3] > 0);
+        let worst = shown.flat_map(|(a, b)| a.iter().zip(b).map(|(x, y)| x.abs_diff(*y))).max().unwrap_or(0);
+        console_log!("background '{mode}': finish to 0.6 with true colours vs stylize at 0.6: max difference {worst}");
+        assert!(worst <= MAX_ABS_COMPOSITED, "'{mode}': finish differs from stylize by {worst}");
+    }
+    let paint = WasmStyler::analyse_backdrop(w, h, &photo, &JsValue::from_str("paint")).expect("analysis");
+    assert!(field(&paint, "matte").is_null());
+    assert_eq!(report_of(&field(&paint, "background")).1.as_deref(), Some("painted"));
+    // A photo too small to judge is painted whole, and the report says why.
+    let card = test_card(WIDTH, HEIGHT);
+    let small = WasmStyler::analyse_backdrop(WIDTH, HEIGHT, &card, &JsValue::from_str("white")).expect("analysis");
+    assert!(field(&small, "matte").is_null());
+    let (_, applied, product, reason) = report_of(&field(&small, "background"));
+    assert_eq!((applied.as_deref(), product, reason.as_deref()), (Some("painted"), None, Some("too-small")));
 }

@@ -9,7 +9,13 @@
 //!
 //! `tileSize` (a create option, for tests and tuning) makes both `Styler`s stream every image in tiles of that side
 //! (`Styler::with_tile_size`); without it each image runs whole, or tiled where it needs to be (see `tiling`).
+//!
+//! `background` (`Background`'s names) goes to `Styler::stylize_report_async`, and `stylize` returns the image with
+//! the report. Where the package finishes at full size without the network (`maxSize`, `finish`), it analyses the
+//! full-size photo (`analyseBackdrop`): `composite` puts a result styled smaller and scaled up through that matte,
+//! and `finish` re-blends a composited result against the photo as the mode treats its backdrop (`backdrop.rs`).
 
+mod backdrop;
 mod error;
 #[cfg(feature = "gpu")]
 mod live;
@@ -19,13 +25,13 @@ use wasm_bindgen::prelude::*;
 
 use crate::style::StyleFile;
 use crate::tiling::Mode;
-use crate::{pixels, Backend, Error, Model, Options, StyleInput, Styler};
+use crate::{pixels, Backend, Background, Error, Model, Options, StyleInput, Styler};
 pub use error::{code, js_error};
 #[cfg(feature = "gpu")]
 pub use live::WasmLive;
 use options::{
-    backend_of, checked_strength, max_size_of, pixel_count_of, strength_of, style_request_of, tile_size_of,
-    StyleRequest,
+    backend_of, background_of, checked_strength, max_size_of, pixel_count_of, strength_of, style_request_of,
+    tile_size_of, StyleRequest,
 };
 
 /// A `Styler` for JavaScript. Calls must not overlap (the wrapper queues them).
@@ -269,10 +275,13 @@ impl WasmStyler {
         Ok(vec![w, h])
     }
 
-    /// Styles RGBA8 pixels; returns RGBA8 of the same size with the same alpha. `style` is an index, a
-    /// `{ index: weight }` mix, an array of one weight per style, a style file object or `{ vectors: [{ style,
-    /// weight }] }`; `strength` is 0..1 (`undefined`: 1). With a style vector, strength blends in the photo's own
-    /// vector (Magenta's way) and needs the predictor.
+    /// Styles RGBA8 pixels: `{ rgba, background }`, `rgba` a `Uint8Array` of the same size (alpha kept, but for a
+    /// transparent backdrop) and `background` what was done with the backdrop (`{ mode, applied, product, reason
+    /// }`). `style` is an index, a `{ index: weight }` mix, an array of one weight per style, a style file object or
+    /// `{ vectors: [{ style, weight }] }`; `strength` is 0..1 (`undefined`: 1). With a style vector, strength blends
+    /// in the photo's own vector (Magenta's way) and needs the predictor. `background` is a mode's name
+    /// (`undefined`: "auto").
+    #[allow(clippy::too_many_arguments)]
     pub async fn stylize(
         &mut self,
         width: u32,
@@ -281,9 +290,11 @@ impl WasmStyler {
         style: JsValue,
         strength: JsValue,
         preserve_color: bool,
-    ) -> Result<Vec<u8>, JsValue> {
+        background: JsValue,
+    ) -> Result<JsValue, JsValue> {
         let choice = style_request_of(&style)?;
         let strength = strength_of(&strength)?;
+        let background = background_of(&background)?;
         let styler = match &choice {
             StyleRequest::Presets(_) => &mut self.styler,
             StyleRequest::Vector { models, .. } => {
@@ -300,12 +311,43 @@ impl WasmStyler {
                 styler
             }
         };
-        let options = Options { style: choice.into_spec(), strength, preserve_color, ..Options::default() };
-        Ok(styler.stylize_async(width, height, &rgba, &options).await?)
+        let options = Options { style: choice.into_spec(), strength, preserve_color, background };
+        let stylized = styler.stylize_report_async(width, height, &rgba, &options).await?;
+        let object = js_sys::Object::new();
+        let set = |key: &str, value: JsValue| js_sys::Reflect::set(&object, &JsValue::from_str(key), &value);
+        let _ = set("rgba", js_sys::Uint8Array::from(stylized.rgba.as_slice()).into());
+        let _ = set("background", backdrop::report_object(&stylized.background));
+        Ok(object.into())
     }
 
-    /// The strength and colour steps of `stylize` on an RGBA8 result: one styled smaller (`maxSize`) and scaled back
-    /// up, or a full-strength result re-blended without running the network. Both `width x height` RGBA8.
+    /// Checks a `background` option (`undefined` is "auto") and returns the mode's name, before any pixel is read.
+    #[wasm_bindgen(js_name = checkBackground)]
+    pub fn check_background(background: &JsValue) -> Result<String, JsValue> {
+        Ok(background_of(background)?.name().into())
+    }
+
+    /// The backdrop analysis of a full-size RGBA8 photo under `background` (a mode's name): `{ background, matte }`,
+    /// `background` the report `stylize` gives for this photo and mode, `matte` a `Uint8Array` of one byte a pixel
+    /// (255 product, 0 backdrop) when the backdrop is to be composited, else null (the photo is painted whole). For
+    /// `composite` and `finish`, where a result is finished at full size without the network.
+    #[wasm_bindgen(js_name = analyseBackdrop)]
+    pub fn analyse_backdrop(width: u32, height: u32, rgba: &[u8], background: &JsValue) -> Result<JsValue, JsValue> {
+        let mode = background_of(background)?;
+        check_buffers(width, height, &[rgba])?;
+        let (report, matte) = backdrop::analysed(width, height, rgba, mode);
+        let object = js_sys::Object::new();
+        let set = |key: &str, value: JsValue| js_sys::Reflect::set(&object, &JsValue::from_str(key), &value);
+        let _ = set("background", backdrop::report_object(&report));
+        let _ = set("matte", matte.map_or(JsValue::NULL, |m| js_sys::Uint8Array::from(m.as_slice()).into()));
+        Ok(object.into())
+    }
+
+    /// The strength and colour steps of `stylize` on an RGBA8 result: one styled smaller (`maxSize`), scaled back up
+    /// and composited, or a full-strength result re-blended without running the network. Both `width x height`
+    /// RGBA8. With a `matte` from `analyseBackdrop` (of `original`, under the same `background`), `styled` is a
+    /// composited result and the blend is against the photo as the mode treats its backdrop (`unpainted`): the
+    /// product fades as `stylize` fades it, and the backdrop stays the photo's own, pure white, or cut out.
+    #[allow(clippy::too_many_arguments)]
     pub fn finish(
         width: u32,
         height: u32,
@@ -313,16 +355,41 @@ impl WasmStyler {
         styled: &[u8],
         strength: JsValue,
         preserve_color: bool,
+        background: &JsValue,
+        matte: Option<Vec<u8>>,
     ) -> Result<Vec<u8>, JsValue> {
         let strength = checked_strength(&strength)?;
+        let mode = background_of(background)?;
         let (w, h) = (width as usize, height as usize);
-        let expected = w * h * pixels::RGBA;
-        for buffer in [original, styled] {
-            if buffer.len() != expected {
-                return Err(crate::Error::PixelBuffer { width, height, expected, got: buffer.len() }.into());
-            }
+        check_buffers(width, height, &[original, styled])?;
+        let finish = pixels::Finish { strength, preserve_color };
+        let Some(matte) = matte.filter(|_| mode != Background::Paint) else {
+            return Ok(pixels::finish_rgba(styled, original, w, h, finish));
+        };
+        check_matte(width, height, &matte)?;
+        let under = backdrop::unpainted(original, &matte, mode);
+        let mut finished = pixels::finish_rgba(styled, &under, w, h, finish);
+        if mode == Background::Transparent {
+            backdrop::cut_out(&mut finished, original, &matte);
         }
-        Ok(pixels::finish_rgba(styled, original, w, h, pixels::Finish { strength, preserve_color }))
+        Ok(finished)
+    }
+
+    /// A painted frame (`styled`: styled smaller and scaled back up, say) through a `matte` from `analyseBackdrop`
+    /// over the full-size photo, as `background` says: the photo's own backdrop, pure white, or the matte as alpha.
+    /// `finish` then applies strength and colours to it.
+    pub fn composite(
+        width: u32,
+        height: u32,
+        original: &[u8],
+        styled: &[u8],
+        background: &JsValue,
+        matte: &[u8],
+    ) -> Result<Vec<u8>, JsValue> {
+        let mode = background_of(background)?;
+        check_buffers(width, height, &[original, styled])?;
+        check_matte(width, height, matte)?;
+        Ok(backdrop::composite(original, styled, matte, mode))
     }
 
     /// Checks a strength before an image is styled at a smaller size and finished at full size.
@@ -341,4 +408,25 @@ impl WasmStyler {
         }
         false
     }
+}
+
+/// RGBA8 buffers of `width x height`, or `BAD_IMAGE`.
+fn check_buffers(width: u32, height: u32, buffers: &[&[u8]]) -> Result<(), JsValue> {
+    let expected = width as usize * height as usize * pixels::RGBA;
+    match buffers.iter().find(|buffer| buffer.len() != expected) {
+        Some(buffer) => Err(Error::PixelBuffer { width, height, expected, got: buffer.len() }.into()),
+        None => Ok(()),
+    }
+}
+
+/// A matte of one byte a pixel of `width x height`, or `BAD_IMAGE`.
+fn check_matte(width: u32, height: u32, matte: &[u8]) -> Result<(), JsValue> {
+    let expected = width as usize * height as usize;
+    if matte.len() != expected {
+        return Err(js_error(
+            "BAD_IMAGE",
+            &format!("the matte has {} bytes, but a {width}x{height} photo needs {expected}", matte.len()),
+        ));
+    }
+    Ok(())
 }

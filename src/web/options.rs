@@ -5,7 +5,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use super::error::js_error;
 use crate::pixels::DEFAULT_MAX_SIZE;
 use crate::style::{blend_vectors, StyleFile, STYLE_FILE_FORMAT, STYLE_FILE_VERSION};
-use crate::{Backend, Error, StyleSpec};
+use crate::{Backend, Background, Error, StyleSpec};
 
 pub fn backend_of(name: &str) -> Result<Backend, JsValue> {
     match name {
@@ -207,6 +207,19 @@ pub fn checked_strength(value: &JsValue) -> Result<f32, JsValue> {
         return Err(Error::Strength { value: strength }.into());
     }
     Ok(strength)
+}
+
+/// The `background` option: `undefined` (or null) is `'auto'`; otherwise one of the modes' names, as the CLI's
+/// `--background` takes them (`Background`'s `FromStr`), else `BAD_OPTION` naming the modes.
+pub fn background_of(value: &JsValue) -> Result<Background, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(Background::default());
+    }
+    let given = match value.as_string() {
+        Some(name) => name,
+        None => js_sys::JSON::stringify(value).ok().and_then(|s| s.as_string()).unwrap_or_else(|| "?".into()),
+    };
+    Ok(given.parse::<Background>()?)
 }
 
 /// `None` for no scaling. `undefined` is the default size; 0 and `Infinity` mean the full size.

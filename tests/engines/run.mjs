@@ -340,7 +340,7 @@ function difference(a, b) {
 
 const EXPECTED_CODES = {
   styleIndex: 'STYLE_INDEX', styleWeights: 'STYLE_WEIGHTS', strength: 'STRENGTH', tooSmall: 'IMAGE_TOO_SMALL',
-  badImage: 'BAD_IMAGE', maxSize: 'BAD_OPTION', vectorVersion: 'STYLE_VECTOR', vectorNaN: 'STYLE_VECTOR',
+  badImage: 'BAD_IMAGE', maxSize: 'BAD_OPTION', background: 'BAD_OPTION', vectorVersion: 'STYLE_VECTOR', vectorNaN: 'STYLE_VECTOR',
   backend: 'BAD_OPTION', modelFormat: 'MODEL_FORMAT', modelFetch: 'MODEL_FETCH', freed: 'FREED',
 };
 

@@ -1,8 +1,9 @@
 // Type-checked against the installed package's declarations (strict): the whole API as a shop's TypeScript uses
 // it, and the mistakes the declarations must reject.
 import {
-  Styler, type BackendChoice, type ErrorCode, type ModelName, type ProgressEvent, type StyleFile, type StyleInfo, type StyleVector,
-  type StyleVectorMix, type TilePlan, type VitrineError,
+  Styler, type BackendChoice, type BackgroundApplied, type BackgroundMode, type BackgroundReason, type BackgroundReport,
+  type ErrorCode, type ModelName, type ProgressEvent, type StyleFile, type StyleInfo, type StyleVector, type StyleVectorMix,
+  type StylizedImage, type TilePlan, type VitrineError,
 } from 'vitrine';
 import DefaultStyler, { VitrineError as ErrorClass, isVitrineError } from 'vitrine';
 import { Styler as PresetStyler } from 'vitrine/presets';
@@ -69,6 +70,17 @@ export async function shop(canvas: HTMLCanvasElement, img: HTMLImageElement, byt
     if (e instanceof ErrorClass) console.log(e.code satisfies ErrorCode, e.name);
     if (isVitrineError(e)) console.log(e.code satisfies ErrorCode);
   }
+  // The backdrop: a mode in, the report out (the CLI's --json record), through finish too.
+  const mode: BackgroundMode = 'white';
+  const cutout: StylizedImage = await styler.stylize(img, { style: 19, background: 'transparent', maxSize: 0 });
+  const report: BackgroundReport = cutout.background;
+  const applied: BackgroundApplied = report.applied;
+  const why: BackgroundReason | null = report.reason;
+  const share: number | null = report.product;
+  console.log(report.mode satisfies BackgroundMode, applied, why, share);
+  const photo = new ImageData(8, 8);
+  const faded: StylizedImage = styler.finish(photo, await styler.stylize(photo, { background: mode }), { strength: 0.5, background: mode });
+  result = faded;
   const presets: PresetStyler = await PresetStyler.create({ gpuTimeout: 30_000 });
   await presets.stylize(result, { style: 4 });
   await Styler.create({ gpuTimeout: Infinity });
@@ -95,5 +107,9 @@ export async function shop(canvas: HTMLCanvasElement, img: HTMLImageElement, byt
   await styler.stylize('photo.jpg');
   // @ts-expect-error: backend is read-only
   styler.backend = 'cpu';
+  // @ts-expect-error: 'grey' is not a background mode
+  await styler.stylize(result, { background: 'grey' });
+  // @ts-expect-error: the report is read-only
+  cutout.background.applied = 'painted';
   return result;
 }

@@ -149,6 +149,46 @@ function checkTiles(backend, report, ms) {
 
 const psnr = psnrAgainstPlanar;
 
+// `background` on the product photo (tests/package/page.js, `backdrop`): far from the product the backdrop is the
+// photo's within 2 levels (auto, keep), exactly 255 (white), alpha 0 (transparent) or painted; the product's centre
+// stays opaque; the report is the CLI's --json record. Under maxSize and through finish as at full size.
+const APPLIED = { auto: 'kept', keep: 'kept', white: 'white', transparent: 'transparent', paint: 'painted' };
+function backdropHolds(mode, s) {
+  const far = { auto: s.moved <= 2 && s.opaque, keep: s.moved <= 2 && s.opaque, white: s.white && s.opaque, transparent: s.clear, paint: s.moved >= 40 && s.opaque }[mode];
+  // The shadow below the product (grey in the photo) is backdrop too: kept, made white, or cut away.
+  const { photo, image, alpha } = s.shadow;
+  const shadow = { auto: Math.abs(image - photo) <= 2, keep: Math.abs(image - photo) <= 2, white: image === 255, transparent: alpha === 0, paint: true }[mode];
+  return far && shadow && photo < 220 && s.centreAlpha === 255 && s.size.join('x') === '200x160';
+}
+function reportHolds(mode, s) {
+  const b = s.background;
+  const found = mode === 'paint' ? b?.product === null : typeof b?.product === 'number' && b.product > 0.1 && b.product < 0.5;
+  return b !== null && b.mode === mode && b.applied === APPLIED[mode] && b.reason === null && found
+    && Object.keys(b).join() === 'mode,applied,product,reason';
+}
+const described = (s) => `far backdrop moved ${s.moved}, white ${s.white}, clear ${s.clear}, opaque ${s.opaque}; shadow ${s.shadow.photo} -> ${s.shadow.image} (alpha ${s.shadow.alpha}); centre alpha ${s.centreAlpha}; ${JSON.stringify(s.background)}`;
+
+function checkBackdrop(backend, report, extras) {
+  check(report.backend === backend, `background: the Styler runs on ${backend}`, report.backend);
+  for (const [mode, s] of Object.entries(report.modes)) {
+    check(backdropHolds(mode, s) && reportHolds(mode, s), `${backend}: background '${mode}' on a product photo on white: backdrop ${APPLIED[mode]}, reported`,
+      `${described(s)}, ${s.ms.toFixed(0)} ms`);
+  }
+  if (!extras) return;
+  check(backdropHolds('auto', report.defaultMode) && reportHolds('auto', report.defaultMode), `${backend}: background defaults to 'auto'`, described(report.defaultMode));
+  for (const [mode, s] of Object.entries(report.maxSize)) {
+    const same = JSON.stringify(s.background) === JSON.stringify(report.modes[mode].background);
+    check(backdropHolds(mode, s) && same, `${backend}: maxSize 100 (styled at 100x80) keeps background '${mode}' at full size, the full-size photo's report`, described(s));
+  }
+  for (const [mode, s] of Object.entries(report.finish)) {
+    const expected = mode === 'given' ? 'white' : mode;
+    check(backdropHolds(expected, s) && s.background?.mode === expected, `${backend}: finish re-blends (strength 0.5, true colours) and keeps background '${expected}'${mode === 'given' ? ' (given, for a copied result)' : ' (from the report)'}`, described(s));
+  }
+  const e = report.errors;
+  check(e.stylize.startsWith('BAD_OPTION') && /auto, keep, white, transparent, paint/.test(e.stylize), `${backend}: background 'grey' is refused with BAD_OPTION, naming the modes`, e.stylize);
+  check(e.number.startsWith('BAD_OPTION') && e.finish.startsWith('BAD_OPTION'), `${backend}: a number, and 'Auto' in finish, are BAD_OPTION`, `${e.number}; ${e.finish}`);
+}
+
 function pack() {
   if (!existsSync(join(pkgDir, 'package.json'))) throw new Error('www/pkg is not built: run `make web` first');
   rmSync(work, { recursive: true, force: true });
@@ -309,7 +349,8 @@ async function main() {
       }
       check(checks.strengthZeroIsThePhoto, 'strength 0 returns the photo');
       check(checks.maxSizeKeepsSizeAndAlpha, 'maxSize styles smaller and returns the input size and alpha');
-      check(checks.finishMatchesStylize, 'finish re-blends a full-strength result as stylize would, within one level');
+      check(checks.finishMatchesStylize, 'finish re-blends a full-strength result as stylize would: within one level for a whole frame, two for a composited one',
+        `this crop with background 'auto': ${JSON.stringify(checks.plainBackground)}`);
       check(checks.queue === 'rejected,fulfilled', 'queued calls settle in order after a failing one', checks.queue);
       const expectedCodes = {
         styleIndex: 'STYLE_INDEX', styleWeights: 'STYLE_WEIGHTS', strength: 'STRENGTH', tooSmall: 'IMAGE_TOO_SMALL',
@@ -380,6 +421,14 @@ async function main() {
         transformModel: 'BAD_OPTION', freed: 'FREED',
       })) {
         check(v.errors[what] === code, `bad style vector (${what}) is thrown with code ${code}`, v.messages[what] ?? v.errors[what]);
+      }
+    });
+
+    // background: every mode on the CPU path with maxSize, finish and bad modes; auto on WebGPU (SwiftShader).
+    await inBrowser(server.url, ['--enable-unsafe-webgpu'], async (page) => {
+      for (const backend of ['cpu', 'webgpu']) {
+        const report = await page.evaluate((b) => window.vitrineTest.backdrop(b, b === 'cpu'), backend);
+        checkBackdrop(backend, report, backend === 'cpu');
       }
     });
 

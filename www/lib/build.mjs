@@ -69,6 +69,35 @@ function holdErrorCodes() {
 }
 holdErrorCodes();
 
+// The background modes and the report's names, both ways: the names `Background`, `Applied` and `WholeReason` give
+// in src/backdrop/mod.rs are exactly the declared BackgroundMode, BackgroundApplied and BackgroundReason unions, and
+// the element's `background` choices are the modes in Rust's order (the first, 'auto', is the default in both).
+function holdBackgroundNames() {
+  const rust = readFileSync(join(root, 'src', 'backdrop', 'mod.rs'), 'utf8');
+  const named = (type) => [...new Set([...rust.matchAll(new RegExp(`\\b${type}::[A-Za-z]+ => "([a-z-]+)"`, 'g'))].map(([, name]) => name))];
+  const declarations = readFileSync(join(lib, 'vitrine.d.ts'), 'utf8');
+  const union = (name) => {
+    const body = declarations.match(new RegExp(`export type ${name} = ([^;]+);`))?.[1];
+    if (!body) throw new Error(`build.mjs: vitrine.d.ts no longer defines ${name}`);
+    return [...body.matchAll(/'([a-z-]+)'/g)].map(([, value]) => value);
+  };
+  const problems = [];
+  for (const [type, declared] of [['Background', 'BackgroundMode'], ['Applied', 'BackgroundApplied'], ['WholeReason', 'BackgroundReason']]) {
+    const rustNames = named(type);
+    const declaredNames = union(declared);
+    if (rustNames.length === 0) problems.push(`src/backdrop/mod.rs no longer names ${type}'s values`);
+    const same = rustNames.length === declaredNames.length && rustNames.every((n) => declaredNames.includes(n));
+    if (!same) problems.push(`${declared} is ${declaredNames.join('|')}, but Rust's ${type} names ${rustNames.join('|')}`);
+  }
+  const choices = readFileSync(join(lib, 'element.js'), 'utf8').match(/\bbackground: \[([^\]]+)\]/)?.[1];
+  const elementModes = choices ? [...choices.matchAll(/'([a-z-]+)'/g)].map(([, value]) => value) : [];
+  if (elementModes.join() !== named('Background').join()) {
+    problems.push(`element.js's background choices are ${elementModes.join('|') || '(none)'}, but Rust's modes are ${named('Background').join('|')}`);
+  }
+  if (problems.length) throw new Error(`build.mjs: background names out of step: ${problems.join('; ')}`);
+}
+holdBackgroundNames();
+
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 for (const file of ['vitrine_wasm.js', 'vitrine_wasm_bg.wasm']) copyFileSync(join(bindgen, file), join(out, file));

@@ -274,6 +274,22 @@ function imageData(bytes, width, height) {
   return new ImageData(new Uint8ClampedArray(bytes.buffer, bytes.byteOffset, bytes.byteLength), width, height);
 }
 
+// The result with what was done with its backdrop, `{ mode, applied, product, reason }` (the CLI's --json
+// "background" record), as a read-only property of the ImageData.
+function reported(image, background) {
+  return Object.defineProperty(image, 'background', { value: Object.freeze(background), enumerable: true });
+}
+
+// A checksum of an image's pixels (FNV-1a over 32-bit words), so a cached analysis is never used for an ImageData
+// whose pixels were written since.
+function checksum(data) {
+  const aligned = data.byteOffset % 4 === 0 ? data : data.slice();
+  const words = new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength >>> 2);
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < words.length; i += 1) hash = Math.imul(hash ^ words[i], 0x01000193);
+  return hash >>> 0;
+}
+
 export class Styler {
   #inner;
   // A call on #inner passed the GPU timeout and still holds it: the next call replaces it (#current).
@@ -290,6 +306,9 @@ export class Styler {
   #setup;
   // The network's stride product and smallest side, read once (a getter must not borrow a styler mid-call).
   #shape;
+  // The full-size backdrop analysis of a photo (an ImageData) per mode, with its pixels' checksum: a strength
+  // slider's finish calls analyse the photo once.
+  #backdrops = new WeakMap();
 
   /** Use `await Styler.create(options)`. */
   constructor(token, inner, setup, report = () => {}) {
@@ -387,8 +406,14 @@ export class Styler {
   }
 
   /** What `stylize` would return with `strength` and `preserveColor`, from a full-strength result of the same photo,
-   * without running the network again. */
-  finish(photo, fullStrength, { strength = 1, preserveColor = false } = {}) {
+   * without running the network again. `background` is the mode the result was made with (default: the one its
+   * report names, else 'auto'): the result fades to the photo as that mode treats its backdrop (through the
+   * photo's matte), so a kept backdrop stays the photo's, a white one 255 and a cut-out transparent.
+   * @param {ImageData} photo
+   * @param {ImageData} fullStrength
+   * @param {{ strength?: number, preserveColor?: boolean, background?: import('./vitrine.js').BackgroundMode }} [options]
+   */
+  finish(photo, fullStrength, { strength = 1, preserveColor = false, background } = {}) {
     this.#checkLive();
     if (!(photo instanceof ImageData) || !(fullStrength instanceof ImageData)
         || photo.width !== fullStrength.width || photo.height !== fullStrength.height) {
@@ -396,7 +421,11 @@ export class Styler {
     }
     const { width, height } = photo;
     try {
-      return imageData(WasmStyler.finish(width, height, photo.data, fullStrength.data, strength, Boolean(preserveColor)), width, height);
+      const mode = WasmStyler.checkBackground(background ?? fullStrength['background']?.mode);
+      WasmStyler.checkStrength(strength);
+      const backdrop = this.#backdrop(photo, mode);
+      const bytes = WasmStyler.finish(width, height, photo.data, fullStrength.data, strength, Boolean(preserveColor), mode, backdrop.matte ?? undefined);
+      return reported(imageData(bytes, width, height), backdrop.background);
     } catch (error) {
       throw coded(error);
     }
@@ -571,6 +600,21 @@ export class Styler {
     }
   }
 
+  // The backdrop analysis of the full-size `photo` under `mode` ({ background, matte }), kept per ImageData while
+  // its pixels stay the same.
+  #backdrop(photo, mode) {
+    const sum = isA('ImageData', photo) ? checksum(photo.data) : null;
+    const kept = sum === null ? undefined : this.#backdrops.get(photo);
+    if (kept && kept.sum === sum && kept.modes.has(mode)) return kept.modes.get(mode);
+    const analysis = WasmStyler.analyseBackdrop(photo.width, photo.height, photo.data, mode);
+    if (sum !== null) {
+      const modes = kept && kept.sum === sum ? kept.modes : new Map();
+      modes.set(mode, analysis);
+      this.#backdrops.set(photo, { sum, modes });
+    }
+    return analysis;
+  }
+
   // Loads what a call needs of the arbitrary-style pair: 'vector' (the transformer) or 'predictor' (both).
   async #ensure(inner, needs) {
     if (needs === 'presets') return;
@@ -605,29 +649,39 @@ export class Styler {
    * @param {import('./vitrine.js').ImageInput} image
    * @param {import('./vitrine.js').StylizeOptions} [options]
    */
-  async #stylize(image, { style, strength, preserveColor = false, maxSize } = {}) {
+  async #stylize(image, { style, strength, preserveColor = false, maxSize, background } = {}) {
     const inner = await this.#current();
     try {
-      // The style and strength are checked before any model is fetched or any pixel read.
+      // The style, strength and background are checked before any model is fetched or any pixel read.
       const needs = WasmStyler.styleNeeds(style, strength);
+      const mode = WasmStyler.checkBackground(background);
       const photo = await pixelsOf(image);
       await this.#ensure(inner, needs);
       const { width, height } = photo;
       const [w, h] = WasmStyler.workingSize(width, height, maxSize);
       if (w === width && h === height) {
-        const styled = await this.#gpuCall(inner, () => inner.stylize(width, height, photo.data, style, strength, Boolean(preserveColor)));
-        return imageData(styled, width, height);
+        const styled = await this.#gpuCall(inner, () => inner.stylize(width, height, photo.data, style, strength, Boolean(preserveColor), mode));
+        return reported(imageData(styled.rgba, width, height), styled.background);
       }
       // Styled at the working size, scaled back up opaque (so no colour bleeds in from transparent pixels), then
       // blended with the full-size photo and given its alpha. A preset's strength fades pixels, so the network
-      // paints at full strength; a style vector's strength blends vectors, so it goes into the network.
+      // paints at full strength; a style vector's strength blends vectors, so it goes into the network. The
+      // backdrop is decided on the full-size photo: where its analysis finds a product, the network paints it as
+      // itself (the same mode at the working size) and the scaled result goes through the full-size matte, over
+      // the photo's own backdrop, pure white, or none, before strength and colours; otherwise the whole photo is
+      // painted.
+      const backdrop = this.#backdrop(photo, mode);
       const small = resized(photo, w, h);
       const vector = needs !== 'presets';
-      const styled = await this.#gpuCall(inner, () => inner.stylize(w, h, small.data, style, vector ? strength : 1, false));
-      for (let i = 3; i < styled.length; i += 4) styled[i] = 255;
-      const large = resized(imageData(styled, w, h), width, height);
+      const smallMode = backdrop.matte ? mode : 'paint';
+      const styled = await this.#gpuCall(inner, () => inner.stylize(w, h, small.data, style, vector ? strength : 1, false, smallMode));
+      const painted = styled.rgba;
+      for (let i = 3; i < painted.length; i += 4) painted[i] = 255;
+      const large = resized(imageData(painted, w, h), width, height);
+      const composited = backdrop.matte ? WasmStyler.composite(width, height, photo.data, large.data, mode, backdrop.matte) : large.data;
       const finishStrength = vector ? 1 : strength;
-      return imageData(WasmStyler.finish(width, height, photo.data, large.data, finishStrength, Boolean(preserveColor)), width, height);
+      const bytes = WasmStyler.finish(width, height, photo.data, composited, finishStrength, Boolean(preserveColor), mode, backdrop.matte ?? undefined);
+      return reported(imageData(bytes, width, height), backdrop.background);
     } catch (error) {
       throw coded(error);
     } finally {

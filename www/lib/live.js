@@ -369,6 +369,8 @@ class Live {
       input = this.#read(frame, w, h);
       const { styled, readbacks } = await this.#engine.stylize(input, {
         style: options.style, strength: options.strength, preserveColor: options.preserveColor, maxSize: 0,
+        // A frame is painted whole, as the frame path paints it: no backdrop analysis per frame.
+        background: 'paint',
       });
       this.#stillReadbacks += readbacks;
       if (!this.#running) return false;

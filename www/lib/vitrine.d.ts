@@ -63,7 +63,7 @@ export type ErrorCode =
   | 'IMAGE_TOO_LARGE'
   /** Not an accepted image type, an image that did not load, or a cross-origin image without CORS. */
   | 'BAD_IMAGE'
-  /** An unknown backend, a bad `maxSize`, `tileSize` or `model` option. */
+  /** An unknown backend, a bad `maxSize`, `tileSize`, `background` or `model` option. */
   | 'BAD_OPTION'
   /** `backend: 'webgpu'` where the browser offers no WebGPU adapter. */
   | 'GPU_UNAVAILABLE'
@@ -155,6 +155,35 @@ export interface StyleInfo {
   readonly thumbnail: string | null;
 }
 
+/** What becomes of a photo's backdrop (the CLI's `--background`): `'auto'` keeps a plain studio backdrop as
+ * photographed and paints the product as itself, and paints any other photo whole; `'keep'` the same; `'white'` makes
+ * the backdrop and its shadows pure white (#FFFFFF); `'transparent'` cuts the painted product out (the product's
+ * matte becomes the alpha channel); `'paint'` paints the whole photo, backdrop included. */
+export type BackgroundMode = 'auto' | 'keep' | 'white' | 'transparent' | 'paint';
+
+/** What was done with the backdrop: the whole photo painted, or the backdrop kept, made white or transparent. */
+export type BackgroundApplied = 'painted' | 'kept' | 'white' | 'transparent';
+
+/** Why a photo was painted whole although the mode would have kept, whitened or cut out its backdrop. */
+export type BackgroundReason = 'too-small' | 'no-plain-backdrop' | 'no-product-found' | 'product-fills-frame';
+
+/** What `stylize` did with the backdrop: the same fields as the CLI's `--json` record `"background"`. */
+export interface BackgroundReport {
+  /** The mode asked for. */
+  readonly mode: BackgroundMode;
+  readonly applied: BackgroundApplied;
+  /** The product's share of the frame (0 to 1) when a product on a plain backdrop was found, else null. */
+  readonly product: number | null;
+  /** Why the whole photo was painted when the mode asked otherwise, else null. */
+  readonly reason: BackgroundReason | null;
+}
+
+/** What `stylize` and `finish` return: an `ImageData` with its backdrop's report. `background` is a property of this
+ * object: `postMessage` copies the pixels but not it, so send `image.background` along. */
+export interface StylizedImage extends ImageData {
+  readonly background: BackgroundReport;
+}
+
 export interface StylizeOptions {
   /** Default 0. */
   style?: Style;
@@ -167,6 +196,10 @@ export interface StylizeOptions {
   /** The longer side the network works at, in pixels; larger images are scaled down for the network and the
    * result scaled back up, so the result always has the input's size. Default 1024; 0 for the full size. */
   maxSize?: number;
+  /** What becomes of a plain studio backdrop (default `'auto'`: kept as photographed, the product painted as
+   * itself). Any other value than the five is refused with `BAD_OPTION`. The backdrop is judged on the full-size
+   * photo, and a kept, white or transparent backdrop is composited at full size under `maxSize` too. */
+  background?: BackgroundMode;
 }
 
 /** A type of the DOM library by its global name, or `never` where the program has no DOM (a worker's
@@ -278,10 +311,11 @@ export declare class Styler {
   /** The preset styles, in index order. */
   readonly styles: readonly StyleInfo[];
 
-  /** Styles an image. Resolves to an `ImageData` of the input's size with the input's alpha. Calls on one Styler run
-   * one after another. Rejects with a `VitrineError`. If the GPU device was lost, the call opens it again (or, under
-   * `'auto'`, falls back to the CPU and says so in `backend` and `fallbackReason`). */
-  stylize(image: ImageInput, options?: StylizeOptions): Promise<ImageData>;
+  /** Styles an image. Resolves to an `ImageData` of the input's size with the input's alpha (a transparent
+   * backdrop's alpha is the product's matte), and `background`, what was done with the backdrop. Calls on one Styler
+   * run one after another. Rejects with a `VitrineError`. If the GPU device was lost, the call opens it again (or,
+   * under `'auto'`, falls back to the CPU and says so in `backend` and `fallbackReason`). */
+  stylize(image: ImageInput, options?: StylizeOptions): Promise<StylizedImage>;
 
   /** The style of a picture (its centred square; pictures beyond 2048 px are scaled down first) as a style vector
    * to save with `JSON.stringify` and pass as `style`. Loads the arbitrary-style models on first use. Rejects with
@@ -292,8 +326,10 @@ export declare class Styler {
    * `preserveColor: false`) of the same `photo`: what `stylize` would return with those options, without running the
    * network again (for a live strength slider). Both `ImageData` of one size; throws a `VitrineError`. For presets:
    * a style vector's strength is not a fade of pixels, so for a vector call `stylize` with the new strength (its
-   * `preserveColor` still applies here, with `strength: 1`). */
-  finish(photo: ImageData, fullStrength: ImageData, options?: { strength?: number; preserveColor?: boolean }): ImageData;
+   * `preserveColor` still applies here, with `strength: 1`). `background` is the mode `fullStrength` was styled with
+   * (default: the mode its report names, else `'auto'`): the result fades to the photo as that mode treats its
+   * backdrop, so a kept backdrop stays the photo's own pixels, a white one 255, a cut-out transparent. */
+  finish(photo: ImageData, fullStrength: ImageData, options?: { strength?: number; preserveColor?: boolean; background?: BackgroundMode }): StylizedImage;
 
   /** Releases the WebAssembly memory and GPU resources (after calls already made). Later calls throw `FREED`. */
   free(): void;
