@@ -357,7 +357,7 @@ export class Controller {
       this.#labelLive();
       return;
     }
-    else if (name === 'max-size') {
+    else if (name === 'max-size' || name === 'background') {
       this.#render();
       return;
     } else return;
@@ -698,8 +698,8 @@ export class Controller {
     const { base } = this.#state;
     const kind = typeof base === 'string' ? { kind: 'vector', id: base, file: style } : { kind: 'presets', mix: typeof style === 'number' ? { [style]: 1 } : style };
     return {
-      key: `${this.#photoKey}|${formatLook(this.#state)}|${this.#state.strength}|${this.#state.keep}|${this.#host.maxSize}`,
-      request: { style: kind, strength: this.#state.strength, preserveColor: this.#state.keep, maxSize: Math.max(0, Math.round(this.#host.maxSize)) },
+      key: `${this.#photoKey}|${formatLook(this.#state)}|${this.#state.strength}|${this.#state.keep}|${this.#host.maxSize}|${this.#host.background}`,
+      request: { style: kind, strength: this.#state.strength, preserveColor: this.#state.keep, maxSize: Math.max(0, Math.round(this.#host.maxSize)), background: this.#host.background },
     };
   }
 
@@ -752,6 +752,8 @@ export class Controller {
       canvas.height = image.height;
     }
     canvas.getContext('2d').putImageData(image, 0, 0);
+    // A cut-out shows on a checkerboard, not over the poster's backdrop.
+    canvas.classList.toggle('cutout', result.background?.applied === 'transparent');
     this.#shownImage = { width: image.width, height: image.height };
     canvas.setAttribute('role', 'img');
     canvas.setAttribute('aria-label', format(this.#s.styledImage, { look: detail.name }));
@@ -760,7 +762,7 @@ export class Controller {
     this.#host.status(format(this.#s.styled, { look: detail.name }));
     if (!result.cached) this.#describeEngine(result.ms, image);
     if (result.backend && this.#engine.info) this.#engine.info.backend = result.backend;
-    this.#host.dispatchEvent(new CustomEvent('stylize', { detail: { ...detail, ms: result.ms, cached: result.cached, width: image.width, height: image.height } }));
+    this.#host.dispatchEvent(new CustomEvent('stylize', { detail: { ...detail, ms: result.ms, cached: result.cached, width: image.width, height: image.height, background: result.background } }));
   }
 
   #showLastPhoto() {
@@ -770,6 +772,7 @@ export class Controller {
     canvas.height = bitmap.height;
     canvas.getContext('2d').drawImage(bitmap, 0, 0);
     canvas.classList.add('whole');
+    canvas.classList.remove('cutout');
     canvas.setAttribute('role', 'img');
     canvas.setAttribute('aria-label', this.#host.alt || this.#s.photo);
     canvas.hidden = false;

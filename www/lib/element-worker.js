@@ -4,8 +4,9 @@
 // Messages in (each with a numeric `id`, answered by one message with the same id):
 //   { type: 'init', backend }                        -> { backend, fallbackReason, styles, gpu }
 //   { type: 'photo', key, bitmap }                   -> { width, height }   (kept here as an ImageData)
-//   { type: 'render', photo, style, strength, preserveColor, maxSize }
-//                                                    -> { image, ms, cached } (an ImageData of the photo's size)
+//   { type: 'render', photo, style, strength, preserveColor, maxSize, background }
+//                                                    -> { image, ms, cached, background } (an ImageData of the
+//       photo's size, and what was done with its backdrop: `{ mode, applied, product, reason }`)
 //       style: { kind: 'presets', mix } (mix: { index: weight }) or { kind: 'vector', id, file } (a style file)
 //   { type: 'styleOf', bitmap }                      -> { style }           (a picture's style file)
 //   { type: 'forgetStyle', id }                      -> {}
@@ -20,8 +21,9 @@
 //   { type: 'liveStop' }                             -> { stats }
 // Failures answer { id, error: { code, message } }; progress while a model loads: { type: 'progress', progress }.
 //
-// A preset mix's full-strength output is cached per (photo, mix, working size); strength and keep-true-colours are
-// the library's own finish step (`styler.finish`) on it, so those controls never run the network again. A style
+// A preset mix's full-strength output is cached per (photo, mix, working size, background); strength and
+// keep-true-colours are the library's own finish step (`styler.finish`) on it, so those controls never run the
+// network again (the backdrop goes through the photo's matte again there, so it stays kept, white or transparent). A style
 // vector's strength is Magenta's (the style's vector blended with the photo's own), cached per strength.
 import { Styler } from './vitrine.js';
 
@@ -147,7 +149,7 @@ function presetStyle(mix) {
   return { style: entries.length === 1 ? entries[0][0] : Object.fromEntries(entries), key };
 }
 
-async function render({ photo, style: wanted, strength, preserveColor, maxSize }) {
+async function render({ photo, style: wanted, strength, preserveColor, maxSize, background }) {
   const engine = live();
   const source = photos.get(photo);
   if (!source) throw coded('NO_PHOTO', 'That photo is no longer loaded.');
@@ -158,7 +160,7 @@ async function render({ photo, style: wanted, strength, preserveColor, maxSize }
     const share = Math.round(Math.min(1, Math.max(0, strength)) * 100) / 100;
     key = `v:${wanted.id}|${share.toFixed(2)}`;
     style = wanted.file;
-    if (share < 1 && !styled.has(`${photo}|${key}|${maxSize}`)) {
+    if (share < 1 && !styled.has(`${photo}|${key}|${maxSize}|${background}`)) {
       let own = ownStyles.get(photo);
       if (!own) {
         own = await engine.styleFromImage(source);
@@ -170,19 +172,20 @@ async function render({ photo, style: wanted, strength, preserveColor, maxSize }
   } else {
     ({ style, key } = presetStyle(wanted.mix));
   }
-  const cacheKey = `${photo}|${key}|${maxSize}`;
+  const cacheKey = `${photo}|${key}|${maxSize}|${background}`;
   let hit = styled.get(cacheKey);
   const cached = Boolean(hit);
   if (hit) styled.delete(cacheKey);
   else {
     const started = performance.now();
-    const image = await engine.stylize(source, { style, strength: 1, preserveColor: false, maxSize });
+    const image = await engine.stylize(source, { style, strength: 1, preserveColor: false, maxSize, background });
     hit = { image, ms: performance.now() - started };
   }
   styled.set(cacheKey, hit);
   while (styled.size > CACHE_ENTRIES) styled.delete(styled.keys().next().value);
-  const image = engine.finish(source, hit.image, { strength: finishStrength, preserveColor });
-  return { image, ms: hit.ms, cached, backend: engine.backend };
+  const image = engine.finish(source, hit.image, { strength: finishStrength, preserveColor, background });
+  // The report is a property of the ImageData, which postMessage does not carry: it goes beside it.
+  return { image, ms: hit.ms, cached, backend: engine.backend, background: { ...image.background } };
 }
 
 self.onmessage = async ({ data }) => {

@@ -1,7 +1,7 @@
 // Declarations for <vitrine-styler> (`import 'vitrine/element'`): the element class, its events, and the JSX
 // intrinsic element for React + TypeScript apps and the HTMLElementTagNameMap entry for the DOM.
 
-import type { ErrorCode } from './vitrine.js';
+import type { BackgroundMode, BackgroundReport, ErrorCode } from './vitrine.js';
 
 /** A look: 'none' (the photo), a preset index ('19'), a mix of two presets ('3:0.5,12:0.5') or a style's id. */
 export type VitrineLook = string;
@@ -27,6 +27,8 @@ export interface VitrineStylizeDetail extends VitrineLookDetail {
   cached: boolean;
   width: number;
   height: number;
+  /** What was done with the photo's backdrop (`applied`: `'kept'`, `'white'`, `'transparent'` or `'painted'`). */
+  background: BackgroundReport;
 }
 
 export interface VitrineProgressDetail {
@@ -88,6 +90,9 @@ export declare class VitrineStyler extends HTMLElement {
   loading: 'eager' | 'lazy';
   reveal: 'interaction' | 'auto';
   maxSize: number;
+  /** What becomes of a plain studio backdrop: `'auto'` (default; kept, the product painted), `'keep'`, `'white'`,
+   * `'transparent'` or `'paint'` (the whole photo). Any other value reads as `'auto'`. Live frames are painted whole. */
+  background: BackgroundMode;
   remember: boolean;
   /** The URL of the shop's product clip, which Live mode can paint as it plays. */
   video: string;
@@ -136,6 +141,7 @@ export interface VitrineStylerAttributes {
   loading?: 'eager' | 'lazy';
   reveal?: 'interaction' | 'auto';
   'max-size'?: number | string;
+  background?: BackgroundMode;
   remember?: boolean | '';
   video?: string;
   id?: string;

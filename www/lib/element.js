@@ -11,8 +11,10 @@ const TAG = 'vitrine-styler';
 const REMEMBER_KEY = 'vitrine-styler:look';
 const BOOLEAN = new Set(['preserve-color', 'remember']);
 const NUMBER = { strength: 1, 'max-size': 1024 };
-const CHOICE = { loading: ['eager', 'lazy'], reveal: ['interaction', 'auto'] };
-const ATTRIBUTES = ['src', 'alt', 'looks', 'look', 'strength', 'preserve-color', 'loading', 'reveal', 'max-size', 'remember', 'video'];
+// The first of each is the default, and what any other value means. The background modes are Rust's
+// (`Background`'s names): build.mjs holds this copy to them.
+const CHOICE = { loading: ['eager', 'lazy'], reveal: ['interaction', 'auto'], background: ['auto', 'keep', 'white', 'transparent', 'paint'] };
+const ATTRIBUTES = ['src', 'alt', 'looks', 'look', 'strength', 'preserve-color', 'loading', 'reveal', 'max-size', 'background', 'remember', 'video'];
 
 /** Every text the element shows, in English; `element.strings = { ... }` or the JSON child's "strings" replace any. */
 export const STRINGS = {
@@ -99,6 +101,7 @@ const SHEET = `
 canvas { position: absolute; inset: 0; width: 100%; height: 100%; object-fit: contain;
   clip-path: inset(0 0 0 var(--pos, 50%)); }
 canvas.whole { clip-path: none; }
+canvas.cutout { background: repeating-conic-gradient(#e9e5e0 0 25%, #fff 0 50%) 0 0 / 16px 16px; }
 .divider { position: absolute; top: 0; bottom: 0; left: var(--pos, 50%); width: 2px; margin-left: -1px;
   background: var(--vitrine-surface, #fff); box-shadow: 0 0 0 1px rgb(0 0 0 / .2); pointer-events: none; }
 .tag { position: absolute; bottom: 8px; padding: 1px 8px; border-radius: 999px; font-size: 12px;
