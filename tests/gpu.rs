@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use vitrine::gpu::{GpuExecutor, KernelSet, Precision};
+use vitrine::gpu::{plan_cost, weighted_plan_cost, GpuExecutor, KernelSet, Precision, GIB};
 use vitrine::graph::{Conv2d, ConvWeights, Graph, InstanceNorm, Node, NormAffine, Op, PadMode, Padding, Shape, Tensor};
 use vitrine::{Error, Model, StyleParams, StyleSpec};
 
@@ -925,4 +925,161 @@ fn the_f16_path_holds_its_quality() {
         cases += 1;
     }
     assert!(cases >= 4, "expected the four committed fixtures, found {cases}");
+}
+
+/// A soft disc off the centre of a `width x height` plane: 1 inside, 0 well outside, a ramp between.
+fn soft_disc(width: usize, height: usize) -> Vec<f32> {
+    let (cx, cy) = (0.55 * width as f32, 0.45 * height as f32);
+    let radius = 0.3 * width.min(height) as f32;
+    let edge = 0.15 * width.min(height) as f32;
+    (0..height)
+        .flat_map(|y| (0..width).map(move |x| (x as f32 + 0.5, y as f32 + 0.5)))
+        .map(|(x, y)| ((radius - ((x - cx).powi(2) + (y - cy).powi(2)).sqrt()) / edge + 0.5).clamp(0.0, 1.0))
+        .collect()
+}
+
+fn norm_weights(width: usize, height: usize, plane: Vec<f32>) -> vitrine::cpu::NormWeights {
+    vitrine::cpu::NormWeights::new(width, height, plane).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The kernels and precisions a weighted run is held to the CPU with: the fused plan in f32 and f16, the baseline
+/// (planar f32 whatever the precision) under both settings.
+const WEIGHTED_CASES: [(KernelSet, Precision); 4] = [
+    (KernelSet::Fused, Precision::F32),
+    (KernelSet::Fused, Precision::F16),
+    (KernelSet::Baseline, Precision::F32),
+    (KernelSet::Baseline, Precision::F16),
+];
+
+fn weighted_run(
+    gpu: &mut GpuExecutor,
+    graph: &Graph,
+    input: &Tensor,
+    params: &StyleParams,
+    weights: &vitrine::cpu::NormWeights,
+) -> Tensor {
+    pollster::block_on(gpu.run_weighted(graph, input, params, weights))
+        .unwrap_or_else(|e| panic!("weighted GPU run failed: {e}"))
+}
+
+/// Every instance norm's statistics weighted by a soft disc (a product's matte) on an odd-sized photo: the GPU's own
+/// plans (the fused convs' tile statistics and the baseline's norm statistics pass, f32 and f16 storage) against
+/// the CPU's weighted run, within the unweighted end-to-end tolerances; and a wrong plane fails them.
+#[test]
+fn weighted_runs_match_the_cpu() {
+    let model = Model::builtin().unwrap_or_else(|e| panic!("{e}"));
+    let Some(mut gpu) = any_executor(&model.graph) else { return };
+    let (w, h) = (67usize, 53usize);
+    let (pw, ph) = model.padded_size(w as u32, h as u32);
+    let input = vitrine::pixels::prepare(&synthetic_image(w, h), w, h, pw, ph);
+    let params = StyleParams::mix(&model.graph, &StyleSpec::Preset(3).resolve(model.style_count).unwrap());
+    let weights = norm_weights(pw, ph, soft_disc(pw, ph));
+    let want = vitrine::cpu::run_weighted(&model.graph, input.clone(), &params, Some(&weights))
+        .unwrap_or_else(|e| panic!("{e}"));
+    // The weighing matters: the plain statistics give another picture.
+    let plain = vitrine::cpu::run(&model.graph, input.clone(), &params).unwrap_or_else(|e| panic!("{e}"));
+    let change = max_abs_diff(&want, &plain);
+    println!(
+        "{pw}x{ph}: weighted against plain statistics on the CPU: max abs diff {change:.3}, {:.1} dB",
+        psnr(&want, &plain)
+    );
+    assert!(change > 0.05, "weighing the statistics changed the output by only {change}");
+    // The disc turned inside out: a run that weighed the wrong pixels.
+    let inverted = norm_weights(pw, ph, soft_disc(pw, ph).into_iter().map(|w| 1.0 - w).collect());
+    for (kernels, precision) in WEIGHTED_CASES {
+        if gpu.use_precision(precision).is_err() {
+            println!("{} {}: skipped, {} has no shader-f16", kernels.name(), precision.name(), gpu.summary().name);
+            continue;
+        }
+        gpu.use_kernels(kernels);
+        let got = weighted_run(&mut gpu, &model.graph, &input, &params, &weights);
+        let (diff, quality) = (max_abs_diff(&want, &got), psnr(&want, &got));
+        let wrong = weighted_run(&mut gpu, &model.graph, &input, &params, &inverted);
+        let (wrong_diff, wrong_quality) = (max_abs_diff(&want, &wrong), psnr(&want, &wrong));
+        let name = format!("{} {}", kernels.name(), precision.name());
+        println!(
+            "{name} weighted {pw}x{ph}: max abs diff {diff:.2e}, PSNR {quality:.1} dB against the CPU \
+             (wrong weights: {wrong_diff:.2e}, {wrong_quality:.1} dB)"
+        );
+        let f16_storage = kernels == KernelSet::Fused && precision == Precision::F16;
+        if f16_storage {
+            assert!(quality >= 44.0, "{name}: {quality} dB against the CPU");
+        } else {
+            // As the unweighted end-to-end test: half a step of an 8-bit pixel, 60 dB.
+            assert!(diff < 2e-3, "{name}: max abs diff {diff}");
+            assert!(quality > 60.0, "{name}: PSNR {quality}");
+        }
+        assert!(wrong_quality < 40.0, "{name}: the wrong weights came within {wrong_quality} dB");
+    }
+}
+
+/// All-ones weights are the plain statistics: a weighted run gives the unweighted run's output, on every plan.
+#[test]
+fn all_ones_weights_equal_the_unweighted_run() {
+    let model = Model::builtin().unwrap_or_else(|e| panic!("{e}"));
+    let Some(mut gpu) = any_executor(&model.graph) else { return };
+    let (w, h) = (67usize, 53usize);
+    let (pw, ph) = model.padded_size(w as u32, h as u32);
+    let input = vitrine::pixels::prepare(&synthetic_image(w, h), w, h, pw, ph);
+    let params = StyleParams::mix(&model.graph, &StyleSpec::Preset(19).resolve(model.style_count).unwrap());
+    let ones = norm_weights(pw, ph, vec![1.0; pw * ph]);
+    // No weight anywhere leaves the plain statistics standing too, as on the CPU.
+    let zeros = norm_weights(pw, ph, vec![0.0; pw * ph]);
+    for (kernels, precision) in WEIGHTED_CASES {
+        if gpu.use_precision(precision).is_err() {
+            continue;
+        }
+        gpu.use_kernels(kernels);
+        let plain = gpu_run(&mut gpu, &model.graph, &input, &params);
+        let weighted = weighted_run(&mut gpu, &model.graph, &input, &params, &ones);
+        let none = weighted_run(&mut gpu, &model.graph, &input, &params, &zeros);
+        let name = format!("{} {}", kernels.name(), precision.name());
+        let (diff, diff_none) = (max_abs_diff(&plain, &weighted), max_abs_diff(&plain, &none));
+        println!(
+            "{name}: all-ones weights against the unweighted run: max abs diff {diff:.2e} (all zeros {diff_none:.2e})"
+        );
+        assert!(diff == 0.0, "{name}: all-ones weights changed the output by {diff}");
+        assert!(diff_none == 0.0, "{name}: all-zero weights changed the output by {diff_none}");
+    }
+}
+
+/// What weighing the statistics costs in the plan itself (no device): the same dispatches in the same passes, the
+/// weight planes uploaded once, and only the passes that take statistics reading more: the fused convs feeding a
+/// norm read their tiles' weights, the baseline's norm statistics read the plane's beside each channel.
+#[test]
+fn weighted_plans_cost_only_the_weights_they_read() {
+    let model = Model::builtin().unwrap_or_else(|e| panic!("{e}"));
+    let (width, height) = (1024, 1024);
+    for (kernels, precision, most) in [
+        (KernelSet::Fused, Precision::F32, 0.025),
+        (KernelSet::Fused, Precision::F16, 0.04),
+        (KernelSet::Baseline, Precision::F32, 0.06),
+    ] {
+        let plain = plan_cost(&model.graph, height, width, kernels, precision).unwrap_or_else(|e| panic!("{e}"));
+        let weighted =
+            weighted_plan_cost(&model.graph, height, width, kernels, precision).unwrap_or_else(|e| panic!("{e}"));
+        let name = format!("{} {}", kernels.name(), precision.name());
+        let mib = |b: u64| b as f64 / (1u64 << 20) as f64;
+        let more = weighted.bytes() as f64 / plain.bytes() as f64 - 1.0;
+        println!(
+            "{name} at {width}x{height}: {} dispatches, {} pass(es), {:.3} GiB moved, upload {:.2} MiB unweighted; \
+             weighted {} dispatches, {} pass(es), {:.3} GiB moved (+{:.2}%), upload {:.2} MiB",
+            plain.dispatches(),
+            plain.passes,
+            plain.bytes() as f64 / GIB,
+            mib(plain.upload()),
+            weighted.dispatches(),
+            weighted.passes,
+            weighted.bytes() as f64 / GIB,
+            100.0 * more,
+            mib(weighted.upload()),
+        );
+        assert_eq!(weighted.dispatches(), plain.dispatches(), "{name}");
+        assert_eq!(weighted.passes, plain.passes, "{name}");
+        assert_eq!(weighted.min_workgroups(), plain.min_workgroups(), "{name}");
+        assert!(more > 0.0 && more <= most, "{name}: weighing moves {:.2}% more bytes", 100.0 * more);
+        // The planes at the norms' three resolutions: the input's, a quarter and a sixteenth of it, f32 each.
+        let planes = (width * height * 4) as u64 * 21 / 16;
+        assert_eq!(weighted.upload(), plain.upload() + planes, "{name}");
+    }
 }

@@ -54,6 +54,11 @@ impl PlanCost {
         self.steps.iter().filter(|s| s.workgroups > 0).count()
     }
 
+    /// Bytes written to the device before a run (the input, and a weighted plan's weight planes).
+    pub fn upload(&self) -> u64 {
+        self.upload
+    }
+
     /// Global memory traffic of every step, reads and writes.
     pub fn bytes(&self) -> u64 {
         self.steps.iter().map(|s| s.cost.read + s.cost.written).sum()

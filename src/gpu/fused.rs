@@ -233,6 +233,17 @@ pub(crate) fn record(graph: &Graph, height: usize, width: usize, opts: &RecordOp
     let mut activation = Activation::None;
     let mut affine_quads = 0u32;
     let mut partials_bytes = 16u64;
+    // A weighted plan's norm weights sit in the affine buffer after every norm's scale and shift quads, where the
+    // convs that take the norms' statistics read them.
+    if opts.weighted {
+        let norm_quads: usize = graph
+            .nodes()
+            .iter()
+            .filter(|node| matches!(node.op, Op::InstanceNorm(_)))
+            .map(|node| quads(shapes[node.output].channels))
+            .sum();
+        rec.place_weights(true, norm_quads.max(1) as u64 * 32, 16);
+    }
 
     // The photo, unpacked into quads at the network's size.
     let input_shape = shapes[INPUT_VALUE];
@@ -284,8 +295,19 @@ pub(crate) fn record(graph: &Graph, height: usize, width: usize, opts: &RecordOp
                 } else {
                     None
                 };
-                let step =
-                    TiledStep { conv, node: index, tile, stats, input, in_shape, out, dst, materialised: stored };
+                let weights = (stats && opts.weighted).then(|| rec.weight_plane(out.height, out.width).1);
+                let step = TiledStep {
+                    conv,
+                    node: index,
+                    tile,
+                    stats,
+                    weights,
+                    input,
+                    in_shape,
+                    out,
+                    dst,
+                    materialised: stored,
+                };
                 let (pending, tiles, partials) = tiled_dispatch(&step, &node.name, &mut rec)?;
                 rec.pending.push(pending);
                 partials_bytes = partials_bytes.max(partials);
@@ -414,7 +436,7 @@ pub(crate) fn record(graph: &Graph, height: usize, width: usize, opts: &RecordOp
         },
     });
     rec.partials_bytes = partials_bytes;
-    rec.affine_bytes = u64::from(affine_quads.max(1)) * 32;
+    rec.affine_bytes = (u64::from(affine_quads.max(1)) * 32).max(rec.weights_end);
     Ok(rec.finish((photo, input_shape), target, out, io))
 }
 
@@ -425,6 +447,8 @@ struct TiledStep<'a> {
     node: usize,
     tile: ConvTile,
     stats: bool,
+    /// Where the statistics' weight plane starts in the affine buffer (bytes), for a weighted norm.
+    weights: Option<u64>,
     input: Value,
     in_shape: Shape,
     out: Shape,
@@ -434,7 +458,7 @@ struct TiledStep<'a> {
 
 /// The dispatch, its tile count and the bytes of tile statistics it writes.
 fn tiled_dispatch(step: &TiledStep, name: &str, rec: &mut Recorder) -> Result<(Pending, u32, u64)> {
-    let TiledStep { conv, node, tile, stats, input, in_shape, out, dst, materialised } = *step;
+    let TiledStep { conv, node, tile, stats, weights, input, in_shape, out, dst, materialised } = *step;
     let w = &conv.weights;
     let (tile_w, tile_h) = tile.pixels();
     let tiles_x = out.width.div_ceil(tile_w as usize);
@@ -469,7 +493,8 @@ fn tiled_dispatch(step: &TiledStep, name: &str, rec: &mut Recorder) -> Result<(P
         tiles: u32_of(tiles, "tiles")?,
         oc_blocks: u32_of(oc_blocks, "output channel blocks")?,
         bias_offset: u32_of(out_padded, "channels")?,
-        ..TiledConvParams::default()
+        weights_base: u32_of(weights.unwrap_or(0) as usize / 16, "weight plane offset")?,
+        weights_on: u32::from(weights.is_some()),
     };
     let workgroups = (tiles * oc_blocks) as u64;
     let (window_w, window_h) = tile.window(params.kernel_h, params.kernel_w, params.stride);
@@ -487,9 +512,11 @@ fn tiled_dispatch(step: &TiledStep, name: &str, rec: &mut Recorder) -> Result<(P
         u64::from(window_w) * u64::from(window_h)
     };
     let affine = if input.affine.is_some() { 32 } else { 0 };
+    // A weighted norm's statistics read the tile's weights once per workgroup.
+    let tile_weights = if weights.is_some() { u64::from(tile_w) * u64::from(tile_h) * 4 } else { 0 };
     let read = workgroups
-        * in_quads
-        * (window * input.loaded_bytes(precision) + affine + u64::from(tile.out_channels()) * taps * 4);
+        * (in_quads * (window * input.loaded_bytes(precision) + affine + u64::from(tile.out_channels()) * taps * 4)
+            + tile_weights);
     let written = (quads(out.channels) * out.plane()) as u64 * precision.quad_bytes()
         + materialised.map_or(0, |_| quad_tensor_bytes(in_shape, precision))
         + partials;

@@ -224,6 +224,8 @@ pub(crate) enum Kernel {
     Conv2dOc4,
     Conv2dDepthwise,
     NormStats,
+    /// `norm_stats` with each pixel counted by its weight.
+    NormStatsWeighted,
     NormApply,
     Relu,
     Clip,
@@ -248,6 +250,7 @@ impl Kernel {
             Kernel::Conv2dOc4,
             Kernel::Conv2dDepthwise,
             Kernel::NormStats,
+            Kernel::NormStatsWeighted,
             Kernel::NormApply,
             Kernel::Relu,
             Kernel::Clip,
@@ -316,7 +319,7 @@ impl Kernel {
     pub(crate) fn file(self) -> &'static str {
         match self {
             Kernel::Conv2d | Kernel::Conv2dOc4 | Kernel::Conv2dDepthwise => include_str!("shaders/conv2d.wgsl"),
-            Kernel::NormStats | Kernel::NormApply => include_str!("shaders/norm.wgsl"),
+            Kernel::NormStats | Kernel::NormStatsWeighted | Kernel::NormApply => include_str!("shaders/norm.wgsl"),
             Kernel::Relu | Kernel::Clip | Kernel::Sigmoid | Kernel::Add | Kernel::ChannelAffine => {
                 include_str!("shaders/elementwise.wgsl")
             }
@@ -335,6 +338,7 @@ impl Kernel {
             Kernel::Conv2dOc4 => "conv2d_oc4",
             Kernel::Conv2dDepthwise => "conv2d_depthwise",
             Kernel::NormStats => "norm_stats",
+            Kernel::NormStatsWeighted => "norm_stats_weighted",
             Kernel::NormApply => "norm_apply",
             Kernel::Relu => "relu",
             Kernel::Clip => "clip",

@@ -38,6 +38,7 @@ use plan::{Plan, Resources, Step};
 use record::{Io, RecordOptions};
 use weights::ConvBuffers;
 
+use crate::cpu::NormWeights;
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Op, Shape, Tensor};
 use crate::style::StyleParams;
@@ -66,10 +67,12 @@ const MAX_TILE_PLANS: usize = 4;
 /// What a cached plan runs: the whole graph at an input size, or one conv node on a padded tile of a size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum PlanKey {
+    /// `weighted`: every instance norm's statistics weighted by planes written with each run.
     Graph {
         height: usize,
         width: usize,
         io: Io,
+        weighted: bool,
     },
     /// The graph cut before node `upto` (`Graph::prefix`), for per-layer statistics passes over tiles.
     Prefix {
@@ -286,9 +289,39 @@ impl GpuExecutor {
         self.ctx.health.check()?;
         self.check_graph(graph, params)?;
         check_input(graph, input)?;
-        let key = PlanKey::Graph { height: input.shape.height, width: input.shape.width, io: Io::Planar };
+        let key =
+            PlanKey::Graph { height: input.shape.height, width: input.shape.width, io: Io::Planar, weighted: false };
         let slot = self.plan(graph, key).await?;
-        let bytes = self.execute(slot, bytemuck::cast_slice(&input.data), Some(params)).await?;
+        let bytes = self.execute(slot, bytemuck::cast_slice(&input.data), Some(params), &[]).await?;
+        self.tensor_of(slot, &bytes)
+    }
+
+    /// `run` with every instance norm's statistics weighted per pixel by `weights` (at the input's size; a product's
+    /// matte), as `cpu::run_weighted` weighs them: each norm reads the plane at its resolution (`NormWeights::at`),
+    /// all planes written once per run; a plane with no weight anywhere is written as ones, the plain statistics.
+    /// The fused plan's convs weigh their tiles' statistics, the baseline's norm statistics pass weighs its own.
+    pub async fn run_weighted(
+        &mut self,
+        graph: &Graph,
+        input: &Tensor,
+        params: &StyleParams,
+        weights: &NormWeights,
+    ) -> Result<Tensor> {
+        self.ctx.health.check()?;
+        self.check_graph(graph, params)?;
+        check_input(graph, input)?;
+        let key =
+            PlanKey::Graph { height: input.shape.height, width: input.shape.width, io: Io::Planar, weighted: true };
+        let slot = self.plan(graph, key).await?;
+        let mut planes = Vec::new();
+        for plane in &self.plans[slot].1.weight_planes {
+            let mut values = weights.at(plane.height, plane.width)?;
+            if values.iter().all(|&w| w == 0.0) {
+                values.fill(1.0);
+            }
+            planes.push(values);
+        }
+        let bytes = self.execute(slot, bytemuck::cast_slice(&input.data), Some(params), &planes).await?;
         self.tensor_of(slot, &bytes)
     }
 
@@ -313,9 +346,10 @@ impl GpuExecutor {
         if width.checked_mul(height).and_then(|n| n.checked_mul(4)) != Some(rgba.len()) {
             return Err(Error::internal(format!("{} bytes are not a {width}x{height} RGBA8 image", rgba.len())));
         }
-        let key = PlanKey::Graph { height: padded.0, width: padded.1, io: Io::Rgba8 { width, height } };
+        let key =
+            PlanKey::Graph { height: padded.0, width: padded.1, io: Io::Rgba8 { width, height }, weighted: false };
         let slot = self.plan(graph, key).await?;
-        self.execute(slot, rgba, Some(params)).await
+        self.execute(slot, rgba, Some(params), &[]).await
     }
 
     /// Records a whole run of `graph` with `params` on an RGBA8 image already on the GPU into `encoder`: `input`
@@ -341,7 +375,7 @@ impl GpuExecutor {
         if input.size() < bytes || output.size() < bytes {
             return Err(Error::internal(format!("buffers too small for a {width}x{height} frame")));
         }
-        let key = PlanKey::Graph { height, width, io: Io::Rgba8 { width, height } };
+        let key = PlanKey::Graph { height, width, io: Io::Rgba8 { width, height }, weighted: false };
         let slot = self.plan(graph, key).await?;
         if !params.0.is_empty() {
             self.ctx.queue.write_buffer(&self.style, 0, bytemuck::cast_slice(&params.0));
@@ -382,7 +416,7 @@ impl GpuExecutor {
         check_input(graph, input)?;
         let key = PlanKey::Prefix { upto, height: input.shape.height, width: input.shape.width };
         let slot = self.plan(graph, key).await?;
-        let bytes = self.execute(slot, bytemuck::cast_slice(&input.data), Some(params)).await?;
+        let bytes = self.execute(slot, bytemuck::cast_slice(&input.data), Some(params), &[]).await?;
         self.tensor_of(slot, &bytes)
     }
 
@@ -403,7 +437,7 @@ impl GpuExecutor {
         plan::conv_tile_shape(conv, input.shape)?;
         let key = PlanKey::ConvTile { node, height: input.shape.height, width: input.shape.width };
         let slot = self.plan(graph, key).await?;
-        let bytes = self.execute(slot, bytemuck::cast_slice(&input.data), None).await?;
+        let bytes = self.execute(slot, bytemuck::cast_slice(&input.data), None, &[]).await?;
         self.tensor_of(slot, &bytes)
     }
 
@@ -425,7 +459,8 @@ impl GpuExecutor {
         let pipelines = &mut self.pipelines;
         let res = Resources { convs: &self.convs, style: &self.style };
         let mut plan = match key {
-            PlanKey::Graph { height, width, io } => {
+            PlanKey::Graph { height, width, io, weighted } => {
+                let opts = RecordOptions { weighted, ..opts };
                 let build = || Plan::build(ctx, pipelines, &res, graph, (height, width), &opts, io);
                 ctx.scoped("preparing buffers for this image size", build).await?
             }
@@ -458,10 +493,21 @@ impl GpuExecutor {
         Ok(self.plans.len() - 1)
     }
 
-    /// Uploads the input (and the style parameters, for a whole-graph plan), records every step, submits once and
-    /// reads the output's bytes back.
-    async fn execute(&self, slot: usize, input: &[u8], params: Option<&StyleParams>) -> Result<Vec<u8>> {
+    /// Uploads the input (and the style parameters, for a whole-graph plan, and a weighted plan's weight planes, one
+    /// per `plan.weight_planes`), records every step, submits once and reads the output's bytes back.
+    async fn execute(
+        &self,
+        slot: usize,
+        input: &[u8],
+        params: Option<&StyleParams>,
+        planes: &[Vec<f32>],
+    ) -> Result<Vec<u8>> {
         let plan = &self.plans[slot].1;
+        if planes.len() != plan.weight_planes.len()
+            || planes.iter().zip(&plan.weight_planes).any(|(values, plane)| values.len() * 4 != plane.bytes() as usize)
+        {
+            return Err(Error::internal("the norm weights do not fit this plan's planes"));
+        }
         let ctx = &self.ctx;
         let left = self.lose_after.load(Ordering::Relaxed);
         if left != NO_FAULT {
@@ -478,6 +524,9 @@ impl GpuExecutor {
             ctx.queue.write_buffer(&plan.buffers[plan.input], 0, input);
             if let Some(params) = params.filter(|p| !p.0.is_empty()) {
                 ctx.queue.write_buffer(&self.style, 0, bytemuck::cast_slice(&params.0));
+            }
+            for (values, plane) in planes.iter().zip(&plan.weight_planes) {
+                ctx.queue.write_buffer(plan.weights_buffer(), plane.offset, bytemuck::cast_slice(values));
             }
             let mut encoder =
                 ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("vitrine run") });
@@ -537,7 +586,8 @@ impl GpuExecutor {
         }
         self.ctx.health.check()?;
         self.check_graph(graph, params)?;
-        let key = PlanKey::Graph { height: input.shape.height, width: input.shape.width, io: Io::Planar };
+        let key =
+            PlanKey::Graph { height: input.shape.height, width: input.shape.width, io: Io::Planar, weighted: false };
         let slot = self.plan(graph, key).await?;
         let plan = &self.plans[slot].1;
         let ctx = &self.ctx;
@@ -676,12 +726,29 @@ pub fn plan_cost(
     kernels: KernelSet,
     precision: Precision,
 ) -> Result<PlanCost> {
-    let io = if kernels == KernelSet::Fused && fused::takes_pixels(graph) {
+    cost_of(graph, height, width, RecordOptions::portable(kernels, precision))
+}
+
+/// `plan_cost` with every instance norm's statistics weighted per pixel (`GpuExecutor::run_weighted`'s plan, with
+/// the same input and output as `plan_cost`'s, so the two differ by the weighing alone): the weight planes in the
+/// upload, and each pass that takes statistics reading them.
+pub fn weighted_plan_cost(
+    graph: &Graph,
+    height: usize,
+    width: usize,
+    kernels: KernelSet,
+    precision: Precision,
+) -> Result<PlanCost> {
+    cost_of(graph, height, width, RecordOptions { weighted: true, ..RecordOptions::portable(kernels, precision) })
+}
+
+fn cost_of(graph: &Graph, height: usize, width: usize, opts: RecordOptions) -> Result<PlanCost> {
+    let io = if opts.kernels == KernelSet::Fused && fused::takes_pixels(graph) {
         Io::Rgba8 { width, height }
     } else {
         Io::Planar
     };
-    plan::cost(graph, height, width, &RecordOptions::portable(kernels, precision), io)
+    plan::cost(graph, height, width, &opts, io)
 }
 
 /// Why the fused plan cannot run `graph` (it then runs on the baseline kernels), or `None`.

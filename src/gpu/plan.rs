@@ -17,6 +17,7 @@ use super::fused;
 use super::kernels::{grid, grid_for_elements, Kernel, Pipelines, DEPTHWISE_PIXELS, OC4_PIXELS};
 use super::record::{
     bytes_of_shape, u32_of, Binding, Io, KernelSet, Layout, Pending, Pool, RecordOptions, Recorder, Uniforms,
+    WeightPlane,
 };
 use super::uniforms::{ConvParams, EltParams, NormParams, PoolParams, UpsampleParams};
 use super::weights::{conv_kernel, ConvBuffers};
@@ -55,9 +56,12 @@ pub(crate) struct Plan {
     pub(crate) output_shape: Shape,
     pub(crate) output_bytes: u64,
     pub(crate) staging: wgpu::Buffer,
+    /// A weighted plan's norm weights, one plane per resolution, written before each run into `scratch[weights_at]`.
+    pub(crate) weight_planes: Vec<WeightPlane>,
+    weights_at: usize,
     /// Kept alive for the bind groups.
     _uniforms: wgpu::Buffer,
-    _scratch: Vec<wgpu::Buffer>,
+    scratch: Vec<wgpu::Buffer>,
     /// Bumped on each use; the least recently used plan is dropped first.
     pub(crate) last_used: u64,
 }
@@ -112,10 +116,29 @@ impl Plan {
     /// Allocates and binds what `layout` records, on `ctx`'s device.
     fn realise(layout: Layout, ctx: &Context, pipelines: &mut Pipelines, res: &Resources) -> Result<Plan> {
         let Layout { rec, input, output, output_shape, output_bytes, .. } = layout;
-        let Recorder { pool, pending, uniforms, stats_bytes, partials_bytes, affine_bytes, .. } = rec;
+        let Recorder {
+            pool,
+            pending,
+            uniforms,
+            stats_bytes,
+            partials_bytes,
+            affine_bytes,
+            weight_planes,
+            weights_in_affine,
+            weights_end,
+            ..
+        } = rec;
+        // The baseline's weight planes have a buffer of their own; the fused plan's sit in the affine buffer.
+        let weights_bytes = if weights_in_affine { 0 } else { weights_end };
         // Everything is sized: check against the device before allocating anything.
         let limit = ctx.max_buffer();
-        let largest = pool.sizes.iter().copied().chain([stats_bytes, partials_bytes, affine_bytes]).max().unwrap_or(0);
+        let largest = pool
+            .sizes
+            .iter()
+            .copied()
+            .chain([stats_bytes, partials_bytes, affine_bytes, weights_bytes])
+            .max()
+            .unwrap_or(0);
         if largest > limit {
             return Err(Error::GpuBufferLimit { needed: largest, limit });
         }
@@ -130,14 +153,17 @@ impl Plan {
             })
         };
         let buffers: Vec<wgpu::Buffer> = pool.sizes.iter().map(|&size| storage("activation", size)).collect();
-        // Norm statistics (baseline), tile statistics, norm scales and shifts, two placeholders.
+        // Norm statistics (baseline), tile statistics, norm scales and shifts (and the fused plan's norm weights),
+        // two placeholders, the baseline's norm weights.
         let scratch = vec![
             storage("norm statistics", stats_bytes),
             storage("tile statistics", partials_bytes),
             storage("norm scales and shifts", affine_bytes),
             storage("unused slot", 16),
             storage("unused slot", 16),
+            storage("norm weights", weights_bytes),
         ];
+        let weights_at = if weights_in_affine { 2 } else { 5 };
         let uniform_buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("dispatch parameters"),
             contents: &uniforms.into_bytes(),
@@ -158,6 +184,7 @@ impl Plan {
                     let entries: Vec<wgpu::BindGroupEntry> = bindings
                         .iter()
                         .enumerate()
+                        .filter(|(_, binding)| !matches!(binding, Binding::Absent))
                         .map(|(slot, binding)| {
                             let conv = |node: usize| {
                                 res.convs
@@ -186,6 +213,17 @@ impl Plan {
                                 Binding::Partials => scratch[1].as_entire_binding(),
                                 Binding::Affine => scratch[2].as_entire_binding(),
                                 Binding::Unused(i) => scratch[3 + i.min(1)].as_entire_binding(),
+                                Binding::NormWeights(n) => {
+                                    let plane = weight_planes
+                                        .get(n)
+                                        .ok_or_else(|| Error::internal("a norm reads a weight plane never laid out"))?;
+                                    wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                                        buffer: &scratch[5],
+                                        offset: plane.offset,
+                                        size: NonZeroU64::new(plane.bytes()),
+                                    })
+                                }
+                                Binding::Absent => return Err(Error::internal("an absent binding was bound")),
                                 Binding::Style => res.style.as_entire_binding(),
                             };
                             Ok(wgpu::BindGroupEntry { binding: slot as u32, resource })
@@ -209,10 +247,17 @@ impl Plan {
             output_shape,
             output_bytes,
             staging,
+            weight_planes,
+            weights_at,
             _uniforms: uniform_buffer,
-            _scratch: scratch,
+            scratch,
             last_used: 0,
         })
+    }
+
+    /// The buffer a weighted plan's weight planes are written into, each at its offset.
+    pub(crate) fn weights_buffer(&self) -> &wgpu::Buffer {
+        &self.scratch[self.weights_at]
     }
 }
 
@@ -240,6 +285,16 @@ fn record_baseline(graph: &Graph, height: usize, width: usize, opts: &RecordOpti
     let last_uses = graph.last_uses();
     let max_groups = opts.max_groups;
     let mut rec = Recorder::new(opts);
+    // A weighted plan's planes, one per resolution a norm runs at: per node, the plane its statistics read.
+    let mut planes = vec![None; graph.nodes().len()];
+    if opts.weighted {
+        for (index, node) in graph.nodes().iter().enumerate() {
+            if let Op::InstanceNorm(_) = node.op {
+                let out = shapes[node.output];
+                planes[index] = Some(rec.weight_plane(out.height, out.width).0);
+            }
+        }
+    }
     let Recorder { pool, uniforms, pending, .. } = &mut rec;
     let mut stats_len = 1usize;
     let mut value_buffer = vec![usize::MAX; graph.value_count()];
@@ -296,17 +351,25 @@ fn record_baseline(graph: &Graph, height: usize, width: usize, opts: &RecordOpti
                     eps: norm.eps,
                 };
                 let at = uniforms.push(&params);
-                let stats_bindings = vec![at, Binding::Activation(dst), Binding::Stats];
+                let mut stats_bindings = vec![at, Binding::Activation(dst), Binding::Stats];
                 let stats_grid = grid(out.channels as u64, max_groups)?;
                 // Two walks over the plane (the mean, then the centred squares), one workgroup per channel.
-                let cost = Cost {
+                let mut cost = Cost {
                     read: 2 * elements * 4,
                     written: 8 * out.channels as u64,
                     flops: 3 * elements,
                     whole_tensor: true,
                 };
+                let mut kernel = Kernel::NormStats;
+                if let Some(plane) = planes[index] {
+                    // Each walk reads the plane's weights beside it and weighs every value (and the total).
+                    stats_bindings.extend([Binding::Absent, Binding::NormWeights(plane)]);
+                    cost.read *= 2;
+                    cost.flops = 6 * elements;
+                    kernel = Kernel::NormStatsWeighted;
+                }
                 pending.push(Pending::Dispatch {
-                    kernel: Kernel::NormStats,
+                    kernel,
                     bindings: stats_bindings,
                     grid: stats_grid,
                     node: name.to_string(),

@@ -29,6 +29,11 @@ pub(super) enum Binding {
     Affine,
     /// A placeholder for a slot a dispatch does not use (two, so two writable slots never share a buffer).
     Unused(usize),
+    /// The baseline's weighted norm statistics: weight plane `n` of the plan (`Recorder::weight_plane`), bound as
+    /// its own range of the norm weights buffer.
+    NormWeights(usize),
+    /// A slot the kernel's entry point does not declare: no entry at all.
+    Absent,
 }
 
 pub(super) enum Pending {
@@ -65,6 +70,9 @@ pub(crate) struct RecordOptions {
     pub(crate) precision: Precision,
     pub(crate) max_groups: u32,
     pub(crate) uniform_align: u64,
+    /// Whether every instance norm's statistics are weighted per pixel (`cpu::NormWeights`), by planes uploaded
+    /// with each run.
+    pub(crate) weighted: bool,
 }
 
 impl RecordOptions {
@@ -74,6 +82,7 @@ impl RecordOptions {
             precision,
             max_groups: ctx.limits.max_compute_workgroups_per_dimension,
             uniform_align: u64::from(ctx.limits.min_uniform_buffer_offset_alignment).max(16),
+            weighted: false,
         }
     }
 
@@ -85,6 +94,7 @@ impl RecordOptions {
             precision,
             max_groups: limits.max_compute_workgroups_per_dimension,
             uniform_align: u64::from(limits.min_uniform_buffer_offset_alignment).max(16),
+            weighted: false,
         }
     }
 }
@@ -159,6 +169,25 @@ pub(super) fn bytes_of_shape(shape: Shape) -> u64 {
     shape.len() as u64 * 4
 }
 
+/// One resolution's norm weights as a weighted plan holds them: `height x width` f32 values from byte `offset` of
+/// the buffer the recorder put them in (`Recorder::weights_in_affine`). The run uploads `NormWeights::at` there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct WeightPlane {
+    pub(crate) height: usize,
+    pub(crate) width: usize,
+    pub(crate) offset: u64,
+}
+
+impl WeightPlane {
+    pub(crate) fn bytes(&self) -> u64 {
+        (self.height * self.width) as u64 * 4
+    }
+}
+
+/// The largest `min_storage_buffer_offset_alignment` WebGPU allows: a plane bound as a range of its buffer starts
+/// at a multiple of it on every device.
+pub(crate) const STORAGE_OFFSET_ALIGN: u64 = 256;
+
 /// Buffers, uniforms and steps as a recorder lays them down.
 pub(super) struct Recorder {
     pub(crate) pool: Pool,
@@ -171,6 +200,13 @@ pub(super) struct Recorder {
     pub(crate) max_groups: u32,
     pub(crate) kernels: KernelSet,
     pub(crate) precision: Precision,
+    /// A weighted plan's norm weights, one plane per resolution a norm runs at, laid out from `weights_start` at
+    /// `weights_align` up to `weights_end`: in the affine buffer after the norms' scales and shifts (the fused plan,
+    /// whose convs read them there) or in a buffer of their own (the baseline's).
+    pub(crate) weight_planes: Vec<WeightPlane>,
+    pub(crate) weights_in_affine: bool,
+    pub(crate) weights_align: u64,
+    pub(crate) weights_end: u64,
 }
 
 impl Recorder {
@@ -185,7 +221,31 @@ impl Recorder {
             max_groups: opts.max_groups,
             kernels: opts.kernels,
             precision: opts.precision,
+            weight_planes: Vec::new(),
+            weights_in_affine: false,
+            weights_align: STORAGE_OFFSET_ALIGN,
+            weights_end: 0,
         }
+    }
+
+    /// Where the weight planes go: from byte `start` of the affine buffer at `align` (`in_affine`), else from the
+    /// start of their own buffer, each plane bound as a range.
+    pub(crate) fn place_weights(&mut self, in_affine: bool, start: u64, align: u64) {
+        self.weights_in_affine = in_affine;
+        self.weights_end = start;
+        self.weights_align = align;
+    }
+
+    /// The index and byte offset of the weight plane at `height x width`, laid out on first asking.
+    pub(crate) fn weight_plane(&mut self, height: usize, width: usize) -> (usize, u64) {
+        if let Some(i) = self.weight_planes.iter().position(|p| p.height == height && p.width == width) {
+            return (i, self.weight_planes[i].offset);
+        }
+        let offset = self.weights_end.next_multiple_of(self.weights_align);
+        let plane = WeightPlane { height, width, offset };
+        self.weights_end = offset + plane.bytes();
+        self.weight_planes.push(plane);
+        (self.weight_planes.len() - 1, offset)
     }
 
     /// The layout, given where the input goes (a tensor of `input_shape`, or the photo's RGBA8 words as `io`
@@ -245,7 +305,7 @@ impl Layout {
             precision: self.rec.precision,
             steps,
             passes,
-            upload: self.input_bytes,
+            upload: self.input_bytes + self.rec.weight_planes.iter().map(WeightPlane::bytes).sum::<u64>(),
             readback: self.output_bytes,
         }
     }

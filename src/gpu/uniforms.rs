@@ -90,7 +90,7 @@ uniform_struct! {
 }
 
 uniform_struct! {
-    /// `tiled.wgsl`. Padded to a multiple of 16 bytes.
+    /// `tiled.wgsl`. A multiple of 16 bytes.
     pub(crate) struct TiledConvParams {
         in_quads: u32,
         in_height: u32,
@@ -118,8 +118,8 @@ uniform_struct! {
         tiles: u32,
         oc_blocks: u32,
         bias_offset: u32,
-        _pad0: u32,
-        _pad1: u32,
+        weights_base: u32,
+        weights_on: u32,
     }
 }
 

@@ -2,6 +2,9 @@
 // `norm_stats`: one workgroup per channel reduces the whole plane in shared memory: first the mean, then the centred
 // sum of squares (two passes over the data keep f32 precise where E[x^2] - E[x]^2 would cancel). The mean is summed
 // relative to the plane's first value, so a large common offset does not eat the f32 digits of the sum.
+// `norm_stats_weighted`: the same with each pixel counted by its weight (a product's matte at the plane's
+// resolution): the weighted mean, then the weighted centred sum of squares, both over the total weight. The plan
+// uploads ones for a plane with no weight anywhere, where the plain statistics stand.
 // `norm_apply`: in place, `(x - mean) * inv_std * gamma + beta`, gamma and beta read from the style parameters.
 
 struct NormParams {
@@ -16,6 +19,8 @@ struct NormParams {
 // Mean and 1/sqrt(var + eps) per channel.
 @group(0) @binding(2) var<storage, read_write> stats: array<f32>;
 @group(0) @binding(3) var<storage, read> style: array<f32>;
+// `norm_stats_weighted` only: the plane's weights, one per pixel.
+@group(0) @binding(4) var<storage, read> norm_weights: array<f32>;
 
 var<workgroup> partial: array<f32, REDUCTION_CAPACITY>;
 
@@ -56,6 +61,39 @@ fn norm_stats(
         squares += d * d;
     }
     let variance = workgroup_sum(lid, squares) / f32(p.plane);
+    if (lid == 0u) {
+        stats[2u * c] = mean;
+        stats[2u * c + 1u] = 1.0 / sqrt(variance + p.eps);
+    }
+}
+
+@compute @workgroup_size(WG)
+fn norm_stats_weighted(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let c = wid.y * groups.x + wid.x;
+    if (c >= p.channels) {
+        return;
+    }
+    let base = c * p.plane;
+    let pivot = x[base];
+    var sum = 0.0;
+    var weight = 0.0;
+    for (var i = lid; i < p.plane; i += WG) {
+        let w = norm_weights[i];
+        sum += w * (x[base + i] - pivot);
+        weight += w;
+    }
+    let total = workgroup_sum(lid, weight);
+    let mean = pivot + workgroup_sum(lid, sum) / total;
+    var squares = 0.0;
+    for (var i = lid; i < p.plane; i += WG) {
+        let d = x[base + i] - mean;
+        squares += norm_weights[i] * d * d;
+    }
+    let variance = workgroup_sum(lid, squares) / total;
     if (lid == 0u) {
         stats[2u * c] = mean;
         stats[2u * c + 1u] = 1.0 / sqrt(variance + p.eps);

@@ -68,7 +68,8 @@ fn norm_finish(
         var scale = 0.0;
         var shift = 0.0;
         if (c < f.channels) {
-            let n = max(reduce_n[0], 1.0);
+            // The count is a total weight where the norm is weighted, which may be under 1.
+            let n = select(1.0, reduce_n[0], reduce_n[0] > 0.0);
             let inv_std = 1.0 / sqrt(reduce_m2[0] / n + f.eps);
             scale = style[f.params_offset + c] * inv_std;
             shift = style[f.params_offset + f.channels + c] - reduce_mean[0] * scale;

@@ -10,7 +10,9 @@
 // of kernel rows (all of a small kernel's), the quad's int8 weights for the block's output channels (4 input
 // channels to a word) go to `wts`. Each invocation accumulates 4 pixels of a row x OCQ output quads in registers.
 // The epilogue writes the output quads, and, when a norm follows, the tile's per-channel count, mean and M2 (Chan's
-// pairwise formula, `chan` in moments.wgsl, in a fixed order: deterministic, no atomics) for `norm_finish`.
+// pairwise formula, `chan` in moments.wgsl, in a fixed order: deterministic, no atomics) for `norm_finish`. A
+// weighted norm (`weights_on`) counts each pixel by its weight: the count is the total weight, the mean and M2 are
+// weighted, and `chan` combines such summaries unchanged.
 
 struct TiledConvParams {
     // The conv's input as the conv sees it (after upsampling), and the stored value it is read from.
@@ -44,8 +46,10 @@ struct TiledConvParams {
     oc_blocks: u32,
     // Where the biases start in `scale_bias`: after the scales of every padded output channel.
     bias_offset: u32,
-    _pad0: u32,
-    _pad1: u32,
+    // `weights_on`: the norm this conv feeds is weighted, by the plane at the output's resolution that `affine`
+    // holds from quad `weights_base` on, four weights to a quad.
+    weights_base: u32,
+    weights_on: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: TiledConvParams;
@@ -77,6 +81,15 @@ fn source_index(i: i32, n: i32) -> i32 {
 fn input_value(q: u32, y: u32, x: u32) -> vec4<f32> {
     let at = (q * p.src_height + y) * p.src_width + x;
     return load_finished(q, at, PendingWork(p.affine_base, p.affine_on, p.relu, p.residual_on));
+}
+
+// How much output pixel (oy, ox) counts in the statistics: its weight where the norm is weighted, else 1.
+fn pixel_weight(oy: u32, ox: u32) -> f32 {
+    if (p.weights_on == 0u) {
+        return 1.0;
+    }
+    let i = oy * p.out_width + ox;
+    return affine[p.weights_base + i / 4u][i % 4u];
 }
 
 fn weight_quad(word: u32) -> vec4<f32> {
@@ -213,6 +226,14 @@ fn conv_tiled(
     }
 
     let oy = ty0 + py;
+    // Each of the invocation's pixels' weight in the statistics (0 outside the output).
+    var weight = vec4<f32>(0.0);
+    for (var j = 0u; j < 4u; j++) {
+        let ox = tx0 + px0 + j;
+        if (oy < p.out_height && ox < p.out_width) {
+            weight[j] = pixel_weight(oy, ox);
+        }
+    }
     var n = 0.0;
     var mean: array<vec4<f32>, OCQ>;
     var m2: array<vec4<f32>, OCQ>;
@@ -235,18 +256,18 @@ fn conv_tiled(
                 if (oc < p.out_channels) {
                     dst[(quad * p.out_height + oy) * p.out_width + ox] = Act(v);
                 }
-                sum += v;
-                count += 1.0;
+                sum += weight[j] * v;
+                count += weight[j];
             }
         }
         n = count;
-        mean[h] = sum / max(count, 1.0);
+        mean[h] = select(vec4<f32>(0.0), sum / count, count > 0.0);
         var squares = vec4<f32>(0.0);
         for (var j = 0u; j < 4u; j++) {
             let ox = tx0 + px0 + j;
             if (oy < p.out_height && ox < p.out_width) {
                 let d = acc[j * OCQ + h] - mean[h];
-                squares += d * d;
+                squares += weight[j] * d * d;
             }
         }
         m2[h] = squares;
