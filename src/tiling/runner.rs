@@ -22,8 +22,7 @@ pub(crate) struct TileRunner {
 
 impl TileRunner {
     /// Runs `graph` on a whole prepared image as `plan` (made for `executor`'s kind) says, the instance norms'
-    /// statistics weighted by `weights` when given. A weighted whole image on the GPU runs layered: its
-    /// convolutions on the GPU, its statistics weighted on the host.
+    /// statistics weighted by `weights` when given (on the GPU too: its plans weigh the statistics themselves).
     pub(crate) async fn run(
         &mut self,
         plan: &TilePlan,
@@ -35,12 +34,17 @@ impl TileRunner {
     ) -> Result<Tensor> {
         match (&plan.mode, weights) {
             (Mode::Whole, None) => executor.run(graph, input, params).await,
-            (Mode::Whole, Some(_)) if executor.kind() == ExecutorKind::Cpu => {
-                cpu::run_weighted(graph, input.clone(), params, weights)
-            }
-            (Mode::Whole | Mode::Layered, _) => {
-                Ok(run_layered(graph, input.clone(), params, executor, false, weights).await?.0)
-            }
+            (Mode::Whole, Some(weights)) => match executor.kind() {
+                ExecutorKind::Cpu => cpu::run_weighted(graph, input.clone(), params, Some(weights)),
+                #[cfg(feature = "gpu")]
+                ExecutorKind::Gpu => match executor.gpu_mut() {
+                    Some(gpu) => gpu.run_weighted(graph, input, params, weights).await,
+                    None => Err(Error::internal("a GPU executor without a GPU")),
+                },
+                #[cfg(not(feature = "gpu"))]
+                ExecutorKind::Gpu => Err(Error::internal("a GPU executor in a build without the GPU")),
+            },
+            (Mode::Layered, _) => Ok(run_layered(graph, input.clone(), params, executor, false, weights).await?.0),
             (Mode::Streamed { stats, tiles, .. }, _) => {
                 self.run_streamed(executor, graph, input, params, weights, *stats, tiles).await
             }
