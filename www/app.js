@@ -2,13 +2,15 @@
 // chosen, dropped or pasted), the bag, and the page's own note of the backend. Every piece of styling is the
 // element's (pkg/element.js).
 //
-// URL parameters (optional): backend=auto|webgpu|cpu (what the element's Styler gets), max=N (its max-size).
+// URL parameters (optional): backend=auto|webgpu|cpu (what the element's Styler gets), max=N (its max-size),
+// background=auto|keep|white|transparent|paint (its background: what becomes of a studio photo's backdrop).
 
 const params = new URLSearchParams(location.search);
 const styler = document.getElementById('styler');
 const backend = params.get('backend');
 if (['auto', 'webgpu', 'cpu'].includes(backend)) styler.backend = backend;
 if (params.has('max')) styler.setAttribute('max-size', params.get('max'));
+if (params.has('background')) styler.setAttribute('background', params.get('background'));
 
 styler.addEventListener('load', (event) => {
   document.documentElement.dataset.backend = event.detail.backend;

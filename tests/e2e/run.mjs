@@ -590,6 +590,101 @@ for (const webgpu of [false, true]) {
   });
 }
 
+await test('background: the studio sample (a mug on white) under max-size 256 keeps its backdrop (auto), makes it white, cuts it out or paints it; the strength slider keeps it; the stylize event reports it', async () => {
+  const { page, log, close } = await open(server, { webgpu: false, query: '?background=white&max=256' });
+  try {
+    await page.evaluate(() => {
+      window.__backgrounds = [];
+      document.getElementById('styler').addEventListener('stylize', (e) => window.__backgrounds.push({ ...e.detail.background, cached: e.detail.cached }));
+    });
+    assert((await page.evaluate(() => document.getElementById('styler').background)) === 'white', 'the page did not set background="white"');
+    await revealByMouse(page);
+    const old = await page.evaluate(() => document.getElementById('styler').src);
+    await page.click('label.photo-tile:has(input[value="samples/studio-mug.jpg"])');
+    await photoIs(page, 640, 640, old);
+    await chooseByMouse(page, String(STYLE));
+    const photo = await decodeInPage(page, path.join(ROOT, 'samples/studio-mug.jpg'));
+    // A ring along the frame's edges: backdrop, far from the mug and its shadow.
+    const ring = (img) => {
+      let moved = 0;
+      let white = true;
+      let clear = true;
+      let opaque = true;
+      for (let y = 0; y < img.height; y++) {
+        for (let x = 0; x < img.width; x++) {
+          if (!(x < 16 || y < 16 || x >= img.width - 16 || y >= img.height - 16)) continue;
+          const i = (y * img.width + x) * 4;
+          for (let c = 0; c < 3; c++) {
+            moved = Math.max(moved, Math.abs(img.data[i + c] - photo.data[i + c]));
+            white &&= img.data[i + c] === 255;
+          }
+          clear &&= img.data[i + 3] === 0;
+          opaque &&= img.data[i + 3] === 255;
+        }
+      }
+      return { moved, white, clear, opaque };
+    };
+    const shown = async (label) => {
+      const far = ring(await canvasPixels(page));
+      const report = await page.evaluate(() => window.__backgrounds.at(-1));
+      const cutout = await page.evaluate(() => document.getElementById('styler').shadowRoot.querySelector('[part="canvas"]').classList.contains('cutout'));
+      await page.locator('#styler >> [part="frame"]').screenshot({ path: path.join(OUT, `background-${label}.png`) });
+      console.log(`     background ${label}: far backdrop moved ${far.moved}, white ${far.white}, clear ${far.clear}; ${JSON.stringify(report)}`);
+      return { far, report, cutout };
+    };
+    const restyle = async (background) => {
+      const count = await page.evaluate(() => window.__backgrounds.length);
+      await page.evaluate((b) => { document.getElementById('styler').background = b; }, background);
+      await page.waitForFunction((n) => window.__backgrounds.length > n, count, { timeout: STYLE_TIMEOUT });
+      await settled(page, String(STYLE));
+    };
+
+    let got = await shown('white');
+    assert(got.far.white && got.far.opaque && got.report?.applied === 'white' && got.report.mode === 'white' && got.report.product > 0,
+      `background="white": ${JSON.stringify(got)}`);
+    // The mug's soft shadow: grey pixels of the photo (the mug is blue) that white made pure white. auto keeps them.
+    const whitened = await canvasPixels(page);
+    const shadow = [];
+    for (let i = 0; i < photo.data.length; i += 4) {
+      const [r, g, b] = photo.data.slice(i, i + 3);
+      const grey = Math.max(r, g, b) - Math.min(r, g, b) <= 6 && r < 230;
+      if (grey && whitened.data[i] === 255 && whitened.data[i + 1] === 255 && whitened.data[i + 2] === 255) shadow.push(i);
+    }
+    console.log(`     the shadow: ${shadow.length} grey pixels of the photo made white`);
+    assert(shadow.length >= 200, `background="white" whitened only ${shadow.length} pixels of the shadow`);
+    // The strength slider re-blends the cached output: the backdrop stays white.
+    await page.evaluate(() => { document.getElementById('styler').strength = 0.5; });
+    await page.waitForFunction(() => window.__backgrounds.length > 1 && window.__backgrounds.at(-1).cached, null, { timeout: 30_000 });
+    await settled(page, String(STYLE));
+    got = await shown('white-strength-50');
+    assert(got.far.white && got.report?.applied === 'white', `white at strength 0.5: ${JSON.stringify(got)}`);
+    await page.evaluate(() => { document.getElementById('styler').strength = 1; });
+    await settled(page, String(STYLE));
+
+    await restyle('transparent');
+    got = await shown('transparent');
+    assert(got.far.clear && got.cutout && got.report?.applied === 'transparent', `background="transparent": ${JSON.stringify(got)}`);
+    await restyle('auto');
+    got = await shown('auto');
+    assert(got.far.moved <= 2 && got.far.opaque && !got.cutout && got.report?.applied === 'kept' && got.report.reason === null,
+      `background="auto": ${JSON.stringify(got)}`);
+    const kept = await canvasPixels(page);
+    const shadowMoved = Math.max(...shadow.flatMap((i) => [0, 1, 2].map((c) => Math.abs(kept.data[i + c] - photo.data[i + c]))));
+    assert(shadowMoved <= 2, `background="auto" moved the shadow by ${shadowMoved} levels`);
+    await restyle('paint');
+    got = await shown('paint');
+    assert(got.far.moved >= 40 && got.report?.applied === 'painted' && got.report.product === null, `background="paint": ${JSON.stringify(got)}`);
+    // Any other value reads as the default, as for the element's other enumerated attributes.
+    assert((await page.evaluate(() => { const el = document.getElementById('styler'); el.setAttribute('background', 'grey'); return el.background; })) === 'auto',
+      'background="grey" does not read as auto');
+    await settled(page, String(STYLE));
+    checkRequests(log, 'background');
+    checkNoErrors(log, 'background');
+  } finally {
+    await close();
+  }
+});
+
 await test('your own style: a dropped picture paints the photo, strength blends vectors, kept after a reload, removable; the house style', async () => {
   const { page, log, close, context } = await open(server, { webgpu: false });
   try {
