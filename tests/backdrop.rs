@@ -266,3 +266,28 @@ fn the_gpu_paints_a_product_as_the_cpu_does() {
         assert!(quality >= 44.0, "{background}: GPU vs CPU {quality:.1} dB");
     }
 }
+
+#[path = "support/studio_card.rs"]
+mod studio_card;
+
+/// The matte of the integer-drawn studio card, as every target must make it: `tests/web.rs` holds the wasm build
+/// to the same digest.
+pub const STUDIO_CARD_MATTE: u64 = 0x0579_38d9_5045_c11f;
+
+#[test]
+fn the_matte_is_the_same_bytes_on_every_target() {
+    let (w, h, rgba) = studio_card::studio_card();
+    let Analysis::Product { matte, .. } = analyse(w, h, &rgba) else { panic!("the studio card has a product") };
+    let digest = studio_card::fnv1a(&matte.alpha);
+    println!("studio card matte: {digest:#018x}");
+    assert_eq!(digest, STUDIO_CARD_MATTE, "the matte changed: update the digest here and in tests/web.rs");
+}
+
+#[test]
+fn the_studio_card_is_matted_with_its_hole() {
+    let (w, h, rgba) = studio_card::studio_card();
+    let Analysis::Product { matte, fraction, .. } = analyse(w, h, &rgba) else { panic!("no product") };
+    let at = |x: u32, y: u32| matte.alpha[(y * w + x) as usize];
+    assert_eq!((at(60, 60), at(96, 52), at(5, 5), at(140, 110)), (255, 0, 0, 0), "product, hole, corners");
+    assert!(fraction > 0.2 && fraction < 0.3, "{fraction}");
+}

@@ -575,3 +575,19 @@ async fn background_modes_through_the_bindings() {
     let (_, applied, product, reason) = report_of(&field(&small, "background"));
     assert_eq!((applied.as_deref(), product, reason.as_deref()), (Some("painted"), None, Some("too-small")));
 }
+
+#[path = "support/studio_card.rs"]
+mod studio_card;
+
+/// The backdrop analysis in wasm makes the same matte bytes as natively: `tests/backdrop.rs` holds the native build
+/// to this digest of the integer-drawn studio card's matte.
+const STUDIO_CARD_MATTE: u64 = 0x0579_38d9_5045_c11f;
+
+#[wasm_bindgen_test]
+fn the_matte_is_the_same_bytes_as_natively() {
+    let (w, h, rgba) = studio_card::studio_card();
+    let vitrine::backdrop::Analysis::Product { matte, .. } = vitrine::backdrop::analyse(w, h, &rgba) else {
+        panic!("the studio card has a product");
+    };
+    assert_eq!(studio_card::fnv1a(&matte.alpha), STUDIO_CARD_MATTE);
+}
