@@ -93,6 +93,8 @@ pub struct Stylized {
     /// RGBA8 of the photo's size.
     pub rgba: Vec<u8>,
     pub background: BackgroundReport,
+    /// The size the network ran at: the photo's, or the product's box when a studio backdrop was kept.
+    pub network_size: (u32, u32),
 }
 
 /// The style predictor bound to its own engine: pictures in, style vectors out.
@@ -397,7 +399,8 @@ impl Styler {
                     _ => None,
                 };
                 let styled = self.paint(width, height, rgba, &params, None, finish).await?;
-                return Ok(Stylized { rgba: styled, background: backdrop::painted(mode, reason) });
+                let background = backdrop::painted(mode, reason);
+                return Ok(Stylized { rgba: styled, background, network_size: (width, height) });
             }
         };
         let multiple = self.model.spatial_multiple as u32;
@@ -408,7 +411,8 @@ impl Styler {
         let weights = cpu::NormWeights::new(area.width as usize, area.height as usize, plane)?;
         let styled = self.paint(area.width, area.height, &crop, &params, Some(&weights), finish).await?;
         let composited = backdrop::composite(rgba, &matte, area, &styled, mode);
-        Ok(Stylized { rgba: composited, background: backdrop::composited(mode, fraction) })
+        let background = backdrop::composited(mode, fraction);
+        Ok(Stylized { rgba: composited, background, network_size: (area.width, area.height) })
     }
 
     /// The network on a whole `width x height` photo (checked), finished: RGBA8 of the same size. `weights`

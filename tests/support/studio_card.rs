@@ -12,7 +12,7 @@ pub fn studio_card() -> (u32, u32, Vec<u8>) {
         let corner = 4 * 10;
         let in_box = qx >= x0 && qx < x1 && qy >= y0 && qy < y1;
         let cut = (qx - x0).min(x1 - 1 - qx) + (qy - y0).min(y1 - 1 - qy) < corner;
-        let hole = qx >= 4 * 88 && qx < 4 * 104 && qy >= 4 * 44 && qy < 4 * 60;
+        let hole = (4 * 88..4 * 104).contains(&qx) && (4 * 44..4 * 60).contains(&qy);
         in_box && !cut && !hole
     };
     let mut rgba = Vec::with_capacity((w * h * 4) as usize);

@@ -126,6 +126,12 @@ fn parse_background(text: &str) -> Result<Background, String> {
     text.parse().map_err(|e: vitrine::Error| e.to_string())
 }
 
+/// What a styled photo's record reports beyond its size: the backdrop, and the size the network ran at.
+struct Styled {
+    background: BackgroundReport,
+    network_size: (u32, u32),
+}
+
 /// The `--json` record of what was done with the backdrop.
 fn background_record(report: &BackgroundReport) -> serde_json::Value {
     json!({
@@ -578,7 +584,7 @@ fn stylize(args: StylizeArgs, reporter: &mut Reporter) -> Result<u8, Failure> {
         let result =
             guarded(|| stylize_one(&mut styler, reporter, source, destination, &options, args.max_size, encoding));
         match result {
-            Ok((width, height, background)) => {
+            Ok((width, height, styled)) => {
                 let elapsed = started.elapsed();
                 let backend = styler.backend_name();
                 let mut record = json!({
@@ -590,9 +596,9 @@ fn stylize(args: StylizeArgs, reporter: &mut Reporter) -> Result<u8, Failure> {
                     "style": style_report,
                     "strength": plain(options.strength),
                     "preserve_color": options.preserve_color,
-                    "background": background_record(&background),
+                    "background": background_record(&styled.background),
                     "backend": backend,
-                    "tiling": tiling_report(&styler, width, height),
+                    "tiling": tiling_report(&styler, styled.network_size),
                     "seconds": seconds(elapsed),
                 });
                 match (format, args.quality) {
@@ -606,7 +612,7 @@ fn stylize(args: StylizeArgs, reporter: &mut Reporter) -> Result<u8, Failure> {
                 let line = format!(
                     "{source} -> {destination}  ({width}x{height}, {:.3}s on {backend}{})",
                     elapsed.as_secs_f64(),
-                    background_note(&background)
+                    background_note(&styled.background)
                 );
                 reporter.written(&line, record);
             }
@@ -731,9 +737,10 @@ fn style(args: StyleArgs, reporter: &mut Reporter) -> Result<u8, Failure> {
     Ok(0)
 }
 
-/// How a photo of this size ran, as the planner decides for the network and this process's memory: whole, layered
-/// or streamed in tiles (how many, of what side). A seller's large photos tell by it why they took longer.
-fn tiling_report(styler: &Styler, width: u32, height: u32) -> serde_json::Value {
+/// How the network ran at this size (the photo's, or its product's box), as the planner decides for the network and
+/// this process's memory: whole, layered or streamed in tiles (how many, of what side). A seller's large photos
+/// tell by it why they took longer.
+fn tiling_report(styler: &Styler, (width, height): (u32, u32)) -> serde_json::Value {
     match styler.tile_plan(width, height).map(|plan| plan.mode) {
         Ok(Mode::Whole) => json!({ "mode": "whole" }),
         Ok(Mode::Layered) => json!({ "mode": "layered" }),
@@ -750,7 +757,7 @@ fn stylize_one(
     options: &Options,
     max_size: u32,
     encoding: Encoding,
-) -> Result<(u32, u32, BackgroundReport), Failure> {
+) -> Result<(u32, u32, Styled), Failure> {
     let photo = images::read(source, DecodeBudget::PHOTO)?;
     let photo = images::fit(photo, max_size);
     let (width, height) = photo.dimensions();
@@ -759,7 +766,7 @@ fn stylize_one(
     let image = image::RgbaImage::from_raw(width, height, styled.rgba)
         .ok_or_else(|| Failure::input("the styled image has the wrong size"))?;
     images::write(&image, destination, encoding)?;
-    Ok((width, height, styled.background))
+    Ok((width, height, Styled { background: styled.background, network_size: styled.network_size }))
 }
 
 fn sheet(args: SheetArgs, reporter: &mut Reporter) -> Result<u8, Failure> {
