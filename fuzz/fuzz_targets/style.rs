@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use vitrine::style::{blend_vectors, check_vector, interpolate_vectors};
-use vitrine::{Backend, Model, Options, StyleFile, StyleSpec, Styler};
+use vitrine::{Background, Backend, Model, Options, StyleFile, StyleSpec, Styler};
 
 const PRESETS: usize = 26;
 const VECTOR: usize = 100;
@@ -70,7 +70,9 @@ fuzz_target!(|data: &[u8]| {
     let pixels = (width as u64).saturating_mul(height as u64).saturating_mul(4);
     let rgba = vec![128u8; if pixels <= 1 << 16 { pixels as usize } else { 16 }];
     let style = spec.unwrap_or_else(|_| StyleSpec::Weights(numbers.clone()));
-    let _ = presets().check(width, height, &rgba, &Options { style, strength, preserve_color: data.len() % 2 == 1 });
-    let vector = Options { style: StyleSpec::Vector(numbers), strength, preserve_color: false };
+    let background = Background::ALL[data.len() % Background::ALL.len()];
+    let options = Options { style, strength, preserve_color: data.len() % 2 == 1, background };
+    let _ = presets().check(width, height, &rgba, &options);
+    let vector = Options { style: StyleSpec::Vector(numbers), strength, preserve_color: false, background };
     let _ = transformer().check(width, height, &rgba, &vector);
 });
