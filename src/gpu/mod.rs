@@ -286,14 +286,7 @@ impl GpuExecutor {
 
     /// Runs `graph` (the one given to `new`) on a planar input; one submission per call.
     pub async fn run(&mut self, graph: &Graph, input: &Tensor, params: &StyleParams) -> Result<Tensor> {
-        self.ctx.health.check()?;
-        self.check_graph(graph, params)?;
-        check_input(graph, input)?;
-        let key =
-            PlanKey::Graph { height: input.shape.height, width: input.shape.width, io: Io::Planar, weighted: false };
-        let slot = self.plan(graph, key).await?;
-        let bytes = self.execute(slot, bytemuck::cast_slice(&input.data), Some(params), &[]).await?;
-        self.tensor_of(slot, &bytes)
+        self.run_planar(graph, input, params, None).await
     }
 
     /// `run` with every instance norm's statistics weighted per pixel by `weights` (at the input's size; a product's
@@ -307,19 +300,31 @@ impl GpuExecutor {
         params: &StyleParams,
         weights: &NormWeights,
     ) -> Result<Tensor> {
+        self.run_planar(graph, input, params, Some(weights)).await
+    }
+
+    /// `run` and `run_weighted`: the plan for the input's size, weighted or not, and one submission.
+    async fn run_planar(
+        &mut self,
+        graph: &Graph,
+        input: &Tensor,
+        params: &StyleParams,
+        weights: Option<&NormWeights>,
+    ) -> Result<Tensor> {
         self.ctx.health.check()?;
         self.check_graph(graph, params)?;
         check_input(graph, input)?;
-        let key =
-            PlanKey::Graph { height: input.shape.height, width: input.shape.width, io: Io::Planar, weighted: true };
-        let slot = self.plan(graph, key).await?;
+        let (height, width, weighted) = (input.shape.height, input.shape.width, weights.is_some());
+        let slot = self.plan(graph, PlanKey::Graph { height, width, io: Io::Planar, weighted }).await?;
         let mut planes = Vec::new();
-        for plane in &self.plans[slot].1.weight_planes {
-            let mut values = weights.at(plane.height, plane.width)?;
-            if values.iter().all(|&w| w == 0.0) {
-                values.fill(1.0);
+        if let Some(weights) = weights {
+            for plane in &self.plans[slot].1.weight_planes {
+                let mut values = weights.at(plane.height, plane.width)?;
+                if values.iter().all(|&w| w == 0.0) {
+                    values.fill(1.0);
+                }
+                planes.push(values);
             }
-            planes.push(values);
         }
         let bytes = self.execute(slot, bytemuck::cast_slice(&input.data), Some(params), &planes).await?;
         self.tensor_of(slot, &bytes)
